@@ -1,0 +1,36 @@
+# The project's contract with its users and CI: `make demo`, `make test`, `make venv`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: demo test unit integration venv bench-model clean-lab clean
+
+demo: venv
+	$(BIN)/python tests/lab/demo.py
+
+test: venv
+	$(BIN)/pytest tests
+
+unit: venv
+	$(BIN)/pytest tests/unit
+
+integration: venv
+	$(BIN)/pytest tests/integration
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+bench-model: venv
+	$(BIN)/python bench/model.py
+
+clean-lab:
+	bash tests/lab/lab.sh down
+
+clean:
+	rm -rf $(VENV) .pytest_cache
