@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# Apache License 2.0 (see LICENSE)
+"""The one error type of the environment model.
+
+Every bad input is reported as ``FILE:LINE: KEY.PATH: message`` so a user can go
+straight to the line; file and line are left out when they are not known.
+"""
+
+from __future__ import annotations
+
+
+class MaestroError(Exception):
+    """A problem with an environment file, located by file, line and key path."""
+
+    def __init__(self, message, path=None, line=None, file=None):
+        super().__init__(message)
+        self.message = message
+        self.path = tuple(path or ())
+        self.line = line
+        self.file = file
+
+    @property
+    def key(self):
+        return ".".join(str(p) for p in self.path)
+
+    def located(self, file=None, line=None):
+        """Fill in the file (and line) when the raiser did not know them."""
+        if self.file is None:
+            self.file = file
+        if self.line is None:
+            self.line = line
+        return self
+
+    def __str__(self):
+        where = ""
+        if self.file:
+            where = str(self.file) + (":%d" % self.line if self.line else "") + ": "
+        elif self.line:
+            where = "line %d: " % self.line
+        key = self.key + ": " if self.path else ""
+        return where + key + self.message

@@ -1,0 +1,192 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# Apache License 2.0 (see LICENSE)
+"""MaestroNG 0.8.3's keys, and the small typed readers validation is built from.
+
+Each reader takes the parent mapping and the key, so an error can name the key
+path and the line the value sits on.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from .errors import MaestroError
+from .loader import line_of
+
+SHIP_KEYS = frozenset((
+    "ip", "endpoint", "docker_port", "socket_path", "ssh_tunnel", "ssh_timeout",
+    "api_version", "timeout", "tls", "tls_verify", "tls_ca_cert", "tls_cert", "tls_key",
+))
+SHIP_DEFAULT_KEYS = SHIP_KEYS - {"ip", "endpoint"}
+SSH_TUNNEL_KEYS = frozenset(("user", "key", "port"))
+
+SERVICE_KEYS = frozenset((
+    "image", "instances", "requires", "wants_info", "env", "envfile", "ports",
+    "lifecycle", "limits", "omit",
+))
+INSTANCE_KEYS = frozenset((
+    "ship", "image", "command", "ports", "env", "envfile", "volumes", "container_volumes",
+    "volumes_from", "links", "username", "privileged", "cap_add", "cap_drop", "security_opt",
+    "extra_hosts", "net", "restart", "dns", "stop_timeout", "limits", "log_driver", "log_opt",
+    "workdir", "ulimits", "labels", "lifecycle",
+))
+LIMIT_KEYS = frozenset(("cpu", "memory", "swap"))
+REGISTRY_KEYS = frozenset(("registry", "username", "password", "email", "retry"))
+RETRY_KEYS = frozenset(("attempts", "when"))
+RESTART_POLICIES = ("no", "always", "on-failure", "unless-stopped")
+
+LIFECYCLE_STATES = ("pre-start", "running", "pre-stop", "stopped")
+CHECK_KEYS = {
+    "tcp": frozenset(("port", "max_wait")),
+    "http": frozenset(("port", "host", "path", "scheme", "method", "match_regex", "max_wait",
+                       "requests_options")),
+    "exec": frozenset(("command", "attempts")),
+    "rexec": frozenset(("command", "attempts")),
+    "sleep": frozenset(("wait",)),
+}
+CHECK_REQUIRED = {"tcp": "port", "http": "port", "exec": "command", "rexec": "command",
+                  "sleep": "wait"}
+
+AUDIT_TYPES = {
+    "log": frozenset(("file", "level", "ignore_errors")),
+    "webhook": frozenset(("endpoint", "method", "headers", "payload", "level", "ignore_errors")),
+    "slack": frozenset(("token", "channel", "username", "icon", "link", "level", "ignore_errors")),
+    "exec": frozenset(("command", "level", "ignore_errors")),
+}
+AUDIT_LEVELS = ("action", "success", "error")
+
+_SCALARS = (str, int, float)
+
+
+def fail(message, path, parent=None, key=None):
+    raise MaestroError(message, path=path, line=line_of(parent, key) if parent is not None else None)
+
+
+def type_name(value):
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a string"
+
+
+def check_keys(mapping, known, path, what, hints=None):
+    """Unknown keys are errors, with a "did you mean" when one is close."""
+    for key in mapping:
+        if key in known:
+            continue
+        name = str(key)
+        message = "unknown %s key %r" % (what, name)
+        hint = (hints or {}).get(name)
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+        if hint:
+            message += " (%s)" % hint
+        elif close:
+            message += " (did you mean %r?)" % close[0]
+        else:
+            message += " (known: %s)" % ", ".join(sorted(known))
+        fail(message, path + (name,), mapping, key)
+
+
+def get_map(parent, key, path, required=False, what="a mapping"):
+    value = parent.get(key) if isinstance(parent, dict) else None
+    if value is None:
+        if required and (not isinstance(parent, dict) or key not in parent):
+            fail("is required", path + (key,), parent)
+        if required:
+            fail("must be %s, got nothing" % what, path + (key,), parent, key)
+        return {}
+    if not isinstance(value, dict):
+        fail("must be %s, got %s" % (what, type_name(value)), path + (key,), parent, key)
+    return value
+
+
+def get_str(parent, key, path, required=False, default=None, numbers=True):
+    """A string; numbers are taken as their text (``ip: 10`` is rare but valid YAML)."""
+    if key not in parent or parent[key] is None:
+        if required:
+            fail("is required", path + (key,), parent, key if key in parent else None)
+        return default
+    value = parent[key]
+    if isinstance(value, bool) or not isinstance(value, _SCALARS if numbers else str):
+        fail("must be a string, got %s" % type_name(value), path + (key,), parent, key)
+    value = str(value)
+    if required and not value.strip():
+        fail("must not be empty", path + (key,), parent, key)
+    return value
+
+
+def get_bool(parent, key, path, default=False):
+    value = parent.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        fail("must be true or false, got %r" % (value,), path + (key,), parent, key)
+    return value
+
+
+def get_int(parent, key, path, default=None, minimum=None):
+    value = parent.get(key)
+    if value is None:
+        return default
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        fail("must be an integer, got %r" % (value,), path + (key,), parent, key)
+    if minimum is not None and value < minimum:
+        fail("must be at least %d, got %d" % (minimum, value), path + (key,), parent, key)
+    return value
+
+
+def get_number(parent, key, path, default=None):
+    value = parent.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        fail("must be a number, got %r" % (value,), path + (key,), parent, key)
+    if value < 0:
+        fail("must not be negative, got %r" % (value,), path + (key,), parent, key)
+    return value
+
+
+def get_str_list(parent, key, path, default=None):
+    """A string or a list of strings (MaestroNG accepts both almost everywhere)."""
+    value = parent.get(key)
+    if value is None:
+        return list(default or [])
+    if isinstance(value, _SCALARS) and not isinstance(value, bool):
+        return [str(value)]
+    if not isinstance(value, list):
+        fail("must be a string or a list of strings, got %s" % type_name(value), path + (key,), parent, key)
+    for index, item in enumerate(value):
+        if isinstance(item, bool) or not isinstance(item, _SCALARS):
+            fail("must be a string, got %s" % type_name(item), path + (key, index), value, index)
+    return [str(item) for item in value]
+
+
+def get_str_map(parent, key, path):
+    """A mapping of strings to scalar values, as strings."""
+    value = get_map(parent, key, path)
+    result = {}
+    for name, item in value.items():
+        if isinstance(item, (dict, list)):
+            fail("must be a string, got %s" % type_name(item), path + (key, str(name)), value, name)
+        result[str(name)] = "" if item is None else env_value(item)
+    return result
+
+
+def env_value(value):
+    """A value as MaestroNG writes it into the environment: lists flattened and
+    space-joined, booleans as ``True``/``False``, nothing as an empty string."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return " ".join(env_value(item) for item in value)
+    return str(value)

@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# Apache License 2.0 (see LICENSE)
+"""Which instances a command acts on, and in which order.
+
+Names select services or instances (exact names or fnmatch patterns). Start-like
+commands add what the selection depends on (``requires``, ``volumes_from``,
+``links``); stop-like commands add what depends on it. With no names, every
+service not marked ``omit``. Ships filter the result by fnmatch patterns.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+
+from . import ordering
+from .errors import MaestroError
+
+
+def _as_list(value):
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return [str(part) for part in value]
+
+
+def _hard_edges(env):
+    """service -> services it hard-depends on."""
+    edges = {name: list(svc["requires"]) for name, svc in env.services.items()}
+    for inst in env.instances.values():
+        for target in inst["volumes_from"] + list(inst["links"]):
+            other = env.instances[target]["service"]
+            if other != inst["service"] and other not in edges[inst["service"]]:
+                edges[inst["service"]].append(other)
+    return edges
+
+
+def select(env, names=None, dependencies=True, dependents=False, ships=None):
+    """Instance names to act on, in dependency order (reverse it for stop-like work).
+
+    ``dependencies``: add what the selection needs (start-like commands).
+    ``dependents``: add what needs the selection (stop-like commands).
+    """
+    names = _as_list(names)
+    ship_patterns = _as_list(ships)
+    for pattern in ship_patterns:
+        if not fnmatch.filter(env.ships, pattern):
+            raise MaestroError("no ship matches %r (known: %s)" % (pattern, ", ".join(sorted(env.ships))),
+                               path=("ships",))
+    chosen = set()
+    if not names:
+        chosen = {i for i, inst in env.instances.items() if not env.services[inst["service"]]["omit"]}
+    for name in names:
+        if name in env.services:
+            chosen.update(env.services[name]["instances"])
+        elif name in env.instances:
+            chosen.add(name)
+        else:
+            matched = fnmatch.filter(env.instances, name)
+            for service in fnmatch.filter(env.services, name):
+                matched.extend(env.services[service]["instances"])
+            if not matched:
+                raise MaestroError("no service or instance matches %r" % name, path=("services",))
+            chosen.update(matched)
+
+    edges = _hard_edges(env)
+    if dependents:
+        edges = ordering.reverse(edges)
+    if dependencies or dependents:
+        services = {env.instances[i]["service"] for i in chosen}
+        for service in ordering.closure(services, edges):
+            chosen.update(env.services[service]["instances"])
+        # Same-service volumes_from/links: follow them too.
+        todo = list(chosen)
+        while todo and not dependents:
+            for target in env.instances[todo.pop()]["volumes_from"]:
+                if target not in chosen:
+                    chosen.add(target)
+                    todo.append(target)
+
+    if ship_patterns:
+        chosen = {i for i in chosen
+                  if any(fnmatch.fnmatchcase(env.instances[i]["ship"], p) for p in ship_patterns)}
+    return [name for name in env.instances if name in chosen]
+
+
+def plan(env, instances, reverse=False):
+    """Levels restricted to ``instances``: [{level, services, instances}] in run order."""
+    wanted = set(instances)
+    levels = []
+    for level in env.levels:
+        members = [i for i in level["instances"] if i in wanted]
+        if members:
+            services = []
+            for inst in members:
+                if env.instances[inst]["service"] not in services:
+                    services.append(env.instances[inst]["service"])
+            levels.append({"level": level["level"], "services": services, "instances": members})
+    return levels[::-1] if reverse else levels
