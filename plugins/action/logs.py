@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# Apache License 2.0 (see LICENSE)
+"""Controller side of maestro.ng.logs: one instance's log, its tail, or followed."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleError
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (
+    ShipUnreachable, connect, connection_errors)
+from ansible_collections.maestro.ng.plugins.plugin_utils.common import load
+
+display = Display()
+
+ARGUMENT_SPEC = {
+    "env": {"type": "str", "required": True},
+    "instance": {"type": "str", "required": True},
+    "tail": {"type": "int", "default": 100},
+    "follow": {"type": "bool", "default": False},
+}
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        try:
+            env = load(args["env"])
+        except Exception as exc:  # MaestroError carries its own one-line text
+            result.update(failed=True, msg=str(exc))
+            return result
+        name = args["instance"]
+        if name not in env.instances:
+            result.update(failed=True, msg="unknown instance %r (known: %s)" % (name, ", ".join(env.instances)))
+            return result
+        spec = env.instances[name]
+        ship = env.ships[spec["ship"]]
+        lines = []
+        try:
+            with connection_errors(ship["name"], ship["docker_url"]):
+                client = connect(ship)
+                tail = args["tail"] if args["tail"] >= 0 else "all"
+                if args["follow"]:
+                    buffer = b""
+                    for chunk in client.logs(name, stream=True, follow=True, tail=tail):
+                        buffer += chunk
+                        *done, buffer = buffer.split(b"\n")
+                        for line in done:
+                            display.display(line.decode("utf-8", "replace"))
+                    if buffer:
+                        display.display(buffer.decode("utf-8", "replace"))
+                else:
+                    lines = client.logs(name, tail=tail).decode("utf-8", "replace").splitlines()
+        except ShipUnreachable as exc:
+            result.update(failed=True, msg=str(exc))
+            return result
+        except Exception as exc:  # docker.errors.NotFound and friends
+            if getattr(exc, "status_code", None) == 404:
+                result.update(failed=True, msg="%s: no such container on ship %s" % (name, spec["ship"]))
+                return result
+            raise AnsibleError("%s: %s" % (name, exc))
+        result.update(changed=False, instance=name, ship=spec["ship"], lines=lines)
+        return result

@@ -1,0 +1,49 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# Apache License 2.0 (see LICENSE)
+"""Controller side of maestro.ng.plan: the selection, its levels and its dependency tree."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleError
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.maestro.ng.plugins.module_utils import deptree
+from ansible_collections.maestro.ng.plugins.module_utils.selection import plan
+from ansible_collections.maestro.ng.plugins.plugin_utils.common import SELECTION_SPEC, load_and_select
+
+ARGUMENT_SPEC = dict(SELECTION_SPEC, dependents={"type": "bool", "default": False},
+                     dot_file={"type": "path"})
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        try:
+            env, names = load_and_select(args, dependents=args["dependents"])
+        except AnsibleError as exc:
+            result.update(failed=True, msg=exc.message)
+            return result
+        services = []
+        for name in names:
+            if env.instances[name]["service"] not in services:
+                services.append(env.instances[name]["service"])
+        result.update(
+            changed=False,
+            environment=env.name,
+            instances=names,
+            services=services,
+            levels=plan(env, names, reverse=args["dependents"]),
+            tree=deptree.tree(env, services),
+            impact=deptree.impact(env, services),
+            dot=deptree.dot(env, services),
+        )
+        if args["dot_file"]:
+            with open(args["dot_file"], "w", encoding="utf-8") as handle:
+                handle.write(result["dot"])
+            result["dot_file"] = args["dot_file"]
+        return result

@@ -1,0 +1,32 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# Apache License 2.0 (see LICENSE)
+"""Controller side of maestro.ng.status: one listing per ship, in parallel."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleError
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import status, status_table
+from ansible_collections.maestro.ng.plugins.plugin_utils.common import SELECTION_SPEC, load_and_select
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        _, args = self.validate_argument_spec(argument_spec=SELECTION_SPEC)
+        try:
+            env, names = load_and_select(args)
+        except AnsibleError as exc:
+            result.update(failed=True, msg=exc.message)
+            return result
+        rows = status(env, names)
+        result.update(changed=False, environment=env.name, instances=rows, table=status_table(rows))
+        down = sorted({r["ship"] for r in rows if r["status"] == "host down"})
+        if down:
+            result["ships_down"] = down
+        return result

@@ -1,0 +1,143 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: maestro
+author: maestro-ng for Ansible contributors
+version_added: 0.1.0
+short_description: MaestroNG environment ships as hosts, services as groups
+description:
+  - Reads a MaestroNG environment file, either given directly to C(-i) (when this plugin is enabled, as the
+    repository's C(ansible.cfg) does) or through a small config file whose C(plugin) is C(maestro.ng.maestro).
+  - Every ship becomes a host named as the ship, with C(ansible_host) set to its C(ip). Every service becomes
+    a group of the ships that run its instances. All ships are also in the group C(maestro).
+  - Host variables give each ship's Docker URL and TLS settings (C(maestro_docker_*)), the names of the
+    instances it runs (C(maestro_instances)) and their full container specs (C(maestro_instance_specs)).
+  - By default ships use C(ansible_connection=local), because the controller talks to each ship's Docker API.
+    To run on the ships over SSH against their local Docker socket instead, set O(connection=ssh); the
+    Docker URL then becomes O(ssh_docker_url).
+extends_documentation_fragment:
+  - constructed
+options:
+  plugin:
+    description: The name of this plugin (config file form only).
+    type: str
+    choices: [maestro.ng.maestro]
+  environment:
+    description: Path of the environment file, relative to the config file.
+    type: path
+  connection:
+    description: How Ansible reaches a ship host.
+    type: str
+    default: local
+    choices: [local, ssh]
+  ssh_docker_url:
+    description: Docker URL used on the ship itself when O(connection=ssh).
+    type: str
+    default: unix:///var/run/docker.sock
+"""
+
+EXAMPLES = r"""
+# Give the environment file straight to -i (ansible.cfg enables the plugin):
+#   ansible-inventory -i examples/demo.yaml --graph
+
+# Or a config file, e.g. maestro.yml:
+plugin: maestro.ng.maestro
+environment: examples/demo.yaml
+connection: local
+keyed_groups:
+  - key: maestro_ship.ip | regex_replace('\.\d+$', '')
+    prefix: net
+compose:
+  docker_url: maestro_docker_url
+"""
+
+import os
+import re
+
+from ansible.errors import AnsibleParserError
+from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
+from ansible.utils.unsafe_proxy import wrap_var
+
+from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
+from ansible_collections.maestro.ng.plugins.plugin_utils.common import load
+
+_ENV_KEYS = re.compile(r"^(ships|services)\s*:", re.MULTILINE)
+_PLUGIN_KEY = re.compile(r"^plugin\s*:\s*['\"]?maestro\.ng\.maestro['\"]?\s*$", re.MULTILINE)
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable):
+    NAME = "maestro.ng.maestro"
+
+    def verify_file(self, path):
+        if not super().verify_file(path) or not path.endswith((".yml", ".yaml")):
+            return False
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read(1 << 20)
+        except (OSError, UnicodeDecodeError):
+            return False
+        return bool(_PLUGIN_KEY.search(text)) or len(set(_ENV_KEYS.findall(text))) == 2
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache)
+        with open(path, encoding="utf-8") as handle:
+            is_config = bool(_PLUGIN_KEY.search(handle.read(1 << 20)))
+        if is_config:
+            self._read_config_data(path)
+            env_path = self.get_option("environment")
+            if not env_path:
+                raise AnsibleParserError("%s: 'environment' is required" % path)
+            if not os.path.isabs(env_path):
+                env_path = os.path.join(os.path.dirname(path), env_path)
+        else:
+            env_path = path
+            self._consume_options({})
+        try:
+            env = load(env_path)
+        except MaestroError as exc:
+            raise AnsibleParserError(str(exc))
+        self._populate(env, os.path.abspath(env_path))
+
+    def _populate(self, env, env_path):
+        inventory = self.inventory
+        ssh = self.get_option("connection") == "ssh"
+        inventory.add_group("maestro")
+        inventory.set_variable("maestro", "maestro_environment", env.name)
+        inventory.set_variable("maestro", "maestro_env_file", env_path)
+        by_ship = {}
+        for name, spec in env.instances.items():
+            by_ship.setdefault(spec["ship"], {})[name] = spec
+        for name, ship in env.ships.items():
+            inventory.add_host(name, group="maestro")
+            host_vars = {
+                "ansible_host": ship["ip"],
+                # File contents are data, never templates.
+                "maestro_ship": wrap_var(ship),
+                "maestro_docker_url": self.get_option("ssh_docker_url") if ssh else ship["docker_url"],
+                "maestro_docker_tls": ship["tls"],
+                "maestro_docker_tls_verify": ship["tls_verify"],
+                "maestro_docker_ca_cert": ship["tls_ca_cert"],
+                "maestro_docker_client_cert": ship["tls_cert"],
+                "maestro_docker_client_key": ship["tls_key"],
+                "maestro_docker_api_version": ship["api_version"],
+                "maestro_docker_timeout": ship["timeout"],
+                "maestro_instances": list(by_ship.get(name, {})),
+                "maestro_instance_specs": wrap_var(by_ship.get(name, {})),
+            }
+            if not ssh:
+                host_vars["ansible_connection"] = "local"
+                host_vars["ansible_python_interpreter"] = "{{ ansible_playbook_python }}"
+            for key, value in host_vars.items():
+                inventory.set_variable(name, key, value)
+            strict = self.get_option("strict")
+            self._set_composite_vars(self.get_option("compose"), host_vars, name, strict=strict)
+            self._add_host_to_composed_groups(self.get_option("groups"), host_vars, name, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), host_vars, name, strict=strict)
+        for service in env.services.values():
+            group = inventory.add_group(service["name"])
+            for inst in service["instances"]:
+                inventory.add_child(group, env.instances[inst]["ship"])

@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# Apache License 2.0 (see LICENSE)
+"""Dependency views of an environment: a text tree, the impact of a change, DOT."""
+
+from __future__ import annotations
+
+from . import ordering
+
+
+def tree(env, services):
+    """Each service with what it requires (and wants info from), indented."""
+    lines = []
+
+    def walk(name, depth, seen):
+        svc = env.services[name]
+        mark = " (omit)" if svc["omit"] else ""
+        lines.append("%s%s [%d instance%s]%s" % ("  " * depth + ("└─ " if depth else ""), name,
+                                                  len(svc["instances"]), "" if len(svc["instances"]) == 1 else "s",
+                                                  mark))
+        if name in seen:
+            return
+        for dep in svc["requires"]:
+            walk(dep, depth + 1, seen | {name})
+        for dep in svc["wants_info"]:
+            lines.append("%s└─ %s (wants info)" % ("  " * (depth + 1), dep))
+
+    for name in services:
+        walk(name, 0, frozenset())
+    return "\n".join(lines)
+
+
+def impact(env, services):
+    """service -> services that a change to it restarts (its transitive dependents)."""
+    edges = ordering.reverse({n: s["requires"] for n, s in env.services.items()})
+    return {name: [s for s in env.services if s in ordering.closure([name], edges)] for name in services}
+
+
+def dot(env, services):
+    """Graphviz DOT of the selected services: solid requires, dashed wants_info."""
+    lines = ["digraph %s {" % _quote(env.name), "  rankdir=LR;", "  node [shape=box];"]
+    for name in services:
+        svc = env.services[name]
+        lines.append("  %s [label=%s];" % (_quote(name), _quote("%s\\n%d instance(s)" % (name, len(svc["instances"])))))
+        for dep in svc["requires"]:
+            lines.append("  %s -> %s;" % (_quote(name), _quote(dep)))
+        for dep in svc["wants_info"]:
+            lines.append("  %s -> %s [style=dashed];" % (_quote(name), _quote(dep)))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _quote(text):
+    return '"%s"' % str(text).replace('"', '\\"')

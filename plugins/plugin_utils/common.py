@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# Apache License 2.0 (see LICENSE)
+"""Controller-side glue shared by the collection's plugins: load an environment
+once per process, turn model errors into Ansible errors, read selection options."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ansible.errors import AnsibleError
+from ansible.module_utils.common.validation import check_type_bool
+
+from ansible_collections.maestro.ng.plugins.module_utils import environment, selection
+from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
+
+_cache = {}
+
+# Selection options every orchestrating plugin accepts (argument spec form).
+SELECTION_SPEC = {
+    "env": {"type": "str", "required": True},
+    "services": {"type": "list", "elements": "str", "default": []},
+    "with_dependencies": {"type": "bool", "default": True},
+    "ships": {"type": "list", "elements": "str", "default": []},
+}
+
+
+def load(path):
+    """The environment at ``path`` (``-`` = stdin), loaded once per process and file version."""
+    if path != "-":
+        try:
+            stamp = os.stat(path).st_mtime_ns
+        except OSError:
+            stamp = None
+        key = (os.path.abspath(path), stamp)
+        if key in _cache:
+            return _cache[key]
+    else:
+        key = ("-", None)
+        if key in _cache:
+            return _cache[key]
+    env = environment.load(path, stdin=_stdin())
+    _cache[key] = env
+    return env
+
+
+def _stdin():
+    # Ansible workers get /dev/null as stdin; the playbook process keeps the real one
+    # on fd 0, which a forked worker still holds open.
+    try:
+        return os.fdopen(os.dup(0), encoding="utf-8")
+    except OSError:
+        return sys.stdin
+
+
+def select(env, args, dependents=False):
+    return selection.select(env, names=args.get("services"), dependencies=args.get("with_dependencies", True)
+                            and not dependents, dependents=dependents and args.get("with_dependencies", True),
+                            ships=args.get("ships"))
+
+
+def load_and_select(args, dependents=False):
+    """(environment, selected instance names); model errors become one-line AnsibleErrors."""
+    try:
+        env = load(args["env"])
+        return env, select(env, args, dependents=dependents)
+    except MaestroError as exc:
+        raise AnsibleError(str(exc))
+
+
+def as_bool(value):
+    return check_type_bool(value)
