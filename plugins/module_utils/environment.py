@@ -289,7 +289,7 @@ class _Builder:
             base_env = {}
             for env_file in self._env_file_list(svc, path):
                 base_env.update(env_file)
-            base_env.update(schema.get_str_map(svc, "env", path))
+            base_env.update(schema.get_str_map(svc, "env", path, lists=True))
             service["_env"] = base_env
             service["_ports"] = self._ports(svc, path)
             service["_limits"] = schema.get_map(svc, "limits", path)
@@ -373,7 +373,7 @@ class _Builder:
         own_env = {}
         for env_file in env_sources:
             own_env.update(env_file)
-        own_env.update(schema.get_str_map(raw, "env", path))
+        own_env.update(schema.get_str_map(raw, "env", path, lists=True))
         spec = {
             "name": name,
             "service": service["name"],

@@ -171,15 +171,30 @@ def get_str_list(parent, key, path, default=None):
     return [str(item) for item in value]
 
 
-def get_str_map(parent, key, path):
-    """A mapping of strings to scalar values, as strings."""
+def get_str_map(parent, key, path, lists=False):
+    """A mapping of strings to scalar values, as strings. With ``lists`` (``env``),
+    list values are accepted, flattened and space-joined, as MaestroNG does."""
     value = get_map(parent, key, path)
     result = {}
     for name, item in value.items():
-        if isinstance(item, (dict, list)):
-            fail("must be a string, got %s" % type_name(item), path + (key, str(name)), value, name)
+        bad = _nested_mapping(item) if lists else item
+        if isinstance(bad, (dict, list)):
+            fail("must be a string%s, got %s" % (" or a list" if lists else "", type_name(bad)),
+                 path + (key, str(name)), value, name)
         result[str(name)] = "" if item is None else env_value(item)
     return result
+
+
+def _nested_mapping(value):
+    """The first mapping in ``value`` (itself or anywhere in nested lists), else None."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, list):
+        for item in value:
+            found = _nested_mapping(item)
+            if found is not None:
+                return found
+    return None
 
 
 def env_value(value):
