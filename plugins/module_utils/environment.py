@@ -320,9 +320,10 @@ class _Builder:
                 try:
                     self._env_files[full] = read_env_file(full, name)
                 except MaestroError as exc:
-                    key = path + ("envfile",) if not isinstance(parent.get("envfile"), list) \
-                        else path + ("envfile", index)
-                    raise MaestroError(exc.message, key, line_of(parent, "envfile"))
+                    listed = parent.get("envfile")
+                    if isinstance(listed, list):
+                        raise MaestroError(exc.message, path + ("envfile", index), line_of(listed, index))
+                    raise MaestroError(exc.message, path + ("envfile",), line_of(parent, "envfile"))
             result.append(self._env_files[full])
         return result
 
@@ -355,7 +356,8 @@ class _Builder:
                                   schema.CHECK_KEYS[kind], cpath, kind + " check")
                 required = schema.CHECK_REQUIRED[kind]
                 if check.get(required) is None:
-                    fail("a %s check needs %r" % (kind, required), cpath + (required,), check)
+                    fail("%s %s check needs %r" % ("an" if kind == "exec" else "a", kind, required),
+                         cpath + (required,), check)
                 result.setdefault(state, []).append((check, cpath))
         return result
 
