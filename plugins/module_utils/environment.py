@@ -139,7 +139,8 @@ class _Builder:
     # ------------------------------------------------------------------ ships
     def _ships(self, doc):
         defaults = schema.get_map(doc, "ship_defaults", ())
-        schema.check_keys(defaults, schema.SHIP_DEFAULT_KEYS, ("ship_defaults",), "ship_defaults")
+        schema.check_keys(defaults, schema.SHIP_DEFAULT_KEYS, ("ship_defaults",), "ship_defaults",
+                          dict.fromkeys(("ip", "endpoint"), "set it on each ship, not in ship_defaults"))
         ships_raw = schema.get_map(doc, "ships", (), required=True)
         if not ships_raw:
             fail("must define at least one ship", ("ships",), doc, "ships")
