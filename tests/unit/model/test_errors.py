@@ -1,0 +1,149 @@
+"""The bad-input corpus: every file in tests/unit/fixtures/bad/ must fail to load
+with exactly the one-line message in ERRORS (``FILE:LINE: key.path: message``).
+
+Files are loaded by a relative name from inside the folder, so the expected text
+reads ``name.yaml:LINE: ...``; the only absolute path a message may hold (the
+folder an include was looked for in) is shown as ``.``.
+"""
+# Long lines are the point here: each expected message is one exact line.
+# flake8: noqa: E501
+
+import os
+
+import pytest
+
+from ansible_collections.maestro.ng.plugins.module_utils import environment
+from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
+
+BAD = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "bad")
+
+ERRORS = {
+    # --- YAML and templating
+    "yaml_syntax.yaml": "yaml_syntax.yaml:4: YAML syntax error: while parsing a flow mapping did not find expected ',' or '}'",
+    "jinja_syntax.yaml": "jinja_syntax.yaml:6: template syntax error: unexpected '}'",
+    "jinja_include_missing.yaml": "jinja_include_missing.yaml:4: template include not found: ships-extra.yaml (looked in .)",
+    "duplicate_top_key.yaml": "duplicate_top_key.yaml:4: name: duplicate key 'name' (first defined on line 1)",
+    "duplicate_service.yaml": "duplicate_service.yaml:9: services.web: duplicate key 'web' (first defined on line 6)",
+    "duplicate_instance.yaml": "duplicate_instance.yaml:11: services.web.instances.web-1: duplicate key 'web-1' (first defined on line 10)",
+    "duplicate_env_key.yaml": "duplicate_env_key.yaml:10: services.web.env.MODE: duplicate key 'MODE' (first defined on line 8)",
+    "not_a_mapping.yaml": "not_a_mapping.yaml:1: an environment file must be a mapping, got a list",
+    # --- top level
+    "missing_name.yaml": "missing_name.yaml:2: name: environment name is missing",
+    "name_empty.yaml": "name_empty.yaml:1: name: environment name is missing",
+    "missing_ships.yaml": "missing_ships.yaml:1: ships: is required",
+    "missing_services.yaml": "missing_services.yaml:1: services: is required",
+    "schema_unsupported.yaml": "schema_unsupported.yaml:2: __maestro.schema: unsupported schema 3 (1 or 2)",
+    "registry_missing_url.yaml": "registry_missing_url.yaml:4: registries.quay.io.registry: is required",
+    "audit_unknown_type.yaml": "audit_unknown_type.yaml:5: audit.1.type: unknown audit type 'irc' (known: exec, log, slack, webhook)",
+    "audit_bad_level.yaml": "audit_bad_level.yaml:6: audit.0.level: unknown level 'debug' (known: action, success, error)",
+    # --- ships
+    "empty_ships.yaml": "empty_ships.yaml:2: ships: must define at least one ship",
+    "ships_list.yaml": "ships_list.yaml:3: ships: must be a mapping, got a list",
+    "ship_missing_ip.yaml": "ship_missing_ip.yaml:5: ships.vm2.ip: is required",
+    "ship_unknown_key.yaml": "ship_unknown_key.yaml:5: ships.vm1.docker_prot: unknown ship key 'docker_prot' (did you mean 'docker_port'?)",
+    "ship_defaults_ip.yaml": "ship_defaults_ip.yaml:4: ship_defaults.ip: unknown ship_defaults key 'ip' (set it on each ship, not in ship_defaults)",
+    "ssh_tunnel_missing_user.yaml": "ssh_tunnel_missing_user.yaml:6: ships.vm1.ssh_tunnel.user: is required",
+    # --- services and instances: shape and keys
+    "service_not_mapping.yaml": "service_not_mapping.yaml:5: services.web: must be a mapping, got a string",
+    "service_missing_image.yaml": "service_missing_image.yaml:6: services.web.image: is required",
+    "service_no_instances.yaml": "service_no_instances.yaml:7: services.web.instances: must define at least one instance",
+    "service_unknown_key.yaml": "service_unknown_key.yaml:7: services.web.require: unknown service key 'require' (did you mean 'requires'?)",
+    "service_volumes.yaml": "service_volumes.yaml:8: services.web.volumes: unknown service key 'volumes' (an instance setting: put it under each instance)",
+    "instance_not_mapping.yaml": "instance_not_mapping.yaml:8: services.web.instances.web-1: must be a mapping, got a string",
+    "instance_missing_ship.yaml": "instance_missing_ship.yaml:9: services.web.instances.web-1.ship: is required",
+    "instance_unknown_key.yaml": "instance_unknown_key.yaml:10: services.web.instances.web-1.privilged: unknown instance key 'privilged' (did you mean 'privileged'?)",
+    "duplicate_instance_across_services.yaml": "duplicate_instance_across_services.yaml:13: services.db.instances.node-1: duplicate instance name 'node-1' (already an instance of service 'web')",
+    # --- wrong types
+    "privileged_string.yaml": "privileged_string.yaml:10: services.web.instances.web-1.privileged: must be true or false, got 'yes'",
+    "stop_timeout_string.yaml": "stop_timeout_string.yaml:10: services.web.instances.web-1.stop_timeout: must be an integer, got 'ten'",
+    "ports_list.yaml": "ports_list.yaml:8: services.web.ports: must be a mapping, got a list",
+    "env_list.yaml": "env_list.yaml:11: services.web.instances.web-1.env: must be a mapping, got a list",
+    "env_nested_mapping.yaml": "env_nested_mapping.yaml:10: services.web.env.JVM: must be a string or a list, got a mapping",
+    "requires_mapping.yaml": "requires_mapping.yaml:7: services.web.requires: must be a string or a list of strings, got a mapping",
+    "labels_string.yaml": "labels_string.yaml:10: services.web.instances.web-1.labels: must be a list or a mapping, got a number",
+    # --- references
+    "unknown_ship.yaml": "unknown_ship.yaml:15: services.kafka.instances.kafka-1.ship: unknown ship 'vm9' (known: vm1, vm2)",
+    "unknown_required_service.yaml": "unknown_required_service.yaml:11: services.web.requires: unknown service 'cache' (known: db, web)",
+    "unknown_wants_info.yaml": "unknown_wants_info.yaml:7: services.web.wants_info: unknown service 'metrics' (known: web)",
+    "cycle.yaml": "cycle.yaml:7: services.a.requires: dependency cycle: a → b → c → a",
+    "extra_hosts_unknown_ship.yaml": "extra_hosts_unknown_ship.yaml:13: services.web.instances.web-1.extra_hosts.db.ship: unknown ship 'vm3' (known: vm1, vm2)",
+    "links_unknown.yaml": "links_unknown.yaml:11: services.web.instances.web-1.links: unknown instance 'db-1'",
+    "links_other_ship.yaml": "links_other_ship.yaml:15: services.web.instances.web-1.links: db-1 runs on ship vm1, not on vm2 (links must be on the same ship)",
+    # --- volumes
+    "volumes_from_unknown.yaml": "volumes_from_unknown.yaml:12: services.app.instances.app-1.volumes_from: unknown instance 'data-1'",
+    "volumes_from_other_ship.yaml": "volumes_from_other_ship.yaml:19: services.app.instances.app-1.volumes_from: data-1 runs on ship vm1, not on vm2 (volumes_from must be on the same ship)",
+    "volumes_from_conflict.yaml": "volumes_from_conflict.yaml:18: services.store.instances.store-2.volumes: /cache is also a volume of store-1 (volumes_from)",
+    "volumes_from_self.yaml": "volumes_from_self.yaml:10: services.app.instances.app-1.volumes_from: an instance cannot use itself",
+    "volume_same_target.yaml": "volume_same_target.yaml:13: services.app.instances.app-1.volumes: /srv/one and /srv/two are both mounted at /data",
+    "volume_bad_spec.yaml": "volume_bad_spec.yaml:13: services.app.instances.app-1.volumes./srv/data.target: is required",
+    # --- ports
+    "port_protocol_mismatch.yaml": "port_protocol_mismatch.yaml:8: services.dns.ports.dns: port protocols do not match (tcp vs udp) in '53/tcp:5353/udp'",
+    "port_out_of_range.yaml": "port_out_of_range.yaml:11: services.web.instances.web-1.ports.http: port 70000 is out of range 1-65535",
+    "port_range_length.yaml": "port_range_length.yaml:8: services.media.ports.rtp: port ranges '10000-10010' and '20000-20005' differ in length",
+    "port_garbage.yaml": "port_garbage.yaml:8: services.web.ports.http: invalid port 'eighty' (expected PORT, PORT/PROTO or FIRST-LAST)",
+    "port_unknown_key.yaml": "port_unknown_key.yaml:9: services.web.ports.http: unknown port key 'internal' (exposed, external)",
+    "port_clash.yaml": "port_clash.yaml:17: services.admin.instances.admin-1.ports.ui: host port 8000-8100/tcp is already used by web-1 (port http) on ship vm1",
+    # --- container settings
+    "restart_bad_policy.yaml": "restart_bad_policy.yaml:10: services.web.instances.web-1.restart: unknown restart policy 'sometimes' (known: no, always, on-failure, unless-stopped)",
+    "restart_bad_retries.yaml": "restart_bad_retries.yaml:10: services.web.instances.web-1.restart: invalid retry count 'three'",
+    "restart_retries_always.yaml": "restart_retries_always.yaml:10: services.web.instances.web-1.restart: a retry count only applies to on-failure",
+    "limits_bad_size.yaml": "limits_bad_size.yaml:8: services.web.limits.memory: must be a size in bytes or with a k/m/g suffix, got '2 gigs'",
+    "limits_unknown_key.yaml": "limits_unknown_key.yaml:11: services.web.instances.web-1.limits.memroy: unknown limits key 'memroy' (did you mean 'memory'?)",
+    "ulimits_bad.yaml": "ulimits_bad.yaml:12: services.web.instances.web-1.ulimits.nofile: soft limit 65536 is above the hard limit 1024",
+    "ulimits_string.yaml": "ulimits_string.yaml:11: services.web.instances.web-1.ulimits.nofile: must be an integer, got 'unlimited'",
+    # --- lifecycle checks
+    "lifecycle_unknown_state.yaml": "lifecycle_unknown_state.yaml:10: services.web.lifecycle.started: unknown lifecycle state 'started' (known: pre-start, running, pre-stop, stopped)",
+    "lifecycle_unknown_type.yaml": "lifecycle_unknown_type.yaml:11: services.web.lifecycle.running.1.type: unknown check type 'ping' (known: exec, http, rexec, sleep, tcp)",
+    "lifecycle_missing_command.yaml": "lifecycle_missing_command.yaml:12: services.web.instances.web-1.lifecycle.running.0.command: an exec check needs 'command'",
+    "lifecycle_tcp_unknown_port.yaml": "lifecycle_tcp_unknown_port.yaml:11: services.web.lifecycle.running.0.port: unknown port 'https' for instance web-1 (known: http)",
+    "lifecycle_bad_regex.yaml": "lifecycle_bad_regex.yaml:15: services.web.instances.web-1.lifecycle.running.0.match_regex: invalid regular expression: missing ), unterminated subpattern at position 2",
+    # --- env files
+    "envfile_missing.yaml": "envfile_missing.yaml:7: services.web.envfile: cannot read env file missing.env: No such file or directory",
+    "envfile_bad_line.yaml": "envfile_bad_line.yaml:12: services.web.instances.web-1.envfile.1: env file bad_line.env:4: expected KEY=value, got 'JUST_A_WORD'",
+}
+
+
+def load_bad(name):
+    """Load fixtures/bad/NAME from inside that folder; return the error text."""
+    cwd = os.getcwd()
+    os.chdir(BAD)
+    try:
+        with pytest.raises(MaestroError) as info:
+            environment.load(name, environ={})
+    finally:
+        os.chdir(cwd)
+    return str(info.value).replace(BAD + os.sep, "").replace(BAD, ".")
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS))
+def test_bad_input_message(name):
+    assert load_bad(name) == ERRORS[name]
+
+
+def test_every_error_is_one_line():
+    assert all("\n" not in message for message in ERRORS.values())
+
+
+def test_corpus_and_table_match():
+    """Every YAML file in the folder is a case, and every case has its file."""
+    files = {name for name in os.listdir(BAD) if name.endswith(".yaml")}
+    assert files == set(ERRORS)
+    assert len(ERRORS) >= 45
+
+
+def test_error_from_absolute_path_names_the_path():
+    path = os.path.join(BAD, "unknown_ship.yaml")
+    with pytest.raises(MaestroError) as info:
+        environment.load(path, environ={})
+    assert str(info.value) == path + ERRORS["unknown_ship.yaml"][len("unknown_ship.yaml"):]
+    assert info.value.file == path
+    assert info.value.line == 15
+    assert info.value.key == "services.kafka.instances.kafka-1.ship"
+    assert info.value.message == "unknown ship 'vm9' (known: vm1, vm2)"
+
+
+def test_missing_environment_file():
+    with pytest.raises(MaestroError) as info:
+        environment.load(os.path.join(BAD, "no-such-file.yaml"))
+    assert str(info.value) == os.path.join(BAD, "no-such-file.yaml") + \
+        ": cannot read environment file: No such file or directory"
