@@ -64,6 +64,7 @@ def _construct_mapping(loader, node):
     mapping = LineDict()
     mapping.line = node.start_mark.line + 1
     mapping.lines = {}
+    key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         try:
@@ -72,8 +73,9 @@ def _construct_mapping(loader, node):
             raise MaestroError("mapping keys must be scalars", line=key_node.start_mark.line + 1)
         if key in mapping:
             raise MaestroError(
-                "duplicate key %r (first defined on line %d)" % (key, mapping.lines[key]),
+                "duplicate key %r (first defined on line %d)" % (key, key_lines[key]),
                 path=loader.path + [key], line=key_node.start_mark.line + 1)
+        key_lines[key] = key_node.start_mark.line + 1
         loader.path.append(key)
         mapping[key] = loader.construct_object(value_node, deep=True)
         loader.path.pop()

@@ -23,8 +23,8 @@ ERRORS = {
     "jinja_syntax.yaml": "jinja_syntax.yaml:6: template syntax error: unexpected '}'",
     "jinja_include_missing.yaml": "jinja_include_missing.yaml:4: template include not found: ships-extra.yaml (looked in .)",
     "duplicate_top_key.yaml": "duplicate_top_key.yaml:4: name: duplicate key 'name' (first defined on line 1)",
-    "duplicate_service.yaml": "duplicate_service.yaml:9: services.web: duplicate key 'web' (first defined on line 6)",
-    "duplicate_instance.yaml": "duplicate_instance.yaml:11: services.web.instances.web-1: duplicate key 'web-1' (first defined on line 10)",
+    "duplicate_service.yaml": "duplicate_service.yaml:9: services.web: duplicate key 'web' (first defined on line 5)",
+    "duplicate_instance.yaml": "duplicate_instance.yaml:11: services.web.instances.web-1: duplicate key 'web-1' (first defined on line 9)",
     "duplicate_env_key.yaml": "duplicate_env_key.yaml:10: services.web.env.MODE: duplicate key 'MODE' (first defined on line 8)",
     "not_a_mapping.yaml": "not_a_mapping.yaml:1: an environment file must be a mapping, got a list",
     # --- top level
