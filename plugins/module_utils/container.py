@@ -1,0 +1,578 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) maestro.ng contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Converge one container on one ship to an instance spec.
+
+``desired_config`` turns an instance spec into Docker create arguments, ``compare`` tells
+why an existing container differs from it, and ``ContainerManager`` drives the low-level
+Docker API (and the lifecycle checks) to reach a state.
+"""
+
+from __future__ import annotations
+
+import collections
+import shlex
+
+from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (
+    TRANSPORT_ERRORS,
+    DockerException,
+    NotFound,
+    connection_errors,
+)
+from ansible_collections.maestro.ng.plugins.module_utils.lifecycle import run_checks as _run_checks
+
+LABEL_ENVIRONMENT = 'maestro.ng.environment'
+LABEL_SERVICE = 'maestro.ng.service'
+LABEL_INSTANCE = 'maestro.ng.instance'
+LABEL_SHIP = 'maestro.ng.ship'
+
+STATES = ('started', 'stopped', 'killed', 'absent', 'restarted')
+DEFAULT_STOP_TIMEOUT = 10
+LOG_TAIL = 20
+# A container without running checks must survive this long after start. Docker reports
+# a start as soon as the process runs, so one inspect right after it misses a command
+# that dies at once (measured: ~0.1 s until the daemon notices the exit).
+START_GRACE = 0.3
+
+Difference = collections.namedtuple('Difference', 'setting before after reason')
+
+
+class ContainerError(Exception):
+    """A failure to converge a container; ``result`` holds what was done until then."""
+
+    def __init__(self, message, result=None):
+        super().__init__(message)
+        self.result = result or {}
+
+
+def _api_error_text(exc):
+    explanation = getattr(exc, 'explanation', None)
+    if isinstance(explanation, bytes):
+        explanation = explanation.decode('utf-8', 'replace')
+    return (explanation or str(exc)).strip()
+
+
+# ---------------------------------------------------------------------------------------
+# Desired configuration
+
+def _command(spec):
+    command = spec.get('command')
+    if command is None:
+        return None
+    if isinstance(command, str):
+        return shlex.split(command)
+    return [str(part) for part in command]
+
+
+def _port_numbers(text):
+    first, _sep, last = str(text).partition('-')
+    return list(range(int(first), int(last or first) + 1))
+
+
+def _port_bindings(spec):
+    """{"80/tcp": [{"HostIp": ..., "HostPort": ...}, ...]} from the spec's ports."""
+    bindings = {}
+    for port in spec.get('ports') or []:
+        protocol = port.get('protocol') or 'tcp'
+        host_ip = port.get('host_ip') or '0.0.0.0'
+        exposed = _port_numbers(port['exposed'])
+        external = _port_numbers(port['external'])
+        if len(exposed) == 1 and len(external) > 1:
+            # Docker picks a free host port within the range.
+            pairs = [(exposed[0], '%d-%d' % (external[0], external[-1]))]
+        elif len(exposed) == len(external):
+            pairs = zip(exposed, external)
+        else:
+            raise ContainerError('%s: port %s: %s and %s are ranges of different sizes'
+                                 % (spec['name'], port.get('name'), port['exposed'], port['external']))
+        for container_port, host_port in pairs:
+            bindings.setdefault('%d/%s' % (container_port, protocol), []).append(
+                {'HostIp': host_ip, 'HostPort': str(host_port)})
+    return bindings
+
+
+def _binds(spec):
+    return ['%s:%s:%s' % (v['source'], v['target'], v.get('mode') or 'rw') for v in spec.get('volumes') or []]
+
+
+def _labels(spec):
+    labels = {str(k): str(v) for k, v in (spec.get('labels') or {}).items()}
+    labels.update({
+        LABEL_ENVIRONMENT: spec.get('environment') or '',
+        LABEL_SERVICE: spec.get('service') or '',
+        LABEL_INSTANCE: spec['name'],
+        LABEL_SHIP: spec.get('ship') or '',
+    })
+    return labels
+
+
+def _restart_policy(spec):
+    restart = spec.get('restart') or {}
+    name = restart.get('name') or 'no'
+    # Docker rejects a retry count with any other policy than on-failure.
+    retries = int(restart.get('maximum_retry_count') or 0) if name == 'on-failure' else 0
+    return {'Name': name, 'MaximumRetryCount': retries}
+
+
+def _stop_timeout(spec):
+    timeout = spec.get('stop_timeout')
+    return DEFAULT_STOP_TIMEOUT if timeout is None else int(timeout)
+
+
+def desired_config(spec):
+    """The arguments to create the container of ``spec``.
+
+    Returns {"create": kwargs for APIClient.create_container (without host_config),
+    "host_config": kwargs for APIClient.create_host_config}; both JSON-able.
+    """
+    bindings = _port_bindings(spec)
+    limits = spec.get('limits') or {}
+    host_config = {
+        'binds': _binds(spec),
+        'port_bindings': bindings,
+        'volumes_from': list(spec.get('volumes_from') or []),
+        'links': dict(spec.get('links') or {}),
+        'privileged': bool(spec.get('privileged')),
+        'cap_add': list(spec.get('cap_add') or []),
+        'cap_drop': list(spec.get('cap_drop') or []),
+        'security_opt': list(spec.get('security_opt') or []),
+        'extra_hosts': dict(spec.get('extra_hosts') or {}),
+        'network_mode': spec.get('network_mode'),
+        'restart_policy': _restart_policy(spec),
+        'dns': list(spec.get('dns') or []),
+        'ulimits': [{'Name': u['name'], 'Soft': int(u['soft']), 'Hard': int(u['hard'])}
+                    for u in spec.get('ulimits') or []],
+    }
+    for key, option in (('cpu_shares', 'cpu_shares'), ('memory', 'mem_limit'), ('memswap', 'memswap_limit')):
+        if limits.get(key) is not None:
+            host_config[option] = int(limits[key])
+    if spec.get('log_driver') or spec.get('log_opt'):
+        host_config['log_config'] = {
+            'Type': spec.get('log_driver'),
+            'Config': {str(k): str(v) for k, v in (spec.get('log_opt') or {}).items()},
+        }
+    create = {
+        'image': spec['image'],
+        'name': spec['name'],
+        'command': _command(spec),
+        'hostname': spec.get('hostname'),
+        'user': spec.get('user'),
+        'environment': {str(k): str(v) for k, v in (spec.get('env') or {}).items()},
+        'ports': {key: {} for key in bindings},
+        'volumes': list(spec.get('container_volumes') or []),
+        'labels': _labels(spec),
+        'working_dir': spec.get('workdir'),
+        'stop_timeout': _stop_timeout(spec),
+        'detach': True,
+    }
+    return {'create': create, 'host_config': host_config}
+
+
+# ---------------------------------------------------------------------------------------
+# Drift
+
+def _env_map(entries):
+    result = {}
+    for entry in entries or []:
+        key, _sep, value = entry.partition('=')
+        result[key] = value
+    return result
+
+
+def _short_id(image_id):
+    algo, _sep, digest = (image_id or '').rpartition(':')
+    return '%s:%s' % (algo or 'sha256', digest[:12]) if digest else 'none'
+
+
+def _mode_flags(mode):
+    flags = set(filter(None, (mode or '').split(',')))
+    if not flags & {'ro', 'rw'}:
+        flags.add('rw')
+    return flags
+
+
+def _bind_set(binds):
+    result = set()
+    for bind in binds or []:
+        source, target, mode = (bind.split(':') + [''])[:3]
+        result.add((source, target, ','.join(sorted(_mode_flags(mode)))))
+    return result
+
+
+def _binding_set(bindings):
+    return {(key, b.get('HostIp') or '0.0.0.0', str(b.get('HostPort') or ''))
+            for key, values in (bindings or {}).items() for b in values or []}
+
+
+def _links_set(links):
+    """Docker reports {"db": "alias"} as "/db:/<self>/alias"."""
+    result = set()
+    for link in links or []:
+        source, _sep, target = link.partition(':')
+        result.add((source.lstrip('/'), target.rpartition('/')[2]))
+    return result
+
+
+def _caps(caps):
+    return sorted({c.upper()[4:] if c.upper().startswith('CAP_') else c.upper() for c in caps or []})
+
+
+def _network_mode(mode):
+    return 'bridge' if mode in (None, '', 'default') else mode
+
+
+def _restart_tuple(policy):
+    name = (policy or {}).get('Name') or 'no'
+    return {'name': name, 'maximum_retry_count': (policy or {}).get('MaximumRetryCount') or 0
+            if name == 'on-failure' else 0}
+
+
+def _memswap_matches(expected, actual, memory):
+    if expected is not None:
+        # -1: the daemon cannot limit swap here and dropped the setting.
+        return actual in (expected, -1)
+    # Unset: Docker stores 0, or twice the memory limit when one is set.
+    return actual in (0, None) or (memory and actual == 2 * memory)
+
+
+def differences(spec, container, image):
+    """The settings in which ``container`` (an inspect) differs from ``spec``.
+
+    ``image`` is the inspect of the spec's image on the same ship (None if missing).
+    Returns a list of Difference(setting, before, after, reason).
+    """
+    config = container.get('Config') or {}
+    host = container.get('HostConfig') or {}
+    image_config = (image or {}).get('Config') or {}
+    desired = desired_config(spec)
+    create, host_config = desired['create'], desired['host_config']
+    diffs = []
+
+    def check(setting, before, after):
+        if before != after:
+            diffs.append(Difference(setting, before, after, '%s changed' % setting))
+
+    def check_map(prefix, before, after):
+        for key in sorted(set(before) | set(after)):
+            if before.get(key) != after.get(key):
+                verb = 'added' if key not in before else 'removed' if key not in after else 'changed'
+                diffs.append(Difference('%s.%s' % (prefix, key), before.get(key), after.get(key),
+                                        '%s.%s %s' % (prefix, key, verb)))
+
+    if image is None:
+        diffs.append(Difference('image', container.get('Image'), spec['image'],
+                                'image %s not present on the ship' % spec['image']))
+    elif container.get('Image') != image['Id']:
+        diffs.append(Difference('image', container.get('Image'), image['Id'], 'image changed (%s -> %s)'
+                                % (_short_id(container.get('Image')), _short_id(image['Id']))))
+    same_image = image is not None and container.get('Image') == image['Id']
+
+    # The daemon merges the image's Env and Labels into the container's at create.
+    check_map('env', _env_map(config.get('Env')),
+              dict(_env_map(image_config.get('Env')), **create['environment']))
+    check_map('labels', config.get('Labels') or {},
+              dict(image_config.get('Labels') or {}, **create['labels']))
+    # No command means the image's: only comparable against the image the container runs.
+    if create['command'] is not None:
+        check('command', config.get('Cmd'), create['command'])
+    elif same_image:
+        check('command', config.get('Cmd'), image_config.get('Cmd'))
+    check('ports', sorted(_binding_set(host.get('PortBindings'))),
+          sorted(_binding_set(host_config['port_bindings'])))
+    check('volumes', sorted(_bind_set(host.get('Binds'))), sorted(_bind_set(host_config['binds'])))
+    bind_targets = {target for _source, target, _mode in _bind_set(host_config['binds'])}
+    check('container_volumes', sorted(set(config.get('Volumes') or {}) - bind_targets),
+          sorted((set(create['volumes']) | set(image_config.get('Volumes') or {})) - bind_targets))
+    check('volumes_from', sorted(host.get('VolumesFrom') or []), sorted(host_config['volumes_from']))
+    check('links', sorted(_links_set(host.get('Links'))),
+          sorted((name, alias or name) for name, alias in host_config['links'].items()))
+    if same_image or create['user']:
+        check('user', config.get('User') or '', create['user'] or image_config.get('User') or '')
+    if same_image or create['working_dir']:
+        check('workdir', config.get('WorkingDir') or '',
+              create['working_dir'] or image_config.get('WorkingDir') or '')
+    check('privileged', bool(host.get('Privileged')), host_config['privileged'])
+    check('cap_add', _caps(host.get('CapAdd')), _caps(host_config['cap_add']))
+    check('cap_drop', _caps(host.get('CapDrop')), _caps(host_config['cap_drop']))
+    check('security_opt', sorted(host.get('SecurityOpt') or []), sorted(host_config['security_opt']))
+    check('extra_hosts', sorted(host.get('ExtraHosts') or []),
+          sorted('%s:%s' % item for item in host_config['extra_hosts'].items()))
+    check('network_mode', _network_mode(host.get('NetworkMode')), _network_mode(host_config['network_mode']))
+    # Without an explicit hostname Docker makes one up (container id, or the host's).
+    if create['hostname']:
+        check('hostname', config.get('Hostname'), create['hostname'])
+    check('restart', _restart_tuple(host.get('RestartPolicy')), _restart_tuple(host_config['restart_policy']))
+    check('dns', host.get('Dns') or [], host_config['dns'])
+    check('limits.cpu_shares', host.get('CpuShares') or 0, host_config.get('cpu_shares') or 0)
+    check('limits.memory', host.get('Memory') or 0, host_config.get('mem_limit') or 0)
+    if not _memswap_matches(host_config.get('memswap_limit'), host.get('MemorySwap'), host.get('Memory')):
+        check('limits.memswap', host.get('MemorySwap'), host_config.get('memswap_limit'))
+    check('ulimits', sorted((u['Name'], u['Soft'], u['Hard']) for u in host.get('Ulimits') or []),
+          sorted((u['Name'], u['Soft'], u['Hard']) for u in host_config['ulimits']))
+    log_config = host.get('LogConfig') or {}
+    wanted_log = host_config.get('log_config') or {}
+    # No driver given: whatever the daemon's default is (json-file usually) is fine.
+    if wanted_log.get('Type'):
+        check('log_driver', log_config.get('Type'), wanted_log['Type'])
+    # The daemon adds its default log options, so only the ones we ask for are compared.
+    actual_opts = log_config.get('Config') or {}
+    wanted_opts = wanted_log.get('Config') or {}
+    check_map('log_opt', {k: actual_opts[k] for k in wanted_opts if k in actual_opts}, wanted_opts)
+    check('stop_timeout', config.get('StopTimeout'), create['stop_timeout'])
+    return diffs
+
+
+def compare(spec, container, image):
+    """Human reasons why ``container`` differs from ``spec`` (empty list = up to date)."""
+    return [d.reason for d in differences(spec, container, image)]
+
+
+# ---------------------------------------------------------------------------------------
+# Convergence
+
+# What each recorded action is called in check mode.
+_WOULD = {
+    'pulled image': 'would pull image',
+    'created': 'would create',
+    'started': 'would start',
+    'stopped': 'would stop',
+    'killed': 'would kill',
+    'removed': 'would remove',
+}
+
+
+def _state_of(inspect):
+    if inspect is None:
+        return 'absent'
+    state = inspect['State']
+    return 'running' if state.get('Running') else state.get('Status') or 'exited'
+
+
+class ContainerManager:
+    """Brings the container of one instance spec to a state on its ship.
+
+    Only the low-level APIClient is used; in check mode no mutating call is made.
+    """
+
+    def __init__(self, client, spec, check_mode=False):
+        self.client = client
+        self.spec = spec
+        self.check_mode = check_mode
+        self.name = spec['name']
+        self.ship = spec.get('ship') or 'local'
+        self.container = None  # the latest inspect (None when absent or only "would create")
+        self.image = None
+        self.state = None
+        self.initial_state = None
+        self.drift = []
+        self.changed = False
+        self.actions = []
+
+    # -- public ---------------------------------------------------------------------
+
+    def converge(self, state, refresh=False, only_if_stopped=False):
+        """Reach ``state``; return {changed, actions, reasons, container, diff}.
+
+        refresh: pull the image first (started/restarted).
+        only_if_stopped: with absent, leave a running container alone (MaestroNG's clean).
+        """
+        if state not in STATES:
+            raise ContainerError('%s: unknown state %r' % (self.name, state))
+        with connection_errors(self.ship, self.client.base_url):
+            try:
+                self.container = self._inspect_container()
+                self.state = self.initial_state = _state_of(self.container)
+                if state in ('started', 'restarted'):
+                    self._converge_running(refresh, restart=state == 'restarted')
+                elif state in ('stopped', 'killed'):
+                    if self.state == 'running':
+                        self._stop(kill=state == 'killed')
+                elif state == 'absent' and self.state != 'absent':
+                    if self.state == 'running' and only_if_stopped:
+                        return self.result()
+                    if self.state == 'running':
+                        self._stop()
+                    self._remove()
+            except DockerException as exc:
+                raise ContainerError('%s: %s' % (self.name, _api_error_text(exc)), self.result()) from exc
+            except ContainerError as exc:
+                exc.result = self.result()
+                raise
+        return self.result()
+
+    def run_checks(self, state):
+        """Run the spec's lifecycle checks of ``state``; raise ContainerError on failure."""
+        checks = (self.spec.get('lifecycle') or {}).get(state) or []
+        if not checks or self.check_mode:
+            return
+        if self.container is None:
+            self.container = self._inspect_container()
+        if self.container is None:
+            raise ContainerError('%s: no container to run %s checks on' % (self.name, state))
+        expect_running = {'running': True, 'stopped': False}.get(state)
+        failures = _run_checks(checks, self.spec, self.client, self.container['Id'], expect_running)
+        if failures:
+            message = '%s: %s checks failed: %s' % (self.name, state, '; '.join(failures))
+            if state == 'running':
+                self.container = self.client.inspect_container(self.container['Id'])
+                message += self._exit_details()
+            raise ContainerError(message)
+
+    def result(self):
+        """What has been done so far, in the shape converge() returns."""
+        container = self.container or {}
+        before = {d.setting: d.before for d in self.drift}
+        after = {d.setting: d.after for d in self.drift}
+        if self.state != self.initial_state:
+            before['state'], after['state'] = self.initial_state, self.state
+        return {
+            'changed': self.changed,
+            'actions': list(self.actions),
+            'reasons': [d.reason for d in self.drift],
+            'container': {
+                'id': container.get('Id'),
+                'name': self.name,
+                'state': self.state,
+                'image_id': None if self.state == 'absent' else container.get('Image') or (self.image or {}).get('Id'),
+                'started_at': (container.get('State') or {}).get('StartedAt'),
+            },
+            'diff': {'before': before, 'after': after} if before or after else {},
+        }
+
+    # -- steps ------------------------------------------------------------------------
+
+    def _do(self, action, detail='', call=None, *args, **kwargs):
+        """Record an action and make its API call, unless in check mode."""
+        self.changed = True
+        self.actions.append((_WOULD[action] if self.check_mode else action) + detail)
+        if call is not None and not self.check_mode:
+            return call(*args, **kwargs)
+        return None
+
+    def _inspect_container(self):
+        try:
+            return self.client.inspect_container(self.name)
+        except NotFound:
+            return None
+
+    def _inspect_image(self):
+        try:
+            return self.client.inspect_image(self.spec['image'])
+        except NotFound:
+            return None
+
+    def _pull(self, missing):
+        image = self.spec['image']
+        if not self.check_mode:
+            try:
+                # The daemon reports most pull errors inside a 200 answer's stream.
+                for event in self.client.pull(image, stream=True, decode=True):
+                    if event.get('error'):
+                        raise ContainerError(event['error'])
+            except (DockerException, ContainerError) as exc:
+                if missing:
+                    what = 'image %s not found on ship %s and pull failed' % (image, self.ship)
+                else:
+                    what = 'pulling image %s on ship %s failed' % (image, self.ship)
+                raise ContainerError('%s: %s: %s' % (self.name, what, _api_error_text(exc))) from exc
+            self.image = self._inspect_image()
+        self._do('pulled image')
+
+    def _converge_running(self, refresh, restart):
+        self.image = self._inspect_image()
+        if refresh or self.image is None:
+            self._pull(missing=self.image is None)
+        if self.container is not None:
+            self.drift = differences(self.spec, self._resolved_container(), self.image)
+        if self.container is None:
+            self._create()
+        elif self.drift:
+            if self.state == 'running':
+                self._stop()
+            self._remove(' (%s)' % '; '.join(d.reason for d in self.drift))
+            self._create()
+        elif self.state == 'running':
+            if not restart:
+                return
+            self._stop()
+        # No drift and not running: start the existing container. MaestroNG removes and
+        # recreates it instead, but the same config gives the same container, faster.
+        self._start()
+
+    def _resolved_container(self):
+        """The inspect, with "container:<id>" network modes turned back into the name
+        the spec uses when that name still points at the same container."""
+        mode = (self.container.get('HostConfig') or {}).get('NetworkMode') or ''
+        wanted = self.spec.get('network_mode') or ''
+        if not (mode.startswith('container:') and wanted.startswith('container:')) or mode == wanted:
+            return self.container
+        try:
+            target = self.client.inspect_container(wanted.partition(':')[2])['Id']
+        except NotFound:
+            return self.container
+        if mode != 'container:' + target:
+            return self.container
+        host_config = dict(self.container['HostConfig'], NetworkMode=wanted)
+        return dict(self.container, HostConfig=host_config)
+
+    def _create(self):
+        desired = desired_config(self.spec)
+        if self.check_mode:
+            self._do('created')
+        else:
+            host_config = self.client.create_host_config(**desired['host_config'])
+            created = self._do('created', '', self.client.create_container,
+                               host_config=host_config, **desired['create'])
+            self.container = {'Id': created['Id'], 'Image': (self.image or {}).get('Id'),
+                              'State': {'Running': False, 'Status': 'created'}}
+        self.state = 'created'
+
+    def _start(self):
+        self.run_checks('pre-start')
+        self._do('started', '', self.client.start, self._id())
+        self.state = 'running'
+        if self.check_mode:
+            return
+        if not (self.spec.get('lifecycle') or {}).get('running'):
+            self._wait_for_early_exit()
+        self.container = self.client.inspect_container(self._id())
+        if not self.container['State']['Running']:
+            self.state = _state_of(self.container)
+            raise ContainerError('%s: container is not running after start%s'
+                                 % (self.name, self._exit_details()))
+        self.run_checks('running')
+
+    def _wait_for_early_exit(self):
+        """Give the container START_GRACE seconds to die; its running checks do this
+        job when it has some."""
+        try:
+            self.client.wait(self._id(), timeout=START_GRACE, condition='not-running')
+        except TRANSPORT_ERRORS as exc:
+            # The read timeout means it is still running, which is what we hope for.
+            if 'timed out' not in str(exc).lower():
+                raise
+
+    def _stop(self, kill=False):
+        if kill:
+            self._do('killed', '', self.client.kill, self._id())
+        else:
+            self.run_checks('pre-stop')
+            self._do('stopped', '', self.client.stop, self._id(), timeout=_stop_timeout(self.spec))
+        self.state = 'exited'
+        self.run_checks('stopped')
+
+    def _remove(self, detail=''):
+        self._do('removed', detail, self.client.remove_container, self._id(), v=True)
+        self.state = 'absent'
+        self.container = None
+
+    def _id(self):
+        return self.container['Id'] if self.container else None
+
+    def _exit_details(self):
+        """Exit code and last log lines of the (inspected) container if it stopped."""
+        state = self.container['State']
+        if state.get('Running'):
+            return ''
+        logs = self.client.logs(self._id(), tail=LOG_TAIL).decode('utf-8', 'replace').rstrip()
+        return ' (exit code %s); last %d log lines:\n%s' % (state.get('ExitCode'), LOG_TAIL, logs)
