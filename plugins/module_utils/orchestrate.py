@@ -12,11 +12,12 @@ container), and usable from any Python code.
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from .container import ContainerError, ContainerManager
-from .docker_client import ShipUnreachable, connect, connection_errors
+from .docker_client import DockerException, ShipUnreachable, connect, connection_errors
 
 # What each command does to one instance, and whether levels run in reverse.
 COMMANDS = {
@@ -26,9 +27,10 @@ COMMANDS = {
     "restarted": ("restarted", False),
     "absent": ("absent", True),
     "cleaned": ("cleaned", True),
+    "pulled": ("pulled", False),
 }
 PAST = {"started": "started", "stopped": "stopped", "killed": "killed", "restarted": "restarted",
-        "absent": "removed", "cleaned": "cleaned"}
+        "absent": "removed", "cleaned": "cleaned", "pulled": "pulled"}
 MAX_THREADS = 32
 
 
@@ -41,6 +43,8 @@ class Orchestrator:
         self.progress = progress or (lambda line: None)
         self.refresh = refresh
         self.down = {}  # ship -> ShipUnreachable, so a dead ship is tried once
+        self._pulls = {}
+        self._pull_lock = threading.Lock()
 
     # ------------------------------------------------------------------ plumbing
     def client(self, ship_name):
@@ -65,7 +69,10 @@ class Orchestrator:
             self.down.setdefault(spec["ship"], exc)
             result.update(failed=True, msg=str(exc), unreachable=True)
         except ContainerError as exc:
+            result.update(exc.result or {})
             result.update(failed=True, msg=str(exc))
+        except DockerException as exc:
+            result.update(failed=True, msg="%s: %s" % (name, getattr(exc, "explanation", None) or exc))
         return result
 
     def _parallel(self, names, action, threads=None):
@@ -87,7 +94,7 @@ class Orchestrator:
         levels = plan(self.env, instances, reverse=reverse)
         results, failed_level = [], None
         started = time.monotonic()
-        if command == "cleaned":  # no ordering needed to remove stopped containers
+        if command in ("cleaned", "pulled"):  # no ordering needed: all at once
             levels = [{"level": 0, "services": [], "instances": [i for lvl in levels for i in lvl["instances"]]}]
         for number, level in enumerate(levels, 1):
             if failed_level is not None:
@@ -105,11 +112,36 @@ class Orchestrator:
         return self._summary(command, results, time.monotonic() - started)
 
     def _action(self, state):
+        if state == "pulled":
+            return self._pull
+
         def converge(spec):
             if state == "cleaned":
                 return self._manager(spec).converge("absent", only_if_stopped=True)
             return self._manager(spec).converge(state, refresh=self.refresh)
         return converge
+
+    def _pull(self, spec):
+        """Pull an instance's image on its ship; instances sharing one pull it once."""
+        key = (spec["ship"], spec["image"])
+        with self._pull_lock:
+            event = self._pulls.get(key)
+            first = event is None
+            if first:
+                event = self._pulls[key] = threading.Event()
+        if not first:
+            event.wait()
+            return {"changed": False, "actions": ["pulled with another instance on %s" % spec["ship"]]}
+        try:
+            if self.check_mode:
+                return {"changed": True, "actions": ["would pull %s" % spec["image"]]}
+            for line in self.client(spec["ship"]).pull(spec["image"], stream=True, decode=True):
+                if line.get("error"):
+                    raise ContainerError("%s: pulling %s on %s failed: %s"
+                                         % (spec["name"], spec["image"], spec["ship"], line["error"]))
+            return {"changed": True, "actions": ["pulled %s" % spec["image"]]}
+        finally:
+            event.set()
 
     def _restart_level(self, names, options):
         only_if_changed = options.get("only_if_changed", False)

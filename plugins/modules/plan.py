@@ -1,0 +1,62 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: plan
+author: maestro-ng for Ansible contributors
+version_added: 0.1.0
+short_description: The order a MaestroNG environment starts in, its dependency tree and DOT graph
+description:
+  - Loads and checks an environment file without any Docker call and returns the selection, its dependency
+    levels, a text tree, the impact of a change to each service, and a Graphviz DOT graph.
+extends_documentation_fragment:
+  - maestro.ng.selection
+options:
+  dependents:
+    description: Select and order in the stop-like direction (dependents of the selection, reverse levels).
+    type: bool
+    default: false
+  dot_file:
+    description: Also write the DOT graph to this file on the controller.
+    type: path
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Dependency tree of kafka
+  maestro.ng.plan:
+    env: demo.yaml
+    services: [kafka]
+    dot_file: kafka.dot
+  register: deps
+"""
+
+RETURN = r"""
+instances: {description: Selected instances in run order., returned: always, type: list, elements: str}
+services: {description: Selected services in run order., returned: always, type: list, elements: str}
+levels: {description: Levels with their services and instances., returned: always, type: list, elements: dict}
+tree: {description: The dependency tree as text., returned: always, type: str}
+impact: {description: Service to the services a change to it restarts., returned: always, type: dict}
+dot: {description: The graph in Graphviz DOT., returned: always, type: str}
+"""
+
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main():
+    # The work happens in the action plugin of the same name, on the controller.
+    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    module.fail_json(msg="%s runs on the controller through its action plugin" % module._name)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: status
+author: maestro-ng for Ansible contributors
+version_added: 0.1.0
+short_description: Where each instance of a MaestroNG environment runs, and in which state
+description:
+  - Lists the containers of every ship once, in parallel, and reports per instance its service, ship,
+    image and image id, state and since when, and ports. An unreachable ship shows as C(host down).
+extends_documentation_fragment:
+  - maestro.ng.selection
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Ask every ship
+  maestro.ng.status:
+    env: demo.yaml
+  register: st
+
+- name: Print the table
+  ansible.builtin.debug:
+    msg: "{{ st.table }}"
+"""
+
+RETURN = r"""
+instances:
+  description: One row per selected instance.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {service: kafka, instance: kafka-1, ship: ship1, ship_ip: 10.250.0.2, image: "maestro-test/busybox:latest",
+       image_id: 0123456789ab, container_id: ba9876543210, state: running, status: "Up 5 minutes",
+       ports: ["broker:9092->9092/tcp"]}
+table:
+  description: The rows as an aligned text table.
+  returned: always
+  type: str
+ships_down:
+  description: Ships whose Docker API did not answer.
+  returned: when a ship is down
+  type: list
+  elements: str
+"""
+
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main():
+    # The work happens in the action plugin of the same name, on the controller.
+    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    module.fail_json(msg="%s runs on the controller through its action plugin" % module._name)
+
+
+if __name__ == "__main__":
+    main()
