@@ -60,7 +60,10 @@ class _Loader(_BaseLoader):
 
 
 def _construct_mapping(loader, node):
-    loader.flatten_mapping(node)  # resolves `<<:` merge keys
+    # Keys written in this mapping, as opposed to those a `<<:` merge brings in:
+    # only they can be duplicates; they override merged ones, as YAML says.
+    own = {id(key_node) for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge"}
+    loader.flatten_mapping(node)  # resolves `<<:` merge keys (merged pairs come first)
     mapping = LineDict()
     mapping.line = node.start_mark.line + 1
     mapping.lines = {}
@@ -71,11 +74,14 @@ def _construct_mapping(loader, node):
             hash(key)
         except TypeError:
             raise MaestroError("mapping keys must be scalars", line=key_node.start_mark.line + 1)
-        if key in mapping:
+        if id(key_node) not in own:
+            pass  # merged: later merges and own keys replace it
+        elif key in key_lines:
             raise MaestroError(
                 "duplicate key %r (first defined on line %d)" % (key, key_lines[key]),
                 path=loader.path + [key], line=key_node.start_mark.line + 1)
-        key_lines[key] = key_node.start_mark.line + 1
+        else:
+            key_lines[key] = key_node.start_mark.line + 1
         loader.path.append(key)
         mapping[key] = loader.construct_object(value_node, deep=True)
         loader.path.pop()
