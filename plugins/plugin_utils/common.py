@@ -6,6 +6,7 @@ once per process, turn model errors into Ansible errors, read selection options.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 
@@ -46,12 +47,15 @@ def load(path):
 
 
 def _stdin():
-    # Ansible workers get /dev/null as stdin; the playbook process keeps the real one
-    # on fd 0, which a forked worker still holds open.
-    try:
-        return os.fdopen(os.dup(0), encoding="utf-8")
-    except OSError:
-        return sys.stdin
+    # Ansible detaches its workers from stdin; the playbook process (their parent)
+    # still has the real one, so read that.
+    if sys.stdin is None or sys.stdin.closed:
+        try:
+            with open("/proc/%d/fd/0" % os.getppid(), encoding="utf-8") as parent_stdin:
+                return io.StringIO(parent_stdin.read())
+        except OSError:
+            pass
+    return sys.stdin
 
 
 def select(env, args, dependents=False):
