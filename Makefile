@@ -7,8 +7,12 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 .PHONY: demo test unit integration venv bench-model clean-lab clean
 
+# Three local ships (network namespaces, each with its own dockerd), then the
+# demo environment started on them and its status. Needs root and Docker.
 demo: venv
-	$(BIN)/python tests/lab/demo.py
+	bash tests/lab/lab.sh up 3
+	$(BIN)/ansible-playbook playbooks/start.yml -e env=examples/demo.yaml
+	$(BIN)/ansible-playbook playbooks/status.yml -e env=examples/demo.yaml
 
 test: venv
 	$(BIN)/pytest tests
