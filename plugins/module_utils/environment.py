@@ -254,8 +254,7 @@ class _Builder:
             if kind not in schema.AUDIT_TYPES:
                 fail("unknown audit type %r (known: %s)" % (kind, ", ".join(sorted(schema.AUDIT_TYPES))),
                      path + ("type",), entry, "type")
-            schema.check_keys({k: v for k, v in entry.items() if k != "type"},
-                              schema.AUDIT_TYPES[kind], path, kind + " audit")
+            schema.check_keys(entry, schema.AUDIT_TYPES[kind] | {"type"}, path, kind + " audit")
             item = {k: v for k, v in entry.items()}
             item["ignore_errors"] = schema.get_bool(entry, "ignore_errors", path)
             level = schema.get_str(entry, "level", path, default="action")
@@ -353,8 +352,7 @@ class _Builder:
                 if kind not in schema.CHECK_KEYS:
                     fail("unknown check type %r (known: %s)" % (kind, ", ".join(sorted(schema.CHECK_KEYS))),
                          cpath + ("type",), check, "type" if "type" in check else None)
-                schema.check_keys({k: v for k, v in check.items() if k != "type"},
-                                  schema.CHECK_KEYS[kind], cpath, kind + " check")
+                schema.check_keys(check, schema.CHECK_KEYS[kind] | {"type"}, cpath, kind + " check")
                 required = schema.CHECK_REQUIRED[kind]
                 if check.get(required) is None:
                     fail("%s %s check needs %r" % ("an" if kind == "exec" else "a", kind, required),
