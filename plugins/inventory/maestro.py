@@ -27,8 +27,8 @@ options:
     type: str
     choices: [maestro.ng.maestro]
   environment:
-    description: Path of the environment file, relative to the config file.
-    type: path
+    description: Path of the environment file; a relative path is taken from the config file's folder.
+    type: str
   connection:
     description: How Ansible reaches a ship host.
     type: str
@@ -60,7 +60,7 @@ import re
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
-from ansible.utils.unsafe_proxy import wrap_var
+from ansible.template import trust_as_template
 
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load
@@ -91,6 +91,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             env_path = self.get_option("environment")
             if not env_path:
                 raise AnsibleParserError("%s: 'environment' is required" % path)
+            env_path = os.path.expanduser(env_path)
             if not os.path.isabs(env_path):
                 env_path = os.path.join(os.path.dirname(path), env_path)
         else:
@@ -115,8 +116,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             inventory.add_host(name, group="maestro")
             host_vars = {
                 "ansible_host": ship["ip"],
-                # File contents are data, never templates.
-                "maestro_ship": wrap_var(ship),
+                # Strings set here are not trusted as templates (ansible-core 2.19), so
+                # env values that look like Jinja stay data.
+                "maestro_ship": ship,
                 "maestro_docker_url": self.get_option("ssh_docker_url") if ssh else ship["docker_url"],
                 "maestro_docker_tls": ship["tls"],
                 "maestro_docker_tls_verify": ship["tls_verify"],
@@ -126,11 +128,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                 "maestro_docker_api_version": ship["api_version"],
                 "maestro_docker_timeout": ship["timeout"],
                 "maestro_instances": list(by_ship.get(name, {})),
-                "maestro_instance_specs": wrap_var(by_ship.get(name, {})),
+                "maestro_instance_specs": by_ship.get(name, {}),
             }
             if not ssh:
                 host_vars["ansible_connection"] = "local"
-                host_vars["ansible_python_interpreter"] = "{{ ansible_playbook_python }}"
+                # The controller's Python has the docker SDK; ship hosts are the controller here.
+                host_vars["ansible_python_interpreter"] = trust_as_template("{{ ansible_playbook_python }}")
             for key, value in host_vars.items():
                 inventory.set_variable(name, key, value)
             strict = self.get_option("strict")

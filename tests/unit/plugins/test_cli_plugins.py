@@ -1,0 +1,147 @@
+"""The inventory and lookup plugins through the real ansible-inventory / ansible commands."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+BIN = Path(sys.executable).parent
+
+ENV_FILE = """\
+name: cli-test
+ships:
+  vm1: {ip: 10.1.0.1}
+  vm2: {ip: 10.1.0.2, docker_port: 4243}
+  vm3: {ip: 10.1.0.3, socket_path: /run/docker.sock}
+services:
+  zookeeper:
+    image: zk:3.4
+    instances:
+      zk-1: {ship: vm1, ports: {client: 2181}}
+      zk-2: {ship: vm2, ports: {client: 2181}}
+  kafka:
+    image: kafka:2.8
+    requires: [zookeeper]
+    instances:
+      kafka-1: {ship: vm2, ports: {broker: 9092}}
+  tools:
+    image: tools
+    omit: true
+    instances:
+      tools-1: {ship: vm3}
+"""
+
+
+def plain(value):
+    """ansible-inventory --list marks strings not trusted as templates (2.19); unwrap them."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def inventory_list(source):
+    return plain(json.loads(run("ansible-inventory", "-i", str(source), "--list").stdout))
+
+
+def run(*args, cwd=ROOT, check=True, **kw):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_CALLBACK_RESULT_FORMAT="json")
+    proc = subprocess.run([str(BIN / args[0]), *args[1:]], cwd=cwd, env=env, capture_output=True, text=True, **kw)
+    if check and proc.returncode != 0:
+        raise AssertionError("%s failed (%d):\n%s\n%s" % (args, proc.returncode, proc.stdout, proc.stderr))
+    return proc
+
+
+@pytest.fixture
+def env_file(tmp_path):
+    path = tmp_path / "cli.yaml"
+    path.write_text(ENV_FILE)
+    return path
+
+
+def test_graph_of_an_environment_file(env_file):
+    out = run("ansible-inventory", "-i", str(env_file), "--graph").stdout
+    assert "@zookeeper:\n  |  |--vm1\n  |  |--vm2" in out
+    assert "@kafka:\n  |  |--vm2" in out
+    assert "@maestro:" in out and "vm3" in out
+
+
+def test_demo_graph_from_the_repo_root():
+    out = run("ansible-inventory", "-i", "examples/demo.yaml", "--graph").stdout
+    for group in ("@zookeeper:", "@kafka:", "@web:"):
+        assert group in out
+
+
+def test_list_host_variables(env_file):
+    data = inventory_list(env_file)
+    vm2 = data["_meta"]["hostvars"]["vm2"]
+    assert vm2["ansible_host"] == "10.1.0.2"
+    assert vm2["ansible_connection"] == "local"
+    assert vm2["maestro_docker_url"] == "tcp://10.1.0.2:4243"
+    assert vm2["maestro_instances"] == ["zk-2", "kafka-1"]
+    assert vm2["maestro_instance_specs"]["kafka-1"]["env"]["ZOOKEEPER_ZK_1_CLIENT_PORT"] == "2181"
+    assert data["_meta"]["hostvars"]["vm3"]["maestro_docker_url"] == "unix:///run/docker.sock"
+    assert sorted(data["kafka"]["hosts"]) == ["vm2"]
+    assert data["maestro"]["hosts"] == ["vm1", "vm2", "vm3"]
+
+
+def test_config_file_with_constructed_options(env_file, tmp_path):
+    config = tmp_path / "maestro.yml"
+    config.write_text(
+        "plugin: maestro.ng.maestro\n"
+        "environment: cli.yaml\n"
+        "compose:\n  docker: maestro_docker_url\n"
+        "groups:\n  big: maestro_instances | length > 1\n"
+        "keyed_groups:\n  - key: maestro_docker_timeout | string\n    prefix: timeout\n")
+    data = inventory_list(config)
+    assert data["_meta"]["hostvars"]["vm1"]["docker"] == "tcp://10.1.0.1:2375"
+    assert data["big"]["hosts"] == ["vm2"]
+    assert sorted(data["timeout_60"]["hosts"]) == ["vm1", "vm2", "vm3"]
+
+
+def test_ssh_connection_uses_the_local_socket(env_file, tmp_path):
+    config = tmp_path / "maestro.yml"
+    config.write_text("plugin: maestro.ng.maestro\nenvironment: %s\nconnection: ssh\n" % env_file)
+    hostvars = inventory_list(config)["_meta"]["hostvars"]
+    assert hostvars["vm1"]["maestro_docker_url"] == "unix:///var/run/docker.sock"
+    assert "ansible_connection" not in hostvars["vm1"]
+
+
+def test_bad_environment_file_is_one_clear_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(ENV_FILE.replace("ship: vm2, ports: {broker", "ship: vm9, ports: {broker"))
+    proc = run("ansible-inventory", "-i", str(bad), "--list", check=False)
+    assert proc.returncode != 0 or "Unable to parse" in proc.stderr
+    assert "bad.yaml:16: services.kafka.instances.kafka-1.ship: unknown ship 'vm9' (known: vm1, vm2, vm3)" \
+        in proc.stderr
+
+
+def test_lookup_through_ansible(env_file):
+    expr = "{{ lookup('maestro.ng.environment', '%s', services=['kafka']) | to_json }}" % env_file
+    proc = run("ansible", "localhost", "-m", "ansible.builtin.debug", "-a", "msg=" + expr)
+    payload = proc.stdout.split("=>", 1)[1]
+    data = json.loads(payload)["msg"]
+    data = json.loads(data) if isinstance(data, str) else data
+    assert data["name"] == "cli-test"
+    assert data["selected"] == ["zk-1", "zk-2", "kafka-1"]
+    assert [lvl["services"] for lvl in data["levels"]] == [["zookeeper"], ["kafka"]]
+    assert data["ships"]["vm2"]["docker_url"] == "tcp://10.1.0.2:4243"
+    assert data["instances"]["kafka-1"]["env"]["KAFKA_INSTANCES"] == "kafka-1"
+    assert "tools-1" not in data["instances"]
+
+
+def test_lookup_error_names_file_line_and_key(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(ENV_FILE.replace("requires: [zookeeper]", "requires: [zookeper]"))
+    expr = "{{ lookup('maestro.ng.environment', '%s') }}" % bad
+    proc = run("ansible", "localhost", "-m", "ansible.builtin.debug", "-a", "msg=" + expr, check=False)
+    assert proc.returncode != 0
+    assert "bad.yaml:14: services.kafka.requires: unknown service 'zookeper'" in proc.stdout + proc.stderr
