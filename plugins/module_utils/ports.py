@@ -96,7 +96,7 @@ def overlaps(a, b):
     """Two ports that would fight for the same host socket on one ship."""
     if a["protocol"] != b["protocol"]:
         return False
-    if a["host_ip"] != b["host_ip"] and "0.0.0.0" not in (a["host_ip"], b["host_ip"]):
+    if not same_address(a["host_ip"], b["host_ip"]):
         return False
     a1, a2 = span(a["external"])
     b1, b2 = span(b["external"])
@@ -105,6 +105,19 @@ def overlaps(a, b):
     if is_random(a) or is_random(b):
         return False
     return a1 <= b2 and b1 <= a2
+
+
+def same_address(a, b):
+    """Two host addresses that bind the same sockets (0.0.0.0 is every address)."""
+    return a == b or a == "0.0.0.0" or b == "0.0.0.0"
+
+
+def host_numbers(port):
+    """The host port numbers ``port`` surely binds (none for a random pick in a range)."""
+    if is_random(port):
+        return range(0)
+    first, last = span(port["external"])
+    return range(first, last + 1)
 
 
 def is_random(port):

@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# Apache License 2.0 (see LICENSE)
+"""Controller side of maestro.ng.container.
+
+``spec`` (an instance spec from the lookup or the inventory plugin) is expanded into
+the module's options, explicit options winning. On a ``local`` connection the
+container is converged in this process, which saves a Python start per task; on
+any other connection the module runs on the host as usual (e.g. a ship reached
+over SSH, talking to its local Docker socket).
+"""
+
+from __future__ import annotations
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.maestro.ng.plugins.module_utils.container import ContainerError, ContainerManager
+from ansible_collections.maestro.ng.plugins.module_utils.container_args import (
+    ARGUMENT_SPEC, REQUIRED_IF, instance_spec, ship_of)
+from ansible_collections.maestro.ng.plugins.module_utils.docker_client import ShipUnreachable, connect
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        args = dict(self._task.args)
+        spec = args.pop("spec", None) or {}
+        merged = {key: value for key, value in spec.items() if key in ARGUMENT_SPEC and key != "spec"}
+        merged.update(args)
+        if self._connection.transport != "local":
+            result.update(self._execute_module(module_name="maestro.ng.container", module_args=merged,
+                                               task_vars=task_vars))
+            return result
+
+        self._task.args = merged
+        _, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF)
+        ship, host = ship_of(params)
+        try:
+            manager = ContainerManager(connect(ship), instance_spec(params, ship, host),
+                                       check_mode=bool(self._task.check_mode))
+            outcome = manager.converge(params["state"], refresh=params["refresh"])
+        except ContainerError as exc:
+            partial = dict(exc.result or {})
+            partial.pop("diff", None)
+            result.update(partial, failed=True, msg=str(exc))
+            return result
+        except ShipUnreachable as exc:
+            result.update(failed=True, msg=str(exc))
+            return result
+        diff = outcome.pop("diff")
+        result.update(outcome)
+        if self._task.diff and diff:
+            result["diff"] = diff
+        return result
