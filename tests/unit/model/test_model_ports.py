@@ -239,3 +239,25 @@ def test_clash_with_an_address_bound_port(load_error):
         """)
     assert message == ("env.yaml:11: services.web.instances.web-2.ports.alt: "
                        "host port 80/tcp is already used by web-1 (port http) on ship vm1")
+
+
+def test_host_numbers_and_addresses():
+    assert list(ports.host_numbers(port("80", "8080"))) == [8080]
+    assert list(ports.host_numbers(port("1-3", "11-13"))) == [11, 12, 13]
+    assert list(ports.host_numbers(port("80", "8000-8100"))) == []          # random: nothing sure
+    assert ports.same_address("0.0.0.0", "10.0.0.1")
+    assert ports.same_address("10.0.0.1", "10.0.0.1")
+    assert not ports.same_address("10.0.0.1", "10.0.0.2")
+
+
+def test_clash_inside_a_range_names_the_first_owner(load_error):
+    message = load_error(TWO_SHIPS + """\
+          a:
+            image: a
+            instances:
+              a-1: {ship: vm1, ports: {one: 7005, two: "7010/udp"}}
+              a-2: {ship: vm1, ports: {many: "7000-7020/udp"}}
+        """)
+    assert message == ("env.yaml:8: services.a.instances.a-2.ports.many: "
+                       "host port 7000-7020/udp is already used by a-1 (port two) on ship vm1")
+
