@@ -130,8 +130,8 @@ def read_source(path, stdin=None):
 
 def render(text, path, environ=None):
     """Render the file as a Jinja2 template: ``env`` is the process environment."""
-    if "{" not in text:  # nothing to render: skip importing and running Jinja2
-        return text
+    if "{{" not in text and "{%" not in text and "{#" not in text:
+        return text  # no Jinja2 delimiter (flow mappings are not): skip importing and running it
     import jinja2
 
     env = jinja2.Environment(
