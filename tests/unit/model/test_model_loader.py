@@ -295,3 +295,14 @@ def test_env_file_absolute_path(load_env, tmp_path):
           a: {image: x, envfile: %s, instances: {a-1: {ship: vm1}}}
         """ % absolute)
     assert env.instances["a-1"]["env"]["ABS"] == "1"
+
+
+def test_flow_mappings_alone_do_not_start_jinja(write_env, monkeypatch):
+    import jinja2
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("Jinja2 should not run on a file without {{, {% or {#")
+
+    monkeypatch.setattr(jinja2, "Environment", refuse)
+    path = write_env(MINIMAL)                       # has '{' in flow mappings only
+    assert environment.load(path, environ={}).name == "minimal"
