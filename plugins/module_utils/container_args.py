@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# Apache License 2.0 (see LICENSE)
+"""The options of maestro.ng.container, shared by the module (run on a host) and its
+action plugin (run in the controller process), and their translation into the ship
+connection and instance spec that container.py works with."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+_PORT = dict(
+    name=dict(type='str'),
+    exposed=dict(type='str', required=True),
+    external=dict(type='str', required=True),
+    protocol=dict(type='str', default='tcp', choices=['tcp', 'udp']),
+    host_ip=dict(type='str', default='0.0.0.0'),
+)
+_VOLUME = dict(
+    source=dict(type='str', required=True),
+    target=dict(type='str', required=True),
+    mode=dict(type='str', default='rw'),
+)
+_RESTART = dict(
+    name=dict(type='str', default='no', choices=['no', 'always', 'on-failure', 'unless-stopped']),
+    maximum_retry_count=dict(type='int', default=0),
+)
+_LIMITS = dict(
+    cpu_shares=dict(type='int'),
+    memory=dict(type='int'),
+    memswap=dict(type='int'),
+)
+_ULIMIT = dict(
+    name=dict(type='str', required=True),
+    soft=dict(type='int', required=True),
+    hard=dict(type='int', required=True),
+)
+
+ARGUMENT_SPEC = dict(
+    name=dict(type='str', required=True),
+    state=dict(type='str', default='started',
+               choices=['started', 'stopped', 'killed', 'absent', 'restarted']),
+    refresh=dict(type='bool', default=False),
+    docker_host=dict(type='str', default='unix:///var/run/docker.sock'),
+    api_version=dict(type='str'),
+    timeout=dict(type='int', default=60),
+    tls=dict(type='bool', default=False),
+    tls_verify=dict(type='bool', default=False),
+    ca_cert=dict(type='path'),
+    client_cert=dict(type='path'),
+    client_key=dict(type='path', no_log=True),
+    image=dict(type='str'),
+    service=dict(type='str'),
+    ship=dict(type='str'),
+    ship_ip=dict(type='str'),
+    environment=dict(type='str', default='default'),
+    command=dict(type='raw'),
+    env=dict(type='dict', default={}),
+    ports=dict(type='list', elements='dict', default=[], options=_PORT),
+    volumes=dict(type='list', elements='dict', default=[], options=_VOLUME),
+    container_volumes=dict(type='list', elements='str', default=[]),
+    volumes_from=dict(type='list', elements='str', default=[]),
+    links=dict(type='dict', default={}),
+    user=dict(type='str'),
+    privileged=dict(type='bool', default=False),
+    cap_add=dict(type='list', elements='str', default=[]),
+    cap_drop=dict(type='list', elements='str', default=[]),
+    security_opt=dict(type='list', elements='str', default=[]),
+    extra_hosts=dict(type='dict', default={}),
+    network_mode=dict(type='str'),
+    hostname=dict(type='str'),
+    restart=dict(type='dict', default={}, options=_RESTART),
+    dns=dict(type='list', elements='str', default=[]),
+    stop_timeout=dict(type='int', default=10),
+    limits=dict(type='dict', default={}, options=_LIMITS),
+    log_driver=dict(type='str'),
+    log_opt=dict(type='dict', default={}),
+    workdir=dict(type='str'),
+    ulimits=dict(type='list', elements='dict', default=[], options=_ULIMIT),
+    labels=dict(type='dict', default={}),
+    lifecycle=dict(type='dict', default={}),
+    # An instance spec from the lookup or inventory plugin; the action plugin expands it.
+    spec=dict(type='dict'),
+)
+REQUIRED_IF = [('state', 'started', ['image']), ('state', 'restarted', ['image'])]
+
+_CONNECTION = ('spec', 'state', 'refresh', 'docker_host', 'api_version', 'timeout', 'tls', 'tls_verify',
+               'ca_cert', 'client_cert', 'client_key')
+
+
+def ship_of(params):
+    """The ship dict for docker_client.connect()."""
+    url = urlparse(params['docker_host'])
+    host = url.hostname if url.scheme in ('tcp', 'http', 'https') else None
+    return {
+        'name': params['ship'] or host or 'local',
+        'docker_url': params['docker_host'],
+        'api_version': params['api_version'],
+        'timeout': params['timeout'],
+        'tls': params['tls'],
+        'tls_verify': params['tls_verify'],
+        'tls_ca_cert': params['ca_cert'],
+        'tls_cert': params['client_cert'],
+        'tls_key': params['client_key'],
+    }, host
+
+
+def instance_spec(params, ship, host):
+    """The instance spec of the module's parameters (see module_utils/container.py)."""
+    spec = {key: value for key, value in params.items() if key not in _CONNECTION}
+    spec.update(
+        service=params['service'] or params['name'],
+        ship=ship['name'],
+        ship_ip=params['ship_ip'] or host or '127.0.0.1',
+        hostname=params['hostname'] or (None if params['network_mode'] else params['name']),
+    )
+    return spec
+
