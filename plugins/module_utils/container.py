@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import shlex
+from contextlib import contextmanager
 
 from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (
     TRANSPORT_ERRORS,
@@ -30,8 +31,8 @@ STATES = ('started', 'stopped', 'killed', 'absent', 'restarted')
 DEFAULT_STOP_TIMEOUT = 10
 LOG_TAIL = 20
 # A container without running checks must survive this long after start. Docker reports
-# a start as soon as the process runs, so one inspect right after it misses a command
-# that dies at once (measured: ~0.1 s until the daemon notices the exit).
+# a start as soon as the process runs, so an inspect right after it often misses a
+# command that dies at once (measured: ~0.1 s until the daemon notices the exit).
 START_GRACE = 0.3
 
 Difference = collections.namedtuple('Difference', 'setting before after reason')
@@ -265,32 +266,40 @@ def differences(spec, container, image):
     elif container.get('Image') != image['Id']:
         diffs.append(Difference('image', container.get('Image'), image['Id'], 'image changed (%s -> %s)'
                                 % (_short_id(container.get('Image')), _short_id(image['Id']))))
+    # The daemon fills Env, Labels, Volumes, Cmd, User and WorkingDir in from the image at
+    # create. After an image change (a reason to recreate already) they came from the old
+    # image, so then only what the spec sets itself is compared.
     same_image = image is not None and container.get('Image') == image['Id']
 
-    # The daemon merges the image's Env and Labels into the container's at create.
-    check_map('env', _env_map(config.get('Env')),
-              dict(_env_map(image_config.get('Env')), **create['environment']))
-    check_map('labels', config.get('Labels') or {},
-              dict(image_config.get('Labels') or {}, **create['labels']))
-    # No command means the image's: only comparable against the image the container runs.
+    def merged(actual, from_image, wanted):
+        if same_image:
+            return actual, dict(from_image, **wanted)
+        return {key: actual[key] for key in wanted if key in actual}, wanted
+
+    check_map('env', *merged(_env_map(config.get('Env')), _env_map(image_config.get('Env')),
+                             create['environment']))
+    check_map('labels', *merged(config.get('Labels') or {}, image_config.get('Labels') or {},
+                                create['labels']))
     if create['command'] is not None:
         check('command', config.get('Cmd'), create['command'])
     elif same_image:
         check('command', config.get('Cmd'), image_config.get('Cmd'))
-    check('ports', sorted(_binding_set(host.get('PortBindings'))),
-          sorted(_binding_set(host_config['port_bindings'])))
-    check('volumes', sorted(_bind_set(host.get('Binds'))), sorted(_bind_set(host_config['binds'])))
-    bind_targets = {target for _source, target, _mode in _bind_set(host_config['binds'])}
-    check('container_volumes', sorted(set(config.get('Volumes') or {}) - bind_targets),
-          sorted((set(create['volumes']) | set(image_config.get('Volumes') or {})) - bind_targets))
-    check('volumes_from', sorted(host.get('VolumesFrom') or []), sorted(host_config['volumes_from']))
-    check('links', sorted(_links_set(host.get('Links'))),
-          sorted((name, alias or name) for name, alias in host_config['links'].items()))
     if same_image or create['user']:
         check('user', config.get('User') or '', create['user'] or image_config.get('User') or '')
     if same_image or create['working_dir']:
         check('workdir', config.get('WorkingDir') or '',
               create['working_dir'] or image_config.get('WorkingDir') or '')
+    bind_targets = {target for _source, target, _mode in _bind_set(host_config['binds'])}
+    volumes = dict.fromkeys(set(config.get('Volumes') or {}) - bind_targets, True)
+    image_volumes = dict.fromkeys(image_config.get('Volumes') or {}, True)
+    before, after = merged(volumes, image_volumes, dict.fromkeys(create['volumes'], True))
+    check('container_volumes', sorted(before), sorted(set(after) - bind_targets))
+    check('ports', sorted(_binding_set(host.get('PortBindings'))),
+          sorted(_binding_set(host_config['port_bindings'])))
+    check('volumes', sorted(_bind_set(host.get('Binds'))), sorted(_bind_set(host_config['binds'])))
+    check('volumes_from', sorted(host.get('VolumesFrom') or []), sorted(host_config['volumes_from']))
+    check('links', sorted(_links_set(host.get('Links'))),
+          sorted((name, alias or name) for name, alias in host_config['links'].items()))
     check('privileged', bool(host.get('Privileged')), host_config['privileged'])
     check('cap_add', _caps(host.get('CapAdd')), _caps(host_config['cap_add']))
     check('cap_drop', _caps(host.get('CapDrop')), _caps(host_config['cap_drop']))
@@ -378,26 +387,18 @@ class ContainerManager:
         """
         if state not in STATES:
             raise ContainerError('%s: unknown state %r' % (self.name, state))
-        with connection_errors(self.ship, self.client.base_url):
-            try:
-                self.container = self._inspect_container()
-                self.state = self.initial_state = _state_of(self.container)
-                if state in ('started', 'restarted'):
-                    self._converge_running(refresh, restart=state == 'restarted')
-                elif state in ('stopped', 'killed'):
-                    if self.state == 'running':
-                        self._stop(kill=state == 'killed')
-                elif state == 'absent' and self.state != 'absent':
-                    if self.state == 'running' and only_if_stopped:
-                        return self.result()
-                    if self.state == 'running':
-                        self._stop()
+        with self._errors():
+            self.container = self._inspect_container()
+            self.state = self.initial_state = _state_of(self.container)
+            if state in ('started', 'restarted'):
+                self._converge_running(refresh, restart=state == 'restarted')
+            elif state in ('stopped', 'killed') and self.state == 'running':
+                self._stop(kill=state == 'killed')
+            elif state == 'absent' and self.state != 'absent':
+                if self.state == 'running' and not only_if_stopped:
+                    self._stop()
+                if self.state != 'running':
                     self._remove()
-            except DockerException as exc:
-                raise ContainerError('%s: %s' % (self.name, _api_error_text(exc)), self.result()) from exc
-            except ContainerError as exc:
-                exc.result = self.result()
-                raise
         return self.result()
 
     def run_checks(self, state):
@@ -405,18 +406,19 @@ class ContainerManager:
         checks = (self.spec.get('lifecycle') or {}).get(state) or []
         if not checks or self.check_mode:
             return
-        if self.container is None:
-            self.container = self._inspect_container()
-        if self.container is None:
-            raise ContainerError('%s: no container to run %s checks on' % (self.name, state))
-        expect_running = {'running': True, 'stopped': False}.get(state)
-        failures = _run_checks(checks, self.spec, self.client, self.container['Id'], expect_running)
-        if failures:
-            message = '%s: %s checks failed: %s' % (self.name, state, '; '.join(failures))
-            if state == 'running':
-                self.container = self.client.inspect_container(self.container['Id'])
-                message += self._exit_details()
-            raise ContainerError(message)
+        with self._errors():
+            if self.container is None:
+                self.container = self._inspect_container()
+            if self.container is None:
+                raise ContainerError('%s: no container to run %s checks on' % (self.name, state))
+            expect_running = {'running': True, 'stopped': False}.get(state)
+            failures = _run_checks(checks, self.spec, self.client, self.container['Id'], expect_running)
+            if failures:
+                message = '%s: %s checks failed: %s' % (self.name, state, '; '.join(failures))
+                if state == 'running':
+                    self.container = self.client.inspect_container(self.container['Id'])
+                    message += self._exit_details()
+                raise ContainerError(message)
 
     def result(self):
         """What has been done so far, in the shape converge() returns."""
@@ -440,6 +442,19 @@ class ContainerManager:
         }
 
     # -- steps ------------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self):
+        """Docker errors become a ContainerError carrying the result so far; lost
+        connections become ShipUnreachable."""
+        with connection_errors(self.ship, getattr(self.client, 'docker_url', self.client.base_url)):
+            try:
+                yield
+            except DockerException as exc:
+                raise ContainerError('%s: %s' % (self.name, _api_error_text(exc)), self.result()) from exc
+            except ContainerError as exc:
+                exc.result = self.result()
+                raise
 
     def _do(self, action, detail='', call=None, *args, **kwargs):
         """Record an action and make its API call, unless in check mode."""
@@ -533,18 +548,18 @@ class ContainerManager:
         self.state = 'running'
         if self.check_mode:
             return
-        if not (self.spec.get('lifecycle') or {}).get('running'):
+        # The container must survive its running checks, or START_GRACE without any.
+        if (self.spec.get('lifecycle') or {}).get('running'):
+            self.run_checks('running')
+        else:
             self._wait_for_early_exit()
         self.container = self.client.inspect_container(self._id())
         if not self.container['State']['Running']:
             self.state = _state_of(self.container)
             raise ContainerError('%s: container is not running after start%s'
                                  % (self.name, self._exit_details()))
-        self.run_checks('running')
 
     def _wait_for_early_exit(self):
-        """Give the container START_GRACE seconds to die; its running checks do this
-        job when it has some."""
         try:
             self.client.wait(self._id(), timeout=START_GRACE, condition='not-running')
         except TRANSPORT_ERRORS as exc:
@@ -574,5 +589,8 @@ class ContainerManager:
         state = self.container['State']
         if state.get('Running'):
             return ''
-        logs = self.client.logs(self._id(), tail=LOG_TAIL).decode('utf-8', 'replace').rstrip()
+        try:
+            logs = self.client.logs(self._id(), tail=LOG_TAIL).decode('utf-8', 'replace').rstrip()
+        except DockerException as exc:  # e.g. removed meanwhile
+            return ' (exit code %s; no logs: %s)' % (state.get('ExitCode'), _api_error_text(exc))
         return ' (exit code %s); last %d log lines:\n%s' % (state.get('ExitCode'), LOG_TAIL, logs)

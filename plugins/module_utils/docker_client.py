@@ -108,7 +108,8 @@ def connect(ship):
     """Return the shared ``docker.APIClient`` for a ship dict.
 
     ``ship`` keys: name, docker_url, api_version (None = 1.41, "auto" = ask the daemon),
-    timeout, tls, tls_verify, tls_ca_cert, tls_cert, tls_key.
+    timeout, tls, tls_verify, tls_ca_cert, tls_cert, tls_key. The client gets a
+    ``docker_url`` attribute holding the URL as given.
     """
     version = ship.get('api_version') or DEFAULT_API_VERSION
     timeout = ship.get('timeout') or DEFAULT_TIMEOUT
@@ -128,5 +129,7 @@ def connect(ship):
                     tls=_tls_config(ship),
                     max_pool_size=MAX_POOL_SIZE,
                 )
+            # base_url is rewritten (tcp:// -> http://); messages show the URL as given.
+            client.docker_url = ship['docker_url']
             _clients[key] = client
         return client

@@ -234,8 +234,18 @@ def test_image_change_does_not_flag_the_image_defaults():
     new_image = copy.deepcopy(NEW_IMAGE)
     new_image['Config']['Cmd'] = ['httpd', '-v']
     new_image['Config']['User'] = 'root'
+    new_image['Config']['WorkingDir'] = '/'
+    new_image['Config']['Labels'] = {'version': '2'}
+    new_image['Config']['Env'] = ['PATH=/bin', 'HEAP=1g']
+    new_image['Config']['Volumes'] = {}
     assert compare(spec, daemon_inspect(spec), new_image) == [
         'image changed (sha256:aaaaaaaaaaaa -> sha256:bbbbbbbbbbbb)']
+
+
+def test_image_change_still_lists_spec_changes():
+    inspect = daemon_inspect(full_spec())
+    assert compare(full_spec(env={'HEAP': '1g'}, container_volumes=['/other']), inspect, NEW_IMAGE) == [
+        'image changed (sha256:aaaaaaaaaaaa -> sha256:bbbbbbbbbbbb)', 'env.HEAP changed', 'container_volumes changed']
 
 
 def test_missing_image():
