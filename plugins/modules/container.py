@@ -1,0 +1,554 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) maestro.ng contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: container
+short_description: Converge one MaestroNG container instance on a Docker host
+version_added: 0.1.0
+author:
+  - maestro.ng contributors
+description:
+  - Creates, starts, stops, kills, restarts or removes one Docker container the way
+    MaestroNG does for one instance of a service, on one Docker host (a "ship").
+  - An existing container is compared setting by setting with the wanted one (image id,
+    environment, ports, volumes, links, limits, restart policy, ...); when they differ it
+    is stopped, removed and created again, and the reasons are returned.
+  - Environment variables and labels that come from the image are not counted as
+    differences, nor are Docker's own defaults (network mode, log driver, hostname).
+  - A running container without differences is left alone; a stopped one without
+    differences is started again as it is.
+  - Lifecycle checks (C(tcp), C(http), C(exec), C(rexec), C(sleep)) run around the
+    actions that really happen; the checks of one state run in parallel and must all pass.
+  - Only the Docker API of the host is used; nothing is installed there.
+requirements:
+  - docker (Python SDK) >= 7.0
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Inspects only; the actions that would happen are listed with C(would ).
+  diff_mode:
+    support: full
+    details: Shows the settings that differ, and the container state before and after.
+  platform:
+    platforms: posix
+options:
+  name:
+    description: Name of the container (the MaestroNG instance name).
+    type: str
+    required: true
+  state:
+    description:
+      - C(started) creates the container if needed (recreating it when its settings
+        changed) and makes sure it runs.
+      - C(stopped) stops a running container (with O(stop_timeout)); C(killed) kills it.
+      - C(absent) stops and removes the container and its anonymous volumes.
+      - C(restarted) stops and starts the container, recreating it when its settings
+        changed.
+    type: str
+    default: started
+    choices: [started, stopped, killed, absent, restarted]
+  refresh:
+    description:
+      - Pull the image before converging, even when the host already has it. A new image
+        id then counts as a change.
+    type: bool
+    default: false
+  docker_host:
+    description: URL of the Docker API, C(tcp://host:port) or C(unix:///path/to/socket).
+    type: str
+    default: unix:///var/run/docker.sock
+  api_version:
+    description:
+      - Docker API version to speak. V(auto) asks the daemon (one more request); unset
+        uses 1.41 (Docker 20.10).
+    type: str
+  timeout:
+    description: Seconds to wait for an answer of the Docker API.
+    type: int
+    default: 60
+  tls:
+    description: Connect to the Docker API with TLS.
+    type: bool
+    default: false
+  tls_verify:
+    description: Connect with TLS and verify the daemon's certificate against O(ca_cert).
+    type: bool
+    default: false
+  ca_cert:
+    description: CA certificate to verify the daemon with.
+    type: path
+  client_cert:
+    description: Client certificate to authenticate with (with O(client_key)).
+    type: path
+  client_key:
+    description: Private key of O(client_cert).
+    type: path
+  image:
+    description:
+      - Image to run, as C(repository:tag). Pulled when the host lacks it.
+      - Required when O(state) is C(started) or C(restarted).
+    type: str
+  service:
+    description: Service the instance belongs to; recorded in the C(maestro.ng.service) label.
+    type: str
+  ship:
+    description:
+      - Name of the Docker host, used in messages and the C(maestro.ng.ship) label.
+      - Defaults to the host part of O(docker_host), or C(local) for a unix socket.
+    type: str
+  ship_ip:
+    description:
+      - Address of the Docker host, where C(tcp) and C(http) checks connect by default.
+      - Defaults to the host part of O(docker_host), or C(127.0.0.1) for a unix socket.
+    type: str
+  environment:
+    description: MaestroNG environment name; recorded in the C(maestro.ng.environment) label.
+    type: str
+    default: default
+  command:
+    description:
+      - Command to run, as a list or a string (split like a shell would).
+      - Unset runs the image's default command.
+    type: raw
+  env:
+    description:
+      - The complete environment of the container. Variables of the image that are not
+        set here are kept.
+    type: dict
+    default: {}
+  ports:
+    description:
+      - Published ports.
+      - Ranges map one to one and must have the same size, except that a single
+        O(ports[].exposed) port with an O(ports[].external) range gets any free host port
+        of the range.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Name of the port (MaestroNG's port name).
+        type: str
+      exposed:
+        description: Port or range inside the container, like C(80) or C(1234-1236).
+        type: str
+        required: true
+      external:
+        description: Port or range on the host, like C(8080) or C(1234-1236).
+        type: str
+        required: true
+      protocol:
+        description: Protocol of the port.
+        type: str
+        default: tcp
+        choices: [tcp, udp]
+      host_ip:
+        description: Host address to bind the port on.
+        type: str
+        default: 0.0.0.0
+  volumes:
+    description: Host paths to bind into the container.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      source:
+        description: Path on the host.
+        type: str
+        required: true
+      target:
+        description: Path in the container.
+        type: str
+        required: true
+      mode:
+        description: Comma-separated mount flags, like C(ro) or C(ro,Z).
+        type: str
+        default: rw
+  container_volumes:
+    description: Paths in the container to make anonymous volumes of.
+    type: list
+    elements: str
+    default: []
+  volumes_from:
+    description: Containers on the same host whose volumes to mount.
+    type: list
+    elements: str
+    default: []
+  links:
+    description: Legacy links, as a map of container name to alias.
+    type: dict
+    default: {}
+  user:
+    description: User to run the container's processes as. Unset uses the image's.
+    type: str
+  privileged:
+    description: Run the container privileged.
+    type: bool
+    default: false
+  cap_add:
+    description: Linux capabilities to add.
+    type: list
+    elements: str
+    default: []
+  cap_drop:
+    description: Linux capabilities to drop.
+    type: list
+    elements: str
+    default: []
+  security_opt:
+    description: Security options, like C(no-new-privileges) or C(label=disable).
+    type: list
+    elements: str
+    default: []
+  extra_hosts:
+    description: Extra C(/etc/hosts) entries, as a map of host name to address.
+    type: dict
+    default: {}
+  network_mode:
+    description:
+      - Network mode, like C(host), C(none) or C(container:<name>).
+      - Unset uses Docker's default bridge network.
+    type: str
+  hostname:
+    description:
+      - Host name of the container.
+      - Defaults to O(name), unless O(network_mode) is set (then Docker chooses).
+    type: str
+  restart:
+    description: Restart policy.
+    type: dict
+    default: {}
+    suboptions:
+      name:
+        description: Policy name.
+        type: str
+        default: 'no'
+        choices: ['no', always, on-failure, unless-stopped]
+      maximum_retry_count:
+        description: Restarts before giving up, with C(on-failure).
+        type: int
+        default: 0
+  dns:
+    description: DNS servers of the container.
+    type: list
+    elements: str
+    default: []
+  stop_timeout:
+    description: Seconds between SIGTERM and SIGKILL when stopping.
+    type: int
+    default: 10
+  limits:
+    description: Resource limits.
+    type: dict
+    default: {}
+    suboptions:
+      cpu_shares:
+        description: Relative CPU weight.
+        type: int
+      memory:
+        description: Memory limit in bytes.
+        type: int
+      memswap:
+        description: Memory plus swap limit in bytes (V(-1) for unlimited swap).
+        type: int
+  log_driver:
+    description: Log driver. Unset uses the daemon's default.
+    type: str
+  log_opt:
+    description:
+      - Options of the log driver.
+      - Options the daemon adds by default are not counted as differences, so removing
+        an option from this map does not recreate the container.
+    type: dict
+    default: {}
+  workdir:
+    description: Working directory of the command. Unset uses the image's.
+    type: str
+  ulimits:
+    description: Resource ulimits.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Name of the limit, like C(nofile).
+        type: str
+        required: true
+      soft:
+        description: Soft limit.
+        type: int
+        required: true
+      hard:
+        description: Hard limit.
+        type: int
+        required: true
+  labels:
+    description:
+      - Labels of the container. Labels of the image are kept; C(maestro.ng.environment),
+        C(maestro.ng.service), C(maestro.ng.instance) and C(maestro.ng.ship) are added.
+    type: dict
+    default: {}
+  lifecycle:
+    description:
+      - Lifecycle checks, as a map of state (C(pre-start), C(running), C(pre-stop),
+        C(stopped)) to a list of checks.
+      - A C(tcp) check (keys C(port), C(host), C(max_wait)) waits until the port answers;
+        a connection that is closed right after being accepted (docker-proxy with nothing
+        listening behind it) does not count.
+      - An C(http) check (keys C(port), C(host), C(path), C(scheme), C(method),
+        C(match_regex), C(max_wait)) waits for HTTP 200, or a body matching C(match_regex).
+      - An C(exec) check (keys C(command), C(attempts)) runs a shell command on the
+        controller with the container's environment added; an C(rexec) check runs it in
+        the container with C(sh -c). Success is exit code 0; attempts are 1 s apart.
+      - A C(sleep) check waits C(wait) seconds.
+      - C(host) defaults to O(ship_ip); C(max_wait) and C(attempts) are MaestroNG's
+        defaults (180 for tcp, 300 for http, 180 attempts).
+    type: dict
+    default: {}
+notes:
+  - Containers without C(running) checks must still be running 0.3 s after their start,
+    otherwise the task fails with their exit code and last log lines.
+seealso:
+  - name: MaestroNG lifecycle checks
+    description: The checks this module runs.
+    link: https://maestro-ng.readthedocs.io/en/latest/lifecycle_checks.html
+"""
+
+EXAMPLES = r"""
+- name: Run a web server with a published port and some environment
+  maestro.ng.container:
+    name: web1
+    image: busybox:latest
+    command: [httpd, -f, -p, "80", -h, /]
+    docker_host: tcp://192.0.2.10:2375
+    ports:
+      - {name: http, exposed: "80", external: "8080"}
+    env:
+      GREETING: hello
+    restart: {name: unless-stopped}
+    lifecycle:
+      running:
+        - {type: tcp, port: 8080, max_wait: 30}
+
+- name: Stop it (it stays on the host)
+  maestro.ng.container:
+    name: web1
+    state: stopped
+    docker_host: tcp://192.0.2.10:2375
+
+- name: Remove it
+  maestro.ng.container:
+    name: web1
+    state: absent
+    docker_host: tcp://192.0.2.10:2375
+"""
+
+RETURN = r"""
+changed:
+  description: Whether the container was (or in check mode would be) changed.
+  returned: always
+  type: bool
+actions:
+  description: What was done, in order; in check mode what would be done (C(would create)).
+  returned: always
+  type: list
+  elements: str
+  sample: [pulled image, stopped, "removed (env.FOO changed)", created, started]
+reasons:
+  description: Why the existing container did not match and was recreated.
+  returned: always
+  type: list
+  elements: str
+  sample: ["image changed (sha256:0123456789ab -> sha256:ba9876543210)", env.FOO changed]
+container:
+  description: The container after the task.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: Container id; null when absent (or only created in check mode).
+      type: str
+    name:
+      description: Container name.
+      type: str
+    state:
+      description: C(running), C(exited), C(created) or C(absent) (another Docker status
+        such as C(dead) is passed on as is).
+      type: str
+    image_id:
+      description: Id of the image the container runs.
+      type: str
+    started_at:
+      description: When Docker last started the container.
+      type: str
+  sample:
+    id: 4f1c0e6d2b3a...
+    name: web1
+    state: running
+    image_id: sha256:bd80b34ac887...
+    started_at: "2025-11-25T19:26:15.752758818Z"
+diff:
+  description: The settings that differ (and the container state) before and after.
+  returned: when diff mode is on and something changes
+  type: dict
+  sample:
+    before: {state: running, env.FOO: bar}
+    after: {state: running, env.FOO: baz}
+"""
+
+from urllib.parse import urlparse
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.maestro.ng.plugins.module_utils.container import (
+    ContainerError,
+    ContainerManager,
+)
+from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (
+    DOCKER_IMPORT_ERROR,
+    HAS_DOCKER,
+    ShipUnreachable,
+    connect,
+)
+
+_PORT = dict(
+    name=dict(type='str'),
+    exposed=dict(type='str', required=True),
+    external=dict(type='str', required=True),
+    protocol=dict(type='str', default='tcp', choices=['tcp', 'udp']),
+    host_ip=dict(type='str', default='0.0.0.0'),
+)
+_VOLUME = dict(
+    source=dict(type='str', required=True),
+    target=dict(type='str', required=True),
+    mode=dict(type='str', default='rw'),
+)
+_RESTART = dict(
+    name=dict(type='str', default='no', choices=['no', 'always', 'on-failure', 'unless-stopped']),
+    maximum_retry_count=dict(type='int', default=0),
+)
+_LIMITS = dict(
+    cpu_shares=dict(type='int'),
+    memory=dict(type='int'),
+    memswap=dict(type='int'),
+)
+_ULIMIT = dict(
+    name=dict(type='str', required=True),
+    soft=dict(type='int', required=True),
+    hard=dict(type='int', required=True),
+)
+
+ARGUMENT_SPEC = dict(
+    name=dict(type='str', required=True),
+    state=dict(type='str', default='started',
+               choices=['started', 'stopped', 'killed', 'absent', 'restarted']),
+    refresh=dict(type='bool', default=False),
+    docker_host=dict(type='str', default='unix:///var/run/docker.sock'),
+    api_version=dict(type='str'),
+    timeout=dict(type='int', default=60),
+    tls=dict(type='bool', default=False),
+    tls_verify=dict(type='bool', default=False),
+    ca_cert=dict(type='path'),
+    client_cert=dict(type='path'),
+    client_key=dict(type='path', no_log=True),
+    image=dict(type='str'),
+    service=dict(type='str'),
+    ship=dict(type='str'),
+    ship_ip=dict(type='str'),
+    environment=dict(type='str', default='default'),
+    command=dict(type='raw'),
+    env=dict(type='dict', default={}),
+    ports=dict(type='list', elements='dict', default=[], options=_PORT),
+    volumes=dict(type='list', elements='dict', default=[], options=_VOLUME),
+    container_volumes=dict(type='list', elements='str', default=[]),
+    volumes_from=dict(type='list', elements='str', default=[]),
+    links=dict(type='dict', default={}),
+    user=dict(type='str'),
+    privileged=dict(type='bool', default=False),
+    cap_add=dict(type='list', elements='str', default=[]),
+    cap_drop=dict(type='list', elements='str', default=[]),
+    security_opt=dict(type='list', elements='str', default=[]),
+    extra_hosts=dict(type='dict', default={}),
+    network_mode=dict(type='str'),
+    hostname=dict(type='str'),
+    restart=dict(type='dict', default={}, options=_RESTART),
+    dns=dict(type='list', elements='str', default=[]),
+    stop_timeout=dict(type='int', default=10),
+    limits=dict(type='dict', default={}, options=_LIMITS),
+    log_driver=dict(type='str'),
+    log_opt=dict(type='dict', default={}),
+    workdir=dict(type='str'),
+    ulimits=dict(type='list', elements='dict', default=[], options=_ULIMIT),
+    labels=dict(type='dict', default={}),
+    lifecycle=dict(type='dict', default={}),
+)
+
+_CONNECTION = ('state', 'refresh', 'docker_host', 'api_version', 'timeout', 'tls', 'tls_verify',
+               'ca_cert', 'client_cert', 'client_key')
+
+
+def _ship(params):
+    """The ship dict for docker_client.connect()."""
+    url = urlparse(params['docker_host'])
+    host = url.hostname if url.scheme in ('tcp', 'http', 'https') else None
+    return {
+        'name': params['ship'] or host or 'local',
+        'docker_url': params['docker_host'],
+        'api_version': params['api_version'],
+        'timeout': params['timeout'],
+        'tls': params['tls'],
+        'tls_verify': params['tls_verify'],
+        'tls_ca_cert': params['ca_cert'],
+        'tls_cert': params['client_cert'],
+        'tls_key': params['client_key'],
+    }, host
+
+
+def _instance_spec(params, ship, host):
+    """The instance spec of the module's parameters (see module_utils/container.py)."""
+    spec = {key: value for key, value in params.items() if key not in _CONNECTION}
+    spec.update(
+        service=params['service'] or params['name'],
+        ship=ship['name'],
+        ship_ip=params['ship_ip'] or host or '127.0.0.1',
+        hostname=params['hostname'] or (None if params['network_mode'] else params['name']),
+    )
+    return spec
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=ARGUMENT_SPEC,
+        required_if=[('state', 'started', ['image']), ('state', 'restarted', ['image'])],
+        supports_check_mode=True,
+    )
+    if not HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib('docker'), exception=DOCKER_IMPORT_ERROR)
+
+    ship, host = _ship(module.params)
+    spec = _instance_spec(module.params, ship, host)
+    try:
+        manager = ContainerManager(connect(ship), spec, check_mode=module.check_mode)
+        result = manager.converge(module.params['state'], refresh=module.params['refresh'])
+    except ContainerError as exc:
+        partial = dict(exc.result)
+        partial.pop('diff', None)
+        module.fail_json(msg=str(exc), **partial)
+    except ShipUnreachable as exc:
+        module.fail_json(msg=str(exc))
+
+    diff = result.pop('diff')
+    if module._diff and diff:
+        result['diff'] = diff
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
