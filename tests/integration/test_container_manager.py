@@ -5,9 +5,11 @@ images maestro-test/busybox:latest and :v2. Without it the tests are skipped, un
 MAESTRO_REQUIRE_LAB=1. Containers are named mtest-<run>-<n> and removed at the end.
 """
 
+import json
 import os
 import random
 import socket
+import subprocess
 import sys
 import time
 import uuid
@@ -425,3 +427,62 @@ def test_checks_only_run_when_the_action_happens(client):
     assert converge(client, spec)['changed'] is False
     with pytest.raises(ContainerError, match='running checks failed: exec check'):
         ContainerManager(client, spec).run_checks('running')
+
+
+# ------------------------------------------------------------------ the Ansible module
+
+PLAYBOOK = '''
+- hosts: localhost
+  gather_facts: false
+  module_defaults:
+    maestro.ng.container: {name: %(name)s, docker_host: "%(url)s"}
+  tasks:
+    - maestro.ng.container:
+        image: %(image)s
+        ports: [{name: http, exposed: 80, external: %(port)d}]
+        env: {GREETING: hello, NUMBER: 3}
+        lifecycle: {running: [{type: tcp, port: %(port)d, host: %(ip)s, max_wait: 10}]}
+      register: created
+    - maestro.ng.container:
+        image: %(image)s
+        ports: [{name: http, exposed: 80, external: %(port)d}]
+        env: {GREETING: hello, NUMBER: 3}
+      register: again
+    - maestro.ng.container:
+        image: %(image)s
+        ports: [{name: http, exposed: 80, external: %(port)d}]
+        env: {GREETING: bye, NUMBER: 3}
+      check_mode: true
+      diff: true
+      register: preview
+    - maestro.ng.container: {state: absent}
+      register: removed
+    - maestro.ng.container: {image: "127.0.0.1:9/mtest/missing"}
+      register: failed
+      ignore_errors: true
+    - ansible.builtin.copy:
+        dest: "%(out)s"
+        content: "{{ {'created': created, 'again': again, 'preview': preview, 'removed': removed,
+                      'failed': failed} | to_json }}"
+'''
+
+
+def test_module_in_a_playbook(client, tmp_path):
+    repo = Path(__file__).resolve().parents[2]
+    name, out = unique_name(), tmp_path / 'results.json'
+    playbook = tmp_path / 'play.yml'
+    playbook.write_text(PLAYBOOK % {'name': name, 'url': DOCKER_URL, 'image': IMAGE, 'port': free_port(),
+                                    'ip': SHIP_IP, 'out': out})
+    env = dict(os.environ, ANSIBLE_CONFIG=str(repo / 'ansible.cfg'))
+    run = subprocess.run([str(Path(sys.executable).parent / 'ansible-playbook'), str(playbook)], cwd=repo,
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    assert run.returncode == 0, run.stdout
+    results = json.loads(out.read_text())
+    assert results['created']['actions'] == ['created', 'started'] and results['created']['changed']
+    assert results['again']['changed'] is False and 'diff' not in results['again']
+    assert results['preview']['actions'] == ['would stop', 'would remove (env.GREETING changed)',
+                                             'would create', 'would start']
+    assert results['preview']['diff'] == {'before': {'env.GREETING': 'hello'}, 'after': {'env.GREETING': 'bye'}}
+    assert results['removed']['actions'] == ['stopped', 'removed']
+    assert results['failed']['failed'] and 'pull failed' in results['failed']['msg']
+    assert inspect(client, name) is None
