@@ -200,6 +200,12 @@ class Orchestrator:
             if failed:
                 line += ", %d failed" % len(failed)
             self.progress(line)
+            # Say why a container was (or would be) replaced: its drift reasons.
+            for r in mine:
+                if r.get("reasons"):
+                    self.progress("  %s on %s: %s: %s" % (r["instance"], r["ship"],
+                                                          "would be recreated" if self.check_mode else "recreated",
+                                                          "; ".join(r["reasons"])))
 
     def _summary(self, command, results, seconds):
         failed = [r for r in results if r["failed"]]
