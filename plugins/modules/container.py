@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright (c) maestro.ng contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: maestro-ng for Ansible contributors
+# Apache License 2.0 (see LICENSE)
 
 from __future__ import annotations
 
@@ -312,7 +312,15 @@ options:
         defaults (180 for tcp, 300 for http, 180 attempts).
     type: dict
     default: {}
+  spec:
+    description:
+      - A whole instance spec, as the M(maestro.ng.maestro) inventory plugin (C(maestro_instance_specs)) or the
+        C(maestro.ng.environment) lookup (C(instances)) give it. Its keys fill the options above; options given
+        on the task win. Expanded by the action plugin.
+    type: dict
 notes:
+  - On a C(local) connection the action plugin converges the container inside the controller process (no
+    module is started); on any other connection the module runs on the host.
   - Containers without C(running) checks must still be running 0.3 s after their start,
     otherwise the task fails with their exit code and last log lines.
 seealso:
@@ -403,13 +411,17 @@ diff:
     after: {state: running, env.FOO: baz}
 """
 
-from urllib.parse import urlparse
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.maestro.ng.plugins.module_utils.container import (
     ContainerError,
     ContainerManager,
+)
+from ansible_collections.maestro.ng.plugins.module_utils.container_args import (
+    ARGUMENT_SPEC,
+    REQUIRED_IF,
+    instance_spec,
+    ship_of,
 )
 from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (
     DOCKER_IMPORT_ERROR,
@@ -418,122 +430,18 @@ from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (
     connect,
 )
 
-_PORT = dict(
-    name=dict(type='str'),
-    exposed=dict(type='str', required=True),
-    external=dict(type='str', required=True),
-    protocol=dict(type='str', default='tcp', choices=['tcp', 'udp']),
-    host_ip=dict(type='str', default='0.0.0.0'),
-)
-_VOLUME = dict(
-    source=dict(type='str', required=True),
-    target=dict(type='str', required=True),
-    mode=dict(type='str', default='rw'),
-)
-_RESTART = dict(
-    name=dict(type='str', default='no', choices=['no', 'always', 'on-failure', 'unless-stopped']),
-    maximum_retry_count=dict(type='int', default=0),
-)
-_LIMITS = dict(
-    cpu_shares=dict(type='int'),
-    memory=dict(type='int'),
-    memswap=dict(type='int'),
-)
-_ULIMIT = dict(
-    name=dict(type='str', required=True),
-    soft=dict(type='int', required=True),
-    hard=dict(type='int', required=True),
-)
-
-ARGUMENT_SPEC = dict(
-    name=dict(type='str', required=True),
-    state=dict(type='str', default='started',
-               choices=['started', 'stopped', 'killed', 'absent', 'restarted']),
-    refresh=dict(type='bool', default=False),
-    docker_host=dict(type='str', default='unix:///var/run/docker.sock'),
-    api_version=dict(type='str'),
-    timeout=dict(type='int', default=60),
-    tls=dict(type='bool', default=False),
-    tls_verify=dict(type='bool', default=False),
-    ca_cert=dict(type='path'),
-    client_cert=dict(type='path'),
-    client_key=dict(type='path', no_log=True),
-    image=dict(type='str'),
-    service=dict(type='str'),
-    ship=dict(type='str'),
-    ship_ip=dict(type='str'),
-    environment=dict(type='str', default='default'),
-    command=dict(type='raw'),
-    env=dict(type='dict', default={}),
-    ports=dict(type='list', elements='dict', default=[], options=_PORT),
-    volumes=dict(type='list', elements='dict', default=[], options=_VOLUME),
-    container_volumes=dict(type='list', elements='str', default=[]),
-    volumes_from=dict(type='list', elements='str', default=[]),
-    links=dict(type='dict', default={}),
-    user=dict(type='str'),
-    privileged=dict(type='bool', default=False),
-    cap_add=dict(type='list', elements='str', default=[]),
-    cap_drop=dict(type='list', elements='str', default=[]),
-    security_opt=dict(type='list', elements='str', default=[]),
-    extra_hosts=dict(type='dict', default={}),
-    network_mode=dict(type='str'),
-    hostname=dict(type='str'),
-    restart=dict(type='dict', default={}, options=_RESTART),
-    dns=dict(type='list', elements='str', default=[]),
-    stop_timeout=dict(type='int', default=10),
-    limits=dict(type='dict', default={}, options=_LIMITS),
-    log_driver=dict(type='str'),
-    log_opt=dict(type='dict', default={}),
-    workdir=dict(type='str'),
-    ulimits=dict(type='list', elements='dict', default=[], options=_ULIMIT),
-    labels=dict(type='dict', default={}),
-    lifecycle=dict(type='dict', default={}),
-)
-
-_CONNECTION = ('state', 'refresh', 'docker_host', 'api_version', 'timeout', 'tls', 'tls_verify',
-               'ca_cert', 'client_cert', 'client_key')
-
-
-def _ship(params):
-    """The ship dict for docker_client.connect()."""
-    url = urlparse(params['docker_host'])
-    host = url.hostname if url.scheme in ('tcp', 'http', 'https') else None
-    return {
-        'name': params['ship'] or host or 'local',
-        'docker_url': params['docker_host'],
-        'api_version': params['api_version'],
-        'timeout': params['timeout'],
-        'tls': params['tls'],
-        'tls_verify': params['tls_verify'],
-        'tls_ca_cert': params['ca_cert'],
-        'tls_cert': params['client_cert'],
-        'tls_key': params['client_key'],
-    }, host
-
-
-def _instance_spec(params, ship, host):
-    """The instance spec of the module's parameters (see module_utils/container.py)."""
-    spec = {key: value for key, value in params.items() if key not in _CONNECTION}
-    spec.update(
-        service=params['service'] or params['name'],
-        ship=ship['name'],
-        ship_ip=params['ship_ip'] or host or '127.0.0.1',
-        hostname=params['hostname'] or (None if params['network_mode'] else params['name']),
-    )
-    return spec
-
 
 def main():
     module = AnsibleModule(
         argument_spec=ARGUMENT_SPEC,
-        required_if=[('state', 'started', ['image']), ('state', 'restarted', ['image'])],
+        required_if=REQUIRED_IF,
         supports_check_mode=True,
     )
     if not HAS_DOCKER:
         module.fail_json(msg=missing_required_lib('docker'), exception=DOCKER_IMPORT_ERROR)
 
-    ship, host = _ship(module.params)
-    spec = _instance_spec(module.params, ship, host)
+    ship, host = ship_of(module.params)
+    spec = instance_spec(module.params, ship, host)
     try:
         manager = ContainerManager(connect(ship), spec, check_mode=module.check_mode)
         result = manager.converge(module.params['state'], refresh=module.params['refresh'])
