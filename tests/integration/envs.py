@@ -161,6 +161,11 @@ def write_env(folder, model, filename="env.yaml"):
     return path
 
 
+def expected_ships(path):
+    """{instance: ship name} as the model places them."""
+    return {name: inst["ship"] for name, inst in environment.load(str(path)).instances.items()}
+
+
 def expected_env(path):
     """{instance: env} as the (lookup-free) model computes it."""
     return {name: dict(inst["env"]) for name, inst in environment.load(str(path)).instances.items()}

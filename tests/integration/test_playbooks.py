@@ -27,6 +27,7 @@ from envs import (
     env_map,
     exec_in,
     expected_env,
+    expected_ships,
     finished_at,
     ids,
     inspect_all,
@@ -45,14 +46,14 @@ TRACEBACK = "Traceback (most recent call last)"
 
 
 def ok(run):
-    assert run.rc == 0, run
-    assert TRACEBACK not in run.output and "[WARNING]" not in run.output, run
+    assert run.rc == 0, str(run)
+    assert TRACEBACK not in run.output and "[WARNING]" not in run.output, str(run)
     return run
 
 
 def failed(run):
-    assert run.rc != 0, run
-    assert TRACEBACK not in run.output, run
+    assert run.rc != 0, str(run)
+    assert TRACEBACK not in run.output, str(run)
     return run
 
 
@@ -92,7 +93,7 @@ def env_file(tmp_path, model):
 
 @pytest.fixture
 def up(clean_lab, env_file):
-    """The whole standard environment started; yields the inspects after start."""
+    """The whole standard environment started; the inspects of its containers."""
     ok(playbook("start", env_file))
     found = inspect_all(clean_lab)
     assert running(found, ALL) == dict.fromkeys(ALL, True)
@@ -113,8 +114,7 @@ def test_start_brings_three_levels_up_in_order_with_maestro_variables(clean_lab,
     found = inspect_all(lab)
     assert sorted(found) == sorted(ALL)
     assert running(found, ALL) == dict.fromkeys(ALL, True)
-    spec = {name: inst for name, inst in three_levels(lab)["services"]["zookeeper"]["instances"].items()}
-    assert found["zk-2"]["_ship"] == spec["zk-2"]["ship"] == lab.ships[1]["name"]
+    assert {n: found[n]["_ship"] for n in ALL} == expected_ships(env_file)
     assert found["web-1"]["_ship"] == lab.ships[1]["name"] and found["web-2"]["_ship"] == lab.ships[2]["name"]
     for name in ALL:
         assert found[name]["Config"]["Hostname"] == name
@@ -173,8 +173,8 @@ def test_second_start_changes_nothing_and_an_env_edit_recreates_only_that_servic
     before = ids(up)
 
     run = ok(playbook("start", env_file))
-    assert run.recap["changed"] == 0, run
-    assert all("nothing to do" in line for line in run.progress()), run
+    assert run.recap["changed"] == 0, str(run)
+    assert all("nothing to do" in line for line in run.progress()), str(run)
     assert ids(inspect_all(lab)) == before
 
     model["services"]["kafka"]["env"]["KAFKA_HEAP_OPTS"] = ["-Xms256m", "-Xmx512m"]
@@ -182,9 +182,10 @@ def test_second_start_changes_nothing_and_an_env_edit_recreates_only_that_servic
 
     # --check: reports the change, touches nothing.
     run = ok(playbook("start", env_file, "--check"))
-    assert run.recap["changed"] == 1, run
-    assert "level 2/3 kafka: 3/3 would be" in run.output, run
-    assert "  kafka-2 on %s: would be recreated: env.KAFKA_HEAP_OPTS changed" % up["kafka-2"]["_ship"] in run.output, run
+    assert run.recap["changed"] == 1, str(run)
+    assert "level 2/3 kafka: 3/3 would be" in run.output, str(run)
+    line = "  kafka-2 on %s: would be recreated: env.KAFKA_HEAP_OPTS changed" % up["kafka-2"]["_ship"]
+    assert line in run.output, str(run)
     found = inspect_all(lab)
     assert ids(found) == before
     assert running(found, ALL) == dict.fromkeys(ALL, True)
@@ -193,18 +194,18 @@ def test_second_start_changes_nothing_and_an_env_edit_recreates_only_that_servic
     # --check --diff: shows what would change, per instance, still touching nothing.
     run = ok(playbook("start", env_file, "--check", "--diff"))
     for name in KAFKA:
-        assert "--- before: %s" % name in run.output and "+++ after: %s" % name in run.output, run
-    assert re.search(r"^-\s*env\.KAFKA_HEAP_OPTS: -Xms256m -Xmx256m$", run.output, re.M), run
-    assert re.search(r"^\+\s*env\.KAFKA_HEAP_OPTS: -Xms256m -Xmx512m$", run.output, re.M), run
-    assert "before: zk-" not in run.output and "before: web-" not in run.output, run
+        assert "--- before: %s" % name in run.output and "+++ after: %s" % name in run.output, str(run)
+    assert re.search(r"^-\s*env\.KAFKA_HEAP_OPTS: -Xms256m -Xmx256m$", run.output, re.M), str(run)
+    assert re.search(r"^\+\s*env\.KAFKA_HEAP_OPTS: -Xms256m -Xmx512m$", run.output, re.M), str(run)
+    assert "before: zk-" not in run.output and "before: web-" not in run.output, str(run)
     assert ids(inspect_all(lab)) == before
 
     # The real run recreates exactly kafka's containers, and says why.
     run = ok(playbook("start", env_file))
-    assert run.recap["changed"] == 1, run
+    assert run.recap["changed"] == 1, str(run)
     for name in KAFKA:
-        assert "  %s on %s: recreated: env.KAFKA_HEAP_OPTS changed" % (name, up[name]["_ship"]) in run.output, run
-    assert "zk-1 on" not in run.output and "web-1 on" not in run.output, run
+        assert "  %s on %s: recreated: env.KAFKA_HEAP_OPTS changed" % (name, up[name]["_ship"]) in run.output, str(run)
+    assert "zk-1 on" not in run.output and "web-1 on" not in run.output, str(run)
     result = run.result()
     for item in result["instances"]:
         assert item["changed"] == (item["service"] == "kafka"), item
@@ -220,7 +221,7 @@ def test_second_start_changes_nothing_and_an_env_edit_recreates_only_that_servic
     assert running(found, ALL) == dict.fromkeys(ALL, True)
 
     run = ok(playbook("start", env_file))
-    assert run.recap["changed"] == 0, run
+    assert run.recap["changed"] == 0, str(run)
     assert ids(inspect_all(lab)) == after
 
 
@@ -229,14 +230,14 @@ def test_stop_and_kill_go_dependents_first(clean_lab, env_file, up):
     lab = clean_lab
     before = ids(up)
     run = ok(playbook("stop", env_file, "--check"))
-    assert run.recap["changed"] == 1 and "level 1/3 web: 2/2 would be stopped" in run.output, run
+    assert run.recap["changed"] == 1 and "level 1/3 web: 2/2 would be stopped" in run.output, str(run)
     found = inspect_all(lab)
     assert ids(found) == before and running(found, ALL) == dict.fromkeys(ALL, True)
 
     run = ok(playbook("stop", env_file))
     assert run.recap["changed"] == 1
     assert [line.split(":")[0] for line in run.progress()] == [
-        "level 1/3 web", "level 2/3 kafka", "level 3/3 zookeeper"], run
+        "level 1/3 web", "level 2/3 kafka", "level 3/3 zookeeper"], str(run)
     found = inspect_all(lab)
     assert ids(found) == before
     assert running(found, ALL) == dict.fromkeys(ALL, False)
@@ -253,7 +254,7 @@ def test_stop_and_kill_go_dependents_first(clean_lab, env_file, up):
 
     run = ok(playbook("kill", env_file))
     assert [line.split(":")[0] for line in run.progress()] == [
-        "level 1/3 web", "level 2/3 kafka", "level 3/3 zookeeper"], run
+        "level 1/3 web", "level 2/3 kafka", "level 3/3 zookeeper"], str(run)
     found = inspect_all(lab)
     assert running(found, ALL) == dict.fromkeys(ALL, False)
     assert {n: found[n]["State"]["ExitCode"] for n in ALL} == dict.fromkeys(ALL, 137)  # SIGKILL
@@ -265,10 +266,10 @@ def test_clean_removes_only_stopped_containers(clean_lab, env_file, up):
     before = ids(up)
     run = ok(playbook("stop", env_file, services="kafka", ignore_dependencies=True))
     found = inspect_all(lab)
-    assert running(found, ALL) == {n: n not in KAFKA for n in ALL}, run
+    assert running(found, ALL) == {n: n not in KAFKA for n in ALL}, str(run)
 
     run = ok(playbook("clean", env_file))
-    assert run.recap["changed"] == 1 and run.recap["failed"] == 0, run
+    assert run.recap["changed"] == 1 and run.recap["failed"] == 0, str(run)
     found = inspect_all(lab)
     assert sorted(found) == sorted(ZK + WEB)
     assert running(found, ZK + WEB) == dict.fromkeys(ZK + WEB, True)
@@ -286,7 +287,7 @@ def test_restart_goes_dependencies_first_and_only_if_changed(clean_lab, tmp_path
 
     run = ok(playbook("restart", env_file))
     assert [line.split(":")[0] for line in run.progress()] == [
-        "level 1/3 zookeeper", "level 2/3 kafka", "level 3/3 web"], run
+        "level 1/3 zookeeper", "level 2/3 kafka", "level 3/3 web"], str(run)
     found = inspect_all(lab)
     assert ids(found) == before                                   # restarted, not recreated
     assert running(found, ALL) == dict.fromkeys(ALL, True)
@@ -297,7 +298,7 @@ def test_restart_goes_dependencies_first_and_only_if_changed(clean_lab, tmp_path
 
     restarted = {n: started_at(found, n) for n in ALL}
     run = ok(playbook("restart", env_file, only_if_changed=True))
-    assert run.recap["changed"] == 0, run
+    assert run.recap["changed"] == 0, str(run)
     found = inspect_all(lab)
     assert {n: started_at(found, n) for n in ALL} == restarted
     assert ids(found) == before
@@ -305,7 +306,7 @@ def test_restart_goes_dependencies_first_and_only_if_changed(clean_lab, tmp_path
     model["services"]["web"]["env"]["FEATURE"] = "on"
     write_env(tmp_path, model)
     run = ok(playbook("restart", env_file, only_if_changed=True))
-    assert run.recap["changed"] == 1, run
+    assert run.recap["changed"] == 1, str(run)
     found = inspect_all(lab)
     assert running(found, ALL) == dict.fromkeys(ALL, True)
     for name in ZK + KAFKA:
@@ -350,7 +351,7 @@ def test_rolling_restart_keeps_all_but_one_instance_up(clean_lab, env_file, up):
     before = {n: started_at(up, n) for n in KAFKA}
     with StatePoller(lab, up, KAFKA) as poller:
         run = ok(playbook("restart", env_file, services="kafka", ignore_dependencies=True, rolling=True))
-    assert run.recap["changed"] == 1, run
+    assert run.recap["changed"] == 1, str(run)
     assert len(poller.samples) >= 20, len(poller.samples)
     assert poller.most_down() <= 1, [s for s in poller.samples if sum(not v for v in s.values()) > 1]
     assert poller.seen_down(), "the poller never saw an instance restarting (%d samples)" % len(poller.samples)
@@ -402,7 +403,7 @@ def test_selection_of_services_ships_and_dependencies(clean_lab, env_file):
     ok(playbook("start", env_file))
     run = ok(playbook("stop", env_file, services="zookeeper"))   # its dependents go first
     found = inspect_all(lab)
-    assert running(found, ALL) == dict.fromkeys(ALL, False), run
+    assert running(found, ALL) == dict.fromkeys(ALL, False), str(run)
     assert_level_order(found, finished_at, LEVELS, after=False)
 
 
@@ -413,11 +414,11 @@ def test_a_dead_ship_fails_its_level_and_nothing_after_it(clean_lab, env_file):
     lab.stop_ship(3)
     try:
         run = failed(playbook("start", env_file))
-        assert run.recap["failed"] == 1, run
+        assert run.recap["failed"] == 1, str(run)
         assert re.search(r"ship %s \(%s\) is unreachable" % (ship3["name"], re.escape(ship3["url"])),
-                         run.output), run
-        assert "level 1/3 zookeeper: 2/3 started" in run.output and "1 failed" in run.output, run
-        assert "level 2/3" not in run.output, run
+                         run.output), str(run)
+        assert "level 1/3 zookeeper: 2/3 started" in run.output and "1 failed" in run.output, str(run)
+        assert "level 2/3" not in run.output, str(run)
         found = inspect_all(lab, ships=[1, 2])
         assert sorted(found) == ["zk-1", "zk-2"]                 # no later level ran
         assert running(found, ["zk-1", "zk-2"]) == {"zk-1": True, "zk-2": True}
@@ -425,7 +426,7 @@ def test_a_dead_ship_fails_its_level_and_nothing_after_it(clean_lab, env_file):
         # status marks the dead ship's instances, and still lists every instance
         run = ok(playbook("status", env_file))
         rows = {n: line for line in run.output.splitlines() for n in ALL if re.search(r"\s%s\s" % n, line)}
-        assert sorted(rows) == sorted(ALL), run
+        assert sorted(rows) == sorted(ALL), str(run)
         for name in ALL:
             on_ship3 = name in ("zk-3", "kafka-3", "web-2")
             assert ("host down" in rows[name]) == on_ship3, rows[name]
@@ -435,7 +436,7 @@ def test_a_dead_ship_fails_its_level_and_nothing_after_it(clean_lab, env_file):
 
     run = ok(playbook("start", env_file))
     found = inspect_all(lab)
-    assert running(found, ALL) == dict.fromkeys(ALL, True), run
+    assert running(found, ALL) == dict.fromkeys(ALL, True), str(run)
     assert_level_order(found, started_at, LEVELS)
 
 
@@ -452,7 +453,7 @@ def test_a_container_that_exits_at_once_fails_start_with_its_log(clean_lab, tmp_
     }}
     path = write_env(tmp_path, model, "boom.yaml")
     run = failed(playbook("start", path))
-    assert "boom-marker" in run.output and "exit code 3" in run.output, run
+    assert "boom-marker" in run.output and "exit code 3" in run.output, str(run)
     found = inspect_all(lab)
     assert sorted(found) == ["boom-1"]
     assert found["boom-1"]["State"]["ExitCode"] == 3
@@ -475,15 +476,15 @@ def test_a_bad_environment_file_gives_one_line_and_no_traceback(clean_lab, tmp_p
     line = "%s:9: services.web.env.MODE: duplicate key 'MODE' (first defined on line 8)" % bad
     for command in ("start", "status"):
         run = failed(playbook(command, bad))
-        assert line in run.output, run
-        assert "Traceback" not in run.output and 'File "' not in run.output, run
+        assert line in run.output, str(run)
+        assert "Traceback" not in run.output and 'File "' not in run.output, str(run)
 
     wrong_ship = tmp_path / "wrong_ship.yaml"
     wrong_ship.write_text(bad.read_text().replace("      MODE: b\n", "").replace("{ship: ship1}", "{ship: nowhere}"))
     run = failed(playbook("start", wrong_ship))
     assert re.search(r"%s:10: services\.web\.instances\.web-1\.ship: [^\n]*nowhere" % re.escape(str(wrong_ship)),
-                     run.output), run
-    assert "Traceback" not in run.output, run
+                     run.output), str(run)
+    assert "Traceback" not in run.output, str(run)
     assert inspect_all(clean_lab) == {}
 
 
@@ -491,11 +492,11 @@ def test_a_bad_environment_file_gives_one_line_and_no_traceback(clean_lab, tmp_p
 def test_status_logs_and_stdin(clean_lab, env_file, up):
     # logs: the last lines of one instance
     run = ok(playbook("logs", env_file, instance="zk-2", tail=2))
-    assert "zk-2 line 4" in run.output and "zk-2 line 5" in run.output, run
-    assert "zk-2 line 3" not in run.output, run
+    assert "zk-2 line 4" in run.output and "zk-2 line 5" in run.output, str(run)
+    assert "zk-2 line 3" not in run.output, str(run)
     assert run.result("Read the log")["lines"] == ["zk-2 line 4", "zk-2 line 5"]
     run = failed(playbook("logs", env_file, instance="nope"))
-    assert "unknown instance 'nope'" in run.output, run
+    assert "unknown instance 'nope'" in run.output, str(run)
 
     # 7. env=- reads the environment file from stdin
     run = ok(playbook("status", "-", stdin=env_file.read_text()))
@@ -503,16 +504,16 @@ def test_status_logs_and_stdin(clean_lab, env_file, up):
     assert {r["instance"]: r["container_id"] for r in rows} == {n: up[n]["Id"][:12] for n in ALL}
     assert run.result("Ask every ship")["environment"] == "pbtest"
     for name in ALL:
-        assert re.search(r"\s%s\s" % name, run.output), run
+        assert re.search(r"\s%s\s" % name, run.output), str(run)
 
     # status: a table with every instance, whatever its state
     ok(playbook("stop", env_file, services="web", ignore_dependencies=True))
     run = ok(playbook("status", env_file))
     table = [line.strip() for line in run.output.splitlines() if line.strip().startswith(("SERVICE", "zookeeper",
                                                                                            "kafka", "web"))]
-    assert table[0].split() == ["SERVICE", "INSTANCE", "SHIP", "IMAGE", "STATE", "PORTS"], run
+    assert table[0].split() == ["SERVICE", "INSTANCE", "SHIP", "IMAGE", "STATE", "PORTS"], str(run)
     rows = {line.split()[1]: line for line in table[1:]}
-    assert sorted(rows) == sorted(ALL), run
+    assert sorted(rows) == sorted(ALL), str(run)
     for name in ZK + KAFKA:
         assert re.search(r"\bUp\b", rows[name]), rows[name]
     for name in WEB:
@@ -537,7 +538,7 @@ def test_status_logs_and_stdin(clean_lab, env_file, up):
 def test_deps_prints_the_tree_and_writes_dot(clean_lab, env_file, tmp_path):
     dot = tmp_path / "deps.dot"
     run = ok(playbook("deps", env_file, dot=str(dot)))
-    assert "web [2 instances]" in run.output and "└─ kafka [3 instances]" in run.output, run
+    assert "web [2 instances]" in run.output and "└─ kafka [3 instances]" in run.output, str(run)
     result = run.result("Work out the order")
     assert [level["services"] for level in result["levels"]] == [["zookeeper"], ["kafka"], ["web"]]
     text = dot.read_text()
