@@ -363,10 +363,13 @@ class ContainerManager:
     Only the low-level APIClient is used; in check mode no mutating call is made.
     """
 
-    def __init__(self, client, spec, check_mode=False):
+    def __init__(self, client, spec, check_mode=False, start_grace=START_GRACE):
         self.client = client
         self.spec = spec
         self.check_mode = check_mode
+        # Seconds a container without running checks must survive after its start;
+        # 0 leaves that wait to the caller (the orchestrator waits once per level).
+        self.start_grace = start_grace
         self.name = spec['name']
         self.ship = spec.get('ship') or 'local'
         self.container = None  # the latest inspect (None when absent or only "would create")
@@ -549,19 +552,26 @@ class ContainerManager:
         if self.check_mode:
             return
         # The container must survive its running checks, or START_GRACE without any.
-        if (self.spec.get('lifecycle') or {}).get('running'):
+        if self.has_running_checks():
             self.run_checks('running')
-        else:
+        elif self.start_grace:
             self._wait_for_early_exit()
+        self.verify_running()
+
+    def has_running_checks(self):
+        return bool((self.spec.get('lifecycle') or {}).get('running'))
+
+    def verify_running(self):
+        """Raise ContainerError, with the exit code and last log lines, unless it runs."""
         self.container = self.client.inspect_container(self._id())
         if not self.container['State']['Running']:
             self.state = _state_of(self.container)
             raise ContainerError('%s: container is not running after start%s'
-                                 % (self.name, self._exit_details()))
+                                 % (self.name, self._exit_details()), self.result())
 
     def _wait_for_early_exit(self):
         try:
-            self.client.wait(self._id(), timeout=START_GRACE, condition='not-running')
+            self.client.wait(self._id(), timeout=self.start_grace, condition='not-running')
         except TRANSPORT_ERRORS as exc:
             # The read timeout means it is still running, which is what we hope for.
             if 'timed out' not in str(exc).lower():

@@ -16,8 +16,9 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from .container import ContainerError, ContainerManager
+from .container import START_GRACE, ContainerError, ContainerManager
 from .docker_client import DockerException, ShipUnreachable, connect, connection_errors
+from .selection import plan
 
 # What each command does to one instance, and whether levels run in reverse.
 COMMANDS = {
@@ -44,6 +45,7 @@ class Orchestrator:
         self.refresh = refresh
         self.down = {}  # ship -> ShipUnreachable, so a dead ship is tried once
         self._pulls = {}
+        self._started = {}  # instance -> (manager, when) still to prove it survived its start
         self._pull_lock = threading.Lock()
 
     # ------------------------------------------------------------------ plumbing
@@ -82,15 +84,38 @@ class Orchestrator:
             return list(pool.map(lambda n: self._one(n, action), names))
 
     def _manager(self, spec, check_mode=None):
-        return ContainerManager(self.client(spec["ship"]), spec,
+        # No per-container start grace: run() waits once per level (_verify_started).
+        return ContainerManager(self.client(spec["ship"]), spec, start_grace=0,
                                 check_mode=self.check_mode if check_mode is None else check_mode)
+
+    def _converge(self, spec, state, **options):
+        manager = self._manager(spec)
+        result = manager.converge(state, **options)
+        if "started" in result["actions"] and not manager.has_running_checks():
+            self._started[spec["name"]] = (manager, time.monotonic())
+        return result
+
+    def _verify_started(self, results):
+        """Containers started without running checks must still run START_GRACE seconds
+        after their start; one wait per level, mostly already spent starting the others."""
+        pending = {r["instance"]: self._started.pop(r["instance"]) for r in results
+                   if r["instance"] in self._started}
+        if not pending or self.check_mode:
+            return
+        remaining = START_GRACE - (time.monotonic() - min(when for _, when in pending.values()))
+        if remaining > 0:
+            time.sleep(remaining)
+        verdicts = dict(zip(pending, self._parallel(list(pending), lambda spec: pending[spec["name"]][0]
+                                                    .verify_running() or {})))
+        for result in results:
+            verdict = verdicts.get(result["instance"])
+            if verdict and verdict["failed"]:
+                result.update(failed=True, msg=verdict["msg"])
 
     # ------------------------------------------------------------------ commands
     def run(self, command, instances, restart_options=None):
         """Apply ``command`` to ``instances`` (names, in dependency order)."""
         state, reverse = COMMANDS[command]
-        from .selection import plan
-
         levels = plan(self.env, instances, reverse=reverse)
         results, failed_level = [], None
         started = time.monotonic()
@@ -105,6 +130,7 @@ class Orchestrator:
                 level_results = self._restart_level(level["instances"], restart_options or {})
             else:
                 level_results = self._parallel(level["instances"], self._action(state))
+            self._verify_started(level_results)
             results.extend(level_results)
             self._report_level(number, len(levels), level, level_results, command, time.monotonic() - t0)
             if any(r["failed"] for r in level_results):
@@ -118,7 +144,7 @@ class Orchestrator:
         def converge(spec):
             if state == "cleaned":
                 return self._manager(spec).converge("absent", only_if_stopped=True)
-            return self._manager(spec).converge(state, refresh=self.refresh)
+            return self._converge(spec, state, refresh=self.refresh)
         return converge
 
     def _pull(self, spec):
@@ -157,11 +183,11 @@ class Orchestrator:
             if stop_start_delay:
                 stopped = self._manager(spec).converge("stopped")
                 time.sleep(0 if self.check_mode else stop_start_delay)
-                result = self._manager(spec).converge("started", refresh=self.refresh)
+                result = self._converge(spec, "started", refresh=self.refresh)
                 result["actions"] = stopped["actions"] + result["actions"]
                 result["changed"] = True
                 return result
-            return self._manager(spec).converge("restarted", refresh=self.refresh)
+            return self._converge(spec, "restarted", refresh=self.refresh)
 
         if not rolling and not step_delay:
             return self._parallel(names, restart)
@@ -170,6 +196,7 @@ class Orchestrator:
             if index and step_delay and not self.check_mode:
                 time.sleep(step_delay)
             result = self._parallel([name], restart)[0]
+            self._verify_started([result])
             results.append(result)
             if result["failed"]:
                 results.extend(self._not_run(names[index + 1:], None))

@@ -22,7 +22,8 @@ def _as_list(value):
         return []
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
-    return [str(part) for part in value]
+    # Ansible splits "a, b" on commas without trimming: trim here.
+    return [str(part).strip() for part in value if str(part).strip()]
 
 
 def _hard_edges(env):
