@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: demo test unit integration venv bench-model clean-lab clean
+.PHONY: demo test unit integration venv bench bench-model clean-lab clean
 
 # Three local ships (network namespaces, each with its own dockerd), then the
 # demo environment started on them and its status. Needs root and Docker.
@@ -29,6 +29,10 @@ $(VENV)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
+
+# Speed against a plain Docker-SDK floor on a 3-ship lab (bench/README.md).
+bench: venv
+	$(BIN)/python bench/bench.py
 
 bench-model: venv
 	$(BIN)/python bench/model.py
