@@ -370,9 +370,8 @@ class _Builder:
         ports = dict(service["_ports"])
         ports.update(self._ports(raw, path))
         net = schema.get_str(raw, "net", path)
-        env_sources = [e for e in self._env_file_list(raw, path)]
         own_env = {}
-        for env_file in env_sources:
+        for env_file in self._env_file_list(raw, path):
             own_env.update(env_file)
         own_env.update(schema.get_str_map(raw, "env", path, lists=True))
         spec = {
@@ -590,7 +589,7 @@ class _Builder:
     def _check_references(self, services, instances):
         for svc in services.values():
             for key in ("requires", "wants_info"):
-                for index, dep in enumerate(svc[key]):
+                for dep in svc[key]:
                     if dep not in services:
                         raw = svc["_raw"]
                         fail("unknown service %r (known: %s)" % (dep, ", ".join(sorted(services))),

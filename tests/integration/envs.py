@@ -22,7 +22,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
-import docker
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
