@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""Speed of the command playbooks against a Docker-SDK floor (not a test): ``make bench``.
+
+On the lab's ships 7..9 (tests/integration/lab.py, ``Lab(first=7)``, so it never meets the
+test workers' ships 1..6) it writes two environments (bench/envs.py):
+
+    small  3 ships,  9 containers, 3 levels
+    large  3 ships, 60 containers, 4 levels (6/12/18/24)
+
+and, starting every run from an empty lab, times five steps as whole processes:
+
+    start (cold), start (no-op), status, stop, clean
+
+for our playbooks (``ansible-playbook playbooks/<step>.yml -e env=FILE``, ANSIBLE_CONFIG =
+the repository's ansible.cfg) and for ``bench/floor.py`` (the same work with the docker
+SDK alone). Runs alternate between the two (and which goes first). After every step the
+ships are listed and the state checked (all running on the right ships / the same
+containers still running / all stopped / none left) and the exit code must be 0, so a
+fast wrong answer fails the benchmark instead of winning it.
+
+Prints medians, min-max and ratios ours/floor, the targets, and writes the raw numbers to
+bench/results/<time>.json.
+
+    bench.py [--runs-small 5] [--runs-large 3] [--only small|large] [-v]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+PYTHON = os.path.join(REPO, ".venv", "bin", "python")
+ANSIBLE_PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
+sys.path.insert(0, HERE)
+sys.path.append(os.path.join(REPO, "tests", "integration"))  # lab.py (its envs.py is not ours)
+
+import envs  # noqa: E402
+from lab import Lab  # noqa: E402
+
+FIRST_SHIP = 7
+STEPS = ["start", "noop", "status", "stop", "clean"]
+STEP_TITLES = {"start": "cold start", "noop": "no-op start", "status": "status",
+               "stop": "stop", "clean": "clean"}
+PLAYBOOK = {"start": "start", "noop": "start", "status": "status", "stop": "stop", "clean": "clean"}
+FLOOR_CMD = {"start": "up", "noop": "up", "status": "status", "stop": "stop", "clean": "clean"}
+TARGETS = {  # (what, limit) per size
+    "small": {"start": 1.35, "noop": 0.50, "stop": 1.50, "status": 2.0},
+    "large": {"start": 1.10, "noop": 0.15, "stop": 1.20, "status": 2.5},
+}
+TOOLS = ("ours", "floor")
+
+
+class WrongState(AssertionError):
+    pass
+
+
+def argv_for(tool, step, env_path):
+    if tool == "ours":
+        return [ANSIBLE_PLAYBOOK, "playbooks/%s.yml" % PLAYBOOK[step], "-e", "env=%s" % env_path]
+    return [PYTHON, os.path.join(HERE, "floor.py"), env_path, FLOOR_CMD[step]]
+
+
+def run_env():
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"),
+               ANSIBLE_NOCOLOR="1", PYTHONWARNINGS="ignore")
+    # A caller's callbacks or verbosity would change what is measured.
+    for key in ("ANSIBLE_CALLBACKS_ENABLED", "ANSIBLE_CALLBACK_PLUGINS", "ANSIBLE_VERBOSITY",
+                "ANSIBLE_STDOUT_CALLBACK"):
+        env.pop(key, None)
+    return env
+
+
+def timed(argv):
+    t0 = time.perf_counter()
+    proc = subprocess.run(argv, cwd=REPO, env=run_env(), stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise WrongState("%s failed (exit %d):\n%s" % (" ".join(argv), proc.returncode, proc.stdout[-3000:]))
+    return seconds, proc.stdout
+
+
+def ships_state(lab):
+    """{container name: (ship name, id, state)} over the lab's ships."""
+    def one(k):
+        api = lab.client(k, timeout=30)
+        return [(n.lstrip("/"), (lab.ships[k - 1]["name"], c["Id"], c["State"]))
+                for c in api.containers(all=True) for n in c.get("Names") or []]
+    with ThreadPoolExecutor(len(lab.ships)) as pool:
+        return dict(item for lst in pool.map(one, range(1, len(lab.ships) + 1)) for item in lst)
+
+
+def check(step, expected, found, before, output):
+    """Raise WrongState unless ``found`` is what ``step`` must leave."""
+    if step in ("start", "noop", "status", "stop"):
+        want = "running" if step != "stop" else "exited"
+        missing = sorted(set(expected) - set(found))
+        extra = sorted(set(found) - set(expected))
+        wrong = sorted(n for n in expected if n in found and
+                       (found[n][0] != expected[n] or found[n][2] != want))
+        if missing or extra or wrong:
+            raise WrongState("after %s: missing %s, extra %s, wrong ship/state %s" % (
+                step, missing[:5], extra[:5], ["%s=%s" % (n, found[n][:3:2]) for n in wrong[:5]]))
+        if step in ("noop", "status", "stop") and before is not None:
+            changed = sorted(n for n in expected if found[n][1] != before[n][1])
+            if changed:
+                raise WrongState("after %s: containers replaced: %s" % (step, changed[:5]))
+        if step == "status":
+            absent = [n for n in expected if n not in output]
+            if absent:
+                raise WrongState("status output does not name %s" % absent[:5])
+    elif step == "clean":
+        if found:
+            raise WrongState("after clean: left %s" % sorted(found)[:5])
+
+
+def one_run(lab, tool, size, env_path, expected, verbose):
+    lab.reset()
+    if ships_state(lab):
+        raise WrongState("lab not empty after reset")
+    times = {}
+    before = None
+    for step in STEPS:
+        seconds, output = timed(argv_for(tool, step, env_path))
+        found = ships_state(lab)
+        check(step, expected, found, before, output)
+        if step == "start":
+            before = found
+        times[step] = seconds
+    if verbose:
+        print("  %-5s %-5s %s" % (size, tool, "  ".join("%s %.2f" % (s, times[s]) for s in STEPS)),
+              flush=True)
+    return times
+
+
+def model_load_seconds(env_path, runs=7):
+    """Import the model and load ``env_path`` in a fresh process (Python start-up excluded)."""
+    code = ("import sys, time; t = time.perf_counter(); sys.path.insert(0, %r)\n"
+            "from ansible_collections.maestro.ng.plugins.module_utils import environment\n"
+            "environment.load(%r); print(time.perf_counter() - t)") % (os.path.join(REPO, "collections"), env_path)
+    return [float(subprocess.check_output([PYTHON, "-c", code], text=True)) for _ in range(runs)]
+
+
+def fmt(values):
+    return "%6.2f (%5.2f-%5.2f)" % (statistics.median(values), min(values), max(values))
+
+
+def table(results, sizes):
+    lines = []
+    for size in sizes:
+        res = results[size]
+        if not res["ours"]:
+            continue
+        med = {t: {s: statistics.median([r[s] for r in res[t]]) for s in STEPS} for t in TOOLS}
+        lines.append("")
+        lines.append("%s (%d containers; runs: ours %d, floor %d) - seconds, median (min-max)" % (
+            size, res["containers"], len(res["ours"]), len(res["floor"])))
+        lines.append("| step | ours | floor | ours/floor | target | met |")
+        lines.append("|---|---|---|---|---|---|")
+        for step in STEPS:
+            ours = [r[step] for r in res["ours"]]
+            floor = [r[step] for r in res["floor"]]
+            ratio = med["ours"][step] / med["floor"][step]
+            limit = TARGETS[size].get(step)
+            if step == "noop":
+                value, what = med["ours"]["noop"] / med["ours"]["start"], "/ own cold start"
+            elif step == "status":
+                value, what = med["ours"]["status"], "s absolute"
+            else:
+                value, what = ratio, "ours/floor"
+            target = "%s <= %.2f %s" % ("", limit, what) if limit else ""
+            met = ("yes" if value <= limit else "NO") + " (%.2f)" % value if limit else ""
+            lines.append("| %s | %s | %s | %.2f | %s | %s |" % (
+                STEP_TITLES[step], fmt(ours), fmt(floor), ratio, target.strip(), met))
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs-small", type=int, default=5)
+    ap.add_argument("--runs-large", type=int, default=3)
+    ap.add_argument("--only", choices=["small", "large"])
+    ap.add_argument("-v", "--verbose", action="store_true", help="print every run's times")
+    args = ap.parse_args()
+    runs = {"small": args.runs_small, "large": args.runs_large}
+    sizes = [args.only] if args.only else ["small", "large"]
+
+    lab = Lab(first=FIRST_SHIP)
+    ships = lab.up(3)
+    folder = tempfile.mkdtemp(prefix="maestro-bench-")
+    paths, expected, results = {}, {}, {}
+    for size in sizes:
+        model = envs.generate(size, ships)
+        paths[size] = envs.write(os.path.join(folder, "%s.yaml" % size), model)
+        expected[size] = envs.instances(model)
+        results[size] = {"containers": len(expected[size]), "ours": [], "floor": []}
+
+    started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    try:
+        for i in range(max(runs[s] for s in sizes)):
+            for size in sizes:
+                if i >= runs[size]:
+                    continue
+                order = TOOLS if i % 2 == 0 else TOOLS[::-1]
+                for tool in order:
+                    results[size][tool].append(one_run(lab, tool, size, paths[size], expected[size],
+                                                       args.verbose))
+    finally:
+        lab.reset()
+    load = model_load_seconds(paths["large"]) if "large" in paths else None
+
+    uname = os.uname()
+    print("maestro.ng benchmark, %s; %s %s, %d CPUs, load average %s" % (
+        started, uname.nodename, uname.machine, os.cpu_count(), " ".join("%.2f" % x for x in os.getloadavg())))
+    print(table(results, sizes))
+    if load:
+        print("\nlarge environment model, import + load in a fresh process: median %.3f s "
+              "(%.3f-%.3f), target < 0.2 s" % (statistics.median(load), min(load), max(load)))
+    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    out = os.path.join(HERE, "results", time.strftime("%Y%m%d-%H%M%S") + ".json")
+    with open(out, "w", encoding="utf-8") as handle:
+        json.dump({"started": started, "results": results, "model_load": load}, handle, indent=1)
+    print("raw numbers: %s" % os.path.relpath(out, REPO))
+
+
+if __name__ == "__main__":
+    main()
