@@ -1,0 +1,256 @@
+# Copyright: maestro.ng contributors
+# Apache License 2.0 (see LICENSE)
+"""MaestroNG's command line on top of the maestro.ng playbooks.
+
+    maestro [-f FILE] [COMMAND] [OPTIONS] [THING ...] [-- ANSIBLE-PLAYBOOK OPTIONS]
+
+COMMAND is one of status (the default), start, stop, kill, restart, clean, pull, logs,
+deptree. FILE defaults to ./maestro.yaml; `-f -` reads the environment from standard
+input. Words after `--` go to ansible-playbook as they are (`-- --check --diff`).
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from maestro_cli import __version__
+
+COMMANDS = ("status", "start", "stop", "kill", "restart", "clean", "pull", "logs", "deptree")
+PLAYBOOKS = {"deptree": "deps"}        # command -> playbook name, when they differ
+DEFAULT_FILE = "maestro.yaml"
+
+
+class UsageError(Exception):
+    """Arguments MaestroNG would accept but this command cannot honour."""
+
+
+class Invocation:
+    """What to run: ``argv`` (ansible-playbook's), ``environ`` (variables to set),
+    ``notes`` (lines for stderr before running) and ``env_file`` (None for stdin)."""
+
+    def __init__(self, argv, environ, notes, env_file):
+        self.argv, self.environ, self.notes, self.env_file = argv, environ, notes, env_file
+
+    def __repr__(self):
+        return "Invocation(%r, %r)" % (self.argv, self.environ)
+
+
+# --------------------------------------------------------------------------- parsing
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="maestro",
+        description="MaestroNG's command line, run by the maestro.ng Ansible collection's playbooks.",
+        epilog="Words after -- are passed to ansible-playbook (e.g. -- --check --diff).")
+    parser.add_argument("-f", "--file", default=DEFAULT_FILE,
+                        help="read the environment from FILE (- for stdin; default ./maestro.yaml)")
+    parser.add_argument("-v", "--version", action="version", version="maestro (maestro.ng) " + __version__)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name, help_text, things=True, concurrency=True, deps=True, filters=True):
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        if things:
+            sub.add_argument("things", nargs="*", metavar="thing",
+                             help="service(s) or instance(s) to act on (names or fnmatch patterns)")
+        if concurrency:
+            sub.add_argument("-c", "--concurrency", "--concurrency-limit", dest="limit", type=int,
+                             metavar="LIMIT", help="-c 1 on restart: one container at a time (rolling)")
+        if deps:
+            sub.add_argument("-d", "--with-dependencies", action="store_true",
+                             help="include the dependencies (dependents for stop, kill, clean)")
+            sub.add_argument("-i", "--ignore-dependencies", action="store_true",
+                             help="act on the named things only")
+        if filters:
+            sub.add_argument("-C", "--container-filter", metavar="PATTERN",
+                             help="only containers whose name matches (fnmatch)")
+            sub.add_argument("-S", "--ship-filter", metavar="PATTERN",
+                             help="only containers on ships whose name matches (fnmatch)")
+        return sub
+
+    status = command("status", "display container status")
+    status.add_argument("-F", "--full", action="store_true", help="accepted; the status is always full")
+    command("pull", "pull container images onto their ships")
+    for name, text in (("start", "start services and containers"),
+                       ("restart", "restart services and containers")):
+        sub = command(name, text)
+        sub.add_argument("-r", "--refresh-images", action="store_true",
+                         help="pull images even when the ship has them")
+        sub.add_argument("--reuse", action="store_true",
+                         help="accepted; existing containers are always reused unless they drifted")
+        if name == "restart":
+            sub.add_argument("--only-if-changed", action="store_true",
+                             help="only restart containers whose image or settings changed")
+            sub.add_argument("--step-delay", type=float, default=0, metavar="SECONDS",
+                             help="delay between containers")
+            sub.add_argument("--stop-start-delay", type=float, default=0, metavar="SECONDS",
+                             help="delay between the stop and the start of a container")
+    command("stop", "stop services and containers")
+    command("kill", "kill services and containers")
+    command("clean", "remove stopped containers")
+    logs = command("logs", "show the log of one container", things=False, concurrency=False,
+                   deps=False, filters=False)
+    logs.add_argument("container", help="the instance")
+    logs.add_argument("-n", type=int, default=-1, dest="lines", metavar="N",
+                      help="only the last N lines (default: the whole log)")
+    logs.add_argument("-F", "--follow", action="store_true", help="follow the log")
+    deptree = command("deptree", "show the dependency tree", concurrency=False, deps=False, filters=False)
+    deptree.add_argument("-r", "--recursive", action="store_true", help="accepted; the tree is always complete")
+    return parser
+
+
+def _with_default_command(argv):
+    """MaestroNG's `status` when no command is given: insert it after the global options."""
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if word in ("-f", "--file"):
+            index += 2
+            continue
+        if (word.startswith("--file=") or (word.startswith("-f") and len(word) > 2)
+                or word in ("-h", "--help", "-v", "--version")):
+            index += 1
+            continue
+        if word in COMMANDS:
+            return argv
+        break
+    return argv[:index] + ["status"] + argv[index:]
+
+
+def parse(argv):
+    """argv (without the program name) -> (argparse namespace, ansible-playbook extra words)."""
+    argv = list(argv)
+    passthrough = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, passthrough = argv[:cut], argv[cut + 1:]
+    return _parser().parse_args(_with_default_command(argv)), passthrough
+
+
+# --------------------------------------------------------------------------- locating the collection
+def collection_root():
+    """The collection's root: the folder holding this package."""
+    return Path(__file__).resolve().parent.parent
+
+
+def _layout(root):
+    """(playbook folder or None, collections path or None, ansible.cfg or None) for root."""
+    root = Path(root)
+    if not (root / "playbooks" / "start.yml").is_file():
+        return None, None, None                 # pip-installed: use the installed collection
+    linked = root / "collections" / "ansible_collections" / "maestro" / "ng"
+    if linked.is_dir():                         # the source tree
+        cfg = root / "ansible.cfg"
+        return root / "playbooks", root / "collections", cfg if cfg.is_file() else None
+    if root.parent.name == "maestro" and root.parent.parent.name == "ansible_collections":
+        return root / "playbooks", root.parent.parent.parent, None   # an installed collection
+    return root / "playbooks", None, None
+
+
+def _ansible_playbook():
+    explicit = os.environ.get("MAESTRO_ANSIBLE_PLAYBOOK")
+    if explicit:
+        return explicit
+    beside = Path(sys.executable).parent / "ansible-playbook"
+    if beside.is_file():
+        return str(beside)
+    return shutil.which("ansible-playbook") or "ansible-playbook"
+
+
+# --------------------------------------------------------------------------- translation
+def translate(argv, cwd=None, root=None, environ=None, ansible_playbook="ansible-playbook"):
+    """MaestroNG's arguments -> Invocation (the ansible-playbook command to run).
+
+    Raises UsageError for combinations that cannot be honoured; argparse exits (2) on
+    arguments MaestroNG itself would refuse.
+    """
+    args, passthrough = parse(argv)
+    cwd = Path(cwd or os.getcwd())
+    environ = os.environ if environ is None else environ
+    folder, collections, cfg = _layout(root or collection_root())
+    command = args.command
+    name = PLAYBOOKS.get(command, command)
+    playbook = str(folder / ("%s.yml" % name)) if folder else "maestro.ng.%s" % name
+
+    env_file = None if args.file == "-" else str((cwd / args.file).resolve())
+    extra = {}
+    notes = []
+    things = list(getattr(args, "things", []) or [])
+    container_filter = getattr(args, "container_filter", None)
+    if container_filter:
+        if things:
+            raise UsageError("-C/--container-filter cannot be combined with names here: "
+                             "give the instance names or patterns as things instead")
+        things = [container_filter]
+    if things:
+        extra["services"] = things
+    if getattr(args, "ship_filter", None):
+        extra["ships"] = [args.ship_filter]
+    if hasattr(args, "with_dependencies"):
+        # MaestroNG acts on the named things only unless -d includes their dependencies.
+        extra["ignore_dependencies"] = not args.with_dependencies
+        if args.with_dependencies and args.ignore_dependencies:
+            notes.append("maestro: -d with -i: dependencies included, still in dependency order")
+
+    if command in ("start", "restart") and args.refresh_images:
+        extra["refresh_images"] = True
+    if command == "restart":
+        if args.only_if_changed:
+            extra["only_if_changed"] = True
+        if args.step_delay:
+            extra["step_delay"] = args.step_delay
+        if args.stop_start_delay:
+            extra["stop_start_delay"] = args.stop_start_delay
+        if args.limit == 1:
+            extra["rolling"] = True
+    limit = getattr(args, "limit", None)
+    if limit is not None and not (command == "restart" and limit == 1):
+        notes.append("maestro: -c %d ignored: every instance of a dependency level is acted on at once"
+                     " (-c 1 on restart is a rolling restart)" % limit)
+    if command == "logs":
+        extra["instance"] = args.container
+        extra["tail"] = args.lines
+        if args.follow:
+            extra["follow"] = True
+
+    argv_out = [ansible_playbook, playbook, "-e", "env=-" if env_file is None else "env=%s" % env_file]
+    if env_file is not None and any(c.isspace() for c in env_file):
+        argv_out[-1] = json.dumps({"env": env_file})
+    if extra:
+        argv_out += ["-e", json.dumps(extra, sort_keys=True)]
+    argv_out += passthrough
+
+    env_updates = {}
+    if collections is not None:
+        current = environ.get("ANSIBLE_COLLECTIONS_PATH") or environ.get("ANSIBLE_COLLECTIONS_PATHS")
+        env_updates["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join(
+            [str(collections)] + ([current] if current else ["~/.ansible/collections",
+                                                              "/usr/share/ansible/collections"]))
+    if cfg is not None and not environ.get("ANSIBLE_CONFIG"):
+        env_updates["ANSIBLE_CONFIG"] = str(cfg)
+    return Invocation(argv_out, env_updates, notes, env_file)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        invocation = translate(argv, ansible_playbook=_ansible_playbook())
+    except UsageError as e:
+        sys.stderr.write("maestro: %s\n" % e)
+        return 2
+    if invocation.env_file is not None and not os.path.isfile(invocation.env_file):
+        sys.stderr.write("maestro: cannot read environment file %s: no such file\n" % invocation.env_file)
+        return 1
+    for note in invocation.notes:
+        sys.stderr.write(note + "\n")
+    environ = dict(os.environ)
+    environ.pop("ANSIBLE_COLLECTIONS_PATHS", None)
+    environ.update(invocation.environ)
+    try:
+        return subprocess.call(invocation.argv, env=environ)
+    except FileNotFoundError:
+        sys.stderr.write("maestro: %s not found (install ansible-core)\n" % invocation.argv[0])
+        return 127
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,174 @@
+"""The `maestro` command: MaestroNG's arguments -> the ansible-playbook command it runs."""
+import json
+import os
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+
+from maestro_cli import cli  # noqa: E402
+
+
+def run(*argv, cwd="/home/me/env", root=REPO, environ=None):
+    """translate(argv) -> (playbook, env value, extra vars, passthrough words, invocation)."""
+    inv = cli.translate(list(argv), cwd=cwd, root=root, environ=environ or {})
+    words = inv.argv
+    assert words[0] == "ansible-playbook"
+    assert words[2] == "-e"
+    env = words[3]
+    env = env.partition("=")[2] if env.startswith("env=") else json.loads(env)["env"]
+    rest = words[4:]
+    extra = {}
+    if rest[:1] == ["-e"]:
+        extra = json.loads(rest[1])
+        rest = rest[2:]
+    return words[1], env, extra, rest, inv
+
+
+def playbook(name):
+    return os.path.join(REPO, "playbooks", name + ".yml")
+
+
+def test_no_command_is_status_of_maestro_yaml():
+    book, env, extra, rest, inv = run()
+    assert (book, env, extra, rest) == (playbook("status"), "/home/me/env/maestro.yaml",
+                                        {"ignore_dependencies": True}, [])
+    assert inv.env_file == "/home/me/env/maestro.yaml"
+
+
+def test_names_without_a_command_are_a_status():
+    """MaestroNG's original form: `maestro [-f FILE] [command] [names]`, status by default."""
+    book, _, extra, _, _ = run("-f", "e.yaml", "kafka")
+    assert (book, extra) == (playbook("status"), {"services": ["kafka"], "ignore_dependencies": True})
+
+
+def test_file_option_forms():
+    assert run("-f", "demo.yaml")[1] == "/home/me/env/demo.yaml"
+    assert run("--file", "../x.yaml", "start")[1] == "/home/me/x.yaml"
+    assert run("--file=/abs/e.yaml", "stop")[1] == "/abs/e.yaml"
+    assert run("-fother.yaml")[:2] == (playbook("status"), "/home/me/env/other.yaml")
+
+
+def test_stdin():
+    book, env, extra, rest, inv = run("-f", "-", "start")
+    assert (book, env, inv.env_file) == (playbook("start"), "-", None)
+    assert inv.argv[2:4] == ["-e", "env=-"]
+
+
+def test_path_with_spaces_goes_as_json():
+    inv = cli.translate(["-f", "my env.yaml"], cwd="/tmp", root=REPO, environ={})
+    assert json.loads(inv.argv[3]) == {"env": "/tmp/my env.yaml"}
+
+
+@pytest.mark.parametrize("command,book", [
+    ("status", "status"), ("start", "start"), ("stop", "stop"), ("kill", "kill"), ("restart", "restart"),
+    ("clean", "clean"), ("pull", "pull"), ("deptree", "deps")])
+def test_each_command_runs_its_playbook(command, book):
+    assert run(command)[0] == playbook(book)
+
+
+def test_names_alone_act_on_the_named_things_only():
+    """MaestroNG: `maestro start kafka` starts kafka and only kafka."""
+    assert run("start", "kafka", "zk-1")[2] == {"services": ["kafka", "zk-1"], "ignore_dependencies": True}
+
+
+def test_with_dependencies():
+    assert run("start", "-d", "kafka")[2] == {"services": ["kafka"], "ignore_dependencies": False}
+    assert run("stop", "--with-dependencies", "zookeeper")[2] == {
+        "services": ["zookeeper"], "ignore_dependencies": False}
+
+
+def test_ignore_dependencies():
+    assert run("start", "-i", "kafka")[2] == {"services": ["kafka"], "ignore_dependencies": True}
+    _, _, extra, _, inv = run("start", "-d", "-i", "kafka")
+    assert extra == {"services": ["kafka"], "ignore_dependencies": False}
+    assert inv.notes and "-d with -i" in inv.notes[0]
+
+
+def test_restart_options():
+    _, _, extra, _, inv = run("restart", "-c", "1", "--only-if-changed", "--step-delay", "5",
+                              "--stop-start-delay", "2", "-r", "web")
+    assert extra == {"services": ["web"], "ignore_dependencies": True, "rolling": True,
+                     "only_if_changed": True, "step_delay": 5.0, "stop_start_delay": 2.0,
+                     "refresh_images": True}
+    assert inv.notes == []
+    assert "rolling" not in run("restart", "web")[2]
+
+
+def test_concurrency_other_than_rolling_is_noted():
+    _, _, extra, _, inv = run("start", "-c", "2")
+    assert "rolling" not in extra and "concurrency" not in extra
+    assert len(inv.notes) == 1 and "-c 2 ignored" in inv.notes[0]
+    assert run("restart", "--concurrency", "3")[4].notes
+
+
+def test_refresh_images_on_start():
+    assert run("start", "--refresh-images")[2] == {"refresh_images": True, "ignore_dependencies": True}
+    assert run("start", "--reuse")[2] == {"ignore_dependencies": True}
+
+
+def test_filters():
+    assert run("status", "-S", "ship[12]")[2] == {"ships": ["ship[12]"], "ignore_dependencies": True}
+    assert run("stop", "-C", "kafka-*")[2] == {"services": ["kafka-*"], "ignore_dependencies": True}
+    with pytest.raises(cli.UsageError):
+        cli.translate(["stop", "-C", "kafka-*", "web"], cwd="/", root=REPO, environ={})
+
+
+def test_logs():
+    book, _, extra, _, _ = run("logs", "kafka-1")
+    assert (book, extra) == (playbook("logs"), {"instance": "kafka-1", "tail": -1})
+    assert run("logs", "kafka-1", "-n", "20", "-F")[2] == {"instance": "kafka-1", "tail": 20, "follow": True}
+
+
+def test_deptree():
+    assert run("deptree", "-r", "kafka")[2] == {"services": ["kafka"]}
+
+
+def test_passthrough_after_double_dash():
+    _, _, extra, rest, _ = run("-f", "e.yaml", "start", "web", "--", "--check", "--diff")
+    assert extra["services"] == ["web"] and rest == ["--check", "--diff"]
+
+
+def test_bad_arguments_exit_2(capsys):
+    for argv in (["logs"], ["logs", "a", "b"], ["start", "-c", "many"], ["status", "--bogus"]):
+        with pytest.raises(SystemExit) as info:
+            cli.translate(argv, cwd="/", root=REPO, environ={})
+        assert info.value.code == 2
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.translate(["--version"], cwd="/", root=REPO, environ={})
+    assert info.value.code == 0
+    assert "maestro" in capsys.readouterr().out
+
+
+def test_source_tree_sets_config_and_collections_path():
+    inv = run("start")[4]
+    assert inv.environ["ANSIBLE_CONFIG"] == os.path.join(REPO, "ansible.cfg")
+    assert inv.environ["ANSIBLE_COLLECTIONS_PATH"].split(os.pathsep)[0] == os.path.join(REPO, "collections")
+    # the user's own config is kept; their collections path stays after ours
+    inv = run("start", environ={"ANSIBLE_CONFIG": "/etc/my.cfg", "ANSIBLE_COLLECTIONS_PATH": "/opt/cols"})[4]
+    assert "ANSIBLE_CONFIG" not in inv.environ
+    assert inv.environ["ANSIBLE_COLLECTIONS_PATH"] == os.pathsep.join([os.path.join(REPO, "collections"),
+                                                                       "/opt/cols"])
+
+
+def test_installed_collection_layout(tmp_path):
+    root = tmp_path / "cols" / "ansible_collections" / "maestro" / "ng"
+    (root / "playbooks").mkdir(parents=True)
+    (root / "playbooks" / "start.yml").write_text("---\n")
+    inv = cli.translate(["-f", "e.yaml", "start"], cwd=str(tmp_path), root=str(root), environ={})
+    assert inv.argv[1] == str(root / "playbooks" / "start.yml")
+    assert inv.environ == {"ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(
+        [str(tmp_path / "cols"), "~/.ansible/collections", "/usr/share/ansible/collections"])}
+
+
+def test_without_the_playbooks_beside_it_uses_the_installed_collection(tmp_path):
+    """pip-installed: the package alone; the playbooks come from the maestro.ng collection."""
+    inv = cli.translate(["-f", "e.yaml", "deptree"], cwd=str(tmp_path), root=str(tmp_path), environ={})
+    assert inv.argv[1] == "maestro.ng.deps"
+    assert inv.environ == {}
