@@ -7,12 +7,10 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
 .PHONY: demo test unit integration venv bench bench-model clean-lab clean
 
-# Three local ships (network namespaces, each with its own dockerd), then the
-# demo environment started on them and its status. Needs root and Docker.
+# The demo environment started and its status: as root on a 3-ship local lab
+# (Docker installed if missing), as a normal user on your own Docker daemon.
 demo: venv
-	bash tests/lab/lab.sh up 3
-	$(BIN)/ansible-playbook playbooks/start.yml -e env=examples/demo.yaml
-	$(BIN)/ansible-playbook playbooks/status.yml -e env=examples/demo.yaml
+	bash examples/demo.sh
 
 test: venv
 	$(BIN)/pytest tests
