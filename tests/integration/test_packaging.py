@@ -1,0 +1,113 @@
+"""The collection as users get it: `ansible-galaxy collection build`, installed offline into a
+folder of its own, then used from another folder with a config that is not the repository's."""
+import os
+import subprocess
+import tarfile
+
+import pytest
+
+from envs import IMAGE, REPO, inspect_all, running, serving, ship_name, ships_of, write_env
+
+BIN = REPO / ".venv" / "bin"
+
+LOOKUP = """\
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: The environment through the lookup, by its full name
+      ansible.builtin.debug:
+        msg: "instances={{ lookup('maestro.ng.environment', env).instances | list | sort | join(',') }}"
+"""
+
+
+def run(argv, cwd, env, timeout=180):
+    proc = subprocess.run([str(a) for a in argv], cwd=str(cwd), env=env, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    return proc.returncode, proc.stdout
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """(tarball, collections folder, user folder, environ for the user's commands)."""
+    top = tmp_path_factory.mktemp("packaging")
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    base.update(ANSIBLE_NOCOLOR="1", PYTHONWARNINGS="ignore",
+                ANSIBLE_CONFIG=str(top / "empty.cfg"), ANSIBLE_GALAXY_SERVER="http://127.0.0.1:9/")
+    (top / "empty.cfg").write_text("[defaults]\n")
+    rc, out = run([BIN / "ansible-galaxy", "collection", "build", REPO, "--output-path", top / "dist"], top, base)
+    assert rc == 0, out
+    tarball = top / "dist" / "maestro-ng-0.1.0.tar.gz"
+    assert tarball.is_file(), out
+    cols = top / "cols"
+    rc, out = run([BIN / "ansible-galaxy", "collection", "install", "--offline", "--no-deps",
+                   "-p", cols, tarball], top, base)
+    assert rc == 0, out
+    user = top / "user"
+    user.mkdir()
+    (user / "ansible.cfg").write_text("[defaults]\nlocalhost_warning = false\n")
+    env = dict(base, ANSIBLE_COLLECTIONS_PATH=str(cols), ANSIBLE_CONFIG=str(user / "ansible.cfg"))
+    return tarball, cols, user, env
+
+
+def test_tarball_holds_the_collection_and_nothing_local(installed):
+    tarball = installed[0]
+    with tarfile.open(tarball) as tar:
+        names = tar.getnames()
+    parts = [set(name.split("/")) for name in names]
+    for unwanted in (".venv", ".git", "__pycache__", ".pytest_cache", "collections", "results", "build",
+                     "dist", "busybox"):
+        assert not [n for n, p in zip(names, parts) if unwanted in p], unwanted
+    assert not [n for n in names if n.endswith((".pyc", ".tar.gz", ".egg-info"))]
+    for wanted in ("README.md", "MANIFEST.json", "FILES.json", "meta/runtime.yml", "meta/execution-environment.yml",
+                   "requirements.txt", "bindep.txt", "plugins/modules/container.py",
+                   "plugins/lookup/environment.py", "plugins/inventory/maestro.py",
+                   "roles/environment/tasks/main.yml", "playbooks/start.yml", "playbooks/status.yml",
+                   "files/guestutils.py", "maestro_cli/cli.py"):
+        assert wanted in names, wanted
+
+
+def test_ansible_doc_from_the_installed_copy(installed):
+    _, cols, user, env = installed
+    rc, out = run([BIN / "ansible-doc", "maestro.ng.container"], user, env)
+    assert rc == 0, out
+    assert "maestro.ng.container" in out and str(cols) in out, out
+
+
+def test_lookup_by_fqcn(lab, installed):
+    _, _, user, env = installed
+    path = write_env(user, two_instances(lab), filename="lookup.yaml")
+    (user / "lookup.yml").write_text(LOOKUP)
+    rc, out = run([BIN / "ansible-playbook", "lookup.yml", "-e", "env=%s" % path.name], user, env)
+    assert rc == 0, out
+    assert "instances=pkg-1,pkg-2" in out, out
+
+
+def two_instances(lab):
+    return {
+        "__maestro": {"schema": 2},
+        "name": "pkgtest",
+        "ship_defaults": {"timeout": 10},
+        "ships": ships_of(lab),
+        "services": {"pkg": {"image": IMAGE, "env": {"PORT": 8000}, "instances": {
+            "pkg-1": serving(ship_name(lab, 1), "http", 8000, 38100, stop_timeout=1),
+            "pkg-2": serving(ship_name(lab, 2), "http", 8000, 38100, stop_timeout=1)}}},
+    }
+
+
+def test_playbooks_by_fqcn_on_the_lab(clean_lab, installed):
+    _, cols, user, env = installed
+    path = write_env(user, two_instances(clean_lab), filename="pkg.yaml")
+    rc, out = run([BIN / "ansible-playbook", "maestro.ng.status", "-e", "env=%s" % path], user, env)
+    assert rc == 0, out
+    assert "pkg-1" in out and "pkg-2" in out, out
+    rc, out = run([BIN / "ansible-playbook", "maestro.ng.start", "-e", "env=%s" % path], user, env)
+    assert rc == 0, out
+    assert running(inspect_all(clean_lab), ["pkg-1", "pkg-2"]) == {"pkg-1": True, "pkg-2": True}
+
+    # the maestro command shipped in the installed collection runs that copy's playbooks
+    root = cols / "ansible_collections" / "maestro" / "ng"
+    cli_env = dict(env, PYTHONPATH=str(root))
+    del cli_env["ANSIBLE_COLLECTIONS_PATH"]
+    rc, out = run([BIN / "python", "-m", "maestro_cli", "-f", path.name, "status"], user, cli_env)
+    assert rc == 0, out
+    assert "pkg-1" in out and "pkg-2" in out, out
