@@ -172,7 +172,7 @@ def _run(args, env):
     """Run python3 with only ``env`` (plus PATH-free defaults), isolated (-I: no
     user site, no PYTHON* variables) so nothing of this venv can leak in."""
     python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
-    return subprocess.run([python, "-I", "-S"] + args, env=env, cwd=FILES,
+    return subprocess.run([python, "-I", "-S", "-B"] + args, env=env, cwd=FILES,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
 
 
