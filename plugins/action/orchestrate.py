@@ -6,11 +6,20 @@ in this process (no module fork per container)."""
 
 from __future__ import annotations
 
+import json
+import os
+
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import COMMANDS, Orchestrator
+from ansible_collections.maestro.ng.plugins.module_utils.container import ContainerError
+from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import (
+    COMMANDS,
+    Orchestrator,
+    make_plan,
+    read_plan,
+)
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import SELECTION_SPEC, load_and_select
 
 display = Display()
@@ -23,6 +32,9 @@ ARGUMENT_SPEC = dict(
     step_delay={"type": "float", "default": 0},
     stop_start_delay={"type": "float", "default": 0},
     rolling={"type": "bool", "default": False},
+    keep_going={"type": "bool", "default": False},
+    plan={"type": "path"},
+    apply_plan={"type": "path"},
 )
 
 
@@ -39,10 +51,45 @@ class ActionModule(ActionBase):
         except AnsibleError as exc:
             result.update(failed=True, msg=exc.message)
             return result
-        orchestrator = Orchestrator(env, check_mode=bool(self._task.check_mode), progress=display.display,
-                                    refresh=args["refresh_images"])
-        summary = orchestrator.run(state, names, restart_options=args)
+        check_mode = bool(self._task.check_mode)
+        if args["plan"] and args["apply_plan"]:
+            return dict(result, failed=True, msg="plan and apply_plan exclude each other")
+        if args["plan"] and not check_mode:
+            return dict(result, failed=True, msg="plan=FILE writes what a --check run would do: add --check")
+        orchestrator = Orchestrator(env, check_mode=check_mode, progress=display.display,
+                                    refresh=args["refresh_images"], keep_going=args["keep_going"],
+                                    record_live=bool(args["plan"]))
+        planned = None
+        if args["apply_plan"]:
+            try:
+                with open(args["apply_plan"], encoding="utf-8") as handle:
+                    planned = read_plan(env, state, json.load(handle))
+            except (OSError, ValueError, ContainerError) as exc:
+                return dict(result, failed=True, msg="plan %s: %s" % (args["apply_plan"], exc))
+            moved = orchestrator.verify_plan(planned)
+            if moved:
+                return dict(result, failed=True, changed=False, moved=moved,
+                            msg="plan %s refused, nothing was changed: the live state moved since it was made: %s"
+                                % (args["apply_plan"], "; ".join(moved)))
+            names = list(planned)
+        summary = orchestrator.run(state, names, restart_options=args, planned=planned)
         result.update(summary)
+        if args["plan"]:
+            selection = {key: args[key] for key in ("services", "ships", "with_dependencies")}
+            try:
+                doc = make_plan(env, state, summary, selection=selection)
+            except ContainerError as exc:
+                return dict(result, failed=True, msg=str(exc))
+            tmp_path = args["plan"] + ".tmp"
+            with open(tmp_path, "w", encoding="utf-8") as handle:
+                json.dump(doc, handle, indent=1)
+            os.replace(tmp_path, args["plan"])
+            result["plan"] = args["plan"]
+            counts = {}
+            for entry in doc["instances"]:
+                counts[entry["action"]] = counts.get(entry["action"], 0) + 1
+            display.display("plan written to %s: %s" % (args["plan"], ", ".join(
+                "%d %s" % (n, action) for action, n in sorted(counts.items()))))
         result["environment"] = env.name
         if self._task.diff:
             result["diff"] = [dict(r["diff"], before_header=r["instance"], after_header=r["instance"])

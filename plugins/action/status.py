@@ -18,15 +18,19 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=SELECTION_SPEC)
+        _, args = self.validate_argument_spec(argument_spec=dict(SELECTION_SPEC, drift={"type": "bool",
+                                                                                       "default": True}))
         try:
             env, names = load_and_select(args)
         except AnsibleError as exc:
             result.update(failed=True, msg=exc.message)
             return result
-        rows = status(env, names)
+        rows = status(env, names, drift=args["drift"])
         result.update(changed=False, environment=env.name, instances=rows, table=status_table(rows))
         down = sorted({r["ship"] for r in rows if r["status"] == "host down"})
         if down:
             result["ships_down"] = down
+        drifted = [r["instance"] for r in rows if r.get("drift")]
+        if drifted:
+            result["drifted"] = drifted
         return result

@@ -12,13 +12,17 @@ container), and usable from any Python code.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from .container import START_GRACE, ContainerError, ContainerManager
-from .docker_client import DockerException, ShipUnreachable, connect, connection_errors
-from .selection import plan
+from . import ordering
+from .container import START_GRACE, ContainerError, ContainerManager, _state_of, compare
+from .docker_client import DockerException, NotFound, ShipUnreachable, connect, connection_errors
+from .selection import _hard_edges, plan
 
 # What each command does to one instance, and whether levels run in reverse.
 COMMANDS = {
@@ -33,16 +37,30 @@ COMMANDS = {
 PAST = {"started": "started", "stopped": "stopped", "killed": "killed", "restarted": "restarted",
         "absent": "removed", "cleaned": "cleaned", "pulled": "pulled"}
 MAX_THREADS = 32
+PLAN_VERSION = 1
+STALE_TASK = re.compile(r"task [0-9a-f]{12,}: already exists")
+STALE_TASK_RETRIES = 5
+STALE_TASK_WAIT = 1.0
+# The live state a plan records per instance; any change of it since refuses the plan.
+LIVE_KEYS = ("container_id", "state", "image_id", "started_at", "spec_image_id")
 
 
 class Orchestrator:
     """Runs one command over the selected instances of a loaded environment."""
 
-    def __init__(self, env, check_mode=False, progress=None, refresh=False):
+    def __init__(self, env, check_mode=False, progress=None, refresh=False, keep_going=False, record_live=False):
         self.env = env
         self.check_mode = check_mode
         self.progress = progress or (lambda line: None)
         self.refresh = refresh
+        # keep_going: a lost ship (or a failed instance) skips only its own instances and
+        # the services that depend on them; everything else still converges.
+        self.keep_going = keep_going
+        # record_live: each result gets "live" (the state before the run) and "spec_digest",
+        # which is what a plan needs (see make_plan).
+        self.record_live = record_live
+        self._planned = None  # instance -> plan entry, when applying a plan
+        self._reverse = False
         self.down = {}  # ship -> ShipUnreachable, so a dead ship is tried once
         self._pulls = {}
         self._started = {}  # instance -> (manager, when) still to prove it survived its start
@@ -66,6 +84,8 @@ class Orchestrator:
         ship = self.env.ships[spec["ship"]]
         try:
             with connection_errors(ship["name"], ship["docker_url"]):
+                if self.record_live:
+                    result.update(live=self.live_state(spec), spec_digest=spec_digest(spec))
                 result.update(action(spec))
         except ShipUnreachable as exc:
             self.down.setdefault(spec["ship"], exc)
@@ -88,9 +108,75 @@ class Orchestrator:
         return ContainerManager(self.client(spec["ship"]), spec, start_grace=0,
                                 check_mode=self.check_mode if check_mode is None else check_mode)
 
+    def live_state(self, spec):
+        """What a plan records of an instance: its container and the id of its image on the ship."""
+        client = self.client(spec["ship"])
+        try:
+            container = client.inspect_container(spec["name"])
+        except NotFound:
+            container = None
+        try:
+            spec_image_id = client.inspect_image(spec["image"])["Id"]
+        except NotFound:
+            spec_image_id = None
+        return {"container_id": container["Id"] if container else None, "state": _state_of(container),
+                "image_id": container.get("Image") if container else None,
+                "started_at": (container.get("State") or {}).get("StartedAt") if container else None,
+                "spec_image_id": spec_image_id}
+
+    def moved(self, spec, entry):
+        """Why the live state of ``spec``'s instance no longer is the one its plan ``entry``
+        was made from (a list of texts; empty = unchanged)."""
+        why = []
+        if entry.get("spec_digest") != spec_digest(spec):
+            why.append("its settings in the environment file changed")
+        live, then = self.live_state(spec), entry.get("live") or {}
+        for key in LIVE_KEYS:
+            if live.get(key) != then.get(key):
+                why.append("%s changed (%s -> %s)" % (key, _short(then.get(key)), _short(live.get(key))))
+        return why
+
+    def verify_plan(self, entries):
+        """[instance: why] for every planned instance whose live state moved (in parallel)."""
+        def check(spec):
+            why = self.moved(spec, entries[spec["name"]])
+            if why:
+                raise ContainerError("%s: %s" % (spec["name"], ", ".join(why)))
+            return {}
+        results = self._parallel(list(entries), check)
+        return [r["msg"] for r in results if r["failed"]]
+
+    def _guarded(self, action):
+        """When applying a plan: do nothing where the plan says none, and refuse an
+        instance whose live state moved since the plan was made."""
+        if self._planned is None:
+            return action
+
+        def guarded(spec):
+            entry = self._planned[spec["name"]]
+            if entry["action"] == "none":
+                return {"changed": False, "actions": ["planned: nothing to do"]}
+            why = self.moved(spec, entry)
+            if why:
+                raise ContainerError("%s: refused, moved since the plan was made: %s"
+                                     % (spec["name"], ", ".join(why)))
+            return action(spec)
+        return guarded
+
     def _converge(self, spec, state, **options):
-        manager = self._manager(spec)
-        result = manager.converge(state, **options)
+        for attempt in range(1, STALE_TASK_RETRIES + 2):
+            manager = self._manager(spec)
+            try:
+                result = manager.converge(state, **options)
+                break
+            except ContainerError as exc:
+                # A daemon restarted after a crash can still hold the container's old task
+                # in containerd for a moment: starting it then fails "task <id>: already exists".
+                if attempt > STALE_TASK_RETRIES or not STALE_TASK.search(str(exc)):
+                    raise
+                self.progress("  %s on %s: the daemon still holds an old task (restarted after a crash?), "
+                              "retrying" % (spec["name"], spec["ship"]))
+                time.sleep(STALE_TASK_WAIT)
         if "started" in result["actions"] and not manager.has_running_checks():
             self._started[spec["name"]] = (manager, time.monotonic())
         return result
@@ -113,12 +199,24 @@ class Orchestrator:
                 result.update(failed=True, msg=verdict["msg"])
 
     # ------------------------------------------------------------------ commands
-    def run(self, command, instances, restart_options=None):
-        """Apply ``command`` to ``instances`` (names, in dependency order)."""
+    def run(self, command, instances, restart_options=None, planned=None):
+        """Apply ``command`` to ``instances`` (names, in dependency order).
+
+        ``planned``: {instance: plan entry} to carry out a plan (see make_plan) instead.
+        """
         state, reverse = COMMANDS[command]
+        self._reverse = reverse
+        if planned is not None:
+            self._planned = planned
+            instances = [name for name in instances if name in planned]
+            restart_options = dict(restart_options or {}, only_if_changed=False)
         levels = plan(self.env, instances, reverse=reverse)
         results, failed_level = [], None
         started = time.monotonic()
+        edges = _hard_edges(self.env)
+        if reverse:
+            edges = ordering.reverse(edges)
+        bad = {}  # service -> why its dependents are skipped (keep_going)
         if command in ("cleaned", "pulled"):  # no ordering needed: all at once
             levels = [{"level": 0, "services": [], "instances": [i for lvl in levels for i in lvl["instances"]]}]
         for number, level in enumerate(levels, 1):
@@ -126,16 +224,48 @@ class Orchestrator:
                 results.extend(self._not_run(level["instances"], failed_level))
                 continue
             t0 = time.monotonic()
+            todo, skipped = level["instances"], {}
+            if self.keep_going:
+                todo = []
+                for name in level["instances"]:
+                    why = self._skip_reason(self.env.instances[name], edges, bad)
+                    if why:
+                        skipped[name] = self._skipped(name, why)
+                    else:
+                        todo.append(name)
             if command == "restarted":
-                level_results = self._restart_level(level["instances"], restart_options or {})
+                level_results = self._restart_level(todo, restart_options or {})
             else:
-                level_results = self._parallel(level["instances"], self._action(state))
+                level_results = self._parallel(todo, self._guarded(self._action(state)))
             self._verify_started(level_results)
+            if self.keep_going:
+                for r in level_results:
+                    if r.get("unreachable"):
+                        r.update(failed=False, skipped=True, kept_going=True, msg="skipped: " + r["msg"])
+                by_name = dict(skipped, **{r["instance"]: r for r in level_results})
+                level_results = [by_name[name] for name in level["instances"]]
+                for r in level_results:
+                    if r["failed"] or r.get("kept_going"):
+                        bad.setdefault(r["service"], "%s %s" % (r["instance"], "was skipped" if r.get("skipped")
+                                                                  else "failed"))
             results.extend(level_results)
             self._report_level(number, len(levels), level, level_results, command, time.monotonic() - t0)
-            if any(r["failed"] for r in level_results):
+            if any(r["failed"] for r in level_results) and not self.keep_going:
                 failed_level = number
         return self._summary(command, results, time.monotonic() - started)
+
+    def _skip_reason(self, spec, edges, bad):
+        if spec["ship"] in self.down:
+            return str(self.down[spec["ship"]])
+        for service in sorted(ordering.closure([spec["service"]], edges) & set(bad)):
+            return "%s %s, and %s" % ("comes after" if self._reverse else "depends on", service, bad[service])
+        return None
+
+    def _skipped(self, name, why):
+        spec = self.env.instances[name]
+        return {"instance": name, "service": spec["service"], "ship": spec["ship"], "changed": False,
+                "failed": False, "skipped": True, "kept_going": True, "actions": [], "reasons": [],
+                "msg": "skipped: " + why}
 
     def _action(self, state):
         if state == "pulled":
@@ -189,6 +319,7 @@ class Orchestrator:
                 return result
             return self._converge(spec, "restarted", refresh=self.refresh)
 
+        restart = self._guarded(restart)
         if not rolling and not step_delay:
             return self._parallel(names, restart)
         results = []
@@ -213,7 +344,7 @@ class Orchestrator:
     def _report_level(self, number, total, level, results, command, seconds):
         for service in level["services"] or sorted({r["service"] for r in results}):
             mine = [r for r in results if r["service"] == service]
-            ok = [r for r in mine if not r["failed"]]
+            ok = [r for r in mine if not r["failed"] and not r.get("skipped")]
             changed = [r for r in ok if r["changed"]]
             verb = PAST[command]
             if self.check_mode:
@@ -226,7 +357,12 @@ class Orchestrator:
             failed = [r for r in mine if r["failed"]]
             if failed:
                 line += ", %d failed" % len(failed)
+            skipped = [r for r in mine if r.get("kept_going")]
+            if skipped:
+                line += ", %d skipped" % len(skipped)
             self.progress(line)
+            for r in skipped:
+                self.progress("  %s on %s: %s" % (r["instance"], r["ship"], r["msg"]))
             # Say why a container was (or would be) replaced: its drift reasons.
             for r in mine:
                 if r.get("reasons"):
@@ -246,13 +382,98 @@ class Orchestrator:
                        "skipped": sum(1 for r in results if r.get("skipped"))},
             "seconds": round(seconds, 3),
         }
-        if failed:
-            summary["msg"] = "; ".join(r["msg"] for r in failed)
+        kept = [r for r in results if r.get("kept_going")]
+        messages = [r["msg"] for r in failed]
+        if kept:
+            # keep_going: the rest converged, but the run is not a success.
+            summary["failed"] = True
+            summary["skipped_instances"] = [{"instance": r["instance"], "ship": r["ship"],
+                                             "why": r["msg"][len("skipped: "):]} for r in kept]
+            messages.append("%d skipped (keep_going): %s" % (len(kept), "; ".join(
+                "%s: %s" % (k["instance"], k["why"]) for k in summary["skipped_instances"])))
+        if messages:
+            summary["msg"] = "; ".join(messages)
         return summary
 
 
-def status(env, instances):
-    """One row per instance: where it runs and what Docker says about it."""
+# ---------------------------------------------------------------------- plan, then apply
+def spec_digest(spec):
+    """A short fingerprint of everything the file says about an instance."""
+    text = json.dumps(spec, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _short(value):
+    if isinstance(value, str) and len(value) > 24 and ":" in value[:8]:
+        return value.partition(":")[2][:12]
+    if isinstance(value, str) and len(value) == 64:
+        return value[:12]
+    return value
+
+
+def plan_action(command, result):
+    """create, recreate, restart, start, stop, kill, remove, pull or none: what a
+    check-mode ``result`` of ``command`` would do to its instance."""
+    if not result.get("changed"):
+        return "none"
+    actions = " ".join(result.get("actions") or [])
+    if command in ("started", "restarted"):
+        if result.get("reasons"):
+            return "recreate"
+        if (result.get("live") or {}).get("state") == "absent" or "would create" in actions:
+            return "create"
+        if "would stop" in actions:
+            return "restart"
+        if "would start" in actions:
+            return "start"
+        return "pull"
+    return {"stopped": "stop", "killed": "kill", "absent": "remove", "cleaned": "remove",
+            "pulled": "pull"}[command]
+
+
+def make_plan(env, command, summary, selection=None):
+    """The machine-readable plan of a check-mode run made with record_live=True."""
+    failed = [r for r in summary["instances"] if r["failed"] or r.get("skipped")]
+    if failed:
+        raise ContainerError("cannot write a plan, %d instance(s) failed or were skipped: %s"
+                             % (len(failed), "; ".join(r.get("msg") or r["instance"] for r in failed)))
+    return {
+        "maestro_plan": PLAN_VERSION,
+        "environment": env.name,
+        "file": env.file,
+        "command": command,
+        "made_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "selection": selection or {},
+        "instances": [{"instance": r["instance"], "service": r["service"], "ship": r["ship"],
+                       "action": plan_action(command, r), "reasons": r.get("reasons") or [],
+                       "actions": r.get("actions") or [], "live": r.get("live"),
+                       "spec_digest": r.get("spec_digest")} for r in summary["instances"]],
+    }
+
+
+def read_plan(env, command, doc):
+    """{instance: entry} of a plan document, after checking it fits ``env`` and ``command``."""
+    if not isinstance(doc, dict) or doc.get("maestro_plan") != PLAN_VERSION:
+        raise ContainerError("not a maestro.ng plan (version %s expected)" % PLAN_VERSION)
+    if doc.get("environment") != env.name:
+        raise ContainerError("the plan is for environment %r, not %r" % (doc.get("environment"), env.name))
+    if doc.get("command") != command:
+        raise ContainerError("the plan is for %s, not %s" % (doc.get("command"), command))
+    entries = {}
+    for entry in doc.get("instances") or []:
+        if entry.get("instance") not in env.instances:
+            raise ContainerError("the plan names instance %r, which the environment no longer has"
+                                 % entry.get("instance"))
+        entries[entry["instance"]] = entry
+    return entries
+
+
+def status(env, instances, drift=True):
+    """One row per instance: where it runs and what Docker says about it.
+
+    drift: also compare each existing container with the file ("drift": [] when it
+    matches, the reasons when not, None when there is no container to compare).
+    """
     wanted = [env.instances[name] for name in instances]
     ships = sorted({spec["ship"] for spec in wanted})
 
@@ -276,7 +497,7 @@ def status(env, instances):
         found = seen[spec["ship"]]
         row = {"service": spec["service"], "instance": spec["name"], "ship": spec["ship"],
                "ship_ip": spec["ship_ip"], "image": spec["image"], "image_id": None, "container_id": None,
-               "state": "absent", "status": "down", "ports": port_texts(spec)}
+               "state": "absent", "status": "down", "ports": port_texts(spec), "drift": None}
         if isinstance(found, ShipUnreachable):
             row.update(state="unknown", status="host down", error=str(found))
         elif spec["name"] in found:
@@ -284,7 +505,51 @@ def status(env, instances):
             row.update(container_id=container["Id"][:12], image_id=(container.get("ImageID") or "")[7:19],
                        state=container.get("State") or "unknown", status=container.get("Status") or "")
         rows.append(row)
+    if drift:
+        _add_drift(env, wanted, rows)
     return rows
+
+
+def _add_drift(env, specs, rows):
+    """Fill each row's "drift": one container inspect per container and one image
+    inspect per ship and image, all in parallel."""
+    present = [(spec, row) for spec, row in zip(specs, rows) if row["container_id"]]
+    if not present:
+        return
+    images = sorted({(spec["ship"], spec["image"]) for spec, _row in present})
+
+    def inspect_image(key):
+        ship_name, image = key
+        ship = env.ships[ship_name]
+        try:
+            with connection_errors(ship_name, ship["docker_url"]):
+                return key, connect(ship).inspect_image(image)
+        except NotFound:
+            return key, None
+        except (ShipUnreachable, DockerException) as exc:
+            return key, exc
+
+    def inspect_container(item):
+        spec, row = item
+        ship = env.ships[spec["ship"]]
+        try:
+            with connection_errors(spec["ship"], ship["docker_url"]):
+                manager = ContainerManager(connect(ship), spec, check_mode=True)
+                manager.container = manager.client.inspect_container(row["container_id"])
+                return manager._resolved_container()
+        except (ShipUnreachable, DockerException) as exc:
+            return exc
+
+    with ThreadPoolExecutor(max(1, min(len(present) + len(images), MAX_THREADS))) as pool:
+        image_futures = [pool.submit(inspect_image, key) for key in images]
+        inspects = list(pool.map(inspect_container, present))
+        image_of = dict(f.result() for f in image_futures)
+    for (spec, row), inspect in zip(present, inspects):
+        image = image_of[(spec["ship"], spec["image"])]
+        if isinstance(inspect, Exception) or isinstance(image, Exception):
+            row["drift"] = ["cannot compare: %s" % (inspect if isinstance(inspect, Exception) else image)]
+        else:
+            row["drift"] = compare(spec, inspect, image)
 
 
 def port_texts(spec):
@@ -297,14 +562,17 @@ def port_texts(spec):
 
 def status_table(rows):
     """Aligned text table (the `status` playbook prints it)."""
-    header = ("SERVICE", "INSTANCE", "SHIP", "IMAGE", "STATE", "PORTS")
+    header = ("SERVICE", "INSTANCE", "SHIP", "IMAGE", "STATE", "PORTS", "DRIFT")
     lines = [header]
     for row in rows:
         image = row["image"].rsplit("/", 1)[-1]
         if row["image_id"]:
             image += "@" + row["image_id"]
         state = row["status"] if row["state"] != "absent" else "absent"
-        lines.append((row["service"], row["instance"], row["ship"], image, state, " ".join(row["ports"])))
+        drift = row.get("drift")
+        drift = "-" if drift is None else ", ".join(drift) or "ok"
+        lines.append((row["service"], row["instance"], row["ship"], image, state, " ".join(row["ports"]) or "-",
+                      drift))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line[:-1], widths)) + "  " + line[-1]

@@ -56,6 +56,31 @@ options:
       - With V(restarted), one container at a time, each passing its C(running) checks before the next.
     type: bool
     default: false
+  keep_going:
+    description:
+      - When a ship does not answer (or an instance fails), skip only that ship's instances and the services
+        that depend on them (transitively, at later levels; for stop-like states, the services they must stop
+        after), and converge everything else.
+      - The skipped instances are listed in RV(skipped_instances) and in the message, and the task still fails,
+        so the exit code tells that something was skipped.
+    type: bool
+    default: false
+  plan:
+    description:
+      - With check mode only, write to this file a JSON plan of what the run would do; per instance the
+        C(action) (V(create), V(recreate), V(restart), V(start), V(stop), V(kill), V(remove), V(pull) or
+        V(none)), its C(reasons), the live state it was computed from (C(live) - container id, state, image id,
+        StartedAt, and the id of the wanted image on the ship) and a digest of the instance's settings.
+      - Refused when an instance failed or was skipped during the check.
+    type: path
+  apply_plan:
+    description:
+      - Carry out exactly the plan in this file, written by O(plan) for the same environment and O(state);
+        instances planned V(none) are left alone, the others converge, level by level.
+      - Before any change, every planned instance is inspected again; if its live state or its settings in the
+        file moved since the plan was made, nothing is done and the task fails naming each moved instance. Each
+        instance is checked once more right before it is acted on.
+    type: path
 attributes:
   check_mode:
     support: full
@@ -80,6 +105,22 @@ EXAMPLES = r"""
     only_if_changed: true
     rolling: true
 
+- name: Write what a start would do, then do exactly that
+  maestro.ng.orchestrate:
+    env: demo.yaml
+    plan: /tmp/demo-plan.json
+  check_mode: true
+
+- name: Apply it (refused if anything moved since)
+  maestro.ng.orchestrate:
+    env: demo.yaml
+    apply_plan: /tmp/demo-plan.json
+
+- name: Start what can be started even if a ship is down
+  maestro.ng.orchestrate:
+    env: demo.yaml
+    keep_going: true
+
 - name: Stop everything on ship2, dependents first
   maestro.ng.orchestrate:
     env: demo.yaml
@@ -100,6 +141,23 @@ counts:
   description: Number of instances in total, changed, failed and skipped.
   returned: success
   type: dict
+skipped_instances:
+  description: With O(keep_going), the instances skipped and why (C(instance), C(ship), C(why)).
+  returned: when instances were skipped with keep_going
+  type: list
+  elements: dict
+  sample:
+    - {instance: kafka-3, ship: ship3, why: "ship ship3 (tcp://10.250.0.4:2375) is unreachable: [Errno 111] ..."}
+    - {instance: web-2, ship: ship2, why: "depends on kafka, and kafka-3 was skipped"}
+plan:
+  description: With O(plan), the file the plan was written to.
+  returned: when a plan was written
+  type: str
+moved:
+  description: With O(apply_plan), the instances whose live state moved since the plan, and how.
+  returned: when a plan is refused
+  type: list
+  elements: str
 seconds:
   description: Wall time of the run.
   returned: success

@@ -13,8 +13,16 @@ short_description: Where each instance of a MaestroNG environment runs, and in w
 description:
   - Lists the containers of every ship once, in parallel, and reports per instance its service, ship,
     image and image id, state and since when, and ports. An unreachable ship shows as C(host down).
+  - With O(drift), also tells per instance whether its container still matches the environment file (image,
+    env, ports, every setting C(start) compares), and why not. That costs one container inspect per container
+    and one image inspect per ship and image, all in parallel.
 extends_documentation_fragment:
   - maestro.ng.selection
+options:
+  drift:
+    description: Compare each existing container with the file (RV(instances[].drift), the C(DRIFT) column).
+    type: bool
+    default: true
 attributes:
   check_mode:
     support: full
@@ -42,11 +50,24 @@ instances:
   sample:
     - {service: kafka, instance: kafka-1, ship: ship1, ship_ip: 10.250.0.2, image: "maestro-test/busybox:latest",
        image_id: 0123456789ab, container_id: ba9876543210, state: running, status: "Up 5 minutes",
-       ports: ["broker:9092->9092/tcp"]}
+       ports: ["broker:9092->9092/tcp"], drift: ["env.KAFKA_HEAP_OPTS changed"]}
+    - {service: web, instance: web-1, ship: ship2, state: absent, drift: null}
+  contains:
+    drift:
+      description:
+        - Why the container differs from the file (empty list when it matches); null when there is no container
+          (absent, or its ship is down) or drift was not asked for.
+      type: list
+      elements: str
 table:
   description: The rows as an aligned text table.
   returned: always
   type: str
+drifted:
+  description: Instances whose container differs from the file.
+  returned: when some drifted
+  type: list
+  elements: str
 ships_down:
   description: Ships whose Docker API did not answer.
   returned: when a ship is down

@@ -510,7 +510,7 @@ def test_status_logs_and_stdin(clean_lab, env_file, up):
     run = ok(playbook("status", env_file))
     table = [line.strip() for line in run.output.splitlines() if line.strip().startswith(("SERVICE", "zookeeper",
                                                                                            "kafka", "web"))]
-    assert table[0].split() == ["SERVICE", "INSTANCE", "SHIP", "IMAGE", "STATE", "PORTS"], str(run)
+    assert table[0].split() == ["SERVICE", "INSTANCE", "SHIP", "IMAGE", "STATE", "PORTS", "DRIFT"], str(run)
     rows = {line.split()[1]: line for line in table[1:]}
     assert sorted(rows) == sorted(ALL), str(run)
     for name in ZK + KAFKA:
