@@ -72,10 +72,12 @@ class Orchestrator:
             raise self.down[ship_name]
         ship = self.env.ships[ship_name]
         try:
-            return connect(ship)
+            client = connect(ship)
         except ShipUnreachable as exc:
             self.down[ship_name] = exc
             raise
+        registry_auth(client, getattr(self.env, "registries", None))
+        return client
 
     def _one(self, name, action):
         spec = self.env.instances[name]
@@ -394,6 +396,31 @@ class Orchestrator:
         if messages:
             summary["msg"] = "; ".join(messages)
         return summary
+
+
+def registry_auth(client, registries):
+    """Give ``client`` the credentials of the environment's ``registries`` for its pulls.
+
+    Like ``docker login`` without the round trip: the credentials go with each pull from
+    a registry whose host (or name) is the first part of the image name, MaestroNG's match.
+    """
+    if not registries:
+        return
+    configs = getattr(client, "_auth_configs", None)
+    if configs is None or getattr(client, "_maestro_registries", None) is registries:
+        return
+    for name, registry in registries.items():
+        if not registry.get("username"):
+            continue
+        url = registry["registry"]
+        host = url.replace("http://", "").replace("https://", "").split("/", 1)[0]
+        auth = {"username": registry["username"], "password": registry.get("password") or "",
+                "serveraddress": url}
+        if registry.get("email"):
+            auth["email"] = registry["email"]
+        for key in {host, name}:
+            configs.add_auth(key, auth)
+    client._maestro_registries = registries
 
 
 # ---------------------------------------------------------------------- plan, then apply

@@ -40,7 +40,7 @@ from envs import (
 from ansible.errors import AnsibleError  # noqa: E402
 from ansible_collections.maestro.ng.plugins.module_utils import environment  # noqa: E402
 from ansible_collections.maestro.ng.plugins.module_utils.container import ContainerError, desired_config  # noqa
-from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import read_plan, status  # noqa: E402
+from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import Orchestrator, read_plan, status  # noqa
 from ansible_collections.maestro.ng.plugins.plugin_utils import common  # noqa: E402
 
 TRACEBACK = "Traceback (most recent call last)"
@@ -472,3 +472,27 @@ def test_values_from_the_daemon_are_not_evaluated_as_templates(clean_lab, tmp_pa
         run = ok(playbook("status", path, output=output))
         assert "env.{{ lookup" in run.output, str(run)
     assert not marker.exists()
+
+
+def test_registry_credentials_go_with_pulls_from_that_registry(lab, tmp_path):
+    """No registry here: check the credentials the Docker SDK would send with a pull."""
+    import base64
+
+    import docker.auth
+    model = {"name": "reg", "ships": ships_of(lab),
+             "registries": {"quay.io": {"registry": "https://quay.io/v1/", "username": "bob", "password": "s3cret"},
+                            "mine": {"registry": "https://registry.example:5000", "username": "amy",
+                                     "password": "pw", "email": "amy@example.com"}},
+             "services": {"web": {"image": "registry.example:5000/team/web:1",
+                                  "instances": {"web-1": {"ship": ship_name(lab, 1)}}}}}
+    env = environment.load(str(write_env(tmp_path, model)))
+    client = Orchestrator(env).client(ship_name(lab, 1))
+
+    def sent(image):
+        registry, _repo = docker.auth.resolve_repository_name(image)
+        header = docker.auth.get_config_header(client, registry)
+        return json.loads(base64.urlsafe_b64decode(header)) if header else None
+
+    assert sent("registry.example:5000/team/web:1")["username"] == "amy"
+    assert sent("quay.io/org/app")["username"] == "bob" and sent("quay.io/org/app")["password"] == "s3cret"
+    assert sent("busybox") is None or sent("busybox").get("username") not in ("amy", "bob")
