@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # Copyright: maestro.ng contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """MaestroNG's guest functions, for scripts running inside containers.
 
 A single file with no dependency beyond the Python 3 standard library: copy it

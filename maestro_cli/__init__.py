@@ -1,5 +1,5 @@
 # Copyright: maestro.ng contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """`maestro`: MaestroNG's command line, run by the maestro.ng collection's playbooks.
 
     maestro -f env.yaml start kafka      ->  ansible-playbook .../playbooks/start.yml

@@ -1,5 +1,5 @@
 # Copyright: maestro.ng contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """python -m maestro_cli ... (the `maestro` command)."""
 import sys
 

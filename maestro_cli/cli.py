@@ -1,5 +1,5 @@
 # Copyright: maestro.ng contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """MaestroNG's command line on top of the maestro.ng playbooks.
 
     maestro [-f FILE] [COMMAND] [OPTIONS] [THING ...] [-- ANSIBLE-PLAYBOOK OPTIONS]

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Controller side of maestro.ng.plan: the selection, its levels and its dependency tree."""
 
 from __future__ import annotations

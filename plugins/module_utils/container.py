@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Converge one container on one ship to an instance spec.
 
 ``desired_config`` turns an instance spec into Docker create arguments, ``compare`` tells

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The options of maestro.ng.container, shared by the module (run on a host) and its
 action plugin (run in the controller process), and their translation into the ship
 connection and instance spec that container.py works with."""

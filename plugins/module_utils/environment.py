@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The environment model: a MaestroNG file -> validated, normalised, ordered data.
 
 ``load(path)`` runs parse -> validate/normalise -> order -> variables and returns an

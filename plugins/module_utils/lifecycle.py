@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """MaestroNG lifecycle checks (tcp, http, exec, rexec, sleep).
 
 The checks of one lifecycle state run in parallel threads and must all pass. A check

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Read an environment file the way MaestroNG does: Jinja2 first, then safe YAML.
 
 The YAML loader rejects duplicate keys (PyYAML silently keeps the last one) and
