@@ -1,12 +1,13 @@
-"""The bad-input corpus: every file in tests/unit/fixtures/bad/ must fail to load
-with exactly the one-line message in ERRORS (``FILE:LINE: key.path: message``).
+"""The bad-input corpus: every environment file in tests/unit/fixtures/bad/ (``*.yaml``,
+and ``*.maestro`` for those that are not even valid YAML, see fixtures/README.md) must
+fail to load with exactly the one-line message in ERRORS (``FILE:LINE: key.path: message``).
 
 Files are loaded by a relative name from inside the folder, so the expected text
 reads ``name.yaml:LINE: ...``; the only absolute path a message may hold (the
 folder an include was looked for in) is shown as ``.``.
 """
-# Long lines are the point here: each expected message is one exact line.
-# flake8: noqa: E501
+# Each expected message is one exact line: long ones are split with implicit
+# string concatenation only to stay within ansible-test's 160 columns.
 
 import os
 
@@ -19,13 +20,13 @@ BAD = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 
 ERRORS = {
     # --- YAML and templating
-    "yaml_syntax.yaml": "yaml_syntax.yaml:4: YAML syntax error: while parsing a flow mapping did not find expected ',' or '}'",
+    "yaml_syntax.maestro": "yaml_syntax.maestro:4: YAML syntax error: while parsing a flow mapping did not find expected ',' or '}'",
     "jinja_syntax.yaml": "jinja_syntax.yaml:6: template syntax error: unexpected '}'",
-    "jinja_include_missing.yaml": "jinja_include_missing.yaml:4: template include not found: ships-extra.yaml (looked in .)",
-    "duplicate_top_key.yaml": "duplicate_top_key.yaml:4: name: duplicate key 'name' (first defined on line 1)",
-    "duplicate_service.yaml": "duplicate_service.yaml:9: services.web: duplicate key 'web' (first defined on line 5)",
-    "duplicate_instance.yaml": "duplicate_instance.yaml:11: services.web.instances.web-1: duplicate key 'web-1' (first defined on line 9)",
-    "duplicate_env_key.yaml": "duplicate_env_key.yaml:10: services.web.env.MODE: duplicate key 'MODE' (first defined on line 8)",
+    "jinja_include_missing.maestro": "jinja_include_missing.maestro:4: template include not found: ships-extra.yaml (looked in .)",
+    "duplicate_top_key.maestro": "duplicate_top_key.maestro:4: name: duplicate key 'name' (first defined on line 1)",
+    "duplicate_service.maestro": "duplicate_service.maestro:9: services.web: duplicate key 'web' (first defined on line 5)",
+    "duplicate_instance.maestro": "duplicate_instance.maestro:11: services.web.instances.web-1: duplicate key 'web-1' (first defined on line 9)",
+    "duplicate_env_key.maestro": "duplicate_env_key.maestro:10: services.web.env.MODE: duplicate key 'MODE' (first defined on line 8)",
     "not_a_mapping.yaml": "not_a_mapping.yaml:1: an environment file must be a mapping, got a list",
     # --- top level
     "missing_name.yaml": "missing_name.yaml:2: name: environment name is missing",
@@ -51,8 +52,11 @@ ERRORS = {
     "service_volumes.yaml": "service_volumes.yaml:8: services.web.volumes: unknown service key 'volumes' (an instance setting: put it under each instance)",
     "instance_not_mapping.yaml": "instance_not_mapping.yaml:8: services.web.instances.web-1: must be a mapping, got a string",
     "instance_missing_ship.yaml": "instance_missing_ship.yaml:9: services.web.instances.web-1.ship: is required",
-    "instance_unknown_key.yaml": "instance_unknown_key.yaml:10: services.web.instances.web-1.privilged: unknown instance key 'privilged' (did you mean 'privileged'?)",
-    "duplicate_instance_across_services.yaml": "duplicate_instance_across_services.yaml:13: services.db.instances.node-1: duplicate instance name 'node-1' (already an instance of service 'web')",
+    "instance_unknown_key.yaml": ("instance_unknown_key.yaml:10: services.web.instances.web-1.privilged: unknown "
+                                  "instance key 'privilged' (did you mean 'privileged'?)"),
+    "duplicate_instance_across_services.yaml": ("duplicate_instance_across_services.yaml:13: "
+                                                "services.db.instances.node-1: duplicate instance name 'node-1' "
+                                                "(already an instance of service 'web')"),
     # --- wrong types
     "privileged_string.yaml": "privileged_string.yaml:10: services.web.instances.web-1.privileged: must be true or false, got 'yes'",
     "stop_timeout_string.yaml": "stop_timeout_string.yaml:10: services.web.instances.web-1.stop_timeout: must be an integer, got 'ten'",
@@ -71,7 +75,8 @@ ERRORS = {
     "links_other_ship.yaml": "links_other_ship.yaml:15: services.web.instances.web-1.links: db-1 runs on ship vm1, not on vm2 (links must be on the same ship)",
     # --- volumes
     "volumes_from_unknown.yaml": "volumes_from_unknown.yaml:12: services.app.instances.app-1.volumes_from: unknown instance 'data-1'",
-    "volumes_from_other_ship.yaml": "volumes_from_other_ship.yaml:19: services.app.instances.app-1.volumes_from: data-1 runs on ship vm1, not on vm2 (volumes_from must be on the same ship)",
+    "volumes_from_other_ship.yaml": ("volumes_from_other_ship.yaml:19: services.app.instances.app-1.volumes_from: "
+                                     "data-1 runs on ship vm1, not on vm2 (volumes_from must be on the same ship)"),
     "volumes_from_conflict.yaml": "volumes_from_conflict.yaml:18: services.store.instances.store-2.volumes: /cache is also a volume of store-1 (volumes_from)",
     "volumes_from_self.yaml": "volumes_from_self.yaml:10: services.app.instances.app-1.volumes_from: an instance cannot use itself",
     "volume_same_target.yaml": "volume_same_target.yaml:13: services.app.instances.app-1.volumes: /srv/one and /srv/two are both mounted at /data",
@@ -82,9 +87,11 @@ ERRORS = {
     "port_range_length.yaml": "port_range_length.yaml:8: services.media.ports.rtp: port ranges '10000-10010' and '20000-20005' differ in length",
     "port_garbage.yaml": "port_garbage.yaml:8: services.web.ports.http: invalid port 'eighty' (expected PORT, PORT/PROTO or FIRST-LAST)",
     "port_unknown_key.yaml": "port_unknown_key.yaml:9: services.web.ports.http: unknown port key 'internal' (exposed, external)",
-    "port_clash.yaml": "port_clash.yaml:17: services.admin.instances.admin-1.ports.ui: host port 8000-8100/tcp is already used by web-1 (port http) on ship vm1",
+    "port_clash.yaml": ("port_clash.yaml:17: services.admin.instances.admin-1.ports.ui: host port 8000-8100/tcp is "
+                        "already used by web-1 (port http) on ship vm1"),
     # --- container settings
-    "restart_bad_policy.yaml": "restart_bad_policy.yaml:10: services.web.instances.web-1.restart: unknown restart policy 'sometimes' (known: no, always, on-failure, unless-stopped)",
+    "restart_bad_policy.yaml": ("restart_bad_policy.yaml:10: services.web.instances.web-1.restart: unknown restart "
+                                "policy 'sometimes' (known: no, always, on-failure, unless-stopped)"),
     "restart_bad_retries.yaml": "restart_bad_retries.yaml:10: services.web.instances.web-1.restart: invalid retry count 'three'",
     "restart_retries_always.yaml": "restart_retries_always.yaml:10: services.web.instances.web-1.restart: a retry count only applies to on-failure",
     "limits_bad_size.yaml": "limits_bad_size.yaml:8: services.web.limits.memory: must be a size in bytes or with a k/m/g suffix, got '2 gigs'",
@@ -92,11 +99,18 @@ ERRORS = {
     "ulimits_bad.yaml": "ulimits_bad.yaml:12: services.web.instances.web-1.ulimits.nofile: soft limit 65536 is above the hard limit 1024",
     "ulimits_string.yaml": "ulimits_string.yaml:11: services.web.instances.web-1.ulimits.nofile: must be an integer, got 'unlimited'",
     # --- lifecycle checks
-    "lifecycle_unknown_state.yaml": "lifecycle_unknown_state.yaml:10: services.web.lifecycle.started: unknown lifecycle state 'started' (known: pre-start, running, pre-stop, stopped)",
-    "lifecycle_unknown_type.yaml": "lifecycle_unknown_type.yaml:11: services.web.lifecycle.running.1.type: unknown check type 'ping' (known: exec, http, rexec, sleep, tcp)",
-    "lifecycle_missing_command.yaml": "lifecycle_missing_command.yaml:12: services.web.instances.web-1.lifecycle.running.0.command: an exec check needs 'command'",
-    "lifecycle_tcp_unknown_port.yaml": "lifecycle_tcp_unknown_port.yaml:11: services.web.lifecycle.running.0.port: unknown port 'https' for instance web-1 (known: http)",
-    "lifecycle_bad_regex.yaml": "lifecycle_bad_regex.yaml:15: services.web.instances.web-1.lifecycle.running.0.match_regex: invalid regular expression: missing ), unterminated subpattern at position 2",
+    "lifecycle_unknown_state.yaml": ("lifecycle_unknown_state.yaml:10: services.web.lifecycle.started: unknown "
+                                     "lifecycle state 'started' (known: pre-start, running, pre-stop, stopped)"),
+    "lifecycle_unknown_type.yaml": ("lifecycle_unknown_type.yaml:11: services.web.lifecycle.running.1.type: unknown "
+                                    "check type 'ping' (known: exec, http, rexec, sleep, tcp)"),
+    "lifecycle_missing_command.yaml": ("lifecycle_missing_command.yaml:12: "
+                                       "services.web.instances.web-1.lifecycle.running.0.command: an exec check needs "
+                                       "'command'"),
+    "lifecycle_tcp_unknown_port.yaml": ("lifecycle_tcp_unknown_port.yaml:11: services.web.lifecycle.running.0.port: "
+                                        "unknown port 'https' for instance web-1 (known: http)"),
+    "lifecycle_bad_regex.yaml": ("lifecycle_bad_regex.yaml:15: "
+                                 "services.web.instances.web-1.lifecycle.running.0.match_regex: invalid regular "
+                                 "expression: missing ), unterminated subpattern at position 2"),
     # --- env files
     "envfile_missing.yaml": "envfile_missing.yaml:7: services.web.envfile: cannot read env file missing.env: No such file or directory",
     "envfile_bad_line.yaml": "envfile_bad_line.yaml:12: services.web.instances.web-1.envfile.1: env file bad_line.env:4: expected KEY=value, got 'JUST_A_WORD'",
@@ -125,8 +139,8 @@ def test_every_error_is_one_line():
 
 
 def test_corpus_and_table_match():
-    """Every YAML file in the folder is a case, and every case has its file."""
-    files = {name for name in os.listdir(BAD) if name.endswith(".yaml")}
+    """Every environment file in the folder is a case, and every case has its file."""
+    files = {name for name in os.listdir(BAD) if name.endswith((".yaml", ".maestro"))}
     assert files == set(ERRORS)
     assert len(ERRORS) >= 45
 

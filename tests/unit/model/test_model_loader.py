@@ -23,7 +23,7 @@ services:
 
 
 def test_template_reads_env_include_and_loops(fixture_path):
-    env = environment.load(fixture_path("good", "templated.yaml"),
+    env = environment.load(fixture_path("good", "templated.maestro"),
                            environ={"WEB_TAG": "1.25", "WEB_COUNT": "3"})
     assert env.name == "templated"
     assert sorted(env.ships) == ["vm1", "vm2"]                       # from includes/ships.yaml
@@ -33,7 +33,7 @@ def test_template_reads_env_include_and_loops(fixture_path):
 
 
 def test_template_undefined_renders_empty(fixture_path):
-    env = environment.load(fixture_path("good", "templated.yaml"), environ={"ENV_NAME": "prod"})
+    env = environment.load(fixture_path("good", "templated.maestro"), environ={"ENV_NAME": "prod"})
     assert env.name == "prod"
     assert env.instances["web-1"]["image"] == "nginx:"
     assert env.instances["web-1"]["env"]["EMPTY"] == ""
@@ -43,7 +43,7 @@ def test_template_undefined_renders_empty(fixture_path):
 def test_template_env_defaults_to_process_environment(fixture_path, monkeypatch):
     monkeypatch.setenv("WEB_TAG", "from-os")
     monkeypatch.setenv("ENV_NAME", "os-env")
-    env = environment.load(fixture_path("good", "templated.yaml"))
+    env = environment.load(fixture_path("good", "templated.maestro"))
     assert env.name == "os-env"
     assert env.instances["web-2"]["image"] == "nginx:from-os"
 
