@@ -11,17 +11,28 @@ from __future__ import annotations
 
 import os
 import sys
-
-import yaml
+import traceback
 
 from .errors import MaestroError
 
+try:
+    import yaml
+    HAS_YAML = True
+    YAML_IMPORT_ERROR = None
+except ImportError:
+    yaml = None
+    HAS_YAML = False
+    YAML_IMPORT_ERROR = traceback.format_exc()
+
 STDIN = "-"
 
-try:  # the C parser is several times faster on large environments
-    _BaseLoader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _BaseLoader = yaml.SafeLoader
+if not HAS_YAML:  # pragma: no cover - parse_yaml() says PyYAML is missing before using it
+    _BaseLoader = object
+else:
+    try:  # the C parser is several times faster on large environments
+        _BaseLoader = yaml.CSafeLoader
+    except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+        _BaseLoader = yaml.SafeLoader
 
 
 class LineDict(dict):
@@ -62,7 +73,7 @@ class _Loader(_BaseLoader):
 def _construct_mapping(loader, node):
     # Keys written in this mapping, as opposed to those a `<<:` merge brings in:
     # only they can be duplicates; they override merged ones, as YAML says.
-    own = {id(key_node) for key_node, _ in node.value if key_node.tag != "tag:yaml.org,2002:merge"}
+    own = {id(key_node) for key_node, dummy in node.value if key_node.tag != "tag:yaml.org,2002:merge"}
     loader.flatten_mapping(node)  # resolves `<<:` merge keys (merged pairs come first)
     mapping = LineDict()
     mapping.line = node.start_mark.line + 1
@@ -100,8 +111,9 @@ def _construct_sequence(loader, node):
     return seq
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+if HAS_YAML:
+    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 def display_name(path):
@@ -162,6 +174,9 @@ def _jinja_line(exc):
 
 
 def parse_yaml(text, path):
+    if not HAS_YAML:
+        raise MaestroError("reading environment files needs the PyYAML Python library (pip install PyYAML): %s"
+                           % YAML_IMPORT_ERROR.strip().splitlines()[-1], file=display_name(path))
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except MaestroError as exc:

@@ -306,3 +306,27 @@ def test_flow_mappings_alone_do_not_start_jinja(write_env, monkeypatch):
     monkeypatch.setattr(jinja2, "Environment", refuse)
     path = write_env(MINIMAL)                       # has '{' in flow mappings only
     assert environment.load(path, environ={}).name == "minimal"
+
+
+def test_without_pyyaml_imports_and_says_so(write_env):
+    """ansible-test's import test loads module_utils without PyYAML: importing must work,
+    loading must fail with one clear line."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['yaml'] = None\n"  # `import yaml` now raises ImportError
+            "from ansible_collections.maestro.ng.plugins.module_utils import environment, loader\n"
+            "from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError\n"
+            "assert not loader.HAS_YAML and 'yaml' in loader.YAML_IMPORT_ERROR\n"
+            "try:\n"
+            "    environment.load(sys.argv[1], environ={})\n"
+            "except MaestroError as exc:\n"
+            "    print(exc)\n")
+    path = write_env(MINIMAL)
+    # the folder holding ansible_collections/ (collections/ in a checkout), as conftest.py put it on sys.path
+    root = environment.__file__.rsplit(os.sep + "ansible_collections" + os.sep, 1)[0]
+    proc = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, PYTHONPATH=root), check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(path + ": reading environment files needs the PyYAML Python library "
+                                  "(pip install PyYAML): "), proc.stdout
