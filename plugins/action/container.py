@@ -35,7 +35,7 @@ class ActionModule(ActionBase):
             return result
 
         self._task.args = merged
-        _, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF)
+        params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF)[1]
         ship, host = ship_of(params)
         try:
             manager = ContainerManager(connect(ship), instance_spec(params, ship, host),

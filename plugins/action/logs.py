@@ -9,18 +9,12 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.maestro.ng.plugins.module_utils.action_specs import LOGS_SPEC
 from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (
     ShipUnreachable, connect, connection_errors)
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load
 
 display = Display()
-
-ARGUMENT_SPEC = {
-    "env": {"type": "str", "required": True},
-    "instance": {"type": "str", "required": True},
-    "tail": {"type": "int", "default": 100},
-    "follow": {"type": "bool", "default": False},
-}
 
 
 class ActionModule(ActionBase):
@@ -29,7 +23,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        args = self.validate_argument_spec(argument_spec=LOGS_SPEC)[1]
         try:
             env = load(args["env"])
         except Exception as exc:  # MaestroError carries its own one-line text

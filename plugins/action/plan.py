@@ -9,11 +9,9 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.maestro.ng.plugins.module_utils import deptree
+from ansible_collections.maestro.ng.plugins.module_utils.action_specs import PLAN_SPEC
 from ansible_collections.maestro.ng.plugins.module_utils.selection import plan
-from ansible_collections.maestro.ng.plugins.plugin_utils.common import SELECTION_SPEC, load_and_select
-
-ARGUMENT_SPEC = dict(SELECTION_SPEC, dependents={"type": "bool", "default": False},
-                     dot_file={"type": "path"})
+from ansible_collections.maestro.ng.plugins.plugin_utils.common import load_and_select
 
 
 class ActionModule(ActionBase):
@@ -22,7 +20,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        args = self.validate_argument_spec(argument_spec=PLAN_SPEC)[1]
         try:
             env, names = load_and_select(args, dependents=args["dependents"])
         except AnsibleError as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: maestro
-author: maestro-ng for Ansible contributors
+author: maestro-ng for Ansible maintainers (@maestro-ng)
 version_added: 0.1.0
 short_description: MaestroNG environment ships as hosts, services as groups
 description:

@@ -11,7 +11,7 @@ module: container
 short_description: Converge one MaestroNG container instance on a Docker host
 version_added: 0.1.0
 author:
-  - maestro.ng contributors
+  - maestro-ng for Ansible maintainers (@maestro-ng)
 description:
   - Creates, starts, stops, kills, restarts or removes one Docker container the way
     MaestroNG does for one instance of a service, on one Docker host (a "ship").

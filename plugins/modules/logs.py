@@ -7,12 +7,14 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: logs
-author: maestro-ng for Ansible contributors
+author: maestro-ng for Ansible maintainers (@maestro-ng)
 version_added: 0.1.0
 short_description: The log of one instance of a MaestroNG environment
 description:
   - Reads the last lines of an instance's container log from its ship, or follows it until the container
     stops (lines are printed as they arrive).
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   env:
     description: Path of the MaestroNG environment file, or C(-) for standard input.
@@ -35,6 +37,8 @@ attributes:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -54,10 +58,13 @@ ship: {description: Ship the instance runs on., returned: success, type: str}
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.maestro.ng.plugins.module_utils.action_specs import LOGS_SPEC
+
 
 def main():
-    # The work happens in the action plugin of the same name, on the controller.
-    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    # The work happens in the action plugin of the same name, on the controller; the
+    # spec is the plugin's, so that the documentation is checked against it.
+    module = AnsibleModule(argument_spec=LOGS_SPEC, supports_check_mode=True)
     module.fail_json(msg="%s runs on the controller through its action plugin" % module._name)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: plan
-author: maestro-ng for Ansible contributors
+author: maestro-ng for Ansible maintainers (@maestro-ng)
 version_added: 0.1.0
 short_description: The order a MaestroNG environment starts in, its dependency tree and DOT graph
 description:
@@ -15,6 +15,7 @@ description:
     levels, a text tree, the impact of a change to each service, and a Graphviz DOT graph.
 extends_documentation_fragment:
   - maestro.ng.selection
+  - ansible.builtin.action_common_attributes
 options:
   dependents:
     description: Select and order in the stop-like direction (dependents of the selection, reverse levels).
@@ -28,6 +29,8 @@ attributes:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -51,10 +54,13 @@ dot: {description: The graph in Graphviz DOT., returned: always, type: str}
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.maestro.ng.plugins.module_utils.action_specs import PLAN_SPEC
+
 
 def main():
-    # The work happens in the action plugin of the same name, on the controller.
-    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    # The work happens in the action plugin of the same name, on the controller; the
+    # spec is the plugin's, so that the documentation is checked against it.
+    module = AnsibleModule(argument_spec=PLAN_SPEC, supports_check_mode=True)
     module.fail_json(msg="%s runs on the controller through its action plugin" % module._name)
 
 

@@ -1,0 +1,49 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Argument specs of the controller-side commands (orchestrate, status, plan, logs).
+
+Their action plugins validate their options with these; their stub modules (which
+only carry the documentation) declare the same specs, so ansible-test's
+validate-modules checks the documentation against what the plugins accept.
+Kept free of other imports: a stub module bundles nothing else.
+"""
+
+from __future__ import annotations
+
+# Selection options every orchestrating command accepts (doc fragment maestro.ng.selection).
+SELECTION_SPEC = {
+    "env": {"type": "str", "required": True},
+    "services": {"type": "list", "elements": "str", "default": []},
+    "with_dependencies": {"type": "bool", "default": True},
+    "ships": {"type": "list", "elements": "str", "default": []},
+}
+
+# The states of maestro.ng.orchestrate: the keys of module_utils.orchestrate.COMMANDS
+# (tests/unit/plugins/test_action_specs.py keeps them equal).
+STATES = ("started", "stopped", "killed", "restarted", "absent", "cleaned", "pulled")
+
+ORCHESTRATE_SPEC = dict(
+    SELECTION_SPEC,
+    state={"type": "str", "default": "started", "choices": sorted(STATES)},
+    refresh_images={"type": "bool", "default": False},
+    only_if_changed={"type": "bool", "default": False},
+    step_delay={"type": "float", "default": 0},
+    stop_start_delay={"type": "float", "default": 0},
+    rolling={"type": "bool", "default": False},
+    keep_going={"type": "bool", "default": False},
+    plan={"type": "path"},
+    apply_plan={"type": "path"},
+)
+
+STATUS_SPEC = dict(SELECTION_SPEC, drift={"type": "bool", "default": True})
+
+PLAN_SPEC = dict(SELECTION_SPEC, dependents={"type": "bool", "default": False},
+                 dot_file={"type": "path"})
+
+LOGS_SPEC = {
+    "env": {"type": "str", "required": True},
+    "instance": {"type": "str", "required": True},
+    "tail": {"type": "int", "default": 100},
+    "follow": {"type": "bool", "default": False},
+}
