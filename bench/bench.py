@@ -1,4 +1,5 @@
-#!/usr/bin/env python3
+# Copyright: maestro-ng for Ansible contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Speed of the command playbooks against a Docker-SDK floor (not a test): ``make bench``.
 
 On the lab's ships 7..9 (tests/integration/lab.py, ``Lab(first=7)``, so it never meets the
@@ -79,7 +80,7 @@ def run_env():
 def timed(argv):
     t0 = time.perf_counter()
     proc = subprocess.run(argv, cwd=REPO, env=run_env(), stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise WrongState("%s failed (exit %d):\n%s" % (" ".join(argv), proc.returncode, proc.stdout[-3000:]))
@@ -144,7 +145,7 @@ def model_load_seconds(env_path, runs=7):
     code = ("import sys, time; t = time.perf_counter(); sys.path.insert(0, %r)\n"
             "from ansible_collections.maestro.ng.plugins.module_utils import environment\n"
             "environment.load(%r); print(time.perf_counter() - t)") % (os.path.join(REPO, "collections"), env_path)
-    return [float(subprocess.check_output([PYTHON, "-c", code], text=True)) for _ in range(runs)]
+    return [float(subprocess.check_output([PYTHON, "-c", code], text=True)) for dummy in range(runs)]
 
 
 def fmt(values):

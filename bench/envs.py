@@ -1,3 +1,5 @@
+# Copyright: maestro-ng for Ansible contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Environments for bench/bench.py: a small and a large MaestroNG environment on the
 lab's ships, written as plain YAML (no Jinja, no lifecycle checks) so the floor script
 reads the same file our playbooks do.

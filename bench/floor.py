@@ -1,7 +1,7 @@
-#!/usr/bin/env python3
-# Copied from the lab reference floor script (unchanged apart from this note): the
-# least work a MaestroNG-like tool must do with the docker SDK; bench/bench.py times
-# our playbooks against it.
+# Copied from the lab reference floor script (unchanged apart from this note and the
+# dropped shebang: bench/bench.py runs it with the venv's python): the least work a
+# MaestroNG-like tool must do with the docker SDK; bench/bench.py times our playbooks
+# against it.
 """floor.py - the "floor": the least work a MaestroNG-like tool must do against
 the Docker APIs to bring an environment up or down.
 
@@ -48,7 +48,7 @@ class Instance:
         # also "N/udp" strings.
         self.ports = []
         for spec in (cfg.get("ports") or {}).values():
-            port, _, proto = str(spec).partition("/")
+            port, dummy, proto = str(spec).partition("/")
             self.ports.append((int(port), proto or "tcp"))
         self.env = dict(senv or {})
         self.env.update(cfg.get("env") or {})
@@ -121,7 +121,7 @@ class Floor:
                 if exc:
                     errors.append("%s: %s" % (inst.name, exc))
         self.log("%s %-10s %3d containers in %.3fs" % (what, label or insts[0].service,
-                                                      len(insts), time.monotonic() - t))
+                                                       len(insts), time.monotonic() - t))
         if errors:
             sys.exit("\n".join(errors))
 

@@ -1,4 +1,5 @@
-#!/usr/bin/env python3
+# Copyright: maestro-ng for Ansible contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark of the environment model (not a test): ``make bench-model``.
 
 Generates a large environment (default: 50 services x 10 instances = 500
@@ -139,7 +140,7 @@ def main():
 
     load_before = _loadavg()
     walls, cpus, loads, load_cpus, imports, info = [], [], [], [], [], None
-    for _ in range(args.runs):
+    for dummy in range(args.runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", path],

@@ -206,7 +206,7 @@ def translate(argv, cwd=None, root=None, environ=None, ansible_playbook="ansible
             extra["rolling"] = True
     limit = getattr(args, "limit", None)
     if limit is not None and not (command == "restart" and limit == 1):
-        notes.append("maestro: -c %d ignored: every instance of a dependency level is acted on at once"
+        notes.append("maestro: -c %s ignored: every instance of a dependency level is acted on at once"
                      " (-c 1 on restart is a rolling restart)" % limit)
     if command == "logs":
         extra["instance"] = args.container
@@ -226,7 +226,7 @@ def translate(argv, cwd=None, root=None, environ=None, ansible_playbook="ansible
         current = environ.get("ANSIBLE_COLLECTIONS_PATH") or environ.get("ANSIBLE_COLLECTIONS_PATHS")
         env_updates["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join(
             [str(collections)] + ([current] if current else ["~/.ansible/collections",
-                                                              "/usr/share/ansible/collections"]))
+                                                             "/usr/share/ansible/collections"]))
     if cfg is not None and not environ.get("ANSIBLE_CONFIG"):
         env_updates["ANSIBLE_CONFIG"] = str(cfg)
     return Invocation(argv_out, env_updates, notes, env_file)

@@ -115,4 +115,3 @@ def instance_spec(params, ship, host):
         hostname=params['hostname'] or (None if params['network_mode'] else params['name']),
     )
     return spec
-

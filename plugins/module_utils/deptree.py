@@ -16,8 +16,8 @@ def tree(env, services):
         svc = env.services[name]
         mark = " (omit)" if svc["omit"] else ""
         lines.append("%s%s [%d instance%s]%s" % ("  " * depth + ("└─ " if depth else ""), name,
-                                                  len(svc["instances"]), "" if len(svc["instances"]) == 1 else "s",
-                                                  mark))
+                                                 len(svc["instances"]), "" if len(svc["instances"]) == 1 else "s",
+                                                 mark))
         if name in seen:
             return
         for dep in svc["requires"]:

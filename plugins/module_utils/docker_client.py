@@ -21,6 +21,9 @@ try:
     from requests.exceptions import Timeout as _RequestsTimeout
     HAS_DOCKER = True
     DOCKER_IMPORT_ERROR = None
+    # What requests raises when a daemon does not answer (a read timeout on a unix socket
+    # comes as a ConnectionError).
+    TRANSPORT_ERRORS = (_RequestsConnectionError, _RequestsTimeout)
 except ImportError:
     HAS_DOCKER = False
     DOCKER_IMPORT_ERROR = traceback.format_exc()
@@ -41,10 +44,13 @@ except ImportError:
     class _RequestsTimeout(Exception):
         pass
 
+    TRANSPORT_ERRORS = (_RequestsConnectionError, _RequestsTimeout)
 
-# What requests raises when a daemon does not answer (a read timeout on a unix socket
-# comes as a ConnectionError).
-TRANSPORT_ERRORS = (_RequestsConnectionError, _RequestsTimeout)
+# What callers import from here; NotFound is only re-exported (the stand-in when docker is missing).
+__all__ = [
+    'APIError', 'DEFAULT_API_VERSION', 'DEFAULT_TIMEOUT', 'DOCKER_IMPORT_ERROR', 'DockerException', 'HAS_DOCKER',
+    'MAX_POOL_SIZE', 'NotFound', 'ShipUnreachable', 'TRANSPORT_ERRORS', 'connect', 'connection_errors',
+]
 
 # The newest API of Docker 20.10; pinning it saves the version round trip on connect.
 DEFAULT_API_VERSION = '1.41'

@@ -255,7 +255,7 @@ class _Builder:
                 fail("unknown audit type %r (known: %s)" % (kind, ", ".join(sorted(schema.AUDIT_TYPES))),
                      path + ("type",), entry, "type")
             schema.check_keys(entry, schema.AUDIT_TYPES[kind] | {"type"}, path, kind + " audit")
-            item = {k: v for k, v in entry.items()}
+            item = dict(entry.items())
             item["ignore_errors"] = schema.get_bool(entry, "ignore_errors", path)
             level = schema.get_str(entry, "level", path, default="action")
             if level not in schema.AUDIT_LEVELS:
@@ -480,7 +480,7 @@ class _Builder:
         if value is None or value is False:  # YAML reads a bare `no` as false
             return {"name": "no", "maximum_retry_count": 0}
         if isinstance(value, str):
-            name, _, retries = value.partition(":")
+            name, dummy, retries = value.partition(":")
             if retries and not retries.isdigit():
                 fail("invalid retry count %r" % retries, rpath, raw, "restart")
             count = int(retries or 0)

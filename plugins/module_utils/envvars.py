@@ -17,7 +17,7 @@ def sanitize(name):
 
 def docker_tag(image):
     """Text after the last ``:``; ``latest`` when there is none or it holds a ``/``."""
-    _, sep, tag = image.rpartition(":")
+    dummy, sep, tag = image.rpartition(":")
     if not sep or "/" in tag:
         return "latest"
     return tag

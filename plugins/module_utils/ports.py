@@ -77,7 +77,7 @@ def parse_port(name, spec, path, line=None):
                            path, line)
     if e_first != e_last and (x_last - x_first) != (e_last - e_first):
         raise MaestroError("port ranges %r and %r differ in length" % (_text(e_first, e_last),
-                                                                      _text(x_first, x_last)), path, line)
+                                                                       _text(x_first, x_last)), path, line)
     return {
         "name": str(name),
         "exposed": _text(e_first, e_last),
@@ -88,7 +88,7 @@ def parse_port(name, spec, path, line=None):
 
 
 def span(port_text):
-    first, _, last = str(port_text).partition("-")
+    first, dummy, last = str(port_text).partition("-")
     return int(first), int(last or first)
 
 

@@ -213,7 +213,8 @@ def playbook(command, env, *options, stdin=None, timeout=240, **extra):
     try:
         proc = subprocess.run(argv, cwd=str(REPO), env=run_env, input=stdin,
                               stdin=None if stdin is not None else subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
+                              check=False)
         with open(results_path, encoding="utf-8") as handle:
             results = [json.loads(line) for line in handle if line.strip()]
     finally:
@@ -255,7 +256,7 @@ def timestamp(text):
     """Docker's RFC 3339 time with nanoseconds -> aware datetime (microseconds kept)."""
     if not text or text.startswith("0001-"):
         return None
-    main, _, frac = text.rstrip("Z").partition(".")
+    main, dummy, frac = text.rstrip("Z").partition(".")
     frac = (frac + "000000")[:6]
     return datetime.strptime(main + "." + frac, "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=timezone.utc)
 
@@ -288,4 +289,3 @@ def ship_number(lab, name):
         if ship["name"] == name:
             return k
     raise KeyError(name)
-

@@ -79,7 +79,7 @@ class Lab:
         proc = subprocess.run(
             ["bash", str(self.script)] + [str(a) for a in args],
             stdin=subprocess.DEVNULL, capture_output=True, text=True,
-            env=self.env, timeout=timeout)
+            env=self.env, timeout=timeout, check=False)
         if proc.returncode != 0:
             raise LabError("lab.sh %s failed (exit %d):\n%s%s" % (
                 " ".join(map(str, args)), proc.returncode, proc.stdout, proc.stderr))

@@ -36,7 +36,8 @@ def maestro(folder, *args, stdin=None):
     proc = subprocess.run([str(PYTHON if PYTHON.exists() else sys.executable), "-m", "maestro_cli", *args],
                           cwd=str(folder), env=env, input=stdin,
                           stdin=None if stdin is not None else subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=180)
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=180,
+                          check=False)
     return proc.returncode, proc.stdout
 
 

@@ -360,7 +360,7 @@ def test_rolling_restart_keeps_all_but_one_instance_up(clean_lab, env_file, up):
     assert all(started_at(found, n) > before[n] for n in KAFKA)
     # Docker's own record agrees: the down windows [FinishedAt, StartedAt] do not overlap.
     windows = sorted((finished_at(found, n), started_at(found, n)) for n in KAFKA)
-    for (_, back), (gone, _) in zip(windows, windows[1:]):
+    for (dummy, back), (gone, dummy) in zip(windows, windows[1:]):
         assert back < gone, windows
     # the other services were not touched
     assert all(started_at(found, n) == started_at(up, n) for n in ZK + WEB)
@@ -508,8 +508,8 @@ def test_status_logs_and_stdin(clean_lab, env_file, up):
     # status: a table with every instance, whatever its state
     ok(playbook("stop", env_file, services="web", ignore_dependencies=True))
     run = ok(playbook("status", env_file))
-    table = [line.strip() for line in run.output.splitlines() if line.strip().startswith(("SERVICE", "zookeeper",
-                                                                                           "kafka", "web"))]
+    table = [line.strip() for line in run.output.splitlines()
+             if line.strip().startswith(("SERVICE", "zookeeper", "kafka", "web"))]
     assert table[0].split() == ["SERVICE", "INSTANCE", "SHIP", "IMAGE", "STATE", "PORTS", "DRIFT"], str(run)
     rows = {line.split()[1]: line for line in table[1:]}
     assert sorted(rows) == sorted(ALL), str(run)

@@ -27,7 +27,7 @@ WHOLE = """\
 def run_user_playbook(folder, *args):
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     proc = subprocess.run([str(ANSIBLE_PLAYBOOK), *args], cwd=folder, env=env, capture_output=True,
-                          text=True, timeout=240)
+                          text=True, timeout=240, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
 

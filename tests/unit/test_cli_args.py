@@ -41,7 +41,7 @@ def test_no_command_is_status_of_maestro_yaml():
 
 def test_names_without_a_command_are_a_status():
     """MaestroNG's original form: `maestro [-f FILE] [command] [names]`, status by default."""
-    book, _, extra, _, _ = run("-f", "e.yaml", "kafka")
+    book, env, extra, rest, inv = run("-f", "e.yaml", "kafka")
     assert (book, extra) == (playbook("status"), {"services": ["kafka"], "ignore_dependencies": True})
 
 
@@ -83,14 +83,14 @@ def test_with_dependencies():
 
 def test_ignore_dependencies():
     assert run("start", "-i", "kafka")[2] == {"services": ["kafka"], "ignore_dependencies": True}
-    _, _, extra, _, inv = run("start", "-d", "-i", "kafka")
+    book, env, extra, rest, inv = run("start", "-d", "-i", "kafka")
     assert extra == {"services": ["kafka"], "ignore_dependencies": False}
     assert inv.notes and "-d with -i" in inv.notes[0]
 
 
 def test_restart_options():
-    _, _, extra, _, inv = run("restart", "-c", "1", "--only-if-changed", "--step-delay", "5",
-                              "--stop-start-delay", "2", "-r", "web")
+    book, env, extra, rest, inv = run("restart", "-c", "1", "--only-if-changed", "--step-delay", "5",
+                                      "--stop-start-delay", "2", "-r", "web")
     assert extra == {"services": ["web"], "ignore_dependencies": True, "rolling": True,
                      "only_if_changed": True, "step_delay": 5.0, "stop_start_delay": 2.0,
                      "refresh_images": True}
@@ -99,7 +99,7 @@ def test_restart_options():
 
 
 def test_concurrency_other_than_rolling_is_noted():
-    _, _, extra, _, inv = run("start", "-c", "2")
+    book, env, extra, rest, inv = run("start", "-c", "2")
     assert "rolling" not in extra and "concurrency" not in extra
     assert len(inv.notes) == 1 and "-c 2 ignored" in inv.notes[0]
     assert run("restart", "--concurrency", "3")[4].notes
@@ -118,7 +118,7 @@ def test_filters():
 
 
 def test_logs():
-    book, _, extra, _, _ = run("logs", "kafka-1")
+    book, env, extra, rest, inv = run("logs", "kafka-1")
     assert (book, extra) == (playbook("logs"), {"instance": "kafka-1", "tail": -1})
     assert run("logs", "kafka-1", "-n", "20", "-F")[2] == {"instance": "kafka-1", "tail": 20, "follow": True}
 
@@ -128,7 +128,7 @@ def test_deptree():
 
 
 def test_passthrough_after_double_dash():
-    _, _, extra, rest, _ = run("-f", "e.yaml", "start", "web", "--", "--check", "--diff")
+    book, env, extra, rest, inv = run("-f", "e.yaml", "start", "web", "--", "--check", "--diff")
     assert extra["services"] == ["web"] and rest == ["--check", "--diff"]
 
 

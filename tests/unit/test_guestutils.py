@@ -173,7 +173,8 @@ def _run(args, env):
     user site, no PYTHON* variables) so nothing of this venv can leak in."""
     python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
     return subprocess.run([python, "-I", "-S", "-B"] + args, env=env, cwd=FILES,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30,
+                          check=False)
 
 
 def test_runs_alone_in_a_bare_interpreter(model):

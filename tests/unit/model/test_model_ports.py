@@ -99,7 +99,7 @@ def test_span_and_random():
     assert not ports.is_random(port("80", "8080"))
 
 
-@pytest.mark.parametrize("a, b, clash", [
+@pytest.mark.parametrize("first, second, clash", [
     (port("80", "8080"), port("81", "8080"), True),
     (port("80", "8080"), port("80", "8081"), False),
     (port("80", "8000-8100"), port("80", "8050"), False),                 # random range: unknown
@@ -110,9 +110,9 @@ def test_span_and_random():
     (port("80", "80", host_ip="10.0.0.1"), port("80", "80"), True),       # 0.0.0.0 covers all
     (port("80", "80", host_ip="10.0.0.1"), port("80", "80", host_ip="10.0.0.1"), True),
 ])
-def test_overlaps(a, b, clash):
-    assert ports.overlaps(a, b) is clash
-    assert ports.overlaps(b, a) is clash
+def test_overlaps(first, second, clash):
+    assert ports.overlaps(first, second) is clash
+    assert ports.overlaps(second, first) is clash
 
 
 # ---------------------------------------------------------------- in an environment
@@ -260,4 +260,3 @@ def test_clash_inside_a_range_names_the_first_owner(load_error):
         """)
     assert message == ("env.yaml:8: services.a.instances.a-2.ports.many: "
                        "host port 7000-7020/udp is already used by a-1 (port two) on ship vm1")
-

@@ -83,13 +83,14 @@ def full_spec(**overrides):
     return spec
 
 
-def daemon_inspect(spec, image=IMAGE):
+def daemon_inspect(spec, image=None):
     """The inspect Docker 20.10 returns for a container created from desired_config()."""
+    image = IMAGE if image is None else image
     desired = desired_config(spec)
     create, host = desired['create'], desired['host_config']
     image_config = image['Config']
     env = ['%s=%s' % item for item in create['environment'].items()]
-    env += [e for e in image_config['Env'] if e.split('=')[0] not in create['environment']]
+    env += [e for e in image_config['Env'] if e.split('=', maxsplit=1)[0] not in create['environment']]
     log = host.get('log_config') or {}
     memory = host.get('mem_limit', 0)
     restart = host['restart_policy']
