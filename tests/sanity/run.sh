@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
-# tests/sanity/run.sh - `ansible-test sanity` on this checkout, with no ignore file.
+# tests/sanity/run.sh - `ansible-test sanity` (with no ignore file), then `ansible-test units`,
+# on this checkout.
 #
 # ansible-test wants to run from inside ansible_collections/NAMESPACE/NAME, so this copies
 # the files git knows about (tracked and untracked-but-not-ignored: no .venv, caches or
 # bench results) into a temporary ansible_collections/maestro/ng, drops the collections/
-# symlink (it points back at the checkout) and runs the sanity tests there.
+# symlink (it points back at the checkout) and runs ansible-test there.
 #
-#   tests/sanity/run.sh                      every sanity test
+#   tests/sanity/run.sh                      every sanity test, then the unit tests
 #   tests/sanity/run.sh --test pylint        extra arguments go to ansible-test sanity
 #
 # Environment: ANSIBLE_TEST (default: the venv's ansible-test), MAESTRO_SANITY_PYTHON
-# (default: the version of the venv's Python), MAESTRO_SANITY_KEEP=1 keeps the temporary
-# tree (and ansible-test's tests/output) for a look after a failure.
+# (default: the version of the venv's Python), MAESTRO_SANITY_UNITS=0 skips ansible-test
+# units, MAESTRO_SANITY_KEEP=1 keeps the temporary tree (and ansible-test's tests/output)
+# for a look after a failure.
 #
 # ansible-test bootstraps pip in its sanity venvs with a get-pip script it downloads from
 # ci-files.testing.ansible.com; when that is not cached, an offline stand-in installing
 # pip from the interpreter's own ensurepip is written in its place (PyPI is still needed
 # for the sanity tests' requirements).
 #
-# `ansible-test units` is not run: tests/unit are plain pytest tests (conftest.py puts
-# collections/ on sys.path, some run the venv's ansible commands); `make unit` runs them.
+# `ansible-test units` runs tests/unit with the venv's pytest (as `make unit` does, but from
+# the collection layout ansible-test uses; the tests that need a source checkout skip).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -69,4 +71,9 @@ rm -rf "$tree/collections"
 
 # --------------------------------------------------------------- ansible-test
 cd "$tree"
-"$ANSIBLE_TEST" sanity --python "$PYTHON_VERSION" --color no "$@"
+status=0
+"$ANSIBLE_TEST" sanity --python "$PYTHON_VERSION" --color no "$@" || status=$?
+if [[ ${MAESTRO_SANITY_UNITS:-1} != 0 ]]; then
+    "$ANSIBLE_TEST" units --python "$PYTHON_VERSION" --color no || status=$?
+fi
+exit "$status"
