@@ -27,6 +27,7 @@ bench/results/<time>.json.
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -212,9 +213,10 @@ def main():
                 for tool in order:
                     results[size][tool].append(one_run(lab, tool, size, paths[size], expected[size],
                                                        args.verbose))
+        load = model_load_seconds(paths["large"]) if "large" in paths else None
     finally:
         lab.reset()
-    load = model_load_seconds(paths["large"]) if "large" in paths else None
+        shutil.rmtree(folder, ignore_errors=True)
 
     uname = os.uname()
     print("maestro.ng benchmark, %s; %s %s, %d CPUs, load average %s" % (
