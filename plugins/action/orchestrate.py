@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Controller side of maestro.ng.orchestrate: the whole selection, level by level,
 in this process (no module fork per container)."""
 
@@ -13,6 +13,7 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.maestro.ng.plugins.module_utils.action_specs import ORCHESTRATE_SPEC
 from ansible_collections.maestro.ng.plugins.module_utils.container import ContainerError
 from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import (
     COMMANDS,
@@ -20,22 +21,9 @@ from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import (
     make_plan,
     read_plan,
 )
-from ansible_collections.maestro.ng.plugins.plugin_utils.common import SELECTION_SPEC, load_and_select
+from ansible_collections.maestro.ng.plugins.plugin_utils.common import load_and_select
 
 display = Display()
-
-ARGUMENT_SPEC = dict(
-    SELECTION_SPEC,
-    state={"type": "str", "default": "started", "choices": sorted(COMMANDS)},
-    refresh_images={"type": "bool", "default": False},
-    only_if_changed={"type": "bool", "default": False},
-    step_delay={"type": "float", "default": 0},
-    stop_start_delay={"type": "float", "default": 0},
-    rolling={"type": "bool", "default": False},
-    keep_going={"type": "bool", "default": False},
-    plan={"type": "path"},
-    apply_plan={"type": "path"},
-)
 
 
 class ActionModule(ActionBase):
@@ -44,7 +32,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        args = self.validate_argument_spec(argument_spec=ORCHESTRATE_SPEC)[1]
         state = args["state"]
         try:
             env, names = load_and_select(args, dependents=COMMANDS[state][1])

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Controller side of maestro.ng.status: one listing per ship, in parallel."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ from __future__ import annotations
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.maestro.ng.plugins.module_utils.action_specs import STATUS_SPEC
 from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import status, status_table
-from ansible_collections.maestro.ng.plugins.plugin_utils.common import SELECTION_SPEC, load_and_select
+from ansible_collections.maestro.ng.plugins.plugin_utils.common import load_and_select
 
 
 class ActionModule(ActionBase):
@@ -18,8 +19,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=dict(SELECTION_SPEC, drift={"type": "bool",
-                                                                                       "default": True}))
+        args = self.validate_argument_spec(argument_spec=STATUS_SPEC)[1]
         try:
             env, names = load_and_select(args)
         except AnsibleError as exc:

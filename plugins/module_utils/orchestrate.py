@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bring a selection of an environment to a state, level by level, in parallel.
 
 Every instance of a dependency level converges at once (threads across and within
@@ -190,7 +190,7 @@ class Orchestrator:
                    if r["instance"] in self._started}
         if not pending or self.check_mode:
             return
-        remaining = START_GRACE - (time.monotonic() - min(when for _, when in pending.values()))
+        remaining = START_GRACE - (time.monotonic() - min(when for dummy, when in pending.values()))
         if remaining > 0:
             time.sleep(remaining)
         verdicts = dict(zip(pending, self._parallel(list(pending), lambda spec: pending[spec["name"]][0]
@@ -248,8 +248,8 @@ class Orchestrator:
                 level_results = [by_name[name] for name in level["instances"]]
                 for r in level_results:
                     if r["failed"] or r.get("kept_going"):
-                        bad.setdefault(r["service"], "%s %s" % (r["instance"], "was skipped" if r.get("skipped")
-                                                                  else "failed"))
+                        outcome = "was skipped" if r.get("skipped") else "failed"
+                        bad.setdefault(r["service"], "%s %s" % (r["instance"], outcome))
             results.extend(level_results)
             self._report_level(number, len(levels), level, level_results, command, time.monotonic() - t0)
             if any(r["failed"] for r in level_results) and not self.keep_going:
@@ -418,7 +418,7 @@ def registry_auth(client, registries):
                 "serveraddress": url}
         if registry.get("email"):
             auth["email"] = registry["email"]
-        for key in {host, name}:
+        for key in dict.fromkeys((host, name)):  # each once
             configs.add_auth(key, auth)
     client._maestro_registries = registries
 

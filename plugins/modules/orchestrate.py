@@ -1,13 +1,13 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: orchestrate
-author: maestro-ng for Ansible contributors
+author: maestro-ng for Ansible maintainers (@maestro-ng)
 version_added: 0.1.0
 short_description: Bring a MaestroNG environment (or part of it) to a state, in dependency order
 description:
@@ -23,6 +23,7 @@ description:
   - "Prints one progress line per service and level, for example C(level 2/3 kafka: 3/3 started in 1.4s)."
 extends_documentation_fragment:
   - maestro.ng.selection
+  - ansible.builtin.action_common_attributes
 options:
   state:
     description:
@@ -86,6 +87,8 @@ attributes:
     support: full
   diff_mode:
     support: full
+  platform:
+    platforms: posix
 notes:
   - Runs on the controller, which talks to each ship's Docker API. To run against a ship's local socket over
     SSH, use M(maestro.ng.container) on the ship hosts of the M(maestro.ng.maestro) inventory.
@@ -183,10 +186,13 @@ instances:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.maestro.ng.plugins.module_utils.action_specs import ORCHESTRATE_SPEC
+
 
 def main():
-    # The work happens in the action plugin of the same name, on the controller.
-    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    # The work happens in the action plugin of the same name, on the controller; the
+    # spec is the plugin's, so that the documentation is checked against it.
+    module = AnsibleModule(argument_spec=ORCHESTRATE_SPEC, supports_check_mode=True)
     module.fail_json(msg="%s runs on the controller through its action plugin" % module._name)
 
 

@@ -1,13 +1,13 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: status
-author: maestro-ng for Ansible contributors
+author: maestro-ng for Ansible maintainers (@maestro-ng)
 version_added: 0.1.0
 short_description: Where each instance of a MaestroNG environment runs, and in which state
 description:
@@ -18,6 +18,7 @@ description:
     and one image inspect per ship and image, all in parallel.
 extends_documentation_fragment:
   - maestro.ng.selection
+  - ansible.builtin.action_common_attributes
 options:
   drift:
     description: Compare each existing container with the file (RV(instances[].drift), the C(DRIFT) column).
@@ -28,6 +29,8 @@ attributes:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -78,10 +81,13 @@ ships_down:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.maestro.ng.plugins.module_utils.action_specs import STATUS_SPEC
+
 
 def main():
-    # The work happens in the action plugin of the same name, on the controller.
-    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    # The work happens in the action plugin of the same name, on the controller; the
+    # spec is the plugin's, so that the documentation is checked against it.
+    module = AnsibleModule(argument_spec=STATUS_SPEC, supports_check_mode=True)
     module.fail_json(msg="%s runs on the controller through its action plugin" % module._name)
 
 

@@ -14,11 +14,7 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.common.validation import check_type_bool
 
 from ansible_collections.maestro.ng.plugins.module_utils import environment, selection
-from ansible_collections.maestro.ng.plugins.module_utils.action_specs import SELECTION_SPEC
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
-
-# SELECTION_SPEC: re-exported for the action plugins that still import it from here.
-__all__ = ["SELECTION_SPEC", "as_bool", "load", "load_and_select", "select"]
 
 _cache = {}
 
