@@ -147,8 +147,7 @@ class _Builder:
         ships = {}
         for name, raw in ships_raw.items():
             path = ("ships", str(name))
-            if not isinstance(raw, dict):
-                fail("must be a mapping, got %s" % schema.type_name(raw), path, ships_raw, name)
+            schema.check_map(raw, path, ships_raw, name)
             schema.check_keys(raw, schema.SHIP_KEYS, path, "ship")
             ships[str(name)] = self._ship(str(name), raw, defaults, path)
         return ships
@@ -219,8 +218,7 @@ class _Builder:
         result = {}
         for name, reg in raw.items():
             path = ("registries", str(name))
-            if not isinstance(reg, dict):
-                fail("must be a mapping, got %s" % schema.type_name(reg), path, raw, name)
+            schema.check_map(reg, path, raw, name)
             schema.check_keys(reg, schema.REGISTRY_KEYS, path, "registry")
             retry = schema.get_map(reg, "retry", path)
             schema.check_keys(retry, schema.RETRY_KEYS, path + ("retry",), "retry")
@@ -248,8 +246,7 @@ class _Builder:
         result = []
         for index, entry in enumerate(raw):
             path = ("audit", index)
-            if not isinstance(entry, dict):
-                fail("must be a mapping, got %s" % schema.type_name(entry), path, raw, index)
+            schema.check_map(entry, path, raw, index)
             kind = schema.get_str(entry, "type", path, required=True)
             if kind not in schema.AUDIT_TYPES:
                 fail("unknown audit type %r (known: %s)" % (kind, ", ".join(sorted(schema.AUDIT_TYPES))),
@@ -272,8 +269,7 @@ class _Builder:
         for index, (name, svc) in enumerate(raw.items()):
             name = str(name)
             path = ("services", name)
-            if not isinstance(svc, dict):
-                fail("must be a mapping, got %s" % schema.type_name(svc), path, raw, name)
+            schema.check_map(svc, path, raw, name)
             schema.check_keys(svc, schema.SERVICE_KEYS, path, "service", _SERVICE_HINTS)
             service = {
                 "name": name,
@@ -305,8 +301,7 @@ class _Builder:
                     fail("duplicate instance name %r (already an instance of service %r)"
                          % (inst_name, owner[inst_name]), ipath, inst_raw, inst_name)
                 owner[inst_name] = name
-                if not isinstance(inst, dict):
-                    fail("must be a mapping, got %s" % schema.type_name(inst), ipath, inst_raw, inst_name)
+                schema.check_map(inst, ipath, inst_raw, inst_name)
                 instances[inst_name] = self._instance(service, inst_name, inst, ipath)
                 service["instances"].append(inst_name)
             services[name] = service
@@ -346,8 +341,7 @@ class _Builder:
                 fail("must be a list of checks, got %s" % schema.type_name(checks), spath, raw, state)
             for index, check in enumerate(checks):
                 cpath = spath + (index,)
-                if not isinstance(check, dict):
-                    fail("must be a mapping, got %s" % schema.type_name(check), cpath, checks, index)
+                schema.check_map(check, cpath, checks, index)
                 kind = check.get("type")
                 if kind not in schema.CHECK_KEYS:
                     fail("unknown check type %r (known: %s)" % (kind, ", ".join(sorted(schema.CHECK_KEYS))),

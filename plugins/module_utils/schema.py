@@ -77,6 +77,12 @@ def type_name(value):
     return "a string"
 
 
+def check_map(value, path, parent, key):
+    """``parent[key]`` (already read into ``value``) must be a mapping."""
+    if not isinstance(value, dict):
+        fail("must be a mapping, got %s" % type_name(value), path, parent, key)
+
+
 def check_keys(mapping, known, path, what, hints=None):
     """Unknown keys are errors, with a "did you mean" when one is close."""
     for key in mapping:
