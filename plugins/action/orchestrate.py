@@ -14,6 +14,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.maestro.ng.plugins.module_utils.action_specs import ORCHESTRATE_SPEC
+from ansible_collections.maestro.ng.plugins.module_utils.audit import audited
 from ansible_collections.maestro.ng.plugins.module_utils.container import ContainerError
 from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import (
     COMMANDS,
@@ -60,7 +61,8 @@ class ActionModule(ActionBase):
                             msg="plan %s refused, nothing was changed: the live state moved since it was made: %s"
                                 % (args["apply_plan"], "; ".join(moved)))
             names = list(planned)
-        summary = orchestrator.run(state, names, restart_options=args, planned=planned)
+        summary = audited(env, state, names, lambda: orchestrator.run(state, names, restart_options=args, planned=planned),
+                          check_mode=check_mode, warn=display.warning)
         result.update(summary)
         if args["plan"]:
             selection = {key: args[key] for key in ("services", "ships", "with_dependencies")}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 
-from . import envvars, ordering, ports as portspec, schema
+from . import audit, envvars, ordering, ports as portspec, schema
 from .errors import MaestroError
 from .loader import base_dir, display_name, line_of, load_document, read_env_file
 from .schema import fail
@@ -238,29 +238,7 @@ class _Builder:
         return result
 
     def _audit(self, doc):
-        raw = doc.get("audit")
-        if raw is None:
-            return []
-        if not isinstance(raw, list):
-            fail("must be a list of notifiers, got %s" % schema.type_name(raw), ("audit",), doc, "audit")
-        result = []
-        for index, entry in enumerate(raw):
-            path = ("audit", index)
-            schema.check_map(entry, path, raw, index)
-            kind = schema.get_str(entry, "type", path, required=True)
-            if kind not in schema.AUDIT_TYPES:
-                fail("unknown audit type %r (known: %s)" % (kind, ", ".join(sorted(schema.AUDIT_TYPES))),
-                     path + ("type",), entry, "type")
-            schema.check_keys(entry, schema.AUDIT_TYPES[kind] | {"type"}, path, kind + " audit")
-            item = dict(entry.items())
-            item["ignore_errors"] = schema.get_bool(entry, "ignore_errors", path)
-            level = schema.get_str(entry, "level", path, default="action")
-            if level not in schema.AUDIT_LEVELS:
-                fail("unknown level %r (known: %s)" % (level, ", ".join(schema.AUDIT_LEVELS)),
-                     path + ("level",), entry, "level")
-            item["level"] = level
-            result.append(dict(item))
-        return result
+        return audit.read(doc, self.folder)
 
     # ------------------------------------------------------------------ services
     def _services(self, doc):

@@ -48,14 +48,6 @@ CHECK_KEYS = {
 CHECK_REQUIRED = {"tcp": "port", "http": "port", "exec": "command", "rexec": "command",
                   "sleep": "wait"}
 
-AUDIT_TYPES = {
-    "log": frozenset(("file", "level", "ignore_errors")),
-    "webhook": frozenset(("endpoint", "method", "headers", "payload", "level", "ignore_errors")),
-    "slack": frozenset(("token", "channel", "username", "icon", "link", "level", "ignore_errors")),
-    "exec": frozenset(("command", "level", "ignore_errors")),
-}
-AUDIT_LEVELS = ("action", "success", "error")
-
 _SCALARS = (str, int, float)
 
 

@@ -35,8 +35,8 @@ ERRORS = {
     "missing_services.yaml": "missing_services.yaml:1: services: is required",
     "schema_unsupported.yaml": "schema_unsupported.yaml:2: __maestro.schema: unsupported schema 3 (1 or 2)",
     "registry_missing_url.yaml": "registry_missing_url.yaml:4: registries.quay.io.registry: is required",
-    "audit_unknown_type.yaml": "audit_unknown_type.yaml:5: audit.1.type: unknown audit type 'irc' (known: exec, log, slack, webhook)",
-    "audit_bad_level.yaml": "audit_bad_level.yaml:6: audit.0.level: unknown level 'debug' (known: action, success, error)",
+    "audit_unknown_type.yaml": "audit_unknown_type.yaml:5: audit.1.type: unknown audit type 'irc' (known: exec, hipchat, http, log, slack)",
+    "audit_bad_level.yaml": "audit_bad_level.yaml:6: audit.0.level: unknown level 'verbose' (known: debug, info, success, error)",
     # --- ships
     "empty_ships.yaml": "empty_ships.yaml:2: ships: must define at least one ship",
     "ships_list.yaml": "ships_list.yaml:3: ships: must be a mapping, got a list",

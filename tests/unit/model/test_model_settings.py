@@ -447,18 +447,20 @@ def test_audit(load_env):
         audit:
           - {type: log, file: /var/log/maestro.log}
           - {type: slack, token: t, channel: "#ops", level: error, ignore_errors: true}
-          - {type: webhook, endpoint: "https://hooks.example.com/x", method: POST}
-          - {type: exec, command: "logger maestro", level: success}
+          - {type: http, endpoint: "https://hooks.example.com/x", method: get, payload: {text: "{message}"}}
+          - {type: exec, script: logger, args: "-t maestro {action} {what}", level: success, timeout: 5}
         ships: {vm1: {ip: 10.0.0.1}}
         services:
           s: {image: x, instances: {s-1: {ship: vm1}}}
         """)
     assert env.audit == [
-        {"type": "log", "file": "/var/log/maestro.log", "ignore_errors": False, "level": "action"},
-        {"type": "slack", "token": "t", "channel": "#ops", "level": "error", "ignore_errors": True},
-        {"type": "webhook", "endpoint": "https://hooks.example.com/x", "method": "POST",
-         "ignore_errors": False, "level": "action"},
-        {"type": "exec", "command": "logger maestro", "level": "success", "ignore_errors": False},
+        {"type": "log", "file": "/var/log/maestro.log", "ignore_errors": False, "level": "info"},
+        {"type": "slack", "token": "t", "channel": "#ops", "level": "error", "ignore_errors": True,
+         "name": None, "icon": None},
+        {"type": "http", "endpoint": "https://hooks.example.com/x", "method": "GET", "headers": {},
+         "payload": {"text": "{message}"}, "timeout": 3, "ignore_errors": False, "level": "info"},
+        {"type": "exec", "script": "logger", "args": "-t maestro {action} {what}", "timeout": 5,
+         "level": "success", "ignore_errors": False},
     ]
 
 
@@ -482,10 +484,10 @@ def test_audit_unknown_option_has_line_and_hint(load_error):
     assert load_error("""\
         name: audit
         audit:
-          - type: webhook
+          - type: http
             endpoint: "https://hooks.example.com/x"
             headrs: {X-Token: t}
         ships: {vm1: {ip: 10.0.0.1}}
         services:
           s: {image: x, instances: {s-1: {ship: vm1}}}
-        """) == "env.yaml:5: audit.0.headrs: unknown webhook audit key 'headrs' (did you mean 'headers'?)"
+        """) == "env.yaml:5: audit.0.headrs: unknown http audit key 'headrs' (did you mean 'headers'?)"
