@@ -49,6 +49,7 @@ PLACEHOLDERS = ("action", "environment", "event", "message", "what", "who")
 # The orchestrate states as MaestroNG names its commands.
 ACTIONS = {"started": "start", "stopped": "stop", "killed": "kill", "restarted": "restart",
            "absent": "remove", "cleaned": "clean", "pulled": "pull"}
+REVERSED = ("stop", "kill", "remove", "clean")
 HIDDEN = "********"
 
 
@@ -228,7 +229,7 @@ class Auditor:
             try:
                 DELIVER[notifier["type"]](self, notifier, event)
             except (AuditError, OSError, ValueError, LookupError, AttributeError) as exc:
-                problem = "%s: %s" % (name, self._hide(str(exc)))
+                problem = "%s: could not send the %s event: %s" % (name, event.kind, self._hide(str(exc)))
                 if notifier["ignore_errors"]:
                     self.warn(problem + " (ignore_errors: going on)")
                 else:
@@ -245,7 +246,9 @@ class Auditor:
         now = time.time()
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)) + ",%03d" % (int(now * 1000) % 1000)
         name = "ERROR" if event.kind == "failure" else "DEBUG" if event.instance else "INFO"
-        line = "%s %s: %s\n" % (stamp, name, sentence(event, self.who))
+        # One line per event: a multi-line error (a container's log) is joined with " | ".
+        text = " | ".join(part.strip() for part in sentence(event, self.who).splitlines() if part.strip())
+        line = "%s %s: %s\n" % (stamp, name, text)
         try:
             with open(notifier["file"], "a", encoding="utf-8") as handle:
                 handle.write(line)
@@ -329,12 +332,16 @@ def audited(env, state, names, run, check_mode=False, warn=None):
         return run()
     auditor = Auditor(env, warn=warn)
     action = ACTIONS.get(state, state)
+    # Named in the order the command goes through them (dependents first for a stop).
+    order = {name: index for index, name in enumerate(env.instances)}
+    names = sorted(names, key=lambda name: order.get(name, -1), reverse=action in REVERSED)
     problems = auditor.send(Event("start", action, names))
     if problems:
-        return {"changed": False, "failed": True, "command": state, "instances": [],
-                "counts": {"total": 0, "changed": 0, "failed": 0, "skipped": 0},
-                "msg": "audit: %s; nothing was done (set ignore_errors: true on a notifier to go on without it)"
-                       % "; ".join(problems)}
+        msg = ("audit: %s; nothing was done (set ignore_errors: true on a notifier to go on without it)"
+               % "; ".join(problems))
+        auditor.send(Event("failure", action, names, message=msg))  # the notifiers that took the start
+        return {"changed": False, "failed": True, "command": state, "instances": [], "msg": msg,
+                "counts": {"total": 0, "changed": 0, "failed": 0, "skipped": 0}}
     try:
         summary = run()
     except Exception as exc:

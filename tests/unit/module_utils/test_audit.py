@@ -209,12 +209,15 @@ def test_audited_sends_start_then_instances_then_the_outcome(load_env, tmp_path)
 
 
 def test_audited_does_nothing_when_the_start_cannot_be_recorded(load_env, tmp_path):
-    env = env_with(load_env, ["{type: log, file: %s}" % (tmp_path / "no" / "a.log")])
+    log = tmp_path / "a.log"
+    env = env_with(load_env, ["{type: log, file: %s}" % (tmp_path / "no" / "a.log"), "{type: log, file: %s}" % log])
     ran = []
     result = audit.audited(env, "stopped", ["zk-1"], lambda: ran.append(1) or summary())
     assert ran == [] and result["failed"] and not result["changed"] and result["instances"] == []
     assert result["msg"].startswith("audit: audit.0 (log): cannot write ")
     assert result["msg"].endswith("; nothing was done (set ignore_errors: true on a notifier to go on without it)")
+    texts = [text for dummy, text in lines(log)]      # the notifier that took the start hears why
+    assert texts[0].endswith(" is stopping zk-1.") and texts[1] == "Failed to stop zk-1! (message: %s)" % result["msg"]
 
 
 def test_audited_fails_a_run_whose_outcome_cannot_be_recorded(load_env, tmp_path):
