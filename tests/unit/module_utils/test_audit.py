@@ -125,8 +125,8 @@ def test_a_failing_notifier_is_a_problem_unless_ignore_errors(load_env, tmp_path
                               "{type: log, file: %s, ignore_errors: true}" % missing])
     warnings = []
     problems = audit.Auditor(env, warn=warnings.append).send(audit.Event("start", "start", ["zk-1"]))
-    assert len(problems) == 1 and problems[0].startswith("audit.0 (log): cannot write %s: " % missing)
-    assert len(warnings) == 1 and warnings[0].startswith("audit.1 (log): cannot write")
+    assert len(problems) == 1 and problems[0].startswith("audit.0 (log): could not send the start event: cannot write %s: " % missing)
+    assert len(warnings) == 1 and warnings[0].startswith("audit.1 (log): could not send the start event: cannot write")
     assert warnings[0].endswith("(ignore_errors: going on)")
 
 
@@ -162,16 +162,16 @@ def test_exec_failures_say_why(load_env, tmp_path):
                               "{type: exec, script: ./missing.sh}"])
     problems = audit.Auditor(env).send(audit.Event("start", "start", ["zk-1"]))
     assert problems == [
-        "audit.0 (exec): %s exited with 3: no disk left" % (tmp_path / "fails.sh"),
-        "audit.1 (exec): %s did not finish within 0.2s" % (tmp_path / "slow.sh"),
-        "audit.2 (exec): cannot run %s: No such file or directory" % (tmp_path / "missing.sh"),
+        "audit.0 (exec): could not send the start event: %s exited with 3: no disk left" % (tmp_path / "fails.sh"),
+        "audit.1 (exec): could not send the start event: %s did not finish within 0.2s" % (tmp_path / "slow.sh"),
+        "audit.2 (exec): could not send the start event: cannot run %s: No such file or directory" % (tmp_path / "missing.sh"),
     ]
 
 
 def test_http_to_a_closed_port_is_a_clear_problem(load_env):
     env = env_with(load_env, ["{type: http, endpoint: 'http://127.0.0.1:9/hook', timeout: 2}"])
     problems = audit.Auditor(env).send(audit.Event("start", "start", ["zk-1"]))
-    assert len(problems) == 1 and problems[0].startswith("audit.0 (http): POST http://127.0.0.1:9/hook: ")
+    assert len(problems) == 1 and problems[0].startswith("audit.0 (http): could not send the start event: POST http://127.0.0.1:9/hook: ")
     assert "refused" in problems[0]
 
 
@@ -214,7 +214,7 @@ def test_audited_does_nothing_when_the_start_cannot_be_recorded(load_env, tmp_pa
     ran = []
     result = audit.audited(env, "stopped", ["zk-1"], lambda: ran.append(1) or summary())
     assert ran == [] and result["failed"] and not result["changed"] and result["instances"] == []
-    assert result["msg"].startswith("audit: audit.0 (log): cannot write ")
+    assert result["msg"].startswith("audit: audit.0 (log): could not send the start event: cannot write ")
     assert result["msg"].endswith("; nothing was done (set ignore_errors: true on a notifier to go on without it)")
     texts = [text for dummy, text in lines(log)]      # the notifier that took the start hears why
     assert texts[0].endswith(" is stopping zk-1.") and texts[1] == "Failed to stop zk-1! (message: %s)" % result["msg"]
@@ -226,7 +226,7 @@ def test_audited_fails_a_run_whose_outcome_cannot_be_recorded(load_env, tmp_path
     env = env_with(load_env, ["{type: exec, script: ./hook.sh, args: '{event}'}"])
     result = audit.audited(env, "started", ["zk-1"], summary)
     assert flag.exists() and result["failed"] and result["changed"]
-    assert result["msg"] == "audit: audit.0 (exec): %s exited with 1" % (tmp_path / "hook.sh")
+    assert result["msg"] == "audit: audit.0 (exec): could not send the success event: %s exited with 1" % (tmp_path / "hook.sh")
 
 
 def test_audited_reports_an_exception_and_lets_it_through(load_env, tmp_path):
