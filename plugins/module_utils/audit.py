@@ -149,7 +149,7 @@ def _check_templates(value, path, parent, key):
     except ValueError as exc:
         fail("bad template %r: %s" % (value, exc), path, parent, key)
     for field in fields:
-        if field.split(".")[0].split("[")[0] not in PLACEHOLDERS:
+        if field not in PLACEHOLDERS:  # no {what.attr} or {what[0]}: plain names only
             fail("unknown placeholder {%s} in %r (known: %s)"
                  % (field, value, ", ".join("{%s}" % p for p in PLACEHOLDERS)), path, parent, key)
 

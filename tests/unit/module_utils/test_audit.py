@@ -44,6 +44,8 @@ def env_with(load_env, notifiers):
     ("{type: exec, script: x.sh, command: y}", "audit.0.command: unknown exec audit key 'command'"),
     ("{type: exec, script: x.sh, args: \"'unclosed\"}", "audit.0.args: cannot split into words"),
     ("{type: exec, script: x.sh, args: '{nope}'}", "audit.0.args: unknown placeholder {nope}"),
+    ("{type: exec, script: x.sh, args: '{what.upper}'}", "audit.0.args: unknown placeholder {what.upper}"),
+    ("{type: exec, script: x.sh, args: 'a {}'}", "audit.0.args: unknown placeholder {} in '{}'"),
     ("{type: slack, token: t}", "audit.0.channel: is required"),
     ("{type: log, file: a.log, level: warning}", "audit.0.level: unknown level 'warning' "
                                                  "(known: debug, info, success, error)"),
