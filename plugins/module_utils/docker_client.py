@@ -9,6 +9,7 @@ that the threads converging many containers on one ship share one connection poo
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import traceback
@@ -63,24 +64,42 @@ _clients_lock = threading.Lock()
 
 
 class ShipUnreachable(Exception):
-    """The Docker daemon of a ship did not answer."""
+    """The Docker daemon of a ship did not answer, or could not be talked to (TLS, a
+    missing certificate file): every instance on it fails (or is skipped) alike."""
 
-    def __init__(self, ship, url, reason):
+    def __init__(self, ship, url, reason, what='is unreachable'):
         self.ship = ship
         self.url = url
         self.reason = reason
-        super().__init__('ship %s (%s) is unreachable: %s' % (ship, url, reason))
+        super().__init__('ship %s (%s) %s: %s' % (ship, url, what, reason))
 
 
 def _short_reason(exc):
-    """The useful tail of a requests/urllib3 error ("[Errno 111] Connection refused")."""
+    """(what, the useful tail) of a requests/urllib3 error: ("is unreachable", "[Errno 111]
+    Connection refused"), ("did not answer within 5 s", ...), ("failed TLS", ...)."""
     text = str(exc)
+    match = (re.search(r'\[SSL: \w+\] ([^\'"(]+)', text)
+             or re.search(r'SSL\w*Error\(\d+, [\'"]([^\'"(]+)', text))
+    if match or 'SSLError' in text:
+        reason = match.group(1).strip() if match else text
+        # With TLS 1.3 the daemon checks our certificate after the handshake: its refusal
+        # comes as an alert or, depending on timing, as an EOF.
+        if any(alert in reason for alert in ('certificate required', 'bad certificate', 'unknown ca', 'EOF')):
+            reason += ' (the daemon refused our client certificate: check tls_cert and tls_key)'
+        elif 'mismatch' in reason:
+            reason += ' (the daemon\'s certificate does not name the endpoint)'
+        elif 'verify failed' in reason:
+            reason += ' (check tls_ca_cert)'
+        return 'failed TLS', reason
     match = re.search(r'\[Errno -?\d+\] [^\'")]+', text)
     if match:
-        return match.group(0).strip()
+        return 'is unreachable', match.group(0).strip()
     if 'timed out' in text.lower():
-        return 'timed out'
-    return text
+        # urllib3 says "Read timed out. (read timeout=5)"; the ship's `timeout` is that.
+        seconds = re.search(r'timeout=([\d.]+)', text)
+        within = ' within %s s' % seconds.group(1) if seconds else ''
+        return 'did not answer%s' % within, 'timed out (raise the ship\'s timeout for a slow daemon)'
+    return 'is unreachable', text
 
 
 @contextmanager
@@ -89,25 +108,50 @@ def connection_errors(ship, url):
     try:
         yield
     except TRANSPORT_ERRORS as exc:
-        raise ShipUnreachable(ship, url, _short_reason(exc)) from exc
+        what, reason = _short_reason(exc)
+        raise ShipUnreachable(ship, url, reason, what) from exc
     except DockerException as exc:
         # The API version round trip ("auto") wraps connection errors in DockerException.
         if isinstance(exc, APIError) or not isinstance(exc.__context__, TRANSPORT_ERRORS):
             raise
-        raise ShipUnreachable(ship, url, _short_reason(exc.__context__)) from exc
+        what, reason = _short_reason(exc.__context__)
+        raise ShipUnreachable(ship, url, reason, what) from exc
 
 
 def _tls_config(ship):
     if not (ship.get('tls') or ship.get('tls_verify')):
         return False
+    # Named errors for the ship's files (docker's TLSParameterError names neither).
+    for key in ('tls_ca_cert', 'tls_cert', 'tls_key'):
+        path = ship.get(key)
+        if path and not os.path.isfile(path):
+            raise ShipUnreachable(ship.get('name'), ship['docker_url'], 'no such file: %s' % path,
+                                  'has a bad %s' % key)
+    if bool(ship.get('tls_cert')) != bool(ship.get('tls_key')):
+        raise ShipUnreachable(ship.get('name'), ship['docker_url'], 'give both or neither',
+                              'has only one of tls_cert and tls_key')
     cert = None
-    if ship.get('tls_cert') and ship.get('tls_key'):
+    if ship.get('tls_cert'):
         cert = (ship['tls_cert'], ship['tls_key'])
     return docker.tls.TLSConfig(
         client_cert=cert,
         ca_cert=ship.get('tls_ca_cert'),
         verify=bool(ship.get('tls_verify')),
     )
+
+
+if HAS_DOCKER:
+    class _APIClient(docker.APIClient):
+        """docker.APIClient whose TLS verification is the ship's own."""
+
+        def merge_environment_settings(self, url, proxies, stream, verify, cert):
+            # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE replace the session's
+            # verify (a CA file, or False) on every request (psf/requests#3829), which
+            # would check the ship's certificate against the wrong CAs.
+            settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            if verify is None:
+                settings['verify'] = self.verify
+            return settings
 
 
 def connect(ship):
@@ -128,7 +172,7 @@ def connect(ship):
         client = _clients.get(key)
         if client is None:
             with connection_errors(ship.get('name'), ship['docker_url']):
-                client = docker.APIClient(
+                client = _APIClient(
                     base_url=ship['docker_url'],
                     version=version,
                     timeout=timeout,

@@ -9,6 +9,7 @@
     lab.reset()           # remove every container on this lab's ships (parallel)
     lab.stop_ship(3)      # ship3's API refuses connections (its containers stay, stopped)
     lab.start_ship(3)     # and it is back (images still loaded)
+    Lab(first=40).tls_ship(1, certs)  # ship40, its API on tcp://IP:2376 with --tlsverify
     lab.down()            # tear the whole lab down
 
 Ship numbers: `k` in stop_ship/start_ship/client/ship is the 1-based position in
@@ -129,11 +130,29 @@ class Lab:
         self.run("start-ship", self.ship(k)["number"])
         self._clients.pop(k, None)
 
+    def tls_ship(self, k, cert_dir):
+        """Make ship k (1-based position; created if needed, without the ships before it)
+        serve its TCP API only over TLS (--tlsverify) with cert_dir's ca.pem,
+        server-cert.pem and server-key.pem; cert_dir="off" makes it plain again. Returns
+        its dict (url tcp://IP:2376, "tls": True); client(k) then uses its unix socket."""
+        if not 1 <= k <= len(self.ships) + 1:
+            raise IndexError("ship %r: this lab has ships 1..%d" % (k, len(self.ships)))
+        out = self.run("tls-ship", self.first + k - 1, cert_dir)
+        ship = self._parse([line for line in out.splitlines() if line.startswith("ship")][-1])
+        ship["tls"] = str(cert_dir) != "off"
+        if k > len(self.ships):
+            self.ships.append(ship)
+        else:
+            self.ships[k - 1] = ship
+        self._clients.pop(k, None)
+        return ship
+
     # ------------------------------------------------------------------ docker SDK
     def client(self, k, timeout=60):
-        """A fresh docker.APIClient for ship k (API 1.41)."""
-        return docker.APIClient(base_url=self.ship(k)["url"], version=API_VERSION,
-                                timeout=timeout, max_pool_size=32)
+        """A fresh docker.APIClient for ship k (API 1.41; a TLS ship's over its socket)."""
+        ship = self.ship(k)
+        url = "unix://" + ship["socket"] if ship.get("tls") else ship["url"]
+        return docker.APIClient(base_url=url, version=API_VERSION, timeout=timeout, max_pool_size=32)
 
     def _cached_client(self, k):
         if k not in self._clients:

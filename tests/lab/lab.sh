@@ -30,6 +30,12 @@
 #                       the netns stays, so its API refuses connections (an unreachable
 #                       ship); its containers stay (stopped) in its data-root
 #   lab.sh start-ship K start ship K's dockerd again and wait for its API
+#   lab.sh tls-ship K DIR  make ship K a TLS ship (creating it if needed): its dockerd
+#                       serves tcp://IP:2376 with --tlsverify, using DIR/ca.pem,
+#                       DIR/server-cert.pem and DIR/server-key.pem (copied into the ship's
+#                       data dir); restarts the daemon only when they changed. lab.sh
+#                       itself then talks to the ship over its unix socket. Prints the
+#                       ship line (URL tcp://IP:2376). `tls-ship K off` makes it plain again
 #   lab.sh main-daemon  make sure the main dockerd (/var/run/docker.sock) answers; start
 #                       it (setsid, pidfile /run/mlab-main-dockerd.pid, log
 #                       /var/log/mlab-main-dockerd.log) only if it does not
@@ -48,6 +54,7 @@
 #   LAB_MAIN_DOCKER  the main daemon                       [unix:///var/run/docker.sock]
 #   LAB_DOCKER  docker CLI                                 [docker]
 #   LAB_PORT    ship API port                              [2375]
+#   LAB_TLS_PORT  API port of a TLS ship (tls-ship)        [2376]
 #   LAB_WAIT    seconds to wait for a daemon API           [90]
 #   LAB_LOCK    lock file serialising lab.sh runs          [/run/mlab.lock]
 #
@@ -70,6 +77,7 @@ LAB_BUSYBOX=${LAB_BUSYBOX:-/bin/busybox}
 LAB_MAIN_DOCKER=${LAB_MAIN_DOCKER:-unix:///var/run/docker.sock}
 LAB_DOCKER=${LAB_DOCKER:-docker}
 LAB_PORT=${LAB_PORT:-2375}
+LAB_TLS_PORT=${LAB_TLS_PORT:-2376}
 LAB_WAIT=${LAB_WAIT:-90}
 LAB_LOCK=${LAB_LOCK:-/run/mlab.lock}
 
@@ -94,13 +102,21 @@ main_docker() { "$LAB_DOCKER" -H "$LAB_MAIN_DOCKER" "$@"; }
 lab_images() { echo "${LAB_IMAGE}:latest ${LAB_IMAGE}:v2${LAB_EXTRA_IMAGES:+ $LAB_EXTRA_IMAGES}"; }
 
 ship_ip()   { echo "${LAB_NET}.$(( $1 + 1 ))"; }
-ship_url()  { echo "tcp://$(ship_ip "$1"):${LAB_PORT}"; }
 ship_name() { echo "${SHIP_PREFIX}$1"; }
 ship_data() { echo "${LAB_ROOT}/$(ship_name "$1")"; }
 ship_run()  { echo "${LAB_RUN}/$(ship_name "$1")"; }
 ship_sock() { echo "$(ship_run "$1")/docker.sock"; }
 ship_pidfile() { echo "$(ship_run "$1")/dockerd.pid"; }
-ship_docker() { local k=$1; shift; "$LAB_DOCKER" -H "$(ship_url "$k")" "$@"; }
+# A TLS ship (tls-ship K DIR) keeps its server certificates in its data dir.
+ship_tls_dir() { echo "$(ship_data "$1")/tls"; }
+ship_is_tls()  { [[ -f $(ship_tls_dir "$1")/ca.pem ]]; }
+ship_url() {
+    if ship_is_tls "$1"; then echo "tcp://$(ship_ip "$1"):${LAB_TLS_PORT}"; else echo "tcp://$(ship_ip "$1"):${LAB_PORT}"; fi
+}
+# Where lab.sh talks to a ship: its TCP API, or for a TLS ship (lab.sh has no client
+# certificate) its unix socket.
+ship_api() { if ship_is_tls "$1"; then echo "unix://$(ship_sock "$1")"; else ship_url "$1"; fi; }
+ship_docker() { local k=$1; shift; "$LAB_DOCKER" -H "$(ship_api "$k")" "$@"; }
 ship_line() { echo "$(ship_name "$1") $(ship_url "$1") $(ship_sock "$1")"; }
 
 require_root() { [[ $(id -u) -eq 0 ]] || die "must run as root"; }
@@ -163,7 +179,7 @@ ship_containerd_pid() {
     if tr '\0' ' ' 2>/dev/null <"/proc/$cpid/cmdline" | grep -q -- "$run/"; then echo "$cpid"; fi
 }
 
-api_up() { timeout 5 "$LAB_DOCKER" -H "$(ship_url "$1")" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+api_up() { timeout 5 "$LAB_DOCKER" -H "$(ship_api "$1")" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
 # ---------------------------------------------------------------------------- main daemon
 main_api_up() { timeout 5 "$LAB_DOCKER" -H "$LAB_MAIN_DOCKER" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
@@ -326,11 +342,17 @@ ensure_ship_net() {
 
 # ------------------------------------------------------------------------- ship daemon
 start_ship_daemon() {
-    local k=$1 ns data run ip pid
+    local k=$1 ns data run ip pid tls tcp
     ns=$(ship_name "$k"); data=$(ship_data "$k"); run=$(ship_run "$k"); ip=$(ship_ip "$k")
     pid=$(ship_pid "$k")
     if [[ -n $pid ]]; then
         return 0
+    fi
+    tcp=(-H "tcp://${ip}:${LAB_PORT}" --tls=false)
+    if ship_is_tls "$k"; then
+        tls=$(ship_tls_dir "$k")
+        tcp=(-H "tcp://${ip}:${LAB_TLS_PORT}" --tlsverify --tlscacert "$tls/ca.pem"
+             --tlscert "$tls/server-cert.pem" --tlskey "$tls/server-key.pem")
     fi
     mkdir -p "$data/data" "$run"
     (( ${#run} + 40 < 100 )) || die "LAB_RUN path too long for unix sockets: $run"
@@ -350,8 +372,7 @@ start_ship_daemon() {
             --pidfile "$run/dockerd.pid" \
             --config-file "$data/daemon.json" \
             -H "unix://$run/docker.sock" \
-            -H "tcp://${ip}:${LAB_PORT}" \
-            --tls=false \
+            "${tcp[@]}" \
             --log-level warn \
             --shutdown-timeout 5 \
         </dev/null >>"$data/dockerd.log" 2>&1 9>&- &
@@ -551,9 +572,9 @@ cmd_down() {
     log "lab is down"
 }
 
-cmd_stop_ship() {
-    local k=${1:-} pid cpid
-    valid_k "$k"; require_root; take_lock
+# Stop ship K's dockerd and its containerd (both by pidfile), if running.
+stop_ship_daemon() {
+    local k=$1 pid cpid
     pid=$(ship_pid "$k")
     if [[ -z $pid ]]; then
         log "$(ship_name "$k"): dockerd is not running"
@@ -563,6 +584,13 @@ cmd_stop_ship() {
     # dockerd stops its containerd on the way out; wait for that too (or finish it).
     cpid=$(ship_containerd_pid "$k")
     [[ -n $cpid ]] && stop_pid "$cpid" "$(ship_name "$k") containerd"
+    return 0
+}
+
+cmd_stop_ship() {
+    local k=${1:-}
+    valid_k "$k"; require_root; take_lock
+    stop_ship_daemon "$k"
     if api_up "$k"; then die "$(ship_name "$k"): API still answers after stop"; fi
     log "$(ship_name "$k"): stopped ($(ship_url "$k") refuses connections)"
 }
@@ -571,6 +599,57 @@ cmd_start_ship() {
     local k=${1:-} tar
     valid_k "$k"; require_root; require_tools; check_subnet; take_lock
     mkdir -p "$LAB_ROOT" "$LAB_RUN"
+    ensure_bridge
+    ensure_ship_net "$k"
+    start_ship_daemon "$k"
+    ensure_main_daemon
+    ensure_iptables
+    build_images
+    tar=$(image_tar)
+    wait_and_load "$k" "$tar"
+    ship_line "$k"
+}
+
+# True when ship K's running dockerd serves what its data dir asks for: TLS (with
+# these certificates, copied at its start) or plain TCP.
+daemon_mode_matches() {
+    local k=$1 pid cmd
+    pid=$(ship_pid "$k")
+    [[ -n $pid ]] || return 1
+    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+    if ship_is_tls "$k"; then [[ $cmd == *" --tlscacert $(ship_tls_dir "$k")/ca.pem "* ]]
+    else [[ $cmd != *" --tlsverify "* ]]; fi
+}
+
+cmd_tls_ship() {
+    local k=${1:-} dir=${2:-} tls f changed=0 tar
+    valid_k "$k"
+    [[ -n $dir ]] || die "usage: lab.sh tls-ship K DIR|off"
+    if [[ $dir != off ]]; then
+        for f in ca.pem server-cert.pem server-key.pem; do
+            [[ -r $dir/$f ]] || die "tls-ship: $dir/$f not found (need ca.pem, server-cert.pem, server-key.pem)"
+        done
+    fi
+    require_root; require_tools; check_subnet; take_lock
+    mkdir -p "$LAB_ROOT" "$LAB_RUN" "$(ship_data "$k")"
+    tls=$(ship_tls_dir "$k")
+    if [[ $dir == off ]]; then
+        ship_is_tls "$k" && changed=1
+    else
+        for f in ca.pem server-cert.pem server-key.pem; do
+            cmp -s "$dir/$f" "$tls/$f" || changed=1
+        done
+    fi
+    if (( changed )) || { [[ -n $(ship_pid "$k") ]] && ! daemon_mode_matches "$k"; }; then
+        stop_ship_daemon "$k"
+        rm -rf "$tls"
+        if [[ $dir != off ]]; then
+            mkdir -p "$tls"
+            cp "$dir/ca.pem" "$dir/server-cert.pem" "$dir/server-key.pem" "$tls/"
+            chmod 600 "$tls/server-key.pem"
+        fi
+        log "$(ship_name "$k"): $([[ $dir == off ]] && echo "plain TCP on port $LAB_PORT" || echo "TLS on port $LAB_TLS_PORT")"
+    fi
     ensure_bridge
     ensure_ship_net "$k"
     start_ship_daemon "$k"
@@ -631,8 +710,9 @@ case "${1:-}" in
     reset)       cmd_reset ;;
     stop-ship)   shift; cmd_stop_ship "$@" ;;
     start-ship)  shift; cmd_start_ship "$@" ;;
+    tls-ship)    shift; cmd_tls_ship "$@" ;;
     main-daemon) cmd_main_daemon ;;
     image)       shift; cmd_image "$@" ;;
     -h|--help|help|"") sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' ;;
-    *) die "unknown command '$1' (up N | down | status | urls | reset | stop-ship K | start-ship K | main-daemon | image)" ;;
+    *) die "unknown command '$1' (up N | down | status | urls | reset | stop-ship K | start-ship K | tls-ship K DIR|off | main-daemon | image)" ;;
 esac

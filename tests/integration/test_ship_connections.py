@@ -1,0 +1,273 @@
+"""How ships are reached: TLS (a test CA made here with openssl, a ship daemon run with
+--tlsverify), a unix socket (`socket_path`), the `api_version` each request carries, and
+`timeout` against a daemon made slow for real by a proxy (tests/integration/slowproxy.py).
+
+The TLS ship is the lab's special ship 40 (`lab.sh tls-ship 40 DIR`), which no other test
+uses; every other ship comes from the `lab` fixture. What happened is always read from the
+daemons themselves (over their unix sockets) or from the proxies' request logs.
+"""
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from envs import IMAGE, REPO, inspect_all, playbook, write_env
+from lab import Lab
+from slowproxy import SlowProxy
+
+TRACEBACK = "Traceback (most recent call last)"
+SLEEP = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
+TLS_SHIP = 40
+# MaestroNG's fixed client timeout; the slow proxy holds container creates longer.
+MAESTRO_TIMEOUT = 5
+DELAY = 6.0
+CREATE = r"^POST /v[\d.]+/containers/create"
+ANSIBLE_INVENTORY = REPO / ".venv" / "bin" / "ansible-inventory"
+
+
+def ok(run):
+    assert run.rc == 0, str(run)
+    assert TRACEBACK not in run.output, str(run)
+    return run
+
+
+def failed(run):
+    assert run.rc != 0, str(run)
+    assert TRACEBACK not in run.output, str(run)
+    return run
+
+
+def sleepers(names_ships, service="svc"):
+    return {service: {"image": IMAGE, "instances": {
+        name: {"ship": ship, "command": SLEEP, "stop_timeout": 1} for name, ship in names_ships}}}
+
+
+def model(name, ships, services):
+    return {"__maestro": {"schema": 2}, "name": name, "ships": ships, "services": services}
+
+
+# --------------------------------------------------------------------------- a test CA
+def _openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, text=True)
+
+
+def _ca(folder, name):
+    folder.mkdir(parents=True, exist_ok=True)
+    _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "2", "-subj", "/CN=%s" % name, cwd=folder)
+    return folder
+
+
+def _signed(ca, folder, stem, subject, extensions):
+    """A key (STEM-key.pem) and a certificate (STEM-cert.pem) signed by the CA in ``ca``."""
+    (folder / (stem + ".ext")).write_text(extensions + "\n")
+    _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", stem + "-key.pem", "-out", stem + ".csr", "-subj", "/CN=%s" % subject, cwd=folder)
+    _openssl("x509", "-req", "-in", stem + ".csr", "-CA", str(ca / "ca.pem"), "-CAkey", str(ca / "ca-key.pem"),
+             "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-days", "2",
+             "-extfile", stem + ".ext", "-out", stem + "-cert.pem", cwd=folder)
+
+
+def make_certs(folder, ip):
+    """Docker's layout: the ship's CA and server certificate (for ``ip``), a client
+    certificate of the same CA, and a second CA with its own client certificate."""
+    good = _ca(folder / "ca", "maestro test CA")
+    _signed(good, good, "server", "ship", "subjectAltName=IP:%s\nextendedKeyUsage=serverAuth" % ip)
+    _signed(good, good, "client", "maestro", "extendedKeyUsage=clientAuth")
+    other = _ca(folder / "other", "some other CA")
+    _signed(other, other, "client", "maestro", "extendedKeyUsage=clientAuth")
+    return good, other
+
+
+@pytest.fixture(scope="module")
+def tls(lab, tmp_path_factory):
+    """Ship 40 serving its API only over TLS, with a fresh test CA: (ship dict, good CA
+    folder, other CA folder, Lab of that ship). Its containers are removed afterwards."""
+    net = lab.ships[0]["ip"].rsplit(".", 1)[0]
+    good, other = make_certs(tmp_path_factory.mktemp("tls"), "%s.%d" % (net, TLS_SHIP + 1))
+    tls_lab = Lab(first=TLS_SHIP)
+    ship = tls_lab.tls_ship(1, good)  # its ca.pem, server-cert.pem, server-key.pem
+    tls_lab.reset()
+    yield ship, good, other, tls_lab
+    tls_lab.reset()
+
+
+@pytest.fixture
+def ca_bundle(monkeypatch):
+    """The system CA bundle in REQUESTS_CA_BUNDLE, as on many controllers: requests would
+    let it replace a ship's own tls_ca_cert (or tls_verify: false) on every request."""
+    bundle = "/etc/ssl/certs/ca-certificates.crt"
+    if not Path(bundle).is_file():
+        pytest.skip("no system CA bundle at %s" % bundle)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", bundle)
+
+
+def tls_keys(good, other=None, client=True, verify=True, ca=None):
+    keys = {"tls": True}
+    if verify:
+        keys.update(tls_verify=True, tls_ca_cert=str((ca or good) / "ca.pem"))
+    if client:
+        issuer = other or good
+        keys.update(tls_cert=str(issuer / "client-cert.pem"), tls_key=str(issuer / "client-key.pem"))
+    return keys
+
+
+# --------------------------------------------------------------------------- TLS
+def test_tls_ship_start_status_stop(tls, tmp_path, ca_bundle):
+    ship, good, dummy, tls_lab = tls
+    # Paths relative to the environment file, and no docker_port: TLS means 2376.
+    for name in ("ca.pem", "client-cert.pem", "client-key.pem"):
+        (tmp_path / name).write_bytes((good / name).read_bytes())
+    ships = {"secure": {"ip": ship["ip"], "tls": True, "tls_verify": True, "tls_ca_cert": "ca.pem",
+                        "tls_cert": "client-cert.pem", "tls_key": "client-key.pem"}}
+    path = write_env(tmp_path, model("tlsenv", ships, sleepers([("tls-1", "secure"), ("tls-2", "secure")])))
+
+    run = ok(playbook("start", env=path))
+    assert "2/2 started" in run.output, str(run)
+    found = inspect_all(tls_lab)
+    assert {n: c["State"]["Running"] for n, c in found.items()} == {"tls-1": True, "tls-2": True}
+
+    rows = ok(playbook("status", env=path)).result("Ask every ship")["instances"]
+    assert {r["instance"]: (r["ship"], r["state"]) for r in rows} == {
+        "tls-1": ("secure", "running"), "tls-2": ("secure", "running")}, rows
+
+    ok(playbook("stop", env=path))
+    assert not any(c["State"]["Running"] for c in inspect_all(tls_lab).values())
+    ok(playbook("clean", env=path))
+    assert inspect_all(tls_lab) == {}
+
+
+def test_tls_errors_name_the_ship(tls, tmp_path, ca_bundle):
+    """One daemon, four ways to reach it: only the right client certificate and CA (or no
+    verification at all, as MaestroNG allows) get through; each failure names its ship."""
+    ship, good, other, tls_lab = tls
+    ships = {
+        "nocert": dict(ip=ship["ip"], **tls_keys(good, client=False)),
+        "strangecert": dict(ip=ship["ip"], **tls_keys(good, other=other)),
+        "wrongca": dict(ip=ship["ip"], **tls_keys(good, ca=other)),
+        "noverify": dict(ip=ship["ip"], **tls_keys(good, verify=False)),
+    }
+    path = write_env(tmp_path, model("tlsbad", ships, sleepers([(s + "-1", s) for s in ships])))
+    run = failed(playbook("start", env=path, keep_going=True))
+    url = ship["url"]
+    why = {s["instance"]: " ".join(s["why"].split())
+           for s in run.result("Start, level by level")["skipped_instances"]}
+    for name, what in (("nocert", "the daemon refused our client certificate: check tls_cert and tls_key"),
+                       ("strangecert", "the daemon refused our client certificate: check tls_cert and tls_key"),
+                       ("wrongca", "certificate verify failed: unable to get local issuer certificate "
+                                   "(check tls_ca_cert)")):
+        assert why[name + "-1"].startswith("ship %s (%s) failed TLS: " % (name, url)), why
+        assert what in why[name + "-1"], why
+    # Not verifying the daemon still sends the client certificate, which it accepts.
+    assert {n: c["State"]["Running"] for n, c in inspect_all(tls_lab).items()} == {"noverify-1": True}
+
+    # A certificate file that is not there is named, with its key and ship.
+    ships = {"typo": dict(ip=ship["ip"], **tls_keys(good))}
+    ships["typo"]["tls_key"] = str(tmp_path / "nope.pem")
+    path = write_env(tmp_path, model("tlstypo", ships, sleepers([("typo-1", "typo")])), "typo.yaml")
+    run = failed(playbook("start", env=path))
+    assert "ship typo (%s) has a bad tls_key: no such file: %s" % (url, tmp_path / "nope.pem") in run.output, str(run)
+    tls_lab.reset()
+
+
+def test_inventory_passes_tls_keys(tls, tmp_path, ca_bundle):
+    """The inventory's host variables carry the TLS keys, and the service role uses them."""
+    ship, good, dummy, tls_lab = tls
+    ships = {"secure": dict(ip=ship["ip"], api_version="1.40", timeout=20, **tls_keys(good))}
+    path = write_env(tmp_path, model("tlsinv", ships, sleepers([("inv-1", "secure")], service="svc")))
+    run_env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"))
+    proc = subprocess.run([str(ANSIBLE_INVENTORY), "-i", str(path), "--host", "secure"], env=run_env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    host = json.loads(proc.stdout)
+    assert {k: host[k] for k in host if k.startswith("maestro_docker_")} == {
+        "maestro_docker_url": ship["url"],
+        "maestro_docker_tls": True,
+        "maestro_docker_tls_verify": True,
+        "maestro_docker_ca_cert": str(good / "ca.pem"),
+        "maestro_docker_client_cert": str(good / "client-cert.pem"),
+        "maestro_docker_client_key": str(good / "client-key.pem"),
+        "maestro_docker_api_version": "1.40",
+        "maestro_docker_timeout": 20,
+    }
+    (tmp_path / "site.yml").write_text(
+        "- hosts: svc\n  gather_facts: false\n  roles: [{role: maestro.ng.service, maestro_service: svc}]\n")
+    proc = subprocess.run([str(REPO / ".venv" / "bin" / "ansible-playbook"), "-i", str(path), "site.yml"],
+                          cwd=tmp_path, env=run_env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert {n: c["State"]["Running"] for n, c in inspect_all(tls_lab).items()} == {"inv-1": True}
+    tls_lab.reset()
+
+
+# --------------------------------------------------------------------------- socket_path
+def test_socket_path(clean_lab, tmp_path):
+    first = clean_lab.ships[0]
+    # An unroutable endpoint: only the socket can work.
+    ships = {"local": {"ip": first["ip"], "endpoint": "127.0.0.1", "docker_port": 9, "socket_path": first["socket"]}}
+    path = write_env(tmp_path, model("sockenv", ships, sleepers([("sock-1", "local")])))
+    ok(playbook("start", env=path))
+    assert inspect_all(clean_lab, ships=[1])["sock-1"]["State"]["Running"]
+    rows = ok(playbook("status", env=path)).result("Ask every ship")["instances"]
+    assert [(r["instance"], r["state"]) for r in rows] == [("sock-1", "running")], rows
+
+
+# --------------------------------------------------------------------------- api_version, timeout
+def proxied(proxy, ship, **keys):
+    """A ship reached through ``proxy``; its ip stays the ship's own."""
+    return dict(ip=ship["ip"], endpoint=proxy.host, docker_port=proxy.port, **keys)
+
+
+def test_api_version_reaches_the_daemon(clean_lab, tmp_path):
+    s1, s2 = clean_lab.ships[0], clean_lab.ships[1]
+    with SlowProxy((s1["ip"], 2375)) as p1, SlowProxy((s2["ip"], 2375)) as p2, \
+            SlowProxy((s2["ip"], 2375)) as p3:
+        ships = {"pinned": proxied(p1, s1, api_version="1.40"), "auto": proxied(p2, s2, api_version="auto"),
+                 "default": proxied(p3, s2)}
+        path = write_env(tmp_path, model("apienv", ships, sleepers(
+            [("old-1", "pinned"), ("new-1", "auto"), ("plain-1", "default")])))
+        ok(playbook("start", env=path))
+        for proxy, version in ((p1, "1.40"), (p2, "1.41"), (p3, "1.41")):
+            paths = proxy.paths()
+            assert any(p.startswith("/v%s/containers/create" % version) for p in paths), paths
+            versioned = [p for p in paths if p != "/version"]
+            assert versioned and all(p.startswith("/v%s/" % version) for p in versioned), paths
+        # "auto" asks the daemon first (unversioned /version); a pinned version never does.
+        assert p2.paths()[0] == "/version"
+        assert "/version" not in p1.paths() and "/version" not in p3.paths()
+    found = inspect_all(clean_lab, ships=[1, 2])
+    assert all(found[n]["State"]["Running"] for n in ("old-1", "new-1", "plain-1"))
+
+
+def test_slow_daemon_needs_a_long_timeout(clean_lab, tmp_path):
+    """Container creates take 6 s on every ship. With MaestroNG's 5 s the run fails, naming
+    the ship; with `timeout: 30`, 60 containers over 3 ships all start."""
+    proxies = [SlowProxy((s["ip"], 2375), delay=DELAY, slow=CREATE) for s in clean_lab.ships]
+    try:
+        names = ["slow%d" % k for k in range(1, 4)]
+        ships = {name: proxied(p, s) for name, p, s in zip(names, proxies, clean_lab.ships)}
+
+        short = dict(ships, slow1=dict(ships["slow1"], timeout=MAESTRO_TIMEOUT))
+        path = write_env(tmp_path, model("hasty", {"slow1": short["slow1"]}, sleepers([("hasty-1", "slow1")])),
+                         "hasty.yaml")
+        run = failed(playbook("start", env=path))
+        assert "ship slow1 (tcp://%s:%d) did not answer within %d s: timed out" % (
+            proxies[0].host, proxies[0].port, MAESTRO_TIMEOUT) in run.output, str(run)
+
+        placed = [("slow-%d" % i, names[i % 3]) for i in range(60)]
+        path = write_env(tmp_path, dict(model("slow", ships, sleepers(placed)), ship_defaults={"timeout": 30}))
+        before = [p.delayed for p in proxies]
+        run = ok(playbook("start", env=path, timeout=300))
+        assert "60/60 started" in run.output and "timed out" not in run.output, str(run)
+        # Every create was held longer than MaestroNG would have waited.
+        assert sum(p.delayed for p in proxies) - sum(before) == 60
+    finally:
+        for proxy in proxies:
+            proxy.close()
+    found = inspect_all(clean_lab)
+    assert sum(1 for n, c in found.items() if n.startswith("slow-") and c["State"]["Running"]) == 60
+    assert {found[n]["_ship"] for n, dummy in placed} == {s["name"] for s in clean_lab.ships}
+    # The 5 s run's create reached the daemon after its client gave up; it is not started.
+    assert "hasty-1" not in found or not found["hasty-1"]["State"]["Running"]
+    clean_lab.reset()
