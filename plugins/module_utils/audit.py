@@ -12,12 +12,10 @@ MaestroNG files load, but not sent to. Standard library only.
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import shlex
 import string
-import subprocess
 import time
 
 from . import schema
@@ -261,7 +259,7 @@ class Auditor:
         body = _fill(payload, fields) if payload else fields
         headers = {"Content-Type": "application/json; charset=utf-8"}
         headers.update(notifier["headers"])
-        # Imported here: loading an environment must not pay for urllib (and ssl).
+        # Imported here (as subprocess and getpass): loading an environment must not pay for them.
         import urllib.error  # pylint: disable=import-outside-toplevel
         import urllib.request  # pylint: disable=import-outside-toplevel
 
@@ -285,6 +283,8 @@ class Auditor:
             spec = self.env.instances.get(name) or {}
             ship = self.env.ships.get(spec.get("ship")) or {}
             targets[name] = {"ship": ship.get("ip"), "service": spec.get("service")}
+        import subprocess  # pylint: disable=import-outside-toplevel
+
         try:
             proc = subprocess.run(argv, input=json.dumps(targets), capture_output=True, text=True,
                                   timeout=notifier["timeout"], check=False)
@@ -314,6 +314,8 @@ def _fill(value, fields):
 
 
 def _user():
+    import getpass  # pylint: disable=import-outside-toplevel
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):

@@ -5,6 +5,7 @@ programs (an http receiver is in tests/integration/test_audit.py)."""
 
 import json
 import os
+import socket
 import stat
 
 import pytest
@@ -171,9 +172,13 @@ def test_exec_failures_say_why(load_env, tmp_path):
 
 
 def test_http_to_a_closed_port_is_a_clear_problem(load_env):
-    env = env_with(load_env, ["{type: http, endpoint: 'http://127.0.0.1:9/hook', timeout: 2}"])
+    with socket.socket() as sock:       # a port where nothing listens: bound, then released
+        sock.bind(("127.0.0.1", 0))
+        endpoint = "http://127.0.0.1:%d/hook" % sock.getsockname()[1]
+    env = env_with(load_env, ["{type: http, endpoint: '%s', timeout: 2}" % endpoint])
     problems = audit.Auditor(env).send(audit.Event("start", "start", ["zk-1"]))
-    assert len(problems) == 1 and problems[0].startswith("audit.0 (http): could not send the start event: POST http://127.0.0.1:9/hook: ")
+    assert len(problems) == 1 and problems[0].startswith("audit.0 (http): could not send the start event: POST %s: "
+                                                         % endpoint)
     assert "refused" in problems[0]
 
 
