@@ -18,7 +18,10 @@ description:
     instances it runs (C(maestro_instances)) and their full container specs (C(maestro_instance_specs)).
   - By default ships use C(ansible_connection=local), because the controller talks to each ship's Docker API.
     To run on the ships over SSH against their local Docker socket instead, set O(connection=ssh); the
-    Docker URL then becomes O(ssh_docker_url).
+    Docker URL then becomes O(ssh_docker_url), without TLS, C(ansible_host) becomes the ship's C(endpoint)
+    (its C(ip) unless set), and a ship's C(ssh_tunnel) gives C(ansible_user), C(ansible_port) and
+    C(ansible_ssh_private_key_file). The ships then need Python with the C(docker) SDK (point
+    C(ansible_python_interpreter) at it, e.g. with O(compose)).
 extends_documentation_fragment:
   - constructed
 options:
@@ -35,7 +38,8 @@ options:
     default: local
     choices: [local, ssh]
   ssh_docker_url:
-    description: Docker URL used on the ship itself when O(connection=ssh).
+    description: Docker URL used on the ship itself when O(connection=ssh); O(compose) can set
+      C(maestro_docker_url) per ship instead.
     type: str
     default: unix:///var/run/docker.sock
 """
@@ -53,6 +57,14 @@ keyed_groups:
     prefix: net
 compose:
   docker_url: maestro_docker_url
+
+# Or work on the ships themselves over SSH (maestro.ng.container then talks to each ship's
+# own Docker socket; the ships need Python with the docker SDK), e.g. maestro-ssh.yml:
+#   plugin: maestro.ng.maestro
+#   environment: examples/demo.yaml
+#   connection: ssh
+#   compose:
+#     ansible_python_interpreter: "'/opt/maestro/venv/bin/python'"
 """
 
 import os
@@ -119,7 +131,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                 # Strings set here are not trusted as templates (ansible-core 2.19), so
                 # env values that look like Jinja stay data.
                 "maestro_ship": ship,
-                "maestro_docker_url": self.get_option("ssh_docker_url") if ssh else ship["docker_url"],
+                "maestro_docker_url": ship["docker_url"],
                 "maestro_docker_tls": ship["tls"],
                 "maestro_docker_tls_verify": ship["tls_verify"],
                 "maestro_docker_ca_cert": ship["tls_ca_cert"],
@@ -130,7 +142,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                 "maestro_instances": list(by_ship.get(name, {})),
                 "maestro_instance_specs": by_ship.get(name, {}),
             }
-            if not ssh:
+            if ssh:
+                host_vars.update(self._ssh_vars(ship))
+            else:
                 host_vars["ansible_connection"] = "local"
                 # The controller's Python has the docker SDK; ship hosts are the controller here.
                 host_vars["ansible_python_interpreter"] = trust_as_template("{{ ansible_playbook_python }}")
@@ -144,3 +158,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             group = inventory.add_group(service["name"])
             for inst in service["instances"]:
                 inventory.add_child(group, env.instances[inst]["ship"])
+
+    def _ssh_vars(self, ship):
+        """Host variables of a ship worked on over SSH: its own Docker socket, no TLS, and the
+        address and credentials MaestroNG's ssh_tunnel would have used."""
+        result = {
+            "ansible_host": ship["endpoint"],
+            "maestro_docker_url": self.get_option("ssh_docker_url"),
+            "maestro_docker_tls": False,
+            "maestro_docker_tls_verify": False,
+            "maestro_docker_ca_cert": None,
+            "maestro_docker_client_cert": None,
+            "maestro_docker_client_key": None,
+        }
+        tunnel = ship["ssh_tunnel"]
+        if tunnel:
+            result.update(ansible_user=tunnel["user"], ansible_port=tunnel["port"],
+                          ansible_ssh_private_key_file=tunnel["key"])
+        return result

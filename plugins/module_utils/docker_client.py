@@ -15,6 +15,8 @@ import threading
 import traceback
 from contextlib import contextmanager
 
+from . import ssh_tunnel
+
 try:
     import docker
     from docker.errors import APIError, DockerException, NotFound
@@ -154,17 +156,31 @@ if HAS_DOCKER:
             return settings
 
 
+# ---- SSH tunnels (ships with ssh_tunnel; see ssh_tunnel.py) -------------------------------
+def _base_url(ship):
+    """The URL the client dials: the local end of the ship's SSH tunnel, if it has one."""
+    if not ship.get('ssh_tunnel'):
+        return ship['docker_url']
+    try:
+        return ssh_tunnel.local_url(ship)
+    except ssh_tunnel.TunnelError as exc:
+        raise ShipUnreachable(ship.get('name'), ssh_tunnel.describe(ship), str(exc)) from None
+# ---- end of SSH tunnels -------------------------------------------------------------------
+
+
 def connect(ship):
     """Return the shared ``docker.APIClient`` for a ship dict.
 
     ``ship`` keys: name, docker_url, api_version (None = 1.41, "auto" = ask the daemon),
-    timeout, tls, tls_verify, tls_ca_cert, tls_cert, tls_key. The client gets a
+    timeout, tls, tls_verify, tls_ca_cert, tls_cert, tls_key; with ssh_tunnel also
+    endpoint, docker_port, socket_path and ssh_timeout (see ssh_tunnel.py). The client gets a
     ``docker_url`` attribute holding the URL as given.
     """
     version = ship.get('api_version') or DEFAULT_API_VERSION
     timeout = ship.get('timeout') or DEFAULT_TIMEOUT
+    base_url = _base_url(ship)
     key = (
-        ship['docker_url'], version, timeout,
+        base_url, version, timeout,
         bool(ship.get('tls')), bool(ship.get('tls_verify')),
         ship.get('tls_ca_cert'), ship.get('tls_cert'), ship.get('tls_key'),
     )
@@ -173,7 +189,7 @@ def connect(ship):
         if client is None:
             with connection_errors(ship.get('name'), ship['docker_url']):
                 client = _APIClient(
-                    base_url=ship['docker_url'],
+                    base_url=base_url,
                     version=version,
                     timeout=timeout,
                     tls=_tls_config(ship),

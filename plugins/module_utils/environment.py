@@ -184,7 +184,11 @@ class _Builder:
         api_version = get(schema.get_str, "api_version")
         if port is None:
             port = DEFAULT_TLS_PORT if (tls or tls_verify) else DEFAULT_DOCKER_PORT
-        if socket_path:
+        if ssh_tunnel:
+            # Where the Docker API is reached from (docker_client.py opens the tunnel);
+            # the daemon sits behind it at docker_port (or socket_path) on the ship.
+            url = "ssh://%s@%s:%d" % (ssh_tunnel["user"], endpoint, ssh_tunnel["port"])
+        elif socket_path:
             url = "unix://" + socket_path
         else:
             url = "tcp://%s:%d" % (endpoint, port)

@@ -45,6 +45,7 @@ def test_ships_fixture(fixture_path):
     assert ships["ship5"]["docker_url"] == "unix:///var/run/docker.sock"
     assert ships["ship5"]["timeout"] == 5                                    # own value beats default
     assert ships["ship6"]["ssh_tunnel"] == {"user": "deploy", "key": folder + "/keys/id_ed25519", "port": 22}
+    assert ships["ship6"]["docker_url"] == "ssh://deploy@10.0.0.6:22"
     # ship_defaults apply to every ship (except what the ship sets itself)
     assert {name: s["timeout"] for name, s in ships.items()} == {
         "ship1": 30, "ship2": 30, "ship3": 30, "ship4": 30, "ship5": 5, "ship6": 30}
@@ -75,10 +76,12 @@ def test_ship_defaults_tls_and_ports(load_env):
         services:
           s: {image: x, instances: {s-1: {ship: a}}}
         """)
-    assert env.ships["a"]["docker_url"] == "tcp://10.0.0.1:2376"
+    assert env.ships["a"]["docker_url"] == "ssh://ops@10.0.0.1:2222"   # reached through the tunnel
+    assert env.ships["a"]["docker_port"] == 2376                         # ... to this port on the ship
     assert env.ships["a"]["ssh_tunnel"] == {"user": "ops", "key": "/k", "port": 2222}
     assert env.ships["b"]["tls"] is False
-    assert env.ships["b"]["docker_url"] == "tcp://10.0.0.2:2375"
+    assert env.ships["b"]["docker_url"] == "ssh://ops@10.0.0.2:2222"
+    assert env.ships["b"]["docker_port"] == 2375
     assert env.ships["b"]["ssh_tunnel"]["user"] == "ops"
 
 

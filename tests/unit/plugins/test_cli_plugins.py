@@ -116,6 +116,31 @@ def test_ssh_connection_uses_the_local_socket(env_file, tmp_path):
     assert "ansible_connection" not in hostvars["vm1"]
 
 
+def test_ssh_connection_host_vars(tmp_path):
+    (tmp_path / "env.yaml").write_text(
+        "name: ssh-hosts\n"
+        "ships:\n"
+        "  t1: {ip: 10.1.0.1, endpoint: admin1, ssh_tunnel: {user: ops, key: keys/ops, port: 2222}}\n"
+        "  s2: {ip: 10.1.0.2, tls_verify: true, tls_ca_cert: /ca.pem}\n"
+        "services:\n"
+        "  web: {image: w, instances: {web-1: {ship: t1}, web-2: {ship: s2}}}\n")
+    config = tmp_path / "maestro.yml"
+    config.write_text("plugin: maestro.ng.maestro\nenvironment: env.yaml\nconnection: ssh\n"
+                      "ssh_docker_url: unix:///run/d.sock\n"
+                      "compose:\n  ansible_python_interpreter: \"'/opt/venv/bin/python'\"\n")
+    hostvars = inventory_list(config)["_meta"]["hostvars"]
+    t1, s2 = hostvars["t1"], hostvars["s2"]
+    # The ssh_tunnel's address and credentials log Ansible in; the module uses the ship's own socket.
+    assert (t1["ansible_host"], t1["ansible_user"], t1["ansible_port"]) == ("admin1", "ops", 2222)
+    assert t1["ansible_ssh_private_key_file"] == str(tmp_path / "keys" / "ops")
+    assert t1["maestro_docker_url"] == "unix:///run/d.sock"
+    assert t1["ansible_python_interpreter"] == "/opt/venv/bin/python"
+    assert s2["ansible_host"] == "10.1.0.2" and "ansible_user" not in s2
+    # The controller's TLS files mean nothing on the ship's socket.
+    assert (s2["maestro_docker_tls"], s2["maestro_docker_tls_verify"], s2["maestro_docker_ca_cert"]) == (
+        False, False, None)
+
+
 def test_bad_environment_file_is_one_clear_line(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(ENV_FILE.replace("ship: vm2, ports: {broker", "ship: vm9, ports: {broker"))
