@@ -20,6 +20,7 @@ from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (
     NotFound,
     connection_errors,
 )
+from ansible_collections.maestro.ng.plugins.module_utils import registries
 from ansible_collections.maestro.ng.plugins.module_utils.lifecycle import run_checks as _run_checks
 
 LABEL_ENVIRONMENT = 'maestro.ng.environment'
@@ -483,10 +484,8 @@ class ContainerManager:
         image = self.spec['image']
         if not self.check_mode:
             try:
-                # The daemon reports most pull errors inside a 200 answer's stream.
-                for event in self.client.pull(image, stream=True, decode=True):
-                    if event.get('error'):
-                        raise ContainerError(event['error'])
+                # With the credentials and retry policy of the environment's registries, if any.
+                retries = registries.pull(self.client, image, getattr(self.client, '_maestro_registries', None))
             except (DockerException, ContainerError) as exc:
                 if missing:
                     what = 'image %s not found on ship %s and pull failed' % (image, self.ship)
@@ -494,7 +493,7 @@ class ContainerManager:
                     what = 'pulling image %s on ship %s failed' % (image, self.ship)
                 raise ContainerError('%s: %s: %s' % (self.name, what, _api_error_text(exc))) from exc
             self.image = self._inspect_image()
-        self._do('pulled image')
+        self._do('pulled image', ' (%s)' % '; '.join(retries) if not self.check_mode and retries else '')
 
     def _converge_running(self, refresh, restart):
         self.image = self._inspect_image()

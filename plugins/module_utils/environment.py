@@ -27,6 +27,8 @@ DEFAULT_STOP_TIMEOUT = 10
 TCP_CHECK_MAX_WAIT = 180
 HTTP_CHECK_MAX_WAIT = 300
 EXEC_CHECK_ATTEMPTS = 180
+# A registry URL: an optional http(s) scheme, then a host (and port), then an optional path.
+_REGISTRY_URL = re.compile(r"^(https?://)?[A-Za-z0-9._\[\]:-]*[A-Za-z0-9\]](:\d+)?(/\S*)?$")
 _SIZE = re.compile(r"^\s*(\d+)\s*([kKmMgG]?)[bB]?\s*$")
 _SERVICE_HINTS = {key: "an instance setting: put it under each instance"
                   for key in schema.INSTANCE_KEYS - schema.SERVICE_KEYS}
@@ -228,11 +230,16 @@ class _Builder:
             schema.check_keys(retry, schema.RETRY_KEYS, path + ("retry",), "retry")
             codes = retry.get("when") or []
             if not isinstance(codes, list) or not all(isinstance(c, int) and not isinstance(c, bool)
-                                                      for c in codes):
-                fail("must be a list of HTTP status codes", path + ("retry", "when"), retry, "when")
+                                                      and 100 <= c <= 599 for c in codes):
+                fail("must be a list of HTTP status codes (100-599)", path + ("retry", "when"), retry, "when")
+            url = schema.get_str(reg, "registry", path, required=True)
+            if not _REGISTRY_URL.match(url):
+                # The value is not shown: it may hold credentials (user:password@host).
+                fail("must be a registry URL like https://registry.example.com:5000/v1/ (scheme, host, port, "
+                     "path; credentials go in username and password)", path + ("registry",), reg, "registry")
             result[str(name)] = {
                 "name": str(name),
-                "registry": schema.get_str(reg, "registry", path, required=True),
+                "registry": url,
                 "username": schema.get_str(reg, "username", path),
                 "password": schema.get_str(reg, "password", path),
                 "email": schema.get_str(reg, "email", path),

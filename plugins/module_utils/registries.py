@@ -1,0 +1,166 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Image pulls with the environment's ``registries``: which registry an image comes
+from, the credentials that go with its pull, and the retry policy on HTTP errors.
+
+Matching is MaestroNG's: the first part of the image name (``reg.example:5000`` in
+``reg.example:5000/team/app:1``) is looked up as a registry name, then as the host (with
+or without its port) of a registry's ``registry`` URL. Credentials only ever go to the
+host of that URL: a registry matched by a name that is not where Docker pulls the image
+from lends its retry policy, never its password. No password is ever part of a message.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from ansible_collections.maestro.ng.plugins.module_utils.docker_client import APIError, DockerException
+
+try:
+    from docker.auth import resolve_index_name, resolve_repository_name
+except ImportError:  # docker missing: connect() reports it before any pull
+    resolve_index_name = resolve_repository_name = None
+
+RETRY_DELAY = 1.0  # seconds between two attempts, as MaestroNG
+HIDDEN = "********"
+# How dockerd names the registry's own answer: "received unexpected HTTP status: 503 Service Unavailable".
+_REGISTRY_STATUS = re.compile(r"\bHTTP status:? (\d{3})\b|\bstatus code:? (\d{3})\b|\bstatus: (\d{3}) [A-Z]")
+# A registry that refused the credentials (or wanted some): retrying cannot help.
+_PORT = re.compile(r":\d+$")
+_DENIED = re.compile(r"unauthorized|authentication required|no basic auth credentials|access.*denied|"
+                     r"incorrect username or password", re.I)
+
+
+class PullFailed(DockerException):
+    """A pull that failed for good; the message names image, ship and registry, never a password."""
+
+
+def host_of(url):
+    """``https://reg.example:5000/v1/`` -> ``reg.example:5000`` (a bare ``host:port`` too)."""
+    rest = url.split("://", 1)[1] if "://" in url else url
+    return rest.split("/", 1)[0].rsplit("@", 1)[-1].lower()
+
+
+def find(image, registries):
+    """The registry (dict) an image comes from, by MaestroNG's rule, or None."""
+    if not registries:
+        return None
+    repository = image.split("@", 1)[0]
+    if "/" not in repository:
+        return None
+    first = repository.split("/", 1)[0]
+    if first in registries:
+        return registries[first]
+    for registry in registries.values():
+        host = host_of(registry["registry"])
+        if first.lower() in (host, _PORT.sub("", host)):
+            return registry
+    return None
+
+
+def _docker_registry(image):
+    """Where Docker pulls ``image`` from (``docker.io`` for Docker Hub)."""
+    return resolve_repository_name(image)[0]
+
+
+def credentials(image, registry):
+    """The auth_config to send with the pull of ``image``, or None (Docker's own config applies)."""
+    if not registry or not registry.get("username"):
+        return None
+    if resolve_index_name(host_of(registry["registry"])) != _docker_registry(image):
+        return None
+    auth = {"username": registry["username"], "password": registry.get("password") or "",
+            "serveraddress": registry["registry"]}
+    if registry.get("email"):
+        auth["email"] = registry["email"]
+    return auth
+
+
+def policy(registry):
+    """(attempts, codes): MaestroNG's ``retry`` of a registry; no registry or no codes = one attempt."""
+    retry = (registry or {}).get("retry") or {}
+    codes = frozenset(retry.get("when") or ())
+    return (int(retry.get("attempts") or 1) if codes else 1), codes
+
+
+def status_codes(exc):
+    """The HTTP statuses of a failed pull: the Docker API's answer, and the registry's as dockerd reports it."""
+    codes = set()
+    response = getattr(exc, "response", None)
+    if response is not None and getattr(response, "status_code", None):
+        codes.add(int(response.status_code))
+    for match in _REGISTRY_STATUS.finditer(error_text(exc)):
+        codes.add(int(next(group for group in match.groups() if group)))
+    return codes
+
+
+def error_text(exc):
+    explanation = getattr(exc, "explanation", None)
+    if isinstance(explanation, bytes):
+        explanation = explanation.decode("utf-8", "replace")
+    return (explanation or str(exc)).strip()
+
+
+class _StreamError(DockerException):
+    """An error the daemon put in the stream of a 200 answer."""
+
+
+def hide(text, registries):
+    """``text`` without any registry password in it."""
+    for registry in (registries or {}).values():
+        if registry.get("password"):
+            text = text.replace(registry["password"], HIDDEN)
+    return text
+
+
+def pull(client, image, registries=None, on_retry=None, sleep=time.sleep):
+    """Pull ``image`` through ``client`` (a docker.APIClient) with the credentials and
+    retry policy of its registry; returns the retries made (texts, empty if none).
+
+    An attempt is retried when one of its HTTP statuses (see status_codes) is listed in the
+    registry's ``retry.when``, at most ``retry.attempts`` attempts in all, RETRY_DELAY apart.
+    Refused credentials are never retried. Raises PullFailed.
+    """
+    registry = find(image, registries)
+    auth = credentials(image, registry)
+    attempts, when = policy(registry)
+    retries = []
+    for attempt in range(1, attempts + 1):
+        try:
+            # The daemon reports most pull errors inside a 200 answer's stream.
+            for event in client.pull(image, stream=True, decode=True, auth_config=auth):
+                if isinstance(event, dict) and event.get("error"):
+                    raise _StreamError(event["error"])
+            return retries
+        except (APIError, _StreamError) as exc:
+            text, codes = error_text(exc), status_codes(exc)
+            denied = bool(_DENIED.search(text))
+            matched = sorted(codes & when)
+            if attempt < attempts and matched and not denied:
+                note = "registry %s: HTTP %s on attempt %d/%d, retrying in %gs" % (
+                    registry["name"], matched[0], attempt, attempts, RETRY_DELAY)
+                retries.append(note)
+                if on_retry:
+                    on_retry(note)
+                sleep(RETRY_DELAY)
+                continue
+            raise PullFailed(hide(_failure(registry, auth, text, denied, attempt), registries)) from None
+    return retries  # not reached: the last attempt returns or raises
+
+
+def _failure(registry, auth, text, denied, attempts):
+    """What went wrong, naming the registry (the caller names image and ship)."""
+    if registry:
+        where = "registry %s (%s%s)" % (registry["name"], registry["registry"],
+                                        ", user %s" % auth["username"] if auth else "")
+        if denied and auth:
+            text = "%s refused the credentials: %s" % (where, text)
+        elif denied:
+            text = "%s wants credentials, and the environment gives none for this image: %s" % (where, text)
+        else:
+            text = "%s: %s" % (where, text)
+    if attempts > 1:
+        text += " (after %d attempts)" % attempts
+    return text
