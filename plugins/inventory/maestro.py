@@ -14,7 +14,7 @@ description:
     repository's C(ansible.cfg) does) or through a small config file whose C(plugin) is C(maestro.ng.maestro).
   - Every ship becomes a host named as the ship, with C(ansible_host) set to its C(ip). Every service becomes
     a group of the ships that run its instances. All ships are also in the group C(maestro).
-  - Host variables give each ship's Docker URL and TLS settings (C(maestro_docker_*)), the names of the
+  - Host variables give each ship's Docker URL, TLS and SSH tunnel settings (C(maestro_docker_*)), the names of the
     instances it runs (C(maestro_instances)) and their full container specs (C(maestro_instance_specs)).
   - By default ships use C(ansible_connection=local), because the controller talks to each ship's Docker API.
     To run on the ships over SSH against their local Docker socket instead, set O(connection=ssh); the
@@ -67,6 +67,7 @@ compose:
 #     ansible_python_interpreter: "'/opt/maestro/venv/bin/python'"
 """
 
+import math
 import os
 import re
 
@@ -79,6 +80,16 @@ from ansible_collections.maestro.ng.plugins.plugin_utils.common import load
 
 _ENV_KEYS = re.compile(r"^(ships|services)\s*:", re.MULTILINE)
 _PLUGIN_KEY = re.compile(r"^plugin\s*:\s*['\"]?maestro\.ng\.maestro['\"]?\s*$", re.MULTILINE)
+
+
+def _tunnel_option(ship):
+    """maestro.ng.container's ssh_tunnel option for a ship with MaestroNG's ssh_tunnel, else None."""
+    tunnel = ship["ssh_tunnel"]
+    if not tunnel:
+        return None
+    return {"host": ship["endpoint"], "user": tunnel["user"], "port": tunnel["port"], "key": tunnel["key"],
+            "target": ship["socket_path"] or "127.0.0.1:%d" % ship["docker_port"],
+            "timeout": None if ship["ssh_timeout"] is None else int(math.ceil(ship["ssh_timeout"]))}
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable):
@@ -139,6 +150,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                 "maestro_docker_client_key": ship["tls_key"],
                 "maestro_docker_api_version": ship["api_version"],
                 "maestro_docker_timeout": ship["timeout"],
+                "maestro_docker_ssh_tunnel": _tunnel_option(ship),
                 "maestro_instances": list(by_ship.get(name, {})),
                 "maestro_instance_specs": by_ship.get(name, {}),
             }
@@ -170,6 +182,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             "maestro_docker_ca_cert": None,
             "maestro_docker_client_cert": None,
             "maestro_docker_client_key": None,
+            "maestro_docker_ssh_tunnel": None,
         }
         tunnel = ship["ssh_tunnel"]
         if tunnel:

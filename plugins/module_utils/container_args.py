@@ -30,6 +30,14 @@ _LIMITS = dict(
     memory=dict(type='int'),
     memswap=dict(type='int'),
 )
+_SSH_TUNNEL = dict(
+    host=dict(type='str', required=True),
+    user=dict(type='str', required=True),
+    port=dict(type='int', default=22),
+    key=dict(type='path', no_log=False),
+    target=dict(type='str', default='127.0.0.1:2375'),
+    timeout=dict(type='int'),
+)
 _ULIMIT = dict(
     name=dict(type='str', required=True),
     soft=dict(type='int', required=True),
@@ -49,6 +57,7 @@ ARGUMENT_SPEC = dict(
     ca_cert=dict(type='path'),
     client_cert=dict(type='path'),
     client_key=dict(type='path', no_log=True),
+    ssh_tunnel=dict(type='dict', options=_SSH_TUNNEL),
     image=dict(type='str'),
     service=dict(type='str'),
     ship=dict(type='str'),
@@ -85,15 +94,14 @@ ARGUMENT_SPEC = dict(
 REQUIRED_IF = [('state', 'started', ['image']), ('state', 'restarted', ['image'])]
 
 _CONNECTION = ('spec', 'state', 'refresh', 'docker_host', 'api_version', 'timeout', 'tls', 'tls_verify',
-               'ca_cert', 'client_cert', 'client_key')
+               'ca_cert', 'client_cert', 'client_key', 'ssh_tunnel')
 
 
 def ship_of(params):
     """The ship dict for docker_client.connect()."""
     url = urlparse(params['docker_host'])
     host = url.hostname if url.scheme in ('tcp', 'http', 'https') else None
-    return {
-        'name': params['ship'] or host or 'local',
+    ship = {
         'docker_url': params['docker_host'],
         'api_version': params['api_version'],
         'timeout': params['timeout'],
@@ -102,7 +110,17 @@ def ship_of(params):
         'tls_ca_cert': params['ca_cert'],
         'tls_cert': params['client_cert'],
         'tls_key': params['client_key'],
-    }, host
+    }
+    tunnel = params.get('ssh_tunnel')
+    if tunnel:
+        # docker_client.py dials the tunnel's local end (module_utils/ssh_tunnel.py).
+        host = host or tunnel['host']
+        ship.update(
+            docker_url='ssh://%s@%s:%d' % (tunnel['user'], tunnel['host'], tunnel['port']),
+            endpoint=tunnel['host'], ssh_timeout=tunnel['timeout'],
+            ssh_tunnel={key: tunnel[key] for key in ('user', 'key', 'port', 'target')})
+    ship['name'] = params['ship'] or host or 'local'
+    return ship, host
 
 
 def instance_spec(params, ship, host):

@@ -40,9 +40,10 @@ class TunnelError(Exception):
 
 
 def route_of(ship):
-    """(user, host, ssh port, key, remote target) of a ship dict with ``ssh_tunnel``."""
+    """(user, host, ssh port, key, remote target) of a ship dict with ``ssh_tunnel``
+    (whose own ``target``, "host:port" or a socket path on the ship, comes first)."""
     tunnel = ship['ssh_tunnel']
-    target = ship.get('socket_path') or '127.0.0.1:%d' % ship['docker_port']
+    target = tunnel.get('target') or ship.get('socket_path') or '127.0.0.1:%d' % ship['docker_port']
     return (tunnel['user'], ship.get('endpoint') or ship['ip'], int(tunnel.get('port') or 22),
             tunnel.get('key'), target)
 

@@ -90,6 +90,40 @@ options:
   client_key:
     description: Private key of O(client_cert).
     type: path
+  ssh_tunnel:
+    description:
+      - Reach the Docker API through an SSH tunnel, as MaestroNG's ship C(ssh_tunnel) does; the
+        M(maestro.ng.maestro) inventory sets C(maestro_docker_ssh_tunnel) for such ships, and the
+        C(maestro.ng.service) role passes it here.
+      - The system C(ssh) client (C(BatchMode), C(StrictHostKeyChecking=accept-new), no multiplexing)
+        forwards a free port on 127.0.0.1 of the host running the module to O(ssh_tunnel.target) on
+        O(ssh_tunnel.host). O(docker_host) then only names the ship in messages. Extra C(ssh) arguments
+        can be given in the environment variable E(MAESTRO_SSH_ARGS). One tunnel per route and process,
+        ended when the process exits.
+    type: dict
+    suboptions:
+      host:
+        description: Host to log in to.
+        type: str
+        required: true
+      user:
+        description: User to log in as.
+        type: str
+        required: true
+      port:
+        description: SSH port.
+        type: int
+        default: 22
+      key:
+        description: Private key to log in with; unset leaves it to C(ssh) (agent, C(~/.ssh/config)).
+        type: path
+      target:
+        description: Where the Docker API is, seen from O(ssh_tunnel.host) (C(host:port)) or a unix socket path there.
+        type: str
+        default: 127.0.0.1:2375
+      timeout:
+        description: Seconds C(ssh) may take to connect (C(ConnectTimeout)); default 10.
+        type: int
   image:
     description:
       - Image to run, as C(repository:tag). Pulled when the host lacks it.

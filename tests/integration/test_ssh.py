@@ -166,6 +166,22 @@ def test_tunnel_failures_name_the_ship(sshd, known_hosts, tmp_path):
     assert expected["noport"] in run.output, str(run)
 
 
+def test_service_role_through_a_tunnel(clean_lab, sshd, known_hosts, tmp_path):
+    """The inventory's default local connection: maestro.ng.container (in the controller's
+    worker) reaches the ship through the ssh_tunnel the inventory hands it."""
+    write_env(tmp_path, tunnel_env(sshd, {"tunnelled": {"ip": sshd.ip}}, {"web-1": web("tunnelled", 38184)}))
+    (tmp_path / "site.yml").write_text(
+        "- hosts: web\n  gather_facts: false\n  roles: [{role: maestro.ng.service, maestro_service: web}]\n")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", "env.yaml", "site.yml"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and TRACEBACK not in out, out
+    assert re.search(r"^tunnelled\s*:\s*ok=\d+\s+changed=1\s+unreachable=0\s+failed=0", out, re.M), out
+    assert inspect_all(clean_lab, ships=[2])["web-1"]["State"]["Running"], out
+    assert tunnels_of(sshd.key) == []
+
+
 # --------------------------------------------------------------------------- connection: ssh
 SITE = """\
 - hosts: web

@@ -136,9 +136,18 @@ def test_ssh_connection_host_vars(tmp_path):
     assert t1["maestro_docker_url"] == "unix:///run/d.sock"
     assert t1["ansible_python_interpreter"] == "/opt/venv/bin/python"
     assert s2["ansible_host"] == "10.1.0.2" and "ansible_user" not in s2
-    # The controller's TLS files mean nothing on the ship's socket.
+    # The controller's TLS files and tunnels mean nothing on the ship's socket.
     assert (s2["maestro_docker_tls"], s2["maestro_docker_tls_verify"], s2["maestro_docker_ca_cert"]) == (
         False, False, None)
+    assert t1["maestro_docker_ssh_tunnel"] is None
+
+    # The default local connection: maestro.ng.container gets the tunnel to make.
+    local = inventory_list(tmp_path / "env.yaml")["_meta"]["hostvars"]
+    assert local["t1"]["maestro_docker_url"] == "ssh://ops@admin1:2222"
+    assert local["t1"]["maestro_docker_ssh_tunnel"] == {
+        "host": "admin1", "user": "ops", "port": 2222, "key": str(tmp_path / "keys" / "ops"),
+        "target": "127.0.0.1:2375", "timeout": None}
+    assert local["s2"]["maestro_docker_ssh_tunnel"] is None
 
 
 def test_bad_environment_file_is_one_clear_line(tmp_path):
