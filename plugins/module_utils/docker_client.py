@@ -13,7 +13,9 @@ import os
 import re
 import threading
 import traceback
+import warnings
 from contextlib import contextmanager
+from urllib.parse import urlparse
 
 from . import ssh_tunnel
 
@@ -156,6 +158,13 @@ if HAS_DOCKER:
             return settings
 
 
+def _quiet_unverified(base_url):
+    """Silence, for this host only, the warning urllib3 gives on every request to a daemon
+    whose certificate is not checked: the ship asked for that (tls without tls_verify)."""
+    host = urlparse(base_url).hostname or ''
+    warnings.filterwarnings('ignore', message="Unverified HTTPS request is being made to host '%s'" % re.escape(host))
+
+
 # ---- SSH tunnels (ships with ssh_tunnel; see ssh_tunnel.py) -------------------------------
 def _base_url(ship):
     """The URL the client dials: the local end of the ship's SSH tunnel, if it has one."""
@@ -195,6 +204,8 @@ def connect(ship):
                     tls=_tls_config(ship),
                     max_pool_size=MAX_POOL_SIZE,
                 )
+            if client.verify is False:
+                _quiet_unverified(client.base_url)
             # base_url is rewritten (tcp:// -> http://); messages show the URL as given.
             client.docker_url = ship['docker_url']
             _clients[key] = client
