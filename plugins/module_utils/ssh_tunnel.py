@@ -28,6 +28,7 @@ DEFAULT_CONNECT_TIMEOUT = 10
 # After the TCP connect: key exchange, authentication and setting up the forward.
 LOGIN_GRACE = 20
 BIND_ATTEMPTS = 3
+READY = 'maestro-ssh-tunnel-ready'
 
 _tunnels = {}
 _tunnels_lock = threading.Lock()
@@ -117,6 +118,7 @@ class _Tunnel:
         self.port = None
         self.url = None
         self._log = None
+        self._out = None
 
     def command(self, port):
         user, host, ssh_port, key, target = self.route
@@ -134,6 +136,9 @@ class _Tunnel:
             '-o', 'ConnectTimeout=%d' % self.connect_timeout,
             '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=3',
             '-o', 'LogLevel=ERROR',
+            # Said once the forward listens (ssh runs it after setting up forwards), so that
+            # a port taken by someone else is never mistaken for ours.
+            '-o', 'PermitLocalCommand=yes', '-o', 'LocalCommand=echo ' + READY,
             '-p', str(ssh_port), '-l', user,
         ]
         if key:
@@ -153,9 +158,10 @@ class _Tunnel:
         for _attempt in range(BIND_ATTEMPTS):
             port = _free_port()
             self._log = tempfile.TemporaryFile()
+            self._out = tempfile.TemporaryFile()
             try:
                 self.proc = subprocess.Popen(self.command(port), stdin=subprocess.DEVNULL,
-                                             stdout=subprocess.DEVNULL, stderr=self._log)
+                                             stdout=self._out, stderr=self._log)
             except OSError as exc:
                 self.close()
                 raise TunnelError('cannot run ssh: %s' % exc)
@@ -164,9 +170,10 @@ class _Tunnel:
                 self.port = port
                 self.url = 'tcp://127.0.0.1:%d' % port
                 return
-            self.close()
             # Someone else took the port between our pick and ssh's bind: pick another.
-            if 'cannot listen' not in reason and 'Address already in use' not in reason:
+            taken = 'cannot listen to port' in self.stderr(last=False)
+            self.close()
+            if not taken:
                 break
         raise TunnelError(reason)
 
@@ -176,14 +183,18 @@ class _Tunnel:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 return 'ssh tunnel failed (exit %d): %s' % (self.proc.returncode, self.stderr() or 'no message')
-            try:
-                conn = socket.create_connection(('127.0.0.1', port), timeout=1)
-            except OSError:
-                # ssh listens only once logged in.
-                time.sleep(0.02)
+            self._out.seek(0)
+            if READY.encode() not in self._out.read():
+                time.sleep(0.01)
                 continue
+            if not self.probe:
+                return None
+            try:
+                conn = socket.create_connection(('127.0.0.1', port), timeout=self.connect_timeout)
+            except OSError as exc:
+                return 'ssh tunnel: cannot connect to its local end 127.0.0.1:%d: %s' % (port, exc)
             with conn:
-                return self._check_target(conn) if self.probe else None
+                return self._check_target(conn)
         return 'ssh tunnel not up after %ds%s' % (
             self.connect_timeout + LOGIN_GRACE, (': ' + self.stderr()) if self.stderr() else '')
 
@@ -201,12 +212,14 @@ class _Tunnel:
         why = self.stderr()
         return 'ssh tunnel is up, but nothing answers at %s on the ship%s' % (target, (': ' + why) if why else '')
 
-    def stderr(self):
-        """The last line ssh wrote."""
+    def stderr(self, last=True):
+        """The last line ssh wrote (or all of it)."""
         if self._log is None:
             return ''
         self._log.seek(0)
         lines = [line.strip() for line in self._log.read().decode('utf-8', 'replace').splitlines() if line.strip()]
+        if not last:
+            return '\n'.join(lines)
         return lines[-1] if lines else ''
 
     def close(self):
@@ -218,6 +231,8 @@ class _Tunnel:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self._log is not None and self.pid == os.getpid():
-            self._log.close()
-            self._log = None
+        if self.pid == os.getpid():
+            for handle in (self._log, self._out):
+                if handle is not None:
+                    handle.close()
+            self._log = self._out = None

@@ -11,6 +11,7 @@ Known hosts go to a file of the test (MAESTRO_SSH_ARGS, ANSIBLE_SSH_ARGS), never
 """
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -104,16 +105,31 @@ def test_start_status_through_ssh_tunnels(clean_lab, sshd, known_hosts, tmp_path
     assert tunnels_of(sshd.key) == []
 
 
-def test_one_tunnel_per_ship_per_process(sshd, known_hosts, tmp_path):
+def test_one_tunnel_per_ship_per_process(sshd, known_hosts, tmp_path, monkeypatch):
     path = write_env(tmp_path, tunnel_env(sshd, {"loopback": {"ip": sshd.ip}}, {"web-1": web("loopback", 1)}))
     ship = environment.load(str(path)).ships["loopback"]
     assert ship["docker_url"] == "ssh://root@%s:22" % sshd.ip
+    # The first free port picked is taken before ssh binds it (by a listener that accepts
+    # and never answers): ssh must fail on it, and the next port be used.
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", 0))
+    squatter.listen()
+    ports = [squatter.getsockname()[1]]
+    real_free_port = ssh_tunnel._free_port
+
+    def free_port():
+        ports.append(real_free_port())
+        return ports.pop(0)
+
+    monkeypatch.setattr(ssh_tunnel, "_free_port", free_port)
     try:
         client = docker_client.connect(ship)
         assert client.ping() and docker_client.connect(dict(ship)) is client
         assert len(tunnels_of(sshd.key)) == 1
+        assert client.base_url != "http://127.0.0.1:%d" % squatter.getsockname()[1]
         assert client.base_url.startswith("http://127.0.0.1:")
     finally:
+        squatter.close()
         ssh_tunnel.close_all()
         docker_client._clients.clear()
     assert tunnels_of(sshd.key) == []

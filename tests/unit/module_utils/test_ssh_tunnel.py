@@ -32,6 +32,9 @@ def test_forward_to_the_daemon_port_on_the_ships_loopback(monkeypatch):
     assert option(argv, "StrictHostKeyChecking") == ["accept-new"]
     assert option(argv, "ConnectTimeout") == [str(ssh_tunnel.DEFAULT_CONNECT_TIMEOUT)]
     assert "-N" in argv
+    # ssh runs the LocalCommand only once the forward listens: the readiness signal.
+    assert option(argv, "PermitLocalCommand") == ["yes"]
+    assert option(argv, "LocalCommand") == ["echo " + ssh_tunnel.READY]
 
 
 def test_socket_path_is_forwarded_as_a_unix_socket_and_ssh_timeout_used():
