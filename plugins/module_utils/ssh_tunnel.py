@@ -13,6 +13,7 @@ ended when the process exits.
 from __future__ import annotations
 
 import atexit
+import math
 import os
 import shlex
 import socket
@@ -111,7 +112,8 @@ def _free_port():
 class _Tunnel:
     def __init__(self, route, connect_timeout, probe):
         self.route = route
-        self.connect_timeout = int(connect_timeout or DEFAULT_CONNECT_TIMEOUT)
+        # ssh wants whole seconds, and takes 0 as no timeout at all.
+        self.connect_timeout = max(1, int(math.ceil(connect_timeout or DEFAULT_CONNECT_TIMEOUT)))
         self.probe = probe
         self.proc = None
         self.pid = os.getpid()

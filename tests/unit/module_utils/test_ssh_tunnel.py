@@ -54,3 +54,8 @@ def test_no_key_leaves_identities_to_ssh():
     argv = command(ship(ssh_tunnel={"user": "ops", "key": None, "port": 22}))
     assert "-i" not in argv and not option(argv, "IdentitiesOnly")
     assert ssh_tunnel.describe(ship()) == "ssh://ops@admin1:2222"
+
+
+def test_connect_timeout_is_whole_seconds_never_zero():
+    assert option(command(ship(ssh_timeout=0.2)), "ConnectTimeout") == ["1"]
+    assert option(command(ship(ssh_timeout=2.5)), "ConnectTimeout") == ["3"]
