@@ -82,8 +82,9 @@ def _short_reason(exc):
     """(what, the useful tail) of a requests/urllib3 error: ("is unreachable", "[Errno 111]
     Connection refused"), ("did not answer within 5 s", ...), ("failed TLS", ...)."""
     text = str(exc)
-    match = (re.search(r'\[SSL: \w+\] ([^\'"(]+)', text)
-             or re.search(r'SSL\w*Error\(\d+, [\'"]([^\'"(]+)', text))
+    end = r'\s*(?:\(_ssl\.c:\d+\)|[\'"]\)|$)'
+    match = (re.search(r'\[SSL: \w+\] (.+?)' + end, text)
+             or re.search(r'SSL\w*Error\(\d+, [\'"](.+?)' + end, text))
     if match or 'SSLError' in text:
         reason = match.group(1).strip() if match else text
         # With TLS 1.3 the daemon checks our certificate after the handshake: its refusal

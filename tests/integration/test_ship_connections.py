@@ -141,7 +141,7 @@ def test_tls_ship_start_status_stop(tls, tmp_path, ca_bundle):
 
 
 def test_tls_errors_name_the_ship(tls, tmp_path, ca_bundle):
-    """One daemon, four ways to reach it: only the right client certificate and CA (or no
+    """One daemon, five ways to reach it: only the right client certificate and CA (or no
     verification at all, as MaestroNG allows) get through; each failure names its ship."""
     ship, good, other, tls_lab = tls
     ships = {
@@ -150,16 +150,24 @@ def test_tls_errors_name_the_ship(tls, tmp_path, ca_bundle):
         "wrongca": dict(ip=ship["ip"], **tls_keys(good, ca=other)),
         "noverify": dict(ip=ship["ip"], **tls_keys(good, verify=False)),
     }
+    # The right files, but an endpoint (a TCP relay on 127.0.0.1) the certificate does not name.
+    relay = SlowProxy((ship["ip"], int(ship["url"].rsplit(":", 1)[1])))
+    ships["elsewhere"] = dict(proxied(relay, ship), **tls_keys(good))
     path = write_env(tmp_path, model("tlsbad", ships, sleepers([(s + "-1", s) for s in ships])))
-    run = failed(playbook("start", env=path, keep_going=True))
-    url = ship["url"]
+    with relay:
+        run = failed(playbook("start", env=path, keep_going=True))
+    url, relayed = ship["url"], "tcp://127.0.0.1:%d" % relay.port
+    refused = "the daemon refused our client certificate: check tls_cert and tls_key"
     why = {s["instance"]: " ".join(s["why"].split())
            for s in run.result("Start, level by level")["skipped_instances"]}
-    for name, what in (("nocert", "the daemon refused our client certificate: check tls_cert and tls_key"),
-                       ("strangecert", "the daemon refused our client certificate: check tls_cert and tls_key"),
-                       ("wrongca", "certificate verify failed: unable to get local issuer certificate "
-                                   "(check tls_ca_cert)")):
-        assert why[name + "-1"].startswith("ship %s (%s) failed TLS: " % (name, url)), why
+    assert sorted(why) == ["elsewhere-1", "nocert-1", "strangecert-1", "wrongca-1"], why
+    for name, where, what in (
+            ("nocert", url, refused),
+            ("strangecert", url, refused),
+            ("wrongca", url, "certificate verify failed: unable to get local issuer certificate (check tls_ca_cert)"),
+            ("elsewhere", relayed, "certificate verify failed: IP address mismatch, certificate is not valid for "
+                                   "'127.0.0.1'. (the daemon's certificate does not name the endpoint)")):
+        assert why[name + "-1"].startswith("ship %s (%s) failed TLS: " % (name, where)), why
         assert what in why[name + "-1"], why
     # Not verifying the daemon still sends the client certificate, which it accepts.
     assert {n: c["State"]["Running"] for n, c in inspect_all(tls_lab).items()} == {"noverify-1": True}
