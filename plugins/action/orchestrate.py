@@ -23,6 +23,7 @@ from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import (
     read_plan,
 )
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load_and_select
+from ansible_collections.maestro.ng.plugins.plugin_utils.output import say
 
 display = Display()
 
@@ -45,7 +46,7 @@ class ActionModule(ActionBase):
             return dict(result, failed=True, msg="plan and apply_plan exclude each other")
         if args["plan"] and not check_mode:
             return dict(result, failed=True, msg="plan=FILE writes what a --check run would do: add --check")
-        orchestrator = Orchestrator(env, check_mode=check_mode, progress=display.display,
+        orchestrator = Orchestrator(env, check_mode=check_mode, progress=lambda line: say(display, line),
                                     refresh=args["refresh_images"], keep_going=args["keep_going"],
                                     record_live=bool(args["plan"]))
         planned = None

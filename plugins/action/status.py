@@ -5,11 +5,14 @@
 
 from __future__ import annotations
 
+import time
+
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.maestro.ng.plugins.module_utils.action_specs import STATUS_SPEC
 from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import status, status_table
+from ansible_collections.maestro.ng.plugins.module_utils.report import status_summary
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load_and_select
 
 
@@ -25,8 +28,10 @@ class ActionModule(ActionBase):
         except AnsibleError as exc:
             result.update(failed=True, msg=exc.message)
             return result
+        started = time.monotonic()
         rows = status(env, names, drift=args["drift"])
-        result.update(changed=False, environment=env.name, instances=rows, table=status_table(rows))
+        result.update(changed=False, environment=env.name, instances=rows, table=status_table(rows),
+                      summary=str(status_summary(rows, time.monotonic() - started)))
         down = sorted({r["ship"] for r in rows if r["status"] == "host down"})
         if down:
             result["ships_down"] = down

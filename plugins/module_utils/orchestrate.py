@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from . import ordering, registries
 from .container import START_GRACE, ContainerError, ContainerManager, _state_of, compare
 from .docker_client import DockerException, NotFound, ShipUnreachable, connect, connection_errors
+from .report import Line, drift_tone, plural, state_tone, summary_line, tone_of
 from .selection import _hard_edges, plan
 
 # What each command does to one instance, and whether levels run in reverse.
@@ -36,6 +37,8 @@ COMMANDS = {
 }
 PAST = {"started": "started", "stopped": "stopped", "killed": "killed", "restarted": "restarted",
         "absent": "removed", "cleaned": "cleaned", "pulled": "pulled"}
+DOING = {"started": "starting", "stopped": "stopping", "killed": "killing", "restarted": "restarting",
+         "absent": "removing", "cleaned": "cleaning", "pulled": "pulling"}
 MAX_THREADS = 32
 PLAN_VERSION = 1
 STALE_TASK = re.compile(r"task [0-9a-f]{12,}: already exists")
@@ -235,6 +238,7 @@ class Orchestrator:
                         skipped[name] = self._skipped(name, why)
                     else:
                         todo.append(name)
+            self._report_start(number, len(levels), level, todo, command)
             if command == "restarted":
                 level_results = self._restart_level(todo, restart_options or {})
             else:
@@ -254,7 +258,9 @@ class Orchestrator:
             self._report_level(number, len(levels), level, level_results, command, time.monotonic() - t0)
             if any(r["failed"] for r in level_results) and not self.keep_going:
                 failed_level = number
-        return self._summary(command, results, time.monotonic() - started)
+        summary = self._summary(command, results, time.monotonic() - started)
+        self.progress(Line(summary["summary"], tone_of(results)))
+        return summary
 
     def _skip_reason(self, spec, edges, bad):
         if spec["ship"] in self.down:
@@ -351,6 +357,16 @@ class Orchestrator:
                 for n in names]
 
     # ------------------------------------------------------------------ reporting
+    def _report_start(self, number, total, level, names, command):
+        """Before a level works: what it is about to do, so a long wait is never silent."""
+        for service in level["services"] or sorted({self.env.instances[n]["service"] for n in names}):
+            mine = [n for n in names if self.env.instances[n]["service"] == service]
+            if mine:
+                ships = sorted({self.env.instances[n]["ship"] for n in mine})
+                self.progress("level %d/%d %s: %s %s on %s ..." % (
+                    number, total, service, "checking" if self.check_mode else DOING[command],
+                    plural(len(mine), "instance"), ", ".join(ships)))
+
     def _report_level(self, number, total, level, results, command, seconds):
         for service in level["services"] or sorted({r["service"] for r in results}):
             mine = [r for r in results if r["service"] == service]
@@ -370,7 +386,7 @@ class Orchestrator:
             skipped = [r for r in mine if r.get("kept_going")]
             if skipped:
                 line += ", %d skipped" % len(skipped)
-            self.progress(line)
+            self.progress(Line(line, tone_of(mine)))
             for r in skipped:
                 self.progress("  %s on %s: %s" % (r["instance"], r["ship"], r["msg"]))
             # Say why a container was (or would be) replaced: its drift reasons.
@@ -391,6 +407,7 @@ class Orchestrator:
             "counts": {"total": len(results), "changed": len(changed), "failed": len(failed),
                        "skipped": sum(1 for r in results if r.get("skipped"))},
             "seconds": round(seconds, 3),
+            "summary": str(summary_line(command, results, seconds, {r["ship"] for r in results}, self.check_mode)),
         }
         kept = [r for r in results if r.get("kept_going")]
         messages = [r["msg"] for r in failed]
@@ -594,10 +611,14 @@ def port_texts(spec):
     return texts
 
 
-def status_table(rows):
-    """Aligned text table (the `status` playbook prints it)."""
+def status_table(rows, paint=None):
+    """Aligned text table (the `status` playbook prints it).
+
+    paint(text, tone): colours the state and drift cells (report.state_tone, drift_tone);
+    the padding stays outside the colour codes, so the columns stay aligned.
+    """
     header = ("SERVICE", "INSTANCE", "SHIP", "IMAGE", "STATE", "PORTS", "DRIFT")
-    lines = [header]
+    lines = [(header, (None,) * len(header))]
     for row in rows:
         image = row["image"].rsplit("/", 1)[-1]
         if row["image_id"]:
@@ -605,9 +626,13 @@ def status_table(rows):
         state = row["status"] if row["state"] != "absent" else "absent"
         drift = row.get("drift")
         drift = "-" if drift is None else ", ".join(drift) or "ok"
-        lines.append((row["service"], row["instance"], row["ship"], image, state, " ".join(row["ports"]) or "-",
-                      drift))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+        lines.append(((row["service"], row["instance"], row["ship"], image, state, " ".join(row["ports"]) or "-",
+                       drift), (None, None, None, None, state_tone(row), None, drift_tone(row))))
+    widths = [max(len(cells[i]) for cells, _tones in lines) for i in range(len(header) - 1)] + [0]
+
+    def cell(text, tone, width):
+        shown = paint(text, tone) if paint and tone else text
+        return shown + " " * (width - len(text))
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(line[:-1], widths)) + "  " + line[-1]
-        for line in lines).rstrip()
+        "  ".join(cell(text, tone, width) for text, tone, width in zip(cells, tones, widths)).rstrip()
+        for cells, tones in lines)

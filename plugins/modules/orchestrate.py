@@ -165,6 +165,11 @@ seconds:
   description: Wall time of the run.
   returned: success
   type: float
+summary:
+  description: What the run did in one line, also printed as the task's last progress line.
+  returned: success
+  type: str
+  sample: "start: 9 instances on 3 ships: 6 created, 3 unchanged in 2.1s"
 instances:
   description:
     - One result per instance, in the order they ran; C(actions) lists what was done, C(reasons) why a

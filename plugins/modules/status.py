@@ -66,6 +66,11 @@ table:
   description: The rows as an aligned text table.
   returned: always
   type: str
+summary:
+  description: The rows counted by state, in one line.
+  returned: always
+  type: str
+  sample: "status: 9 instances on 3 ships: 7 running, 1 stopped, 1 absent; 1 drifted in 0.1s"
 drifted:
   description: Instances whose container differs from the file.
   returned: when some drifted

@@ -172,10 +172,12 @@ def expected_env(path):
 
 # --------------------------------------------------------------------------- playbooks
 class Run:
-    """One ansible-playbook run: rc, stdout (with stderr), results, recap."""
+    """One ansible-playbook run: rc, output (stdout with stderr), results, recap; with
+    split_output, ``stdout`` and ``stderr`` apart (and ``output`` is stdout, then stderr)."""
 
-    def __init__(self, argv, rc, output, results, seconds):
+    def __init__(self, argv, rc, output, results, seconds, stdout=None, stderr=None):
         self.argv, self.rc, self.output, self.results, self.seconds = argv, rc, output, results, seconds
+        self.stdout, self.stderr = stdout, stderr
         match = re.search(r"^localhost\s*:\s*(.*)$", output, re.M)
         self.recap = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))} if match else {}
 
@@ -187,17 +189,18 @@ class Run:
         raise AssertionError("no result for task %r in:\n%s" % (task, self.output))
 
     def progress(self):
-        """The `level i/n service: ...` lines."""
-        return re.findall(r"^level \d+/\d+ .*$", self.output, re.M)
+        """The `level i/n service: ...` lines a level ends with (not the `... ...` one it starts with)."""
+        return [line for line in re.findall(r"^level \d+/\d+ .*$", self.output, re.M) if not line.endswith(" ...")]
 
     def __repr__(self):
         return "<%s rc=%s>\n%s" % (" ".join(self.argv), self.rc, self.output)
 
 
-def playbook(command, env, *options, stdin=None, timeout=240, **extra):
+def playbook(command, env, *options, stdin=None, timeout=240, split_output=False, environ=None, **extra):
     """Run playbooks/<command>.yml with -e env=ENV and each extra var as -e JSON.
 
-    ``options`` are further command-line words (``--check``, ``--diff``).
+    ``options`` are further command-line words (``--check``, ``--diff``); ``environ``
+    overrides variables of the run's environment (ANSIBLE_NOCOLOR=1 by default).
     """
     argv = [str(ANSIBLE_PLAYBOOK), "playbooks/%s.yml" % command, "-e", "env=%s" % env]
     for key, value in extra.items():
@@ -209,16 +212,20 @@ def playbook(command, env, *options, stdin=None, timeout=240, **extra):
                    ANSIBLE_FORCE_COLOR="0", ANSIBLE_CALLBACK_PLUGINS=_callback_plugins(),
                    ANSIBLE_CALLBACKS_ENABLED="maestro_test_results", MAESTRO_TEST_RESULTS=results_path,
                    PYTHONWARNINGS="ignore")
+    run_env.update(environ or {})
     t0 = time.monotonic()
     try:
         proc = subprocess.run(argv, cwd=str(REPO), env=run_env, input=stdin,
                               stdin=None if stdin is not None else subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
-                              check=False)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE if split_output else subprocess.STDOUT,
+                              text=True, timeout=timeout, check=False)
         with open(results_path, encoding="utf-8") as handle:
             results = [json.loads(line) for line in handle if line.strip()]
     finally:
         os.unlink(results_path)
+    if split_output:
+        return Run(argv, proc.returncode, proc.stdout + proc.stderr, results, time.monotonic() - t0,
+                   stdout=proc.stdout, stderr=proc.stderr)
     return Run(argv, proc.returncode, proc.stdout, results, time.monotonic() - t0)
 
 

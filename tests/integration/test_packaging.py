@@ -1,5 +1,6 @@
 """The collection as users get it: `ansible-galaxy collection build`, installed offline into a
 folder of its own, then used from another folder with a config that is not the repository's."""
+import json
 import os
 import subprocess
 import tarfile
@@ -72,6 +73,8 @@ def test_ansible_doc_from_the_installed_copy(installed):
     rc, out = run([BIN / "ansible-doc", "maestro.ng.container"], user, env)
     assert rc == 0, out
     assert "maestro.ng.container" in out and str(cols) in out, out
+    rc, out = run([BIN / "ansible-doc", "-t", "callback", "maestro.ng.maestro"], user, env)
+    assert rc == 0 and "output=json" in out and "ANSIBLE_STDOUT_CALLBACK" in out, out
 
 
 def test_lookup_by_fqcn(lab, installed):
@@ -101,6 +104,13 @@ def test_playbooks_by_fqcn_on_the_lab(clean_lab, installed):
     rc, out = run([BIN / "ansible-playbook", "maestro.ng.status", "-e", "env=%s" % path], user, env)
     assert rc == 0, out
     assert "pkg-1" in out and "pkg-2" in out, out
+    # the installed copy's stdout callback, as docs/output.md tells users to select it: raw JSON
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "maestro.ng.status", "-e", "env=%s" % path,
+                           "-e", "output=json"], cwd=str(user),
+                          env=dict(env, ANSIBLE_STDOUT_CALLBACK="maestro.ng.maestro"), stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=180, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [row["instance"] for row in json.loads(proc.stdout)] == ["pkg-1", "pkg-2"], proc.stdout + proc.stderr
     rc, out = run([BIN / "ansible-playbook", "maestro.ng.start", "-e", "env=%s" % path], user, env)
     assert rc == 0, out
     assert running(inspect_all(clean_lab), ["pkg-1", "pkg-2"]) == {"pkg-1": True, "pkg-2": True}

@@ -1,0 +1,136 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lines a user reads: the summary of a command, of a status, and their tones.
+
+A tone (``ok``, ``changed``, ``failed``, ``skipped``, ``drift``, ``down``) says how a
+line or a cell reads; the controller maps tones to Ansible's configured colours
+(plugins/plugin_utils/output.py), so nothing here knows about terminals.
+"""
+
+from __future__ import annotations
+
+# What the user typed, per orchestrate state.
+COMMAND_NAMES = {"started": "start", "stopped": "stop", "killed": "kill", "restarted": "restart",
+                 "absent": "remove", "cleaned": "clean", "pulled": "pull"}
+# The order outcomes are listed in a summary line.
+OUTCOMES = ("created", "recreated", "started", "restarted", "stopped", "killed", "removed", "pulled", "changed",
+            "unchanged", "skipped", "failed")
+# Check mode's actions ("would create") in the past tense of the real ones ("created").
+PAST = {"create": "created", "start": "started", "stop": "stopped", "kill": "killed", "remove": "removed",
+        "pull": "pulled"}
+# Docker states of a container that exists but does not run.
+STOPPED_STATES = ("exited", "created", "paused", "restarting", "removing")
+
+
+class Line(str):
+    """A progress line that also carries its tone; it still is the plain text."""
+
+    def __new__(cls, text, tone=None):
+        line = super().__new__(cls, text)
+        line.tone = tone
+        return line
+
+
+def tone_of(results):
+    """The tone of a level or of a whole run."""
+    if any(r["failed"] for r in results):
+        return "failed"
+    if any(r.get("kept_going") for r in results):
+        return "skipped"
+    if any(r["changed"] for r in results):
+        return "changed"
+    return "ok"
+
+
+def outcome(result):
+    """What happened to one instance, as one word of OUTCOMES."""
+    if result["failed"]:
+        return "failed"
+    if result.get("skipped"):
+        return "skipped"
+    if not result["changed"]:
+        return "unchanged"
+    done = set()
+    for action in result.get("actions") or []:
+        if action.startswith("would "):  # check mode
+            action = action[len("would "):]
+        word = action.split(" ", 1)[0]
+        done.add(PAST.get(word, word))
+    if "created" in done:
+        return "recreated" if "removed" in done or result.get("reasons") else "created"
+    if "stopped" in done and "started" in done:
+        return "restarted"
+    for word in ("removed", "killed", "started", "stopped", "pulled"):
+        if word in done:
+            return word
+    return "changed"
+
+
+def plural(count, word):
+    return "%d %s%s" % (count, word, "" if count == 1 else "s")
+
+
+def summary_line(command, results, seconds, ships, check_mode=False):
+    """``start: 9 instances on 3 ships: 6 created, 3 unchanged in 2.1s`` (a Line)."""
+    counts = {}
+    for result in results:
+        word = outcome(result)
+        counts[word] = counts.get(word, 0) + 1
+    parts = []
+    for word in OUTCOMES:
+        if counts.get(word):
+            if check_mode and word not in ("unchanged", "skipped", "failed"):
+                parts.append("%d would be %s" % (counts[word], word))
+            else:
+                parts.append("%d %s" % (counts[word], word))
+    name = COMMAND_NAMES.get(command, command) + (" (check mode)" if check_mode else "")
+    text = "%s: %s on %s: %s in %.1fs" % (name, plural(len(results), "instance"), plural(len(ships), "ship"),
+                                         ", ".join(parts) or "nothing selected", seconds)
+    return Line(text, tone_of(results))
+
+
+def state_tone(row):
+    """The tone of a status row's state: running ok, stopped changed, absent failed, ship down down."""
+    if row["status"] == "host down":
+        return "down"
+    if row["state"] == "running":
+        return "ok"
+    if row["state"] in STOPPED_STATES:
+        return "changed"
+    return "failed"  # absent, dead
+
+
+def drift_tone(row):
+    """ok when the container matches the file, drift when not, None when there is none."""
+    drift = row.get("drift")
+    if drift is None:
+        return None
+    return "drift" if drift else "ok"
+
+
+def status_summary(rows, seconds):
+    """``status: 9 instances on 3 ships: 7 running, 1 stopped, 1 absent; 1 drifted in 0.2s``."""
+    words = {"ok": "running", "changed": "stopped", "down": "on a ship down"}
+    counts = {}
+    for row in rows:
+        word = words.get(state_tone(row), row["state"])
+        counts[word] = counts.get(word, 0) + 1
+    order = ["running", "stopped", "absent"] + sorted(set(counts) - set(words.values()) - {"absent"})
+    parts = ["%d %s" % (counts[word], word) for word in order + ["on a ship down"] if word in counts]
+    text = "status: %s on %s: %s" % (plural(len(rows), "instance"), plural(len({r["ship"] for r in rows}), "ship"),
+                                     ", ".join(parts) or "nothing selected")
+    drifted = sum(1 for row in rows if row.get("drift"))
+    if drifted:
+        text += "; %d drifted" % drifted
+    return Line(text + " in %.1fs" % seconds, status_tone(rows))
+
+
+def status_tone(rows):
+    """failed when a ship is down, changed when anything is not running or drifted, else ok."""
+    tones = {state_tone(row) for row in rows}
+    if "down" in tones:
+        return "failed"
+    if tones - {"ok"} or any(row.get("drift") for row in rows):
+        return "changed"
+    return "ok"

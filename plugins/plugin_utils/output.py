@@ -1,0 +1,39 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Tones (plugins/module_utils/report.py) as Ansible's configured colours.
+
+Colour follows Ansible's own rules (ansible.utils.color): none when stdout is not a
+terminal, ANSIBLE_NOCOLOR / NO_COLOR turn it off, ANSIBLE_FORCE_COLOR turns it on.
+"""
+
+from __future__ import annotations
+
+from ansible import constants as C
+from ansible.utils.color import stringc
+
+# The same colours as ok / changed / failed / skipped task results ([colors] in ansible.cfg).
+COLOURS = {
+    "ok": C.COLOR_OK,
+    "changed": C.COLOR_CHANGED,
+    "failed": C.COLOR_ERROR,
+    "skipped": C.COLOR_SKIP,
+    "drift": C.COLOR_WARN,
+    "down": C.COLOR_UNREACHABLE,
+}
+
+
+def colour(tone):
+    """The colour name of a tone (None: none)."""
+    return COLOURS.get(tone) if tone else None
+
+
+def paint(text, tone):
+    """``text`` in its tone's colour, when colour is on."""
+    name = colour(tone)
+    return stringc(text, name) if name else text
+
+
+def say(display, line):
+    """Show a progress line (report.Line or str) in its tone's colour."""
+    display.display(str(line), color=colour(getattr(line, "tone", None)))
