@@ -74,7 +74,7 @@ def _stop_pid(pidfile, name):
         return
     if _alive(pid, name):
         os.kill(pid, signal.SIGTERM)
-        for _ in range(50):
+        for dummy in range(50):
             if not _alive(pid, name):
                 break
             time.sleep(0.1)
