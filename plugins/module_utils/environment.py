@@ -23,6 +23,8 @@ DEFAULT_DOCKER_PORT = 2375
 DEFAULT_TLS_PORT = 2376
 # MaestroNG's 5 s made large cold starts fail half-way; 60 s is the default here.
 DEFAULT_TIMEOUT = 60
+API_VERSION = re.compile(r"^1\.(\d+)$")
+MIN_API_MINOR = 24  # docker SDK 7 refuses older API versions
 DEFAULT_STOP_TIMEOUT = 10
 TCP_CHECK_MAX_WAIT = 180
 HTTP_CHECK_MAX_WAIT = 300
@@ -184,6 +186,8 @@ class _Builder:
                 "port": schema.get_int(tunnel, "port", where + ("ssh_tunnel",), default=22, minimum=1),
             }
         api_version = get(schema.get_str, "api_version")
+        if api_version not in (None, "auto"):
+            self._check_api_version(api_version, *origin("api_version"))
         if port is None:
             port = DEFAULT_TLS_PORT if (tls or tls_verify) else DEFAULT_DOCKER_PORT
         if ssh_tunnel:
@@ -211,6 +215,19 @@ class _Builder:
             "tls_cert": self._path(get(schema.get_str, "tls_cert")),
             "tls_key": self._path(get(schema.get_str, "tls_key")),
         }
+
+    @staticmethod
+    def _check_api_version(version, parent, where):
+        def bad(message):
+            fail(message, where + ("api_version",), parent, "api_version")
+
+        match = API_VERSION.match(version)
+        if not match:
+            bad('must be a Docker API version such as "1.41", or auto; got %r' % version)
+        if int(match.group(1)) < MIN_API_MINOR:
+            if not isinstance(parent["api_version"], str) and len(match.group(1)) == 1:
+                bad('quote it: YAML reads 1.%s0 as the number %s' % (match.group(1), version))
+            bad("the docker SDK speaks API 1.%d and later; got %s" % (MIN_API_MINOR, version))
 
     def _path(self, value):
         if not value:

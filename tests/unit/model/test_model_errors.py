@@ -44,6 +44,10 @@ ERRORS = {
     "ship_unknown_key.yaml": "ship_unknown_key.yaml:5: ships.vm1.docker_prot: unknown ship key 'docker_prot' (did you mean 'docker_port'?)",
     "ship_defaults_ip.yaml": "ship_defaults_ip.yaml:4: ship_defaults.ip: unknown ship_defaults key 'ip' (set it on each ship, not in ship_defaults)",
     "ssh_tunnel_missing_user.yaml": "ssh_tunnel_missing_user.yaml:6: ships.vm1.ssh_tunnel.user: is required",
+    "ship_api_version_number.yaml": "ship_api_version_number.yaml:5: ships.vm1.api_version: quote it: YAML reads 1.40 as the number 1.4",
+    "ship_api_version_bad.yaml": ("ship_api_version_bad.yaml:3: ship_defaults.api_version: must be a Docker API version "
+                                  "such as \"1.41\", or auto; got 'v1.41'"),
+    "ship_api_version_old.yaml": "ship_api_version_old.yaml:5: ships.vm1.api_version: the docker SDK speaks API 1.24 and later; got 1.18",
     # --- services and instances: shape and keys
     "service_not_mapping.yaml": "service_not_mapping.yaml:5: services.web: must be a mapping, got a string",
     "service_missing_image.yaml": "service_missing_image.yaml:6: services.web.image: is required",
