@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: demo test unit integration venv bench bench-model clean-lab clean
+.PHONY: demo test unit integration venv bench bench-model changelog clean-lab clean
 
 # The demo environment started and its status: as root on a 3-ship local lab
 # (Docker installed if missing), as a normal user on your own Docker daemon.
@@ -34,6 +34,11 @@ bench: venv
 
 bench-model: venv
 	$(BIN)/python bench/model.py
+
+# CHANGELOG.md from changelogs/changelog.yaml, after checking the fragments (antsibull-changelog).
+changelog: venv
+	$(BIN)/antsibull-changelog lint
+	$(BIN)/antsibull-changelog generate
 
 clean-lab:
 	bash tests/lab/lab.sh down
