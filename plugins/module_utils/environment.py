@@ -188,6 +188,10 @@ class _Builder:
         api_version = get(schema.get_str, "api_version")
         if api_version not in (None, "auto"):
             self._check_api_version(api_version, *origin("api_version"))
+        timeout = get(schema.get_number, "timeout", default=DEFAULT_TIMEOUT)
+        if not timeout:
+            parent, where = origin("timeout")
+            fail("must be more than 0 seconds", where + ("timeout",), parent, "timeout")
         if port is None:
             port = DEFAULT_TLS_PORT if (tls or tls_verify) else DEFAULT_DOCKER_PORT
         if ssh_tunnel:
@@ -206,7 +210,7 @@ class _Builder:
             "socket_path": socket_path,
             "docker_url": url,
             "api_version": api_version,
-            "timeout": get(schema.get_number, "timeout", default=DEFAULT_TIMEOUT),
+            "timeout": timeout,
             "ssh_timeout": get(schema.get_number, "ssh_timeout", default=None),
             "ssh_tunnel": ssh_tunnel,
             "tls": tls or tls_verify,

@@ -47,6 +47,7 @@ ERRORS = {
     "ship_api_version_number.yaml": "ship_api_version_number.yaml:5: ships.vm1.api_version: quote it: YAML reads 1.40 as the number 1.4",
     "ship_api_version_bad.yaml": ("ship_api_version_bad.yaml:3: ship_defaults.api_version: must be a Docker API version "
                                   "such as \"1.41\", or auto; got 'v1.41'"),
+    "ship_timeout_zero.yaml": "ship_timeout_zero.yaml:3: ship_defaults.timeout: must be more than 0 seconds",
     "ship_api_version_old.yaml": "ship_api_version_old.yaml:5: ships.vm1.api_version: the docker SDK speaks API 1.24 and later; got 1.18",
     # --- services and instances: shape and keys
     "service_not_mapping.yaml": "service_not_mapping.yaml:5: services.web: must be a mapping, got a string",
