@@ -163,6 +163,7 @@ class Registry:
         if getattr(self, "_proc", None) is not None:
             self._proc.wait(timeout=10)
         untrust(self.host)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def ssl_context(self):
         return ssl.create_default_context(cafile=str(self.ca))
