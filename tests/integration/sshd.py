@@ -176,7 +176,7 @@ def _relay(port, sock_path, pidfile):
     server.listen(64)
     Path(pidfile).write_text("%d\n" % os.getpid())
     while True:
-        client, _ = server.accept()
+        client = server.accept()[0]
         upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             upstream.connect(sock_path)

@@ -84,8 +84,8 @@ def tunnel_env(sshd, ships, instances, name="sshtest"):
 def test_start_status_through_ssh_tunnels(clean_lab, sshd, known_hosts, tmp_path):
     ships = {"loopback": {"ip": sshd.ip},                                       # to 127.0.0.1:2375 there
              "socket": {"ip": sshd.ip, "socket_path": sshd.ship["socket"]}}     # to its unix socket
-    path = write_env(tmp_path, tunnel_env(sshd, ships, {"web-1": web("loopback", 38181),
-                                                         "web-2": web("socket", 38182)}))
+    instances = {"web-1": web("loopback", 38181), "web-2": web("socket", 38182)}
+    path = write_env(tmp_path, tunnel_env(sshd, ships, instances))
     run = playbook("start", env=path)
     assert run.rc == 0 and TRACEBACK not in run.output, str(run)
     found = inspect_all(clean_lab, ships=[2])
