@@ -212,43 +212,41 @@ def test_inventory_passes_tls_keys(tls, tmp_path, ca_bundle):
     tls_lab.reset()
 
 
-# --------------------------------------------------------------------------- socket_path
-def test_socket_path(clean_lab, tmp_path):
-    first = clean_lab.ships[0]
-    # An unroutable endpoint: only the socket can work.
-    ships = {"local": {"ip": first["ip"], "endpoint": "127.0.0.1", "docker_port": 9, "socket_path": first["socket"]}}
-    path = write_env(tmp_path, model("sockenv", ships, sleepers([("sock-1", "local")])))
-    ok(playbook("start", env=path))
-    assert inspect_all(clean_lab, ships=[1])["sock-1"]["State"]["Running"]
-    rows = ok(playbook("status", env=path)).result("Ask every ship")["instances"]
-    assert [(r["instance"], r["state"]) for r in rows] == [("sock-1", "running")], rows
-
-
-# --------------------------------------------------------------------------- api_version, timeout
+# --------------------------------------------------------------------------- socket_path, api_version
 def proxied(proxy, ship, **keys):
     """A ship reached through ``proxy``; its ip stays the ship's own."""
     return dict(ip=ship["ip"], endpoint=proxy.host, docker_port=proxy.port, **keys)
 
 
-def test_api_version_reaches_the_daemon(clean_lab, tmp_path):
-    s1, s2 = clean_lab.ships[0], clean_lab.ships[1]
+def test_socket_path_and_api_version(clean_lab, tmp_path):
+    """start and status over a unix socket, and over proxies that log each request's path:
+    a pinned api_version is in every path, "auto" asks the daemon first."""
+    s1, s2, s3 = clean_lab.ships
     with SlowProxy((s1["ip"], 2375)) as p1, SlowProxy((s2["ip"], 2375)) as p2, \
             SlowProxy((s2["ip"], 2375)) as p3:
         ships = {"pinned": proxied(p1, s1, api_version="1.40"), "auto": proxied(p2, s2, api_version="auto"),
-                 "default": proxied(p3, s2)}
-        path = write_env(tmp_path, model("apienv", ships, sleepers(
-            [("old-1", "pinned"), ("new-1", "auto"), ("plain-1", "default")])))
+                 "default": proxied(p3, s2),
+                 # An unroutable endpoint: only the socket can work.
+                 "local": {"ip": s3["ip"], "endpoint": "127.0.0.1", "docker_port": 9, "socket_path": s3["socket"]}}
+        placed = [("old-1", "pinned"), ("new-1", "auto"), ("plain-1", "default"), ("sock-1", "local")]
+        path = write_env(tmp_path, model("apienv", ships, sleepers(placed)))
         ok(playbook("start", env=path))
+        found = inspect_all(clean_lab)
+        assert {n: (c["_ship"], c["State"]["Running"]) for n, c in found.items()} == {
+            "old-1": (s1["name"], True), "new-1": (s2["name"], True), "plain-1": (s2["name"], True),
+            "sock-1": (s3["name"], True)}
+        rows = ok(playbook("status", env=path)).result("Ask every ship")["instances"]
+        assert sorted((r["instance"], r["ship"], r["state"]) for r in rows) == sorted(
+            (name, ship, "running") for name, ship in placed), rows
+
         for proxy, version in ((p1, "1.40"), (p2, "1.41"), (p3, "1.41")):
             paths = proxy.paths()
             assert any(p.startswith("/v%s/containers/create" % version) for p in paths), paths
             versioned = [p for p in paths if p != "/version"]
             assert versioned and all(p.startswith("/v%s/" % version) for p in versioned), paths
         # "auto" asks the daemon first (unversioned /version); a pinned version never does.
-        assert p2.paths()[0] == "/version"
+        assert p2.paths()[0] == "/version", p2.paths()
         assert "/version" not in p1.paths() and "/version" not in p3.paths()
-    found = inspect_all(clean_lab, ships=[1, 2])
-    assert all(found[n]["State"]["Running"] for n in ("old-1", "new-1", "plain-1"))
 
 
 def test_slow_daemon_needs_a_long_timeout(clean_lab, tmp_path):
