@@ -97,7 +97,7 @@ options:
         C(maestro.ng.service) role passes it here.
       - The system C(ssh) client (C(BatchMode), C(StrictHostKeyChecking=accept-new), no multiplexing)
         forwards a free port on 127.0.0.1 of the host running the module to O(ssh_tunnel.target) on
-        O(ssh_tunnel.host). O(docker_host) then only names the ship in messages. Extra C(ssh) arguments
+        O(ssh_tunnel.host); O(docker_host) is then not used. Extra C(ssh) arguments
         can be given in the environment variable E(MAESTRO_SSH_ARGS). One tunnel per route and process,
         ended when the process exits.
     type: dict
