@@ -101,8 +101,10 @@ def _short_reason(exc):
         return 'is unreachable', match.group(0).strip()
     if 'timed out' in text.lower():
         # urllib3 says "Read timed out. (read timeout=5)"; the ship's `timeout` is that.
-        seconds = re.search(r'timeout=([\d.]+)', text)
-        within = ' within %s s' % seconds.group(1) if seconds else ''
+        seconds = re.search(r'(connect|read) timeout=([\d.]+)', text)
+        if seconds and seconds.group(1) == 'connect':
+            return 'is unreachable', 'no connection within %s s' % seconds.group(2)
+        within = ' within %s s' % seconds.group(2) if seconds else ''
         return 'did not answer%s' % within, 'timed out (raise the ship\'s timeout for a slow daemon)'
     return 'is unreachable', text
 
