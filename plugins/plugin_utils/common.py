@@ -15,6 +15,9 @@ from ansible.module_utils.common.validation import check_type_bool
 
 from ansible_collections.maestro.ng.plugins.module_utils import environment, selection
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
+from ansible_collections.maestro.ng.plugins.plugin_utils import quick_exit
+
+quick_exit.install()
 
 _cache = {}
 
