@@ -550,10 +550,13 @@ class ContainerManager:
         self.state = 'running'
         if self.check_mode:
             return
-        # The container must survive its running checks, or START_GRACE without any.
+        # The container must survive its running checks, or START_GRACE without any;
+        # with start_grace=0 the caller checks that later (the orchestrator does).
         if self.has_running_checks():
             self.run_checks('running')
-        elif self.start_grace:
+        elif not self.start_grace:
+            return
+        else:
             self._wait_for_early_exit()
         self.verify_running()
 

@@ -196,12 +196,17 @@ class Orchestrator:
         remaining = START_GRACE - (time.monotonic() - min(when for dummy, when in pending.values()))
         if remaining > 0:
             time.sleep(remaining)
-        verdicts = dict(zip(pending, self._parallel(list(pending), lambda spec: pending[spec["name"]][0]
-                                                    .verify_running() or {})))
+        def survived(spec):
+            manager = pending[spec["name"]][0]
+            manager.verify_running()
+            return {"container": manager.result()["container"]}
+        verdicts = dict(zip(pending, self._parallel(list(pending), survived)))
         for result in results:
             verdict = verdicts.get(result["instance"])
             if verdict and verdict["failed"]:
                 result.update(failed=True, msg=verdict["msg"])
+            elif verdict:
+                result["container"] = verdict["container"]
 
     # ------------------------------------------------------------------ commands
     def run(self, command, instances, restart_options=None, planned=None):
