@@ -364,10 +364,12 @@ def test_rolling_restart_keeps_all_but_one_instance_up(clean_lab, env_file, up):
     # the other services were not touched
     assert all(started_at(found, n) == started_at(up, n) for n in ZK + WEB)
 
-    # The same poller does see a plain (parallel) restart take several instances down.
-    with StatePoller(lab, up, KAFKA) as poller:
-        ok(playbook("restart", env_file, services="kafka", ignore_dependencies=True))
-    assert poller.most_down() >= 2, poller.samples
+    # A plain (parallel) restart does take several instances down at once: by Docker's
+    # record their down windows overlap (a poller can miss windows this short under load).
+    ok(playbook("restart", env_file, services="kafka", ignore_dependencies=True))
+    found = inspect_all(lab)
+    windows = sorted((finished_at(found, n), started_at(found, n)) for n in KAFKA)
+    assert any(gone < back for (dummy, back), (gone, dummy) in zip(windows, windows[1:])), windows
 
 
 # ------------------------------------------------------------------------------ 4. selection
