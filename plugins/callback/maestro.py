@@ -134,6 +134,8 @@ class CallbackModule(DefaultCallback):
         summary = result.result.get("summary")
         super().v2_runner_on_ok(result)
         if rows is not None and self._json_out is None:
+            if self._last_task_banner != result.task._uuid:  # display_ok_hosts=false: no banner yet
+                self._print_task_banner(result.task)
             self._display.display(status_table(rows, paint=paint))
             if summary:
                 self._display.display(summary, color=colour(status_tone(rows)))

@@ -85,8 +85,9 @@ def summary_line(command, results, seconds, ships, check_mode=False):
             else:
                 parts.append("%d %s" % (counts[word], word))
     name = COMMAND_NAMES.get(command, command) + (" (check mode)" if check_mode else "")
-    text = "%s: %s on %s: %s in %.1fs" % (name, plural(len(results), "instance"), plural(len(ships), "ship"),
-                                         ", ".join(parts) or "nothing selected", seconds)
+    text = "%s: %s on %s: %s in %.1fs" % (
+        name, plural(len(results), "instance"), plural(len(ships), "ship"), ", ".join(parts) or "nothing selected",
+        seconds)
     return Line(text, tone_of(results))
 
 

@@ -40,7 +40,7 @@ def test_outcome_names_what_happened_to_an_instance():
 
 
 def test_summary_line_counts_outcomes_in_a_fixed_order():
-    results = [result(["created", "started"]) for _ in range(6)] + [result([], changed=False) for _ in range(3)]
+    results = [result(["created", "started"])] * 6 + [result([], changed=False)] * 3
     line = summary_line("started", results, 2.14, {"vm1", "vm2", "vm3"})
     assert line == "start: 9 instances on 3 ships: 6 created, 3 unchanged in 2.1s"
     assert line.tone == "changed"
