@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.maestro.ng.plugins.module_utils import registries
 from ansible_collections.maestro.ng.plugins.module_utils.container import ContainerError, ContainerManager
 from ansible_collections.maestro.ng.plugins.module_utils.container_args import (
     ARGUMENT_SPEC, REQUIRED_IF, instance_spec, ship_of)
@@ -29,7 +30,14 @@ class ActionModule(ActionBase):
         spec = args.pop("spec", None) or {}
         merged = {key: value for key, value in spec.items() if key in ARGUMENT_SPEC and key != "spec"}
         merged.update(args)
+        try:
+            known = registries.from_option(merged.get("registries"))
+        except ValueError as exc:
+            result.update(failed=True, msg=str(exc))
+            return result
         if self._connection.transport != "local":
+            # The host gets the credentials its pull needs, not every registry's.
+            merged["registries"] = registries.for_image(merged.get("image"), known) or None
             result.update(self._execute_module(module_name="maestro.ng.container", module_args=merged,
                                                task_vars=task_vars))
             return result
@@ -38,7 +46,9 @@ class ActionModule(ActionBase):
         params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF)[1]
         ship, host = ship_of(params)
         try:
-            manager = ContainerManager(connect(ship), instance_spec(params, ship, host),
+            client = connect(ship)
+            registries.login(client, known)
+            manager = ContainerManager(client, instance_spec(params, ship, host),
                                        check_mode=bool(self._task.check_mode))
             outcome = manager.converge(params["state"], refresh=params["refresh"])
         except ContainerError as exc:

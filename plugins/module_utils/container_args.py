@@ -58,6 +58,8 @@ ARGUMENT_SPEC = dict(
     client_cert=dict(type='path'),
     client_key=dict(type='path', no_log=True),
     ssh_tunnel=dict(type='dict', options=_SSH_TUNNEL),
+    # The environment's registries section (checked by registries.from_option): passwords inside.
+    registries=dict(type='dict', no_log=True),
     image=dict(type='str'),
     service=dict(type='str'),
     ship=dict(type='str'),
@@ -94,7 +96,7 @@ ARGUMENT_SPEC = dict(
 REQUIRED_IF = [('state', 'started', ['image']), ('state', 'restarted', ['image'])]
 
 _CONNECTION = ('spec', 'state', 'refresh', 'docker_host', 'api_version', 'timeout', 'tls', 'tls_verify',
-               'ca_cert', 'client_cert', 'client_key', 'ssh_tunnel')
+               'ca_cert', 'client_cert', 'client_key', 'ssh_tunnel', 'registries')
 
 
 def ship_of(params):
@@ -133,3 +135,24 @@ def instance_spec(params, ship, host):
         hostname=params['hostname'] or (None if params['network_mode'] else params['name']),
     )
     return spec
+
+
+def _leaves(value):
+    """The values Ansible's no_log takes from an option, as it writes them."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return set().union(*(_leaves(item) for item in value)) if value else set()
+    if value is None or isinstance(value, bool) or value == '':
+        return set()
+    return {str(value)}
+
+
+def registry_secrets_only(no_log_values, params):
+    """no_log on ``registries`` makes Ansible mask each of its values in the module's whole
+    output, down to the "3" of retry.attempts (in container ids too) and the registry and user
+    names its errors give; of these, only the passwords are secret (client_key stays masked)."""
+    option = params.get('registries')
+    entries = [entry for entry in option.values() if isinstance(entry, dict)] if isinstance(option, dict) else []
+    secrets = _leaves([entry.get('password') for entry in entries]) | _leaves(params.get('client_key'))
+    return (set(no_log_values) - _leaves(option)) | secrets

@@ -79,7 +79,7 @@ class Orchestrator:
         except ShipUnreachable as exc:
             self.down[ship_name] = exc
             raise
-        registry_auth(client, getattr(self.env, "registries", None))
+        registries.login(client, getattr(self.env, "registries", None))
         return client
 
     def _one(self, name, action):
@@ -433,23 +433,6 @@ def _image_id(client, image):
         return client.inspect_image(image)["Id"]
     except NotFound:
         return None
-
-
-def registry_auth(client, env_registries):
-    """Give ``client`` the environment's registries for its pulls (see registries.pull).
-
-    Like ``docker login``: each registry's credentials also go with any other pull of
-    this client from that registry's host (never to another host: not by name).
-    """
-    if getattr(client, "_maestro_registries", None) is env_registries:
-        return
-    configs = getattr(client, "_auth_configs", None)
-    for registry in (env_registries or {}).values():
-        if configs is not None and registry.get("username"):
-            configs.add_auth(registries.host_of(registry["registry"]), {
-                key: value for key, value in dict(registry, serveraddress=registry["registry"]).items()
-                if key in ("username", "password", "email", "serveraddress") and value is not None})
-    client._maestro_registries = env_registries
 
 
 # ---------------------------------------------------------------------- plan, then apply

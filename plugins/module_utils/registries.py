@@ -33,6 +33,9 @@ _DENIED = re.compile(r"unauthorized|authentication required|no basic auth creden
                      r"incorrect username or password", re.I)
 
 
+_OPTION_KEYS = ("name", "registry", "username", "password", "email", "retry")
+
+
 class PullFailed(DockerException):
     """A pull that failed for good; the message names image, ship and registry, never a password."""
 
@@ -58,6 +61,75 @@ def find(image, registries):
         if first.lower() in (host, _PORT.sub("", host)):
             return registry
     return None
+
+
+def login(client, registries):
+    """Give ``client`` the registries for its pulls (see pull): the policy, and, like
+    ``docker login``, each registry's credentials for any other pull of this client from
+    that registry's host (never for another host: not by name)."""
+    if getattr(client, "_maestro_registries", None) is registries:
+        return
+    configs = getattr(client, "_auth_configs", None)
+    for registry in (registries or {}).values():
+        if configs is not None and registry.get("username"):
+            configs.add_auth(host_of(registry["registry"]), {
+                key: value for key, value in dict(registry, serveraddress=registry["registry"]).items()
+                if key in ("username", "password", "email", "serveraddress") and value is not None})
+    client._maestro_registries = registries
+
+
+def from_option(value):
+    """maestro.ng.container's ``registries`` (the model's section, or written by hand) in the
+    model's form. Raises ValueError ``registries.NAME.KEY: message``, never showing a value."""
+    if not value:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError("registries: must be a map of registry name to registry")
+    result = {}
+    for name, reg in value.items():
+        path = "registries.%s" % name
+        if not isinstance(reg, dict):
+            raise ValueError("%s: must be a map (%s)" % (path, ", ".join(_OPTION_KEYS[1:])))
+        _known(reg, _OPTION_KEYS, path, "registry")
+        url = reg.get("registry")
+        if not isinstance(url, str) or not url.strip():
+            raise ValueError("%s.registry: required: the registry's URL, like https://registry.example.com:5000/v2/"
+                             % path)
+        if "@" in (url.split("://", 1)[1] if "://" in url else url).split("/", 1)[0]:
+            # The value is not shown: it holds credentials.
+            raise ValueError("%s.registry: must be a registry URL like https://registry.example.com:5000/v1/ "
+                             "(scheme, host, port, path; credentials go in username and password)" % path)
+        for key in ("name", "username", "password", "email"):
+            if reg.get(key) is not None and not isinstance(reg[key], str):
+                raise ValueError("%s.%s: must be a string" % (path, key))
+        retry = reg.get("retry") or {}
+        if not isinstance(retry, dict):
+            raise ValueError("%s.retry: must be a map (attempts, when)" % path)
+        _known(retry, ("attempts", "when"), path + ".retry", "retry")
+        attempts = 3 if retry.get("attempts") is None else retry["attempts"]
+        if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 1:
+            raise ValueError("%s.retry.attempts: must be a whole number, at least 1" % path)
+        when = retry.get("when") or []
+        if not isinstance(when, list) or not all(isinstance(code, int) and not isinstance(code, bool)
+                                                 and 100 <= code <= 599 for code in when):
+            raise ValueError("%s.retry.when: must be a list of HTTP status codes (100-599)" % path)
+        result[str(name)] = {"name": reg.get("name") or str(name), "registry": url,
+                             "username": reg.get("username"), "password": reg.get("password"),
+                             "email": reg.get("email"), "retry": {"attempts": attempts, "when": list(when)}}
+    return result
+
+
+def _known(mapping, known, path, what):
+    for key in mapping:
+        if key not in known:
+            raise ValueError("%s.%s: unknown %s key %r (known: %s)"
+                             % (path, key, what, str(key), ", ".join(sorted(known))))
+
+
+def for_image(image, registries):
+    """Only the registry ``image`` comes from ({} if none): what a pull of it needs."""
+    registry = find(image, registries) if image else None
+    return {name: reg for name, reg in (registries or {}).items() if reg is registry}
 
 
 def _docker_registry(image):

@@ -129,6 +129,22 @@ options:
       - Image to run, as C(repository:tag). Pulled when the host lacks it.
       - Required when O(state) is C(started) or C(restarted).
     type: str
+  registries:
+    description:
+      - Logins and retry policies for the pulls of O(image), as the C(registries) section of a MaestroNG
+        environment file gives them; a map of registry name to C(registry) (its URL, required), C(username),
+        C(password), C(email) and C(retry) (C(attempts), default 3, and C(when), the HTTP statuses to retry on).
+      - The M(maestro.ng.maestro) inventory plugin sets it as C(maestro_registries) (the C(maestro.ng.service)
+        role passes it here), and the C(maestro.ng.environment) lookup returns it as C(registries).
+      - The image's registry is found as the playbooks find it - the first part of the image name as a registry
+        name, then as the host of a C(registry) URL - and its login is sent only when Docker pulls the image
+        from the host of that URL. A pull failing with a status in C(retry.when) is tried again 1 s later, up to
+        C(retry.attempts) attempts in all; refused credentials are never retried.
+      - Unset or no match - Docker's own credentials apply (C(~/.docker/config.json) of the user running the
+        module), without retries. On a connection other than C(local), only the registry of O(image) is sent
+        to the host.
+      - Passwords never appear in results or errors; see C(docs/registries.md).
+    type: dict
   service:
     description: Service the instance belongs to; recorded in the C(maestro.ng.service) label.
     type: str
@@ -379,6 +395,25 @@ EXAMPLES = r"""
       running:
         - {type: tcp, port: 8080, max_wait: 30}
 
+- name: Run an image from a private registry, with its login and retry policy
+  maestro.ng.container:
+    name: web2
+    image: registry.example.com:5000/team/web:1.4
+    docker_host: tcp://192.0.2.10:2375
+    registries:
+      private:
+        registry: https://registry.example.com:5000/v2/
+        username: deploy
+        password: "{{ registry_password }}"  # from a vault, say
+        retry: {attempts: 3, when: [500, 502, 503]}
+
+- name: The same, with the registries of an environment file (not printed anywhere)
+  maestro.ng.container:
+    name: web2
+    image: registry.example.com:5000/team/web:1.4
+    docker_host: tcp://192.0.2.10:2375
+    registries: "{{ lookup('maestro.ng.environment', 'prod.yaml').registries }}"
+
 - name: Stop it (it stays on the host)
   maestro.ng.container:
     name: web1
@@ -455,8 +490,10 @@ from ansible_collections.maestro.ng.plugins.module_utils.container_args import (
     ARGUMENT_SPEC,
     REQUIRED_IF,
     instance_spec,
+    registry_secrets_only,
     ship_of,
 )
+from ansible_collections.maestro.ng.plugins.module_utils import registries
 from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (
     DOCKER_IMPORT_ERROR,
     HAS_DOCKER,
@@ -471,13 +508,20 @@ def main():
         required_if=REQUIRED_IF,
         supports_check_mode=True,
     )
+    module.no_log_values = registry_secrets_only(module.no_log_values, module.params)
     if not HAS_DOCKER:
         module.fail_json(msg=missing_required_lib('docker'), exception=DOCKER_IMPORT_ERROR)
+    try:
+        known = registries.from_option(module.params['registries'])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
 
     ship, host = ship_of(module.params)
     spec = instance_spec(module.params, ship, host)
     try:
-        manager = ContainerManager(connect(ship), spec, check_mode=module.check_mode)
+        client = connect(ship)
+        registries.login(client, known)
+        manager = ContainerManager(client, spec, check_mode=module.check_mode)
         result = manager.converge(module.params['state'], refresh=module.params['refresh'])
     except ContainerError as exc:
         partial = dict(exc.result)

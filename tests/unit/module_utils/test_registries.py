@@ -140,3 +140,63 @@ def test_retry_defaults(load_env):
     env = load_env(ENV % "    registry: reg.example:5000\n    retry: {when: [503]}")
     assert env.registries["lab"]["retry"] == {"attempts": 3, "when": [503]}
     assert registries.policy(env.registries["lab"]) == (3, frozenset([503]))
+
+
+# ---------------------------------------------------------------- maestro.ng.container's option
+def test_option_in_the_model_form_is_kept_and_a_short_one_completed(load_env):
+    env = load_env(ENV % "    registry: reg.example:5000\n    username: u\n    password: Secret-123\n"
+                         "    retry: {when: [503]}")
+    assert registries.from_option(env.registries) == env.registries
+    assert registries.from_option({"lab": {"registry": "reg.example:5000", "username": "u", "password": "p"}}) == {
+        "lab": {"name": "lab", "registry": "reg.example:5000", "username": "u", "password": "p", "email": None,
+                "retry": {"attempts": 3, "when": []}}}
+    assert registries.from_option(None) == {} and registries.from_option({}) == {}
+
+
+@pytest.mark.parametrize("option, message", [
+    ("Secret-123", "registries: must be a map of registry name to registry"),
+    ({"lab": "Secret-123"}, "registries.lab: must be a map (registry, username, password, email, retry)"),
+    ({"lab": {"username": "u", "password": "Secret-123"}},
+     "registries.lab.registry: required: the registry's URL, like https://registry.example.com:5000/v2/"),
+    ({"lab": {"registry": "https://u:Secret-123@reg.example/"}},
+     "registries.lab.registry: must be a registry URL like https://registry.example.com:5000/v1/ (scheme, host, "
+     "port, path; credentials go in username and password)"),
+    ({"lab": {"registry": "reg.example", "pasword": "Secret-123"}},
+     "registries.lab.pasword: unknown registry key 'pasword' (known: email, name, password, registry, retry, "
+     "username)"),
+    ({"lab": {"registry": "reg.example", "password": ["Secret-123"]}}, "registries.lab.password: must be a string"),
+    ({"lab": {"registry": "reg.example", "retry": {"tries": 2}}},
+     "registries.lab.retry.tries: unknown retry key 'tries' (known: attempts, when)"),
+    ({"lab": {"registry": "reg.example", "retry": {"attempts": 0}}},
+     "registries.lab.retry.attempts: must be a whole number, at least 1"),
+    ({"lab": {"registry": "reg.example", "retry": {"when": [503, "x"]}}},
+     "registries.lab.retry.when: must be a list of HTTP status codes (100-599)"),
+])
+def test_bad_option_says_which_key_and_never_echoes_it(option, message):
+    with pytest.raises(ValueError) as caught:
+        registries.from_option(option)
+    assert str(caught.value) == message
+
+
+def test_for_image_keeps_only_the_image_registry():
+    assert registries.for_image("10.250.0.1:5443/team/app:1", FIND) == {"lab": FIND["lab"]}
+    assert registries.for_image("busybox", FIND) == {}
+    assert registries.for_image(None, FIND) == {}
+
+
+class Configs(dict):
+    def add_auth(self, host, auth):
+        self[host] = auth
+
+
+class Client:
+    def __init__(self):
+        self._auth_configs = Configs()
+
+
+def test_login_gives_each_login_to_its_own_host_only():
+    client = Client()
+    registries.login(client, FIND)
+    assert sorted(client._auth_configs) == ["10.250.0.1:5443", "foo1.registry", "foo4.registry", "quay.io"]
+    assert client._auth_configs["foo1.registry"]["password"] == "pw-foo2"      # foo2's URL host, not its name
+    assert client._maestro_registries is FIND
