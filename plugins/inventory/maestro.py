@@ -16,6 +16,10 @@ description:
     a group of the ships that run its instances. All ships are also in the group C(maestro).
   - Host variables give each ship's Docker URL, TLS and SSH tunnel settings (C(maestro_docker_*)), the names of the
     instances it runs (C(maestro_instances)) and their full container specs (C(maestro_instance_specs)).
+  - The group C(maestro) has the environment's name (C(maestro_environment)), file (C(maestro_env_file)) and
+    C(registries) section (C(maestro_registries), the M(maestro.ng.container) option C(registries)).
+    C(maestro_registries) holds the registry passwords; do not print it (C(ansible-inventory --list) and
+    C(--host) show it).
   - By default ships use C(ansible_connection=local), because the controller talks to each ship's Docker API.
     To run on the ships over SSH against their local Docker socket instead, set O(connection=ssh); the
     Docker URL then becomes O(ssh_docker_url), without TLS, C(ansible_host) becomes the ship's C(endpoint)
@@ -132,6 +136,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         inventory.add_group("maestro")
         inventory.set_variable("maestro", "maestro_environment", env.name)
         inventory.set_variable("maestro", "maestro_env_file", env_path)
+        # Passwords inside: the service role passes them to maestro.ng.container with no_log.
+        inventory.set_variable("maestro", "maestro_registries", env.registries)
         by_ship = {}
         for name, spec in env.instances.items():
             by_ship.setdefault(spec["ship"], {})[name] = spec

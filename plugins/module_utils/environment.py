@@ -265,7 +265,7 @@ class _Builder:
                 "password": schema.get_str(reg, "password", path),
                 "email": schema.get_str(reg, "email", path),
                 "retry": {"attempts": schema.get_int(retry, "attempts", path + ("retry",), default=3, minimum=1),
-                          "when": codes},
+                          "when": list(codes)},  # plain: inventory variables refuse LineList
             }
         return result
 

@@ -9,13 +9,16 @@ attempts, for the retry policy. What the ships hold is checked on their Docker A
 import json
 import os
 import re
+import subprocess
+import sys
 import uuid
 
 import docker
 import pytest
 
-from envs import IMAGE, playbook, ship_name, ships_of, write_env
+from envs import IMAGE, REPO, playbook, ship_name, ships_of, write_env
 from registry import FlakyProxy, Registry, missing_tools
+from test_roles import recap_changed, run_user_playbook
 
 from ansible_collections.maestro.ng.plugins.module_utils import environment  # noqa: E402
 from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import Orchestrator  # noqa: E402
@@ -227,3 +230,67 @@ def test_retry_on_listed_http_codes(reg, lab, tmp_path):
     proxy.fail(1, 503)
     result = Orchestrator(plain).run("pulled", ["app-4"])["instances"][0]
     assert result["failed"] and proxy.attempts == [503], result
+
+
+SITE = "- hosts: app\n  gather_facts: false\n  roles: [{role: maestro.ng.service, maestro_service: app}]\n"
+
+
+def test_service_role_pulls_with_the_inventory_registries(reg, lab, tmp_path):
+    _registry, proxy = reg
+    image = "%s/%s" % (proxy.host, PATH)
+    lab.reset()
+    forget(lab, image)
+    path = write_env(tmp_path, model(lab, proxy.host, GOOD, retry={"attempts": 3, "when": [503]}))
+    (tmp_path / "site.yml").write_text(SITE)
+
+    # The first pull is answered 503: retried with the file's policy, and the login goes along.
+    proxy.fail(1, 503)
+    rc, out = run_user_playbook(tmp_path, "-i", str(path), "site.yml", "-vvv")
+    assert rc == 0, out
+    assert proxy.attempts.count(503) == 1 and proxy.attempts.count("relayed") == 3, proxy.attempts
+    assert holders(lab, image) == {s["name"] for s in lab.ships}
+    assert lab.client(2).inspect_container("app-3")["State"]["Running"]
+    assert "registry lab: HTTP 503 on attempt 1/3, retrying in 1s" in out, out
+    assert GOOD not in out, "the registry password was printed:\n%s" % out
+
+    proxy.fail(0)
+    rc, out = run_user_playbook(tmp_path, "-i", str(path), "site.yml")
+    assert rc == 0 and recap_changed(out) == 0, out
+    assert proxy.attempts == [], proxy.attempts
+    lab.reset()
+
+
+def run_module(args):
+    """maestro.ng.container as a module process, as on a host reached over SSH; its JSON answer."""
+    env = dict(os.environ, PYTHONPATH=str(REPO / "collections"))
+    proc = subprocess.run([sys.executable, str(REPO / "plugins" / "modules" / "container.py")],
+                          input=json.dumps({"ANSIBLE_MODULE_ARGS": args}), env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    return proc.stdout + proc.stderr, json.loads(proc.stdout)
+
+
+def test_container_module_alone_fails_naming_the_registry_and_hides_only_the_password(reg, lab):
+    _registry, proxy = reg
+    image = "%s/%s" % (proxy.host, PATH)
+    forget(lab, image)
+    lab_registry = {"registry": "https://%s/v2/" % proxy.host, "username": USER, "password": WRONG,
+                    "retry": {"attempts": 3, "when": [500]}}
+    args = {"name": "alone-1", "image": image, "docker_host": lab.ships[1]["url"],
+            "registries": {"lab": lab_registry, "other": {"registry": "quay.io", "password": GOOD}}}
+
+    proxy.fail(0)
+    text, answer = run_module(args)
+    assert answer.get("failed"), text
+    # Refused credentials: one attempt, and the registry, its URL and user are named (not masked).
+    assert "image %s not found on ship %s and pull failed: registry lab (https://%s/v2/, user %s) " \
+        "refused the credentials: unauthorized" % (image, lab.ships[1]["ip"], proxy.host, USER) in answer["msg"], text
+    assert len(proxy.attempts) == 1, proxy.attempts
+    assert WRONG not in text and GOOD not in text, text
+    shown = answer["invocation"]["module_args"]["registries"]
+    assert shown["lab"]["username"] == USER and shown["lab"]["retry"] == {"attempts": 3, "when": [500]}, text
+    assert shown["lab"]["password"] == shown["other"]["password"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER", text
+
+    bad = dict(args, registries={"lab": dict(lab_registry, retry={"when": [99]})})
+    text, answer = run_module(bad)
+    assert answer["msg"] == "registries.lab.retry.when: must be a list of HTTP status codes (100-599)", text
+    assert WRONG not in text, text
