@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
@@ -96,13 +95,10 @@ def tls(lab, tmp_path_factory):
 
 
 @pytest.fixture
-def ca_bundle(monkeypatch):
-    """The system CA bundle in REQUESTS_CA_BUNDLE, as on many controllers: requests would
-    let it replace a ship's own tls_ca_cert (or tls_verify: false) on every request."""
-    bundle = "/etc/ssl/certs/ca-certificates.crt"
-    if not Path(bundle).is_file():
-        pytest.skip("no system CA bundle at %s" % bundle)
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", bundle)
+def ca_bundle(tls, monkeypatch):
+    """Another CA in REQUESTS_CA_BUNDLE, as a controller's own bundle would be: plain
+    requests lets it replace a ship's tls_ca_cert (or tls_verify: false) on every request."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls[2] / "ca.pem"))
 
 
 def tls_keys(good, other=None, client=True, verify=True, ca=None):
