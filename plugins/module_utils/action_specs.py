@@ -47,3 +47,12 @@ LOGS_SPEC = {
     "tail": {"type": "int", "default": 100},
     "follow": {"type": "bool", "default": False},
 }
+
+# maestro.ng.lab (playbooks/lab.yml). No default for first: an existing lab keeps its numbers,
+# a new one starts at module_utils.lab.DEFAULT_FIRST.
+LAB_SPEC = {
+    "env": {"type": "path", "required": True},
+    "state": {"type": "str", "default": "present", "choices": ["absent", "present"]},
+    "first": {"type": "int"},
+    "script": {"type": "path"},
+}

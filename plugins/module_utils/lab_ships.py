@@ -1,0 +1,192 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Local lab ships for playbooks/lab.yml, made by tests/lab/lab.sh (the one lab script).
+
+Ship K is lab.sh's ship: network namespace ``shipK``, its own dockerd at
+``tcp://10.250.0.(K+1):2375``. lab.sh makes one ship with ``start-ship K``; it has no
+command that removes only some ships (``down`` removes the whole lab, other people's ships
+too), so ``remove()`` stops the ship with ``stop-ship K`` and then removes what lab.sh made
+for it, by the names lab.sh documents.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+
+from .docker_client import TRANSPORT_ERRORS, DockerException, NotFound, ShipUnreachable, connect
+
+# Where lab.sh keeps its ships (its own defaults and overrides).
+LAB_ROOT = os.environ.get("LAB_ROOT", "/var/lib/mlab")
+LAB_RUN = os.environ.get("LAB_RUN", "/run/mlab")
+MAIN_DOCKER = os.environ.get("LAB_MAIN_DOCKER", "unix:///var/run/docker.sock")
+PORT = int(os.environ.get("LAB_PORT", "2375"))
+NETNS_DIR = "/var/run/netns"
+# plugins/module_utils/lab_ships.py -> the collection root.
+COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+DEFAULT_SCRIPT = os.path.join(COLLECTION_ROOT, "tests", "lab", "lab.sh")
+TOOLS = ("ip", "nsenter", "setsid", "dockerd", "docker", "iptables", "flock")
+
+
+class LabError(Exception):
+    """Something the lab could not do; the message is one line for the user."""
+
+
+def check_prerequisites(script):
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (it makes network namespaces and starts dockerd): "
+                       "run ansible-playbook as root, e.g. with sudo")
+    if not os.path.isfile(script):
+        raise LabError("lab script %s not found (pass -e lab_script=PATH to tests/lab/lab.sh)" % script)
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        raise LabError("missing tools: %s (apt-get install docker.io busybox-static iptables iproute2)"
+                       % ", ".join(missing))
+
+
+def exists(number):
+    """Whether lab ship ``number`` exists (its network namespace does)."""
+    return os.path.exists(os.path.join(NETNS_DIR, "ship%d" % number))
+
+
+def check_free(numbers):
+    """Refuse ship numbers that exist already (another lab's, or the tests')."""
+    taken = ["ship%d" % n for n in numbers if exists(n)]
+    if taken:
+        raise LabError("%s already %s and %s not made by this lab (the tests use ships 1-30): choose free "
+                       "numbers with -e lab_first=N" % (", ".join(taken), "exists" if len(taken) == 1 else "exist",
+                                                        "was" if len(taken) == 1 else "were"))
+
+
+def _run(script, *args):
+    proc = subprocess.run(["bash", script] + [str(a) for a in args], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        errors = [line for line in proc.stderr.splitlines() if "ERROR" in line] or proc.stderr.splitlines()[-1:]
+        hint = " (choose the lab's ship numbers with -e lab_first=N)" if "ship number must be" in proc.stderr else ""
+        raise LabError("lab.sh %s failed: %s%s" % (" ".join(map(str, args)), " ".join(errors).strip(), hint))
+    return proc.stdout
+
+
+def running(number):
+    """{"ip", "port", "url"} of ship ``number`` if it exists and its API answers, else None."""
+    url = "tcp://%s:%d" % (ip_of(number), PORT)
+    if exists(number) and _answers(url):
+        return {"ip": ip_of(number), "port": PORT, "url": url, "started": False}
+    return None
+
+
+def start(script, number):
+    """Make ship ``number`` (idempotent) and return {"ip", "port", "url", "started"}; started is
+    whether lab.sh had to make or start it."""
+    up = running(number)
+    if up:
+        return up  # skip lab.sh and its lock
+    out = _run(script, "start-ship", number)
+    for line in out.splitlines():
+        words = line.split()
+        if len(words) == 3 and words[0] == "ship%d" % number:
+            host, port = words[1].split("://", 1)[1].rsplit(":", 1)
+            return {"ip": host, "port": int(port), "url": words[1], "started": True}
+    raise LabError("lab.sh start-ship %d printed no ship line: %r" % (number, out))
+
+
+def _answers(url):
+    try:
+        return bool(_client(url, url, timeout=5).ping())
+    except (DockerException, OSError, ShipUnreachable) + TRANSPORT_ERRORS:
+        return False
+
+
+def _client(url, name, timeout=120):
+    return connect({"name": name, "docker_url": url, "api_version": "auto", "timeout": timeout})
+
+
+def _image_id(client, image):
+    try:
+        return client.inspect_image(image)["Id"]
+    except NotFound:
+        return None
+
+
+def check_images(images_used):
+    """{image: id on the main daemon}; a missing image is named with what uses it."""
+    main = _client(MAIN_DOCKER, "main")
+    ids, missing = {}, []
+    for image, users in images_used.items():
+        image_id = _image_id(main, image)
+        if image_id is None:
+            missing.append("%s (used by %s)" % (image, ", ".join(users)))
+        ids[image] = image_id
+    if missing:
+        raise LabError("not on the local Docker daemon (%s), so it cannot be copied into the lab: %s; "
+                       "pull or build it there first" % (MAIN_DOCKER, "; ".join(missing)))
+    return ids
+
+
+def images_to_copy(ship_urls, wanted, ids):
+    """[(ship name, image)] whose ship lacks the image or has another id."""
+    todo = []
+    for name, images in wanted.items():
+        client = _client(ship_urls[name], name)
+        todo.extend((name, image) for image in images if _image_id(client, image) != ids[image])
+    return todo
+
+
+def copy_images(ship_urls, todo):
+    """docker save on the main daemon (once per image), docker load on each ship (in parallel)."""
+    main = _client(MAIN_DOCKER, "main")
+    with tempfile.TemporaryDirectory(prefix="maestro-lab-") as folder:
+        tars = {}
+        for image in sorted({item[1] for item in todo}):
+            tars[image] = os.path.join(folder, "%d.tar" % len(tars))
+            with open(tars[image], "wb") as handle:
+                for chunk in main.get_image(image):
+                    handle.write(chunk)
+
+        def load(item):
+            name, image = item
+            with open(tars[image], "rb") as handle:
+                for line in _client(ship_urls[name], name).load_image(handle):
+                    if isinstance(line, dict) and line.get("error"):
+                        raise LabError("loading %s into lab ship %s failed: %s" % (image, name, line["error"]))
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(load, todo))
+
+
+def _remove_containers(url, name):
+    try:
+        client = _client(url, name, timeout=30)
+        for container in client.containers(all=True, quiet=True):
+            client.remove_container(container["Id"], force=True, v=True)
+    except (DockerException, OSError, ShipUnreachable) + TRANSPORT_ERRORS:
+        pass  # a ship whose daemon is already gone has nothing to remove
+
+
+def _unmount_below(folder):
+    with open("/proc/self/mountinfo", encoding="utf-8") as handle:
+        points = [line.split()[4] for line in handle]
+    for point in sorted((p for p in points if p.startswith(folder + "/")), reverse=True):
+        subprocess.run(["umount", "-l", point], check=False, capture_output=True)
+
+
+def remove(script, number):
+    """Remove ship ``number`` and only it: containers, dockerd, netns, veth, data."""
+    url = "tcp://%s:%d" % (ip_of(number), PORT)
+    _remove_containers(url, "ship%d" % number)
+    _run(script, "stop-ship", number)
+    subprocess.run(["ip", "netns", "del", "ship%d" % number], check=False, capture_output=True)
+    subprocess.run(["ip", "link", "del", "mlab%d" % number], check=False, capture_output=True)
+    for folder in (os.path.join(LAB_RUN, "ship%d" % number), os.path.join(LAB_ROOT, "ship%d" % number)):
+        if os.path.isdir(folder):
+            _unmount_below(folder)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def ip_of(number):
+    return "%s.%d" % (os.environ.get("LAB_NET", "10.250.0"), number + 1)
