@@ -196,6 +196,7 @@ class Orchestrator:
         remaining = START_GRACE - (time.monotonic() - min(when for dummy, when in pending.values()))
         if remaining > 0:
             time.sleep(remaining)
+
         def survived(spec):
             manager = pending[spec["name"]][0]
             manager.verify_running()
