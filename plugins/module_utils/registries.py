@@ -9,6 +9,10 @@ Matching is MaestroNG's: the first part of the image name (``reg.example:5000`` 
 or without its port) of a registry's ``registry`` URL. Credentials only ever go to the
 host of that URL: a registry matched by a name that is not where Docker pulls the image
 from lends its retry policy, never its password. No password is ever part of a message.
+
+Used by the orchestrator (the environment's section) and by maestro.ng.container (its
+``registries`` option, the same section, checked by from_option): login() a client, then
+pull().
 """
 
 from __future__ import annotations
