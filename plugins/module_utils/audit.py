@@ -261,16 +261,18 @@ class Auditor:
         headers.update(notifier["headers"])
         # Imported here (as subprocess and getpass): loading an environment must not pay for them.
         import urllib.error  # pylint: disable=import-outside-toplevel
-        import urllib.request  # pylint: disable=import-outside-toplevel
 
-        request = urllib.request.Request(notifier["endpoint"], data=json.dumps(body).encode("utf-8"),
-                                         headers=headers, method=notifier["method"])
+        from ansible.module_utils.urls import ConnectionError as UrlsConnectionError  # pylint: disable=import-outside-toplevel
+        from ansible.module_utils.urls import open_url  # pylint: disable=import-outside-toplevel
+
         try:
-            with urllib.request.urlopen(request, timeout=notifier["timeout"]) as response:
+            with open_url(notifier["endpoint"], data=json.dumps(body).encode("utf-8"), headers=headers,
+                          method=notifier["method"], timeout=notifier["timeout"]) as response:
                 response.read()
         except urllib.error.HTTPError as exc:
             raise AuditError("%s %s: HTTP %d %s" % (notifier["method"], notifier["endpoint"], exc.code, exc.reason))
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, OSError, ValueError, UrlsConnectionError) as exc:
+            # UrlsConnectionError: open_url's own (TLS validation, proxies).
             reason = getattr(exc, "reason", None) or exc
             raise AuditError("%s %s: %s" % (notifier["method"], notifier["endpoint"], reason))
 
