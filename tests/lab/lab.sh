@@ -595,10 +595,9 @@ cmd_stop_ship() {
     log "$(ship_name "$k"): stopped ($(ship_url "$k") refuses connections)"
 }
 
-cmd_start_ship() {
-    local k=${1:-} tar
-    valid_k "$k"; require_root; require_tools; check_subnet; take_lock
-    mkdir -p "$LAB_ROOT" "$LAB_RUN"
+# Ship K's network and daemon up, the test images loaded, its line printed.
+bring_up_ship() {
+    local k=$1 tar
     ensure_bridge
     ensure_ship_net "$k"
     start_ship_daemon "$k"
@@ -608,6 +607,13 @@ cmd_start_ship() {
     tar=$(image_tar)
     wait_and_load "$k" "$tar"
     ship_line "$k"
+}
+
+cmd_start_ship() {
+    local k=${1:-}
+    valid_k "$k"; require_root; require_tools; check_subnet; take_lock
+    mkdir -p "$LAB_ROOT" "$LAB_RUN"
+    bring_up_ship "$k"
 }
 
 # True when ship K's running dockerd serves what its data dir asks for: TLS (with
@@ -622,7 +628,7 @@ daemon_mode_matches() {
 }
 
 cmd_tls_ship() {
-    local k=${1:-} dir=${2:-} tls f changed=0 tar
+    local k=${1:-} dir=${2:-} tls f changed=0
     valid_k "$k"
     [[ -n $dir ]] || die "usage: lab.sh tls-ship K DIR|off"
     if [[ $dir != off ]]; then
@@ -650,15 +656,7 @@ cmd_tls_ship() {
         fi
         log "$(ship_name "$k"): $([[ $dir == off ]] && echo "plain TCP on port $LAB_PORT" || echo "TLS on port $LAB_TLS_PORT")"
     fi
-    ensure_bridge
-    ensure_ship_net "$k"
-    start_ship_daemon "$k"
-    ensure_main_daemon
-    ensure_iptables
-    build_images
-    tar=$(image_tar)
-    wait_and_load "$k" "$tar"
-    ship_line "$k"
+    bring_up_ship "$k"
 }
 
 cmd_status() {
