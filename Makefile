@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: demo test unit integration venv bench bench-model changelog clean-lab clean
+.PHONY: demo test unit integration venv bench bench-model changelog changelog-release clean-lab clean
 
 # The demo environment started and its status: as root on a 3-ship local lab
 # (Docker installed if missing), as a normal user on your own Docker daemon.
@@ -39,6 +39,14 @@ bench-model: venv
 changelog: venv
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/antsibull-changelog generate
+
+# `make changelog-release VERSION=0.2.0`: the fragments not yet in a release become release VERSION of
+# changelogs/changelog.yaml (new modules and plugins found with ansible-doc) and CHANGELOG.md is
+# regenerated; antsibull-changelog then deletes those fragments.
+changelog-release: venv
+	@test -n "$(VERSION)" || { echo "usage: make changelog-release VERSION=x.y.z" >&2; exit 2; }
+	$(BIN)/antsibull-changelog lint
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/antsibull-changelog release --version $(VERSION)
 
 clean-lab:
 	bash tests/lab/lab.sh down
