@@ -4,10 +4,9 @@
 """Local lab ships for playbooks/lab.yml, made by tests/lab/lab.sh (the one lab script).
 
 Ship K is lab.sh's ship: network namespace ``shipK``, its own dockerd at
-``tcp://10.250.0.(K+1):2375``. lab.sh makes one ship with ``start-ship K``; it has no
-command that removes only some ships (``down`` removes the whole lab, other people's ships
-too), so ``remove()`` stops the ship with ``stop-ship K`` and then removes what lab.sh made
-for it, by the names lab.sh documents.
+``tcp://10.250.0.(K+1):2375``. lab.sh makes one ship with ``start-ship K`` and removes it,
+and only it, with ``down-ship K`` (``down`` would remove the whole lab, other people's
+ships too).
 """
 
 from __future__ import annotations
@@ -20,9 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .docker_client import TRANSPORT_ERRORS, DockerException, NotFound, ShipUnreachable, connect
 
-# Where lab.sh keeps its ships (its own defaults and overrides).
-LAB_ROOT = os.environ.get("LAB_ROOT", "/var/lib/mlab")
-LAB_RUN = os.environ.get("LAB_RUN", "/run/mlab")
+# lab.sh's own defaults and overrides.
 MAIN_DOCKER = os.environ.get("LAB_MAIN_DOCKER", "unix:///var/run/docker.sock")
 PORT = int(os.environ.get("LAB_PORT", "2375"))
 NETNS_DIR = "/var/run/netns"
@@ -159,33 +156,9 @@ def copy_images(ship_urls, todo):
             list(pool.map(load, todo))
 
 
-def _remove_containers(url, name):
-    try:
-        client = _client(url, name, timeout=30)
-        for container in client.containers(all=True, quiet=True):
-            client.remove_container(container["Id"], force=True, v=True)
-    except (DockerException, OSError, ShipUnreachable) + TRANSPORT_ERRORS:
-        pass  # a ship whose daemon is already gone has nothing to remove
-
-
-def _unmount_below(folder):
-    with open("/proc/self/mountinfo", encoding="utf-8") as handle:
-        points = [line.split()[4] for line in handle]
-    for point in sorted((p for p in points if p.startswith(folder + "/")), reverse=True):
-        subprocess.run(["umount", "-l", point], check=False, capture_output=True)
-
-
 def remove(script, number):
     """Remove ship ``number`` and only it: containers, dockerd, netns, veth, data."""
-    url = "tcp://%s:%d" % (ip_of(number), PORT)
-    _remove_containers(url, "ship%d" % number)
-    _run(script, "stop-ship", number)
-    subprocess.run(["ip", "netns", "del", "ship%d" % number], check=False, capture_output=True)
-    subprocess.run(["ip", "link", "del", "mlab%d" % number], check=False, capture_output=True)
-    for folder in (os.path.join(LAB_RUN, "ship%d" % number), os.path.join(LAB_ROOT, "ship%d" % number)):
-        if os.path.isdir(folder):
-            _unmount_below(folder)
-            shutil.rmtree(folder, ignore_errors=True)
+    _run(script, "down-ship", number)
 
 
 def ip_of(number):

@@ -29,7 +29,9 @@
 #   lab.sh stop-ship K  SIGTERM ship K's dockerd (by pidfile) and wait until it is gone;
 #                       the netns stays, so its API refuses connections (an unreachable
 #                       ship); its containers stay (stopped) in its data-root
-#   lab.sh start-ship K start ship K's dockerd again and wait for its API
+#   lab.sh start-ship K start ship K's dockerd again and wait for its API (creating the
+#                       ship if needed)
+#   lab.sh down-ship K  remove ship K and only it: containers, daemons, netns, veth, dirs
 #   lab.sh tls-ship K DIR  make ship K a TLS ship (creating it if needed): its dockerd
 #                       serves tcp://IP:2376 with --tlsverify, using DIR/ca.pem,
 #                       DIR/server-cert.pem and DIR/server-key.pem (copied into the ship's
@@ -89,7 +91,7 @@ BRIDGE=mbr0
 HOST_IP="${LAB_NET}.1"
 SHIP_PREFIX=ship      # netns + directory names: ship1, ship2, ...
 VETH_PREFIX=mlab      # host-side veth names:    mlab1, mlab2, ...
-MAX_SHIPS=50
+MAX_SHIPS=250   # ship K is 10.250.0.(K+1)
 
 log()  { printf '[lab] %s\n' "$*" >&2; }
 die()  { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -587,6 +589,15 @@ stop_ship_daemon() {
     return 0
 }
 
+# Remove ship K and only it: its containers, daemons, netns, veth and folders.
+cmd_down_ship() {
+    local k=${1:-}
+    valid_k "$k"; require_root; take_lock
+    down_ship_signal "$k"
+    down_ship_finish "$k"
+    log "$(ship_name "$k"): removed"
+}
+
 cmd_stop_ship() {
     local k=${1:-}
     valid_k "$k"; require_root; take_lock
@@ -707,10 +718,11 @@ case "${1:-}" in
     urls)        cmd_urls ;;
     reset)       cmd_reset ;;
     stop-ship)   shift; cmd_stop_ship "$@" ;;
+    down-ship)   shift; cmd_down_ship "$@" ;;
     start-ship)  shift; cmd_start_ship "$@" ;;
     tls-ship)    shift; cmd_tls_ship "$@" ;;
     main-daemon) cmd_main_daemon ;;
     image)       shift; cmd_image "$@" ;;
     -h|--help|help|"") sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' ;;
-    *) die "unknown command '$1' (up N | down | status | urls | reset | stop-ship K | start-ship K | tls-ship K DIR|off | main-daemon | image)" ;;
+    *) die "unknown command '$1' (up N | down | status | urls | reset | stop-ship K | start-ship K | down-ship K | tls-ship K DIR|off | main-daemon | image)" ;;
 esac
