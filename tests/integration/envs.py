@@ -196,6 +196,26 @@ class Run:
         return "<%s rc=%s>\n%s" % (" ".join(self.argv), self.rc, self.output)
 
 
+TRACEBACK = "Traceback (most recent call last)"
+
+
+def ok(run, warnings=True):
+    """``run`` (a playbook Run) succeeded, with no traceback; ``warnings=False``: and no warning."""
+    assert run.rc == 0, str(run)
+    assert TRACEBACK not in run.output, str(run)
+    assert warnings or "[WARNING]" not in run.output, str(run)
+    return run
+
+
+def failed(run, *words):
+    """``run`` failed, with no traceback, and its output names each of ``words``."""
+    assert run.rc != 0, str(run)
+    assert TRACEBACK not in run.output, str(run)
+    for word in words:
+        assert word in run.output, (word, str(run))
+    return run
+
+
 def playbook(command, env, *options, stdin=None, timeout=240, split_output=False, environ=None, **extra):
     """Run playbooks/<command>.yml with -e env=ENV and each extra var as -e JSON.
 

@@ -16,9 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from envs import IMAGE, SERVE, inspect_all, playbook, ship_name, ships_of, write_env
+from envs import IMAGE, SERVE, TRACEBACK, inspect_all, playbook, ship_name, ships_of, write_env
 
-TRACEBACK = "Traceback (most recent call last)"
 STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
 
 

@@ -26,8 +26,10 @@ from envs import (
     IMAGE_V2,
     REPO,
     _callback_plugins,
+    failed,
     ids,
     inspect_all,
+    ok,
     playbook,
     running,
     serving,
@@ -43,24 +45,11 @@ from ansible_collections.maestro.ng.plugins.module_utils.container import Contai
 from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import Orchestrator, read_plan, status  # noqa
 from ansible_collections.maestro.ng.plugins.plugin_utils import common  # noqa: E402
 
-TRACEBACK = "Traceback (most recent call last)"
 SLEEP = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 BAD = REPO / "tests" / "unit" / "fixtures" / "bad"
 # Docker events that mean a container or image was changed.
 MUTATIONS = {"create", "start", "stop", "kill", "die", "destroy", "restart", "pause", "unpause", "rename",
              "update", "pull", "tag", "untag", "delete"}
-
-
-def ok(run):
-    assert run.rc == 0, str(run)
-    assert TRACEBACK not in run.output, str(run)
-    return run
-
-
-def failed(run):
-    assert run.rc != 0, str(run)
-    assert TRACEBACK not in run.output, str(run)
-    return run
 
 
 def events_since(lab, since, ships=None):

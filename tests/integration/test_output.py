@@ -13,7 +13,19 @@ import subprocess
 import pytest
 import yaml
 
-from envs import ANSIBLE_PLAYBOOK, IMAGE, REPO, inspect_all, playbook, running, serving, ship_name, ships_of, write_env
+from envs import (
+    ANSIBLE_PLAYBOOK,
+    IMAGE,
+    REPO,
+    inspect_all,
+    ok,
+    playbook,
+    running,
+    serving,
+    ship_name,
+    ships_of,
+    write_env,
+)
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Ansible's default colours: ok, changed, failed, unreachable, warning (drift).
@@ -37,11 +49,6 @@ def two_levels(lab, heap="-Xmx256m"):
                 "app-2": serving(ship_name(lab, 3), "http", 8000, 38000, stop_timeout=1)}},
         },
     }
-
-
-def ok(run):
-    assert run.rc == 0 and "Traceback" not in run.output, str(run)
-    return run
 
 
 def painted(text, code):

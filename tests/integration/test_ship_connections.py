@@ -13,11 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from envs import IMAGE, REPO, inspect_all, playbook, write_env
+from envs import IMAGE, REPO, failed, inspect_all, ok, playbook, write_env
 from lab import Lab
 from slowproxy import SlowProxy
 
-TRACEBACK = "Traceback (most recent call last)"
 SLEEP = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 TLS_SHIP = 40
 # MaestroNG's fixed client timeout; the slow proxy holds container creates longer.
@@ -25,18 +24,6 @@ MAESTRO_TIMEOUT = 5
 DELAY = 5.5
 CREATE = r"^POST /v[\d.]+/containers/create"
 ANSIBLE_INVENTORY = REPO / ".venv" / "bin" / "ansible-inventory"
-
-
-def ok(run):
-    assert run.rc == 0, str(run)
-    assert TRACEBACK not in run.output, str(run)
-    return run
-
-
-def failed(run):
-    assert run.rc != 0, str(run)
-    assert TRACEBACK not in run.output, str(run)
-    return run
 
 
 def sleepers(names_ships, service="svc"):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from envs import ANSIBLE_PLAYBOOK, IMAGE, REPO, SERVE, inspect_all, playbook, write_env
+from envs import ANSIBLE_PLAYBOOK, IMAGE, REPO, SERVE, TRACEBACK, inspect_all, playbook, write_env
 from sshd import Sshd, missing_prerequisites
 
 sys.path.insert(0, str(REPO / "collections"))
@@ -26,7 +26,6 @@ sys.path.insert(0, str(REPO / "collections"))
 from ansible_collections.maestro.ng.plugins.module_utils import (  # noqa: E402
     docker_client, environment, ssh_tunnel)
 
-TRACEBACK = "Traceback (most recent call last)"
 
 
 @pytest.fixture(scope="module")
