@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 name: maestro
 type: stdout
 author: maestro-ng for Ansible maintainers (@maestro-ng)
-version_added: 0.1.0
+version_added: 0.2.0
 short_description: Ansible's default screen output, with MaestroNG status tables and raw JSON on request
 description:
   - Everything the C(default) stdout callback prints, with the same options, plus what the collection's

@@ -6,6 +6,7 @@ import subprocess
 import tarfile
 
 import pytest
+import yaml
 
 from envs import IMAGE, REPO, inspect_all, running, serving, ship_name, ships_of, write_env
 
@@ -38,7 +39,8 @@ def installed(tmp_path_factory):
     (top / "empty.cfg").write_text("[defaults]\n")
     rc, out = run([BIN / "ansible-galaxy", "collection", "build", REPO, "--output-path", top / "dist"], top, base)
     assert rc == 0, out
-    tarball = top / "dist" / "maestro-ng-0.1.0.tar.gz"
+    version = yaml.safe_load((REPO / "galaxy.yml").read_text())["version"]
+    tarball = top / "dist" / ("maestro-ng-%s.tar.gz" % version)
     assert tarball.is_file(), out
     cols = top / "cols"
     rc, out = run([BIN / "ansible-galaxy", "collection", "install", "--offline", "--no-deps",
