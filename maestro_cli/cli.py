@@ -229,6 +229,10 @@ def translate(argv, cwd=None, root=None, environ=None, ansible_playbook="ansible
                                                              "/usr/share/ansible/collections"]))
     if cfg is not None and not environ.get("ANSIBLE_CONFIG"):
         env_updates["ANSIBLE_CONFIG"] = str(cfg)
+    elif cfg is None and not environ.get("ANSIBLE_STDOUT_CALLBACK"):
+        # Outside the source tree no ansible.cfg of ours selects the collection's output
+        # (levels, summary, the status table); a MaestroNG user expects it from this command.
+        env_updates["ANSIBLE_STDOUT_CALLBACK"] = "maestro.ng.maestro"
     return Invocation(argv_out, env_updates, notes, env_file)
 
 

@@ -166,11 +166,16 @@ def test_installed_collection_layout(tmp_path):
     inv = cli.translate(["-f", "e.yaml", "start"], cwd=str(tmp_path), root=str(root), environ={})
     assert inv.argv[1] == str(root / "playbooks" / "start.yml")
     assert inv.environ == {"ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(
-        [str(tmp_path / "cols"), "~/.ansible/collections", "/usr/share/ansible/collections"])}
+        [str(tmp_path / "cols"), "~/.ansible/collections", "/usr/share/ansible/collections"]),
+        "ANSIBLE_STDOUT_CALLBACK": "maestro.ng.maestro"}
+    # a callback the user chose is kept
+    inv = cli.translate(["-f", "e.yaml", "start"], cwd=str(tmp_path), root=str(root),
+                        environ={"ANSIBLE_STDOUT_CALLBACK": "json"})
+    assert "ANSIBLE_STDOUT_CALLBACK" not in inv.environ
 
 
 def test_without_the_playbooks_beside_it_uses_the_installed_collection(tmp_path):
     """pip-installed: the package alone; the playbooks come from the maestro.ng collection."""
     inv = cli.translate(["-f", "e.yaml", "deptree"], cwd=str(tmp_path), root=str(tmp_path), environ={})
     assert inv.argv[1] == "maestro.ng.deps"
-    assert inv.environ == {}
+    assert inv.environ == {"ANSIBLE_STDOUT_CALLBACK": "maestro.ng.maestro"}
