@@ -41,8 +41,9 @@ DOING = {"started": "starting", "stopped": "stopping", "killed": "killing", "res
          "absent": "removing", "cleaned": "cleaning", "pulled": "pulling"}
 MAX_THREADS = 32
 PLAN_VERSION = 1
-STALE_TASK = re.compile(r"task [0-9a-f]{12,}: already exists")
-STALE_TASK_RETRIES = 5
+# What starting a container whose old task outlived a daemon crash fails with.
+STALE_TASK = re.compile(r"task [0-9a-f]{12,}: already exists|failed to start shim: mkdir \S*[0-9a-f]{64}: file exists")
+STALE_TASK_RETRIES = 3
 STALE_TASK_WAIT = 1.0
 # The live state a plan records per instance; any change of it since refuses the plan.
 LIVE_KEYS = ("container_id", "state", "image_id", "started_at", "spec_image_id")
@@ -169,19 +170,31 @@ class Orchestrator:
         return guarded
 
     def _converge(self, spec, state, **options):
-        for attempt in range(1, STALE_TASK_RETRIES + 2):
+        replaced = []
+        for attempt in range(1, STALE_TASK_RETRIES + 3):
             manager = self._manager(spec)
             try:
                 result = manager.converge(state, **options)
                 break
             except ContainerError as exc:
                 # A daemon restarted after a crash can still hold the container's old task
-                # in containerd for a moment: starting it then fails "task <id>: already exists".
-                if attempt > STALE_TASK_RETRIES or not STALE_TASK.search(str(exc)):
+                # in containerd: starting it then fails (STALE_TASK). That may
+                # clear in a moment; when it does not (dockerd restored the container as not
+                # running while containerd still runs its task), only a container with a new
+                # id escapes it: remove this one, and create it again.
+                if replaced or self.check_mode or not STALE_TASK.search(str(exc)):
                     raise
-                self.progress("  %s on %s: the daemon still holds an old task (restarted after a crash?), "
-                              "retrying" % (spec["name"], spec["ship"]))
-                time.sleep(STALE_TASK_WAIT)
+                if attempt <= STALE_TASK_RETRIES:
+                    self.progress("  %s on %s: the daemon still holds an old task (restarted after a crash?), "
+                                  "retrying" % (spec["name"], spec["ship"]))
+                    time.sleep(STALE_TASK_WAIT)
+                    continue
+                self.progress("  %s on %s: the daemon still holds an old task; removing the container to "
+                              "create it again" % (spec["name"], spec["ship"]))
+                manager.client.remove_container(spec["name"], v=True, force=True)
+                replaced.append("removed (the daemon held a stale task of it)")
+        result["actions"] = replaced + result["actions"]
+        result["changed"] = result["changed"] or bool(replaced)
         if "started" in result["actions"] and not manager.has_running_checks():
             self._started[spec["name"]] = (manager, time.monotonic())
         return result

@@ -27,7 +27,6 @@ from ansible_collections.maestro.ng.plugins.module_utils import (  # noqa: E402
     docker_client, environment, ssh_tunnel)
 
 
-
 @pytest.fixture(scope="module")
 def sshd(lab):
     """An sshd (and a loopback relay to the daemon) in the netns of the lab's second ship."""
