@@ -11,8 +11,8 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.maestro.ng.plugins.module_utils.action_specs import STATUS_SPEC
-from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import status, status_table
-from ansible_collections.maestro.ng.plugins.module_utils.report import status_summary
+from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import status
+from ansible_collections.maestro.ng.plugins.module_utils.report import status_summary, status_table
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load_and_select
 
 

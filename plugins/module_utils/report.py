@@ -135,3 +135,30 @@ def status_tone(rows):
     if tones - {"ok"} or any(row.get("drift") for row in rows):
         return "changed"
     return "ok"
+
+
+def status_table(rows, paint=None):
+    """Aligned text table (the `status` playbook prints it).
+
+    paint(text, tone): colours the state and drift cells (report.state_tone, drift_tone);
+    the padding stays outside the colour codes, so the columns stay aligned.
+    """
+    header = ("SERVICE", "INSTANCE", "SHIP", "IMAGE", "STATE", "PORTS", "DRIFT")
+    lines = [(header, (None,) * len(header))]
+    for row in rows:
+        image = row["image"].rsplit("/", 1)[-1]
+        if row["image_id"]:
+            image += "@" + row["image_id"]
+        state = row["status"] if row["state"] != "absent" else "absent"
+        drift = row.get("drift")
+        drift = "-" if drift is None else ", ".join(drift) or "ok"
+        lines.append(((row["service"], row["instance"], row["ship"], image, state, " ".join(row["ports"]) or "-",
+                       drift), (None, None, None, None, state_tone(row), None, drift_tone(row))))
+    widths = [max(len(cells[i]) for cells, _tones in lines) for i in range(len(header) - 1)] + [0]
+
+    def cell(text, tone, width):
+        shown = paint(text, tone) if paint and tone else text
+        return shown + " " * (width - len(text))
+    return "\n".join(
+        "  ".join(cell(text, tone, width) for text, tone, width in zip(cells, tones, widths)).rstrip()
+        for cells, tones in lines)

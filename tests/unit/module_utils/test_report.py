@@ -1,10 +1,10 @@
 """The lines a user reads (plugins/module_utils/report.py) and the status table's colouring."""
 import re
 
-from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import status_table
 from ansible_collections.maestro.ng.plugins.module_utils.report import (
     outcome,
     status_summary,
+    status_table,
     status_tone,
     summary_line,
 )
