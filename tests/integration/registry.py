@@ -175,7 +175,8 @@ class FlakyProxy:
 
     dockerd starts each pull attempt with a HEAD of the manifest (then tries a GET when
     that fails), so an attempt is counted at each manifest HEAD, and `attempts` holds the
-    status each attempt got. The proxy serves with the registry's own certificate (same
+    status each attempt got; the GET that follows a failed HEAD fails too. What an attempt
+    got is kept per client (ship) address, since several ships pull at once. The proxy serves with the registry's own certificate (same
     IP), and its host gets the same CA in certs.d. It runs in threads of the test process.
     """
 
@@ -186,23 +187,23 @@ class FlakyProxy:
         self.lock = threading.Lock()
         self.to_fail = 0
         self.status = 503
-        self.failing = False
+        self.failing = {}  # client address -> whether its current attempt is failed
         self.attempts = []
 
     def fail(self, count, status=503):
         """Answer ``status`` to the next ``count`` pull attempts; forget earlier attempts."""
         with self.lock:
-            self.to_fail, self.status, self.failing, self.attempts = count, status, False, []
+            self.to_fail, self.status, self.failing, self.attempts = count, status, {}, []
 
-    def _decide(self, method):
-        """The error status to answer this manifest request with, or None to relay it."""
+    def _decide(self, method, client):
+        """The error status to answer this manifest request of ``client`` with, or None to relay it."""
         with self.lock:
             if method == "HEAD":
-                self.failing = self.to_fail > 0
-                if self.failing:
+                self.failing[client] = self.to_fail > 0
+                if self.failing[client]:
                     self.to_fail -= 1
-                self.attempts.append(self.status if self.failing else "relayed")
-            return self.status if self.failing else None
+                self.attempts.append(self.status if self.failing[client] else "relayed")
+            return self.status if self.failing.get(client) else None
 
     def start(self):
         proxy = self
@@ -227,7 +228,7 @@ class FlakyProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 if "/manifests/" in self.path:
-                    status = proxy._decide(self.command)
+                    status = proxy._decide(self.command, self.client_address[0])
                     if status is not None:
                         self._answer(status, [("Content-Type", "text/plain")], b"try again later\n")
                         return
