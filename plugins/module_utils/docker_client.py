@@ -54,7 +54,7 @@ except ImportError:
 # What callers import from here; NotFound is only re-exported (the stand-in when docker is missing).
 __all__ = [
     'APIError', 'DEFAULT_API_VERSION', 'DEFAULT_TIMEOUT', 'DOCKER_IMPORT_ERROR', 'DockerException', 'HAS_DOCKER',
-    'MAX_POOL_SIZE', 'NotFound', 'ShipUnreachable', 'TRANSPORT_ERRORS', 'connect', 'connection_errors',
+    'MAX_POOL_SIZE', 'NotFound', 'ShipUnreachable', 'TRANSPORT_ERRORS', 'connect', 'connection_errors', 'image_id',
 ]
 
 # The newest API of Docker 20.10; pinning it saves the version round trip on connect.
@@ -213,3 +213,11 @@ def connect(ship):
             client.docker_url = ship['docker_url']
             _clients[key] = client
         return client
+
+
+def image_id(client, image):
+    """The id of ``image`` on the client's daemon, or None when it does not have it."""
+    try:
+        return client.inspect_image(image)['Id']
+    except NotFound:
+        return None

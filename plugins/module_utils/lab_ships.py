@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
-from .docker_client import TRANSPORT_ERRORS, DockerException, NotFound, ShipUnreachable, connect
+from .docker_client import TRANSPORT_ERRORS, DockerException, ShipUnreachable, connect, image_id
 
 # lab.sh's own defaults and overrides.
 MAIN_DOCKER = os.environ.get("LAB_MAIN_DOCKER", "unix:///var/run/docker.sock")
@@ -103,22 +103,14 @@ def _client(url, name, timeout=120):
     return connect({"name": name, "docker_url": url, "api_version": "auto", "timeout": timeout})
 
 
-def _image_id(client, image):
-    try:
-        return client.inspect_image(image)["Id"]
-    except NotFound:
-        return None
-
-
 def check_images(images_used):
     """{image: id on the main daemon}; a missing image is named with what uses it."""
     main = _client(MAIN_DOCKER, "main")
     ids, missing = {}, []
     for image, users in images_used.items():
-        image_id = _image_id(main, image)
-        if image_id is None:
+        ids[image] = image_id(main, image)
+        if ids[image] is None:
             missing.append("%s (used by %s)" % (image, ", ".join(users)))
-        ids[image] = image_id
     if missing:
         raise LabError("not on the local Docker daemon (%s), so it cannot be copied into the lab: %s; "
                        "pull or build it there first" % (MAIN_DOCKER, "; ".join(missing)))
@@ -130,7 +122,7 @@ def images_to_copy(ship_urls, wanted, ids):
     todo = []
     for name, images in wanted.items():
         client = _client(ship_urls[name], name)
-        todo.extend((name, image) for image in images if _image_id(client, image) != ids[image])
+        todo.extend((name, image) for image in images if image_id(client, image) != ids[image])
     return todo
 
 

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import ordering, registries
 from .container import START_GRACE, ContainerError, ContainerManager, _state_of, compare
-from .docker_client import DockerException, NotFound, ShipUnreachable, connect, connection_errors
+from .docker_client import DockerException, NotFound, ShipUnreachable, connect, connection_errors, image_id
 from .report import Line, plural, summary_line, tone_of
 from .selection import _hard_edges, plan
 
@@ -121,10 +121,7 @@ class Orchestrator:
             container = client.inspect_container(spec["name"])
         except NotFound:
             container = None
-        try:
-            spec_image_id = client.inspect_image(spec["image"])["Id"]
-        except NotFound:
-            spec_image_id = None
+        spec_image_id = image_id(client, spec["image"])
         return {"container_id": container["Id"] if container else None, "state": _state_of(container),
                 "image_id": container.get("Image") if container else None,
                 "started_at": (container.get("State") or {}).get("StartedAt") if container else None,
@@ -319,7 +316,7 @@ class Orchestrator:
             if self.check_mode:
                 return {"changed": True, "actions": ["would pull %s" % spec["image"]]}
             client = self.client(spec["ship"])
-            before = _image_id(client, spec["image"])
+            before = image_id(client, spec["image"])
             try:
                 retries = registries.pull(
                     client, spec["image"], self.env.registries,
@@ -328,7 +325,7 @@ class Orchestrator:
                 raise ContainerError("%s: pulling %s on %s failed: %s"
                                      % (spec["name"], spec["image"], spec["ship"], exc)) from None
             # Changed only when the ship got a new image for that name.
-            changed = _image_id(client, spec["image"]) != before
+            changed = image_id(client, spec["image"]) != before
             return {"changed": changed,
                     "actions": ["pulled %s%s" % (spec["image"], "" if changed else ", already up to date")] + retries}
         finally:
@@ -440,13 +437,6 @@ class Orchestrator:
         if messages:
             summary["msg"] = "; ".join(messages)
         return summary
-
-
-def _image_id(client, image):
-    try:
-        return client.inspect_image(image)["Id"]
-    except NotFound:
-        return None
 
 
 # ---------------------------------------------------------------------- plan, then apply
