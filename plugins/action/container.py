@@ -49,7 +49,7 @@ class ActionModule(ActionBase):
             client = connect(ship)
             registries.login(client, known)
             manager = ContainerManager(client, instance_spec(params, ship, host),
-                                       check_mode=bool(self._task.check_mode))
+                                       check_mode=bool(self._task.check_mode), start_grace=params["start_grace"])
             outcome = manager.converge(params["state"], refresh=params["refresh"])
         except ContainerError as exc:
             partial = dict(exc.result or {})

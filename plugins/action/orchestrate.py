@@ -48,7 +48,7 @@ class ActionModule(ActionBase):
             return dict(result, failed=True, msg="plan=FILE writes what a --check run would do: add --check")
         orchestrator = Orchestrator(env, check_mode=check_mode, progress=lambda line: say(display, line),
                                     refresh=args["refresh_images"], keep_going=args["keep_going"],
-                                    record_live=bool(args["plan"]))
+                                    record_live=bool(args["plan"]), start_grace=args["start_grace"])
         planned = None
         if args["apply_plan"]:
             try:

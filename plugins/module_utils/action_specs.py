@@ -32,6 +32,7 @@ ORCHESTRATE_SPEC = dict(
     stop_start_delay={"type": "float", "default": 0},
     rolling={"type": "bool", "default": False},
     keep_going={"type": "bool", "default": False},
+    start_grace={"type": "float", "default": 0},
     plan={"type": "path"},
     apply_plan={"type": "path"},
 )

@@ -31,10 +31,11 @@ LABEL_SHIP = 'maestro.ng.ship'
 STATES = ('started', 'stopped', 'killed', 'absent', 'restarted')
 DEFAULT_STOP_TIMEOUT = 10
 LOG_TAIL = 20
-# A container without running checks must survive this long after start. Docker reports
-# a start as soon as the process runs, so an inspect right after it often misses a
-# command that dies at once (measured: ~0.1 s until the daemon notices the exit).
-START_GRACE = 0.3
+# Seconds a started container without running checks must keep running before the start
+# counts as done: 0 (MaestroNG's behaviour, and docker compose's) inspects it once, right
+# after the start. The daemon takes 0.1-0.3 s to notice a command that exits at once
+# (measured), so a start_grace of about 0.5 s is what catches those.
+START_GRACE = 0
 
 Difference = collections.namedtuple('Difference', 'setting before after reason')
 
@@ -368,8 +369,9 @@ class ContainerManager:
         self.client = client
         self.spec = spec
         self.check_mode = check_mode
-        # Seconds a container without running checks must survive after its start;
-        # 0 leaves that wait to the caller (the orchestrator waits once per level).
+        # Seconds a container without running checks must survive after its start (0: one
+        # inspect right after it); None leaves that check to the caller (the orchestrator
+        # checks a whole level at once).
         self.start_grace = start_grace
         self.name = spec['name']
         self.ship = spec.get('ship') or 'local'
@@ -550,13 +552,12 @@ class ContainerManager:
         self.state = 'running'
         if self.check_mode:
             return
-        # The container must survive its running checks, or START_GRACE without any;
-        # with start_grace=0 the caller checks that later (the orchestrator does).
+        # The container must survive its running checks, or start_grace without any.
         if self.has_running_checks():
             self.run_checks('running')
-        elif not self.start_grace:
+        elif self.start_grace is None:
             return
-        else:
+        elif self.start_grace > 0:
             self._wait_for_early_exit()
         self.verify_running()
 

@@ -49,6 +49,7 @@ ARGUMENT_SPEC = dict(
     state=dict(type='str', default='started',
                choices=['started', 'stopped', 'killed', 'absent', 'restarted']),
     refresh=dict(type='bool', default=False),
+    start_grace=dict(type='float', default=0),
     docker_host=dict(type='str', default='unix:///var/run/docker.sock'),
     api_version=dict(type='str'),
     timeout=dict(type='int', default=60),
@@ -95,7 +96,7 @@ ARGUMENT_SPEC = dict(
 )
 REQUIRED_IF = [('state', 'started', ['image']), ('state', 'restarted', ['image'])]
 
-_CONNECTION = ('spec', 'state', 'refresh', 'docker_host', 'api_version', 'timeout', 'tls', 'tls_verify',
+_CONNECTION = ('spec', 'state', 'refresh', 'start_grace', 'docker_host', 'api_version', 'timeout', 'tls', 'tls_verify',
                'ca_cert', 'client_cert', 'client_key', 'ssh_tunnel', 'registries')
 
 

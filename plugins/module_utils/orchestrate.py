@@ -52,7 +52,8 @@ LIVE_KEYS = ("container_id", "state", "image_id", "started_at", "spec_image_id")
 class Orchestrator:
     """Runs one command over the selected instances of a loaded environment."""
 
-    def __init__(self, env, check_mode=False, progress=None, refresh=False, keep_going=False, record_live=False):
+    def __init__(self, env, check_mode=False, progress=None, refresh=False, keep_going=False, record_live=False,
+                 start_grace=START_GRACE):
         self.env = env
         self.check_mode = check_mode
         self.progress = progress or (lambda line: None)
@@ -63,6 +64,9 @@ class Orchestrator:
         # record_live: each result gets "live" (the state before the run) and "spec_digest",
         # which is what a plan needs (see make_plan).
         self.record_live = record_live
+        # Seconds each started container must keep running before its dependents start
+        # (see container.START_GRACE); checked once per level.
+        self.start_grace = float(start_grace or 0)
         self._planned = None  # instance -> plan entry, when applying a plan
         self._reverse = False
         self.down = {}  # ship -> ShipUnreachable, so a dead ship is tried once
@@ -110,8 +114,8 @@ class Orchestrator:
             return list(pool.map(lambda n: self._one(n, action), names))
 
     def _manager(self, spec, check_mode=None):
-        # No per-container start grace: run() waits once per level (_verify_started).
-        return ContainerManager(self.client(spec["ship"]), spec, start_grace=0,
+        # No per-container start check: run() checks a whole level at once (_verify_started).
+        return ContainerManager(self.client(spec["ship"]), spec, start_grace=None,
                                 check_mode=self.check_mode if check_mode is None else check_mode)
 
     def live_state(self, spec):
@@ -197,13 +201,14 @@ class Orchestrator:
         return result
 
     def _verify_started(self, results):
-        """Containers started without running checks must still run START_GRACE seconds
-        after their start; one wait per level, mostly already spent starting the others."""
+        """Containers started without running checks must still run ``start_grace`` seconds
+        after their start (0: right after it); one wait per level, partly spent starting the others."""
         pending = {r["instance"]: self._started.pop(r["instance"]) for r in results
                    if r["instance"] in self._started}
         if not pending or self.check_mode:
             return
-        remaining = START_GRACE - (time.monotonic() - min(when for dummy, when in pending.values()))
+        # From the level's last start, so that every container had its whole grace.
+        remaining = self.start_grace - (time.monotonic() - max(when for dummy, when in pending.values()))
         if remaining > 0:
             time.sleep(remaining)
 

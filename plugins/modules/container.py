@@ -60,6 +60,15 @@ options:
         id then counts as a change.
     type: bool
     default: false
+  start_grace:
+    description:
+      - With O(state=started) or O(state=restarted), seconds a container without C(running) lifecycle checks
+        must keep running after its start; one that exits within them fails the task with its exit code and
+        last log lines.
+      - V(0) inspects it once right after the start, as MaestroNG does; the daemon takes 0.1-0.3 s to notice a
+        command that exits at once, so V(0.5) is what reliably catches those.
+    type: float
+    default: 0
   docker_host:
     description: URL of the Docker API, C(tcp://host:port) or C(unix:///path/to/socket).
     type: str
@@ -521,7 +530,8 @@ def main():
     try:
         client = connect(ship)
         registries.login(client, known)
-        manager = ContainerManager(client, spec, check_mode=module.check_mode)
+        manager = ContainerManager(client, spec, check_mode=module.check_mode,
+                                   start_grace=module.params['start_grace'])
         result = manager.converge(module.params['state'], refresh=module.params['refresh'])
     except ContainerError as exc:
         partial = dict(exc.result)

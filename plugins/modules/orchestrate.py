@@ -57,6 +57,17 @@ options:
       - With V(restarted), one container at a time, each passing its C(running) checks before the next.
     type: bool
     default: false
+  start_grace:
+    description:
+      - With V(started) and V(restarted), seconds each started container without C(running) lifecycle
+        checks must keep running before the start counts as done and its dependents start; one that exits
+        within them fails the start, with its exit code and last log lines, and its dependents are not started.
+      - V(0), as in MaestroNG and C(docker compose up), inspects each container once right after its level
+        started; a command that exits at once can still look running then (the daemon takes 0.1-0.3 s to
+        notice), so V(0.5) is what reliably catches those. C(running) lifecycle checks (C(tcp), C(http),
+        C(exec), C(sleep)) replace this wait for the services that have them.
+    type: float
+    default: 0
   keep_going:
     description:
       - When a ship does not answer (or an instance fails), skip only that ship's instances and the services
@@ -118,6 +129,11 @@ EXAMPLES = r"""
   maestro.ng.orchestrate:
     env: demo.yaml
     apply_plan: /tmp/demo-plan.json
+
+- name: Start, failing (dependents not started) if a container exits within half a second of its start
+  maestro.ng.orchestrate:
+    env: demo.yaml
+    start_grace: 0.5
 
 - name: Start what can be started even if a ship is down
   maestro.ng.orchestrate:

@@ -172,7 +172,7 @@ def test_a_failed_start_reaches_the_error_level(clean_lab, tmp_path, receiver):
              {"type": "http", "endpoint": receiver.url + "/errors", "level": "error",
               "payload": {"text": "{message}"}}]
     path = write_env(tmp_path, model(clean_lab, audit, boom=True))
-    run = playbook("start", path)
+    run = playbook("start", path, start_grace=0.5)
     assert run.rc != 0 and TRACEBACK not in run.output and "boom-marker" in run.output, str(run)
     lines = log_lines(tmp_path / "error.log")
     assert len(lines) == 1 and lines[0][0] == "ERROR", lines

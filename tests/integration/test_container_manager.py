@@ -126,8 +126,8 @@ class Recorder:
         return call
 
 
-def converge(client, spec, state='started', check_mode=False, **kwargs):
-    return ContainerManager(client, spec, check_mode=check_mode).converge(state, **kwargs)
+def converge(client, spec, state='started', check_mode=False, start_grace=0, **kwargs):
+    return ContainerManager(client, spec, check_mode=check_mode, start_grace=start_grace).converge(state, **kwargs)
 
 
 def inspect(client, name):
@@ -320,14 +320,31 @@ def test_check_mode_changes_nothing(client):
 
 # ------------------------------------------------------------------ failures
 
-def test_command_that_exits_fails_with_its_logs(client):
+@pytest.mark.parametrize('how', ['start_grace', 'sleep check'])
+def test_command_that_exits_fails_with_its_logs(client, how):
+    # The daemon takes 0.1-0.3 s to notice the exit: without a grace (the default, as in
+    # MaestroNG) the start may pass; a start_grace or a running sleep check catches it.
     spec = make_spec(command=['sh', '-c', 'echo boom; exit 3'])
+    if how == 'sleep check':
+        spec['lifecycle'] = {'running': [{'type': 'sleep', 'wait': 0.5}]}
     with pytest.raises(ContainerError) as error:
-        converge(client, spec)
+        converge(client, spec, start_grace=0.5 if how == 'start_grace' else 0)
     message = str(error.value)
     assert message.startswith(spec['name'] + ': ')
     assert 'exit code 3' in message and 'boom' in message
     assert error.value.result['actions'] == ['created', 'started']
+
+
+def test_start_without_grace_does_not_wait_for_the_container(client, monkeypatch):
+    # start_grace=0: one inspect right after the start, no wait on the daemon.
+    waits = []
+    monkeypatch.setattr(ContainerManager, '_wait_for_early_exit', lambda self: waits.append(self.name))
+    result = converge(client, make_spec())
+    assert result['container']['state'] == 'running' and result['container']['started_at']
+    assert waits == []
+    spec = make_spec()
+    converge(client, spec, start_grace=0.5)
+    assert waits == [spec['name']]
 
 
 def test_missing_image_that_cannot_be_pulled(client):

@@ -433,7 +433,9 @@ def test_a_dead_ship_fails_its_level_and_nothing_after_it(clean_lab, env_file):
     assert_level_order(found, started_at, LEVELS)
 
 
-def test_a_container_that_exits_at_once_fails_start_with_its_log(clean_lab, tmp_path):
+@pytest.mark.parametrize("how", ["-e start_grace", "running sleep check"])
+def test_a_container_that_exits_at_once_fails_start_with_its_log(clean_lab, tmp_path, how):
+    # Asked for: by default (as in MaestroNG) start does not wait to see its containers keep running.
     lab = clean_lab
     model = three_levels(lab, name="boom")
     model["services"] = {"boom": {
@@ -444,8 +446,11 @@ def test_a_container_that_exits_at_once_fails_start_with_its_log(clean_lab, tmp_
         "image": "maestro-test/busybox:latest", "requires": ["boom"],
         "instances": {"after-1": {"ship": lab.ships[1]["name"]}},
     }}
+    extra = {"start_grace": 0.5} if how == "-e start_grace" else {}
+    if how == "running sleep check":
+        model["services"]["boom"]["lifecycle"] = {"running": [{"type": "sleep", "wait": 0.5}]}
     path = write_env(tmp_path, model, "boom.yaml")
-    run = failed(playbook("start", path))
+    run = failed(playbook("start", path, **extra))
     assert "boom-marker" in run.output and "exit code 3" in run.output, str(run)
     found = inspect_all(lab)
     assert sorted(found) == ["boom-1"]
