@@ -96,8 +96,8 @@ ARGUMENT_SPEC = dict(
 )
 REQUIRED_IF = [('state', 'started', ['image']), ('state', 'restarted', ['image'])]
 
-_CONNECTION = ('spec', 'state', 'refresh', 'start_grace', 'docker_host', 'api_version', 'timeout', 'tls', 'tls_verify',
-               'ca_cert', 'client_cert', 'client_key', 'ssh_tunnel', 'registries')
+_CONNECTION = ('spec', 'state', 'refresh', 'start_grace', 'docker_host', 'api_version', 'timeout', 'tls',
+               'tls_verify', 'ca_cert', 'client_cert', 'client_key', 'ssh_tunnel', 'registries')
 
 
 def ship_of(params):
