@@ -38,6 +38,10 @@ LOG_TAIL = 20
 START_GRACE = 0
 
 Difference = collections.namedtuple('Difference', 'setting before after reason')
+# converge(listed=...) default: nothing is known of the container yet, inspect it.
+NOT_LISTED = object()
+# The states of a container listing (GET /containers/json) in which inspect says Running.
+_LISTED_RUNNING = ('running', 'paused', 'restarting')
 
 
 class ContainerError(Exception):
@@ -352,6 +356,15 @@ _WOULD = {
 }
 
 
+def _listed_container(entry):
+    """The part of an inspect a container listing entry gives (None: no container)."""
+    if entry is None:
+        return None
+    status = entry.get('State')
+    return {'Id': entry['Id'], 'Image': entry.get('ImageID'),
+            'State': {'Running': status in _LISTED_RUNNING, 'Status': status}}
+
+
 def _state_of(inspect):
     if inspect is None:
         return 'absent'
@@ -365,7 +378,7 @@ class ContainerManager:
     Only the low-level APIClient is used; in check mode no mutating call is made.
     """
 
-    def __init__(self, client, spec, check_mode=False, start_grace=START_GRACE):
+    def __init__(self, client, spec, check_mode=False, start_grace=START_GRACE, image_cache=None):
         self.client = client
         self.spec = spec
         self.check_mode = check_mode
@@ -373,6 +386,9 @@ class ContainerManager:
         # inspect right after it); None leaves that check to the caller (the orchestrator
         # checks a whole level at once).
         self.start_grace = start_grace
+        # {image: inspect or None} shared by the managers of one ship and run: one image
+        # inspect per image instead of one per container.
+        self.image_cache = image_cache
         self.name = spec['name']
         self.ship = spec.get('ship') or 'local'
         self.container = None  # the latest inspect (None when absent or only "would create")
@@ -385,16 +401,21 @@ class ContainerManager:
 
     # -- public ---------------------------------------------------------------------
 
-    def converge(self, state, refresh=False, only_if_stopped=False):
+    def converge(self, state, refresh=False, only_if_stopped=False, listed=NOT_LISTED):
         """Reach ``state``; return {changed, actions, reasons, container, diff}.
 
         refresh: pull the image first (started/restarted).
         only_if_stopped: with absent, leave a running container alone (MaestroNG's clean).
+        listed: what a container listing just said of it (None: no container), which spares
+        the inspect when that is all this state needs (all but an existing container to start).
         """
         if state not in STATES:
             raise ContainerError('%s: unknown state %r' % (self.name, state))
         with self._errors():
-            self.container = self._inspect_container()
+            if listed is NOT_LISTED or (listed is not None and state in ('started', 'restarted')):
+                self.container = self._inspect_container()
+            else:
+                self.container = _listed_container(listed)
             self.state = self.initial_state = _state_of(self.container)
             if state in ('started', 'restarted'):
                 self._converge_running(refresh, restart=state == 'restarted')
@@ -476,11 +497,15 @@ class ContainerManager:
         except NotFound:
             return None
 
-    def _inspect_image(self):
-        try:
-            return self.client.inspect_image(self.spec['image'])
-        except NotFound:
-            return None
+    def _inspect_image(self, fresh=False):
+        name = self.spec['image']
+        cache = self.image_cache if self.image_cache is not None else {}
+        if fresh or name not in cache:
+            try:
+                cache[name] = self.client.inspect_image(name)
+            except NotFound:
+                cache[name] = None
+        return cache[name]
 
     def _pull(self, missing):
         image = self.spec['image']
@@ -494,7 +519,7 @@ class ContainerManager:
                 else:
                     what = 'pulling image %s on ship %s failed' % (image, self.ship)
                 raise ContainerError('%s: %s: %s' % (self.name, what, _api_error_text(exc))) from exc
-            self.image = self._inspect_image()
+            self.image = self._inspect_image(fresh=True)
         self._do('pulled image', ' (%s)' % '; '.join(retries) if not self.check_mode and retries else '')
 
     def _converge_running(self, refresh, restart):

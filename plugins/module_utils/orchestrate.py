@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from . import ordering, registries
-from .container import START_GRACE, ContainerError, ContainerManager, _state_of, compare
+from .container import NOT_LISTED, START_GRACE, ContainerError, ContainerManager, _state_of, compare
 from .docker_client import DockerException, NotFound, ShipUnreachable, connect, connection_errors, image_id
 from .report import Line, plural, summary_line, tone_of
 from .selection import _hard_edges, plan
@@ -72,6 +72,8 @@ class Orchestrator:
         self.down = {}  # ship -> ShipUnreachable, so a dead ship is tried once
         self._pulls = {}
         self._started = {}  # instance -> (manager, when) still to prove it survived its start
+        self._images = {}  # ship -> {image: inspect or None}: one image inspect per ship and image
+        self._listed = {}  # instance -> its entry in this level's container listing (None: absent)
         self._pull_lock = threading.Lock()
 
     # ------------------------------------------------------------------ plumbing
@@ -113,10 +115,39 @@ class Orchestrator:
         with ThreadPoolExecutor(min(threads or len(names), MAX_THREADS)) as pool:
             return list(pool.map(lambda n: self._one(n, action), names))
 
+    def _list_containers(self, names):
+        """{instance: its container listing entry, None when it has none}: one listing per ship
+        instead of an inspect per container. A ship whose listing fails is left out (its
+        instances are then inspected, and a lost ship is marked down at once)."""
+        by_ship = {}
+        for name in names:
+            by_ship.setdefault(self.env.instances[name]["ship"], []).append(name)
+
+        def listing(item):
+            ship_name, wanted = item
+            if ship_name in self.down:
+                return {}
+            try:
+                with connection_errors(ship_name, self.env.ships[ship_name]["docker_url"]):
+                    entries = self.client(ship_name).containers(all=True, filters={"name": wanted})
+            except ShipUnreachable as exc:
+                self.down.setdefault(ship_name, exc)
+                return {}
+            except DockerException:
+                return {}
+            found = {n.lstrip("/"): entry for entry in entries for n in entry.get("Names") or []}
+            return {name: found.get(name) for name in wanted}
+        listed = {}
+        with ThreadPoolExecutor(min(len(by_ship), MAX_THREADS) or 1) as pool:
+            for part in pool.map(listing, by_ship.items()):
+                listed.update(part)
+        return listed
+
     def _manager(self, spec, check_mode=None):
         # No per-container start check: run() checks a whole level at once (_verify_started).
         return ContainerManager(self.client(spec["ship"]), spec, start_grace=None,
-                                check_mode=self.check_mode if check_mode is None else check_mode)
+                                check_mode=self.check_mode if check_mode is None else check_mode,
+                                image_cache=self._images.setdefault(spec["ship"], {}))
 
     def live_state(self, spec):
         """What a plan records of an instance: its container and the id of its image on the ship."""
@@ -172,10 +203,11 @@ class Orchestrator:
 
     def _converge(self, spec, state, **options):
         replaced = []
+        listed = self._listed.pop(spec["name"], NOT_LISTED)
         for attempt in range(1, STALE_TASK_RETRIES + 3):
             manager = self._manager(spec)
             try:
-                result = manager.converge(state, **options)
+                result = manager.converge(state, listed=listed if attempt == 1 else NOT_LISTED, **options)
                 break
             except ContainerError as exc:
                 # A daemon restarted after a crash can still hold the container's old task
@@ -263,6 +295,8 @@ class Orchestrator:
             if command == "restarted":
                 level_results = self._restart_level(todo, restart_options or {})
             else:
+                if state != "pulled":
+                    self._listed = self._list_containers(todo)
                 level_results = self._parallel(todo, self._guarded(self._action(state)))
             self._verify_started(level_results)
             if self.keep_going:
@@ -302,7 +336,8 @@ class Orchestrator:
 
         def converge(spec):
             if state == "cleaned":
-                return self._manager(spec).converge("absent", only_if_stopped=True)
+                return self._manager(spec).converge("absent", only_if_stopped=True,
+                                                    listed=self._listed.pop(spec["name"], NOT_LISTED))
             return self._converge(spec, state, refresh=self.refresh)
         return converge
 

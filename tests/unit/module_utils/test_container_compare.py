@@ -18,6 +18,8 @@ from ansible_collections.maestro.ng.plugins.module_utils.container import (  # n
     LABEL_INSTANCE,
     LABEL_SERVICE,
     ContainerError,
+    _listed_container,
+    _state_of,
     compare,
     desired_config,
     differences,
@@ -340,3 +342,15 @@ def test_diff_values_for_sets_are_sorted_lists():
     inspect = daemon_inspect(full_spec())
     diff = differences(full_spec(cap_add=['SYS_ADMIN', 'NET_RAW']), inspect, IMAGE)
     assert [(d.setting, d.before, d.after) for d in diff] == [('cap_add', ['NET_ADMIN'], ['NET_RAW', 'SYS_ADMIN'])]
+
+
+@pytest.mark.parametrize('listed, state', [
+    ('running', 'running'), ('paused', 'running'), ('restarting', 'running'),  # inspect says Running for these
+    ('exited', 'exited'), ('created', 'created'), ('dead', 'dead'),
+])
+def test_a_listing_entry_reads_as_the_state_an_inspect_gives(listed, state):
+    entry = {'Id': 'c' * 64, 'ImageID': IMAGE['Id'], 'State': listed, 'Names': ['/web-1']}
+    container = _listed_container(entry)
+    assert _state_of(container) == state
+    assert container['Id'] == entry['Id'] and container['Image'] == IMAGE['Id']
+    assert _listed_container(None) is None and _state_of(None) == 'absent'

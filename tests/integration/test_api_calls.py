@@ -1,0 +1,82 @@
+"""How many Docker API calls a command makes, on real daemons: one container listing per ship
+and level instead of an inspect per container before acting, one image inspect per ship and
+image per run. Each step also checks the containers' states, so fewer calls cannot mean
+less done.
+"""
+
+import collections
+import threading
+
+import pytest
+from docker import APIClient
+
+from envs import IMAGE, SERVE, inspect_all, ship_name, ships_of, write_env
+
+from ansible_collections.maestro.ng.plugins.module_utils import environment  # noqa: E402
+from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import Orchestrator  # noqa: E402
+
+COUNTED = ("containers", "inspect_container", "inspect_image", "create_container", "start", "stop",
+           "remove_container")
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Counter of the APIClient calls in COUNTED, from every thread."""
+    counter, lock = collections.Counter(), threading.Lock()
+    for name in COUNTED:
+        original = getattr(APIClient, name)
+
+        def counted(self, *args, _original=original, _name=name, **kwargs):
+            with lock:
+                counter[_name] += 1
+            return _original(self, *args, **kwargs)
+        monkeypatch.setattr(APIClient, name, counted)
+    return counter
+
+
+def two_levels(lab):
+    """db (db-1 on ship 1, db-2 on ship 2) <- web (web-1 on ship 1, web-2 on ship 2), one image."""
+    def instances(prefix, port):
+        return {"%s-%d" % (prefix, k): {"ship": ship_name(lab, k), "stop_timeout": 1, "command": ["sh", "-c", SERVE],
+                                        "ports": {"http": port + k}} for k in (1, 2)}
+    return {"name": "calls", "ships": ships_of(lab), "services": {
+        "db": {"image": IMAGE, "env": {"PORT": 8080}, "instances": instances("db", 21000)},
+        "web": {"image": IMAGE, "env": {"PORT": 8080}, "requires": ["db"], "instances": instances("web", 21100)},
+    }}
+
+
+def run(env, command, calls):
+    calls.clear()
+    summary = Orchestrator(env).run(command, list(env.instances))
+    assert not summary["failed"], summary
+    return dict(calls)
+
+
+def states(lab):
+    return {name: c["State"]["Status"] for name, c in inspect_all(lab).items()}
+
+
+def test_a_command_lists_each_ship_once_per_level_and_inspects_each_image_once(clean_lab, tmp_path, calls):
+    env = environment.load(str(write_env(tmp_path, two_levels(clean_lab))))
+    names = sorted(env.instances)
+
+    # Cold start: no inspect before a create (the listing says there is no container), one image
+    # inspect per ship, and the one inspect per container that checks it runs after its level.
+    cold = run(env, "started", calls)
+    assert states(clean_lab) == dict.fromkeys(names, "running")
+    assert cold == {"containers": 4, "inspect_image": 2, "create_container": 4, "start": 4,
+                    "inspect_container": 4}, cold
+
+    # No-op: an existing container still gets its full inspect (drift needs it).
+    noop = run(env, "started", calls)
+    assert noop == {"containers": 4, "inspect_image": 2, "inspect_container": 4}, noop
+
+    # Stop and clean act on what the listing says: no inspect at all.
+    stop = run(env, "stopped", calls)
+    assert states(clean_lab) == dict.fromkeys(names, "exited")
+    assert stop == {"containers": 4, "stop": 4}, stop
+    assert run(env, "stopped", calls) == {"containers": 4}
+
+    clean = run(env, "cleaned", calls)
+    assert states(clean_lab) == {}
+    assert clean == {"containers": 2, "remove_container": 4}, clean  # clean is one level
