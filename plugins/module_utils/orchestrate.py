@@ -234,12 +234,12 @@ class Orchestrator:
 
     def _verify_started(self, results):
         """Containers started without running checks must still run ``start_grace`` seconds
-        after their start (0: right after it); one wait per level, partly spent starting the others."""
+        after their start (0: checked right away); one wait per level, from its last start."""
         pending = {r["instance"]: self._started.pop(r["instance"]) for r in results
                    if r["instance"] in self._started}
         if not pending or self.check_mode:
             return
-        # From the level's last start, so that every container had its whole grace.
+        # From the level's last start, so that every container gets the whole of it.
         remaining = self.start_grace - (time.monotonic() - max(when for dummy, when in pending.values()))
         if remaining > 0:
             time.sleep(remaining)
