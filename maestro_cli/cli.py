@@ -79,6 +79,9 @@ def _parser():
                          help="pull images even when the ship has them")
         sub.add_argument("--reuse", action="store_true",
                          help="accepted; existing containers are always reused unless they drifted")
+        sub.add_argument("--start-grace", type=float, default=0, metavar="SECONDS",
+                         help="seconds each started container must keep running before its dependents "
+                              "start (default 0: checked once right after the start)")
         if name == "restart":
             sub.add_argument("--only-if-changed", action="store_true",
                              help="only restart containers whose image or settings changed")
@@ -195,6 +198,8 @@ def translate(argv, cwd=None, root=None, environ=None, ansible_playbook="ansible
 
     if command in ("start", "restart") and args.refresh_images:
         extra["refresh_images"] = True
+    if command in ("start", "restart") and args.start_grace:
+        extra["start_grace"] = args.start_grace
     if command == "restart":
         if args.only_if_changed:
             extra["only_if_changed"] = True

@@ -107,6 +107,12 @@ def test_concurrency_other_than_rolling_is_noted():
 
 def test_refresh_images_on_start():
     assert run("start", "--refresh-images")[2] == {"refresh_images": True, "ignore_dependencies": True}
+
+
+def test_start_grace_on_start_and_restart():
+    assert run("start", "--start-grace", "0.5")[2] == {"start_grace": 0.5, "ignore_dependencies": True}
+    assert run("restart", "--start-grace", "1")[2]["start_grace"] == 1.0
+    assert "start_grace" not in run("start")[2]
     assert run("start", "--reuse")[2] == {"ignore_dependencies": True}
 
 
