@@ -8,4 +8,4 @@
 `translate()` turns MaestroNG's arguments into an ansible-playbook command line (pure, unit
 tested); `main()` runs it and returns ansible-playbook's exit code.
 """
-__version__ = "0.1.0"
+__version__ = "0.3.0"

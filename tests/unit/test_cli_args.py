@@ -185,3 +185,14 @@ def test_without_the_playbooks_beside_it_uses_the_installed_collection(tmp_path)
     inv = cli.translate(["-f", "e.yaml", "deptree"], cwd=str(tmp_path), root=str(tmp_path), environ={})
     assert inv.argv[1] == "maestro.ng.deps"
     assert inv.environ == {"ANSIBLE_STDOUT_CALLBACK": "maestro.ng.maestro"}
+
+
+def test_the_command_has_the_collection_version():
+    # `maestro --version`, pyproject.toml and galaxy.yml name one release.
+    import maestro_cli
+    import yaml
+    with open(os.path.join(REPO, "galaxy.yml"), encoding="utf-8") as handle:
+        version = yaml.safe_load(handle)["version"]
+    with open(os.path.join(REPO, "pyproject.toml"), encoding="utf-8") as handle:
+        assert 'version = "%s"' % version in handle.read()
+    assert maestro_cli.__version__ == version
