@@ -6,13 +6,15 @@ less done.
 
 import collections
 import threading
+import time
+import types
 
 import pytest
 from docker import APIClient
 
 from envs import IMAGE, SERVE, inspect_all, ship_name, ships_of, write_env
 
-from ansible_collections.maestro.ng.plugins.module_utils import environment  # noqa: E402
+from ansible_collections.maestro.ng.plugins.module_utils import environment, orchestrate  # noqa: E402
 from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import Orchestrator  # noqa: E402
 
 COUNTED = ("containers", "inspect_container", "inspect_image", "create_container", "start", "stop",
@@ -56,9 +58,13 @@ def states(lab):
     return {name: c["State"]["Status"] for name, c in inspect_all(lab).items()}
 
 
-def test_a_command_lists_each_ship_once_per_level_and_inspects_each_image_once(clean_lab, tmp_path, calls):
+def test_a_command_lists_each_ship_once_per_level_and_inspects_each_image_once(clean_lab, tmp_path, calls,
+                                                                              monkeypatch):
     env = environment.load(str(write_env(tmp_path, two_levels(clean_lab))))
     names = sorted(env.instances)
+    # No start_grace: the orchestrator never sleeps.
+    sleeps = []
+    monkeypatch.setattr(orchestrate, "time", types.SimpleNamespace(monotonic=time.monotonic, sleep=sleeps.append))
 
     # Cold start: no inspect before a create (the listing says there is no container), one image
     # inspect per ship, and the one inspect per container that checks it runs after its level.
@@ -80,3 +86,4 @@ def test_a_command_lists_each_ship_once_per_level_and_inspects_each_image_once(c
     clean = run(env, "cleaned", calls)
     assert states(clean_lab) == {}
     assert clean == {"containers": 2, "remove_container": 4}, clean  # clean is one level
+    assert sleeps == []
