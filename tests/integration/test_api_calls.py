@@ -58,8 +58,8 @@ def states(lab):
     return {name: c["State"]["Status"] for name, c in inspect_all(lab).items()}
 
 
-def test_a_command_lists_each_ship_once_per_level_and_inspects_each_image_once(clean_lab, tmp_path, calls,
-                                                                              monkeypatch):
+def test_a_command_lists_each_ship_once_per_level_and_inspects_each_image_once(
+        clean_lab, tmp_path, calls, monkeypatch):
     env = environment.load(str(write_env(tmp_path, two_levels(clean_lab))))
     names = sorted(env.instances)
     # No start_grace: the orchestrator never sleeps.
