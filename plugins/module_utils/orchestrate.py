@@ -129,13 +129,12 @@ class Orchestrator:
                 return {}
             try:
                 with connection_errors(ship_name, self.env.ships[ship_name]["docker_url"]):
-                    entries = self.client(ship_name).containers(all=True, filters={"name": wanted})
+                    found = containers_by_name(self.client(ship_name), wanted)
             except ShipUnreachable as exc:
                 self.down.setdefault(ship_name, exc)
                 return {}
             except DockerException:
                 return {}
-            found = {n.lstrip("/"): entry for entry in entries for n in entry.get("Names") or []}
             return {name: found.get(name) for name in wanted}
         listed = {}
         with ThreadPoolExecutor(min(len(by_ship), MAX_THREADS) or 1) as pool:
@@ -564,14 +563,9 @@ def status(env, instances, drift=True):
         ship = env.ships[ship_name]
         try:
             with connection_errors(ship_name, ship["docker_url"]):
-                found = connect(ship).containers(all=True)
+                return ship_name, containers_by_name(connect(ship))
         except ShipUnreachable as exc:
             return ship_name, exc
-        by_name = {}
-        for container in found:
-            for name in container.get("Names") or []:
-                by_name[name.lstrip("/")] = container
-        return ship_name, by_name
 
     with ThreadPoolExecutor(max(1, min(len(ships), MAX_THREADS))) as pool:
         seen = dict(pool.map(listing, ships))
@@ -591,6 +585,13 @@ def status(env, instances, drift=True):
     if drift:
         _add_drift(env, wanted, rows)
     return rows
+
+
+def containers_by_name(client, names=None):
+    """{container name: its entry in the ship's container listing}, all containers or those
+    whose names match ``names`` (Docker matches them as patterns: look the names up exactly)."""
+    entries = client.containers(all=True, filters={"name": list(names)} if names else None)
+    return {name.lstrip("/"): entry for entry in entries for name in entry.get("Names") or []}
 
 
 def _add_drift(env, specs, rows):
