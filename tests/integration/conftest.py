@@ -11,7 +11,8 @@
 their containers, and yields a tests/integration/lab.py `Lab`. The lab is left up at the
 end so reruns are fast; MAESTRO_LAB_DOWN=1 tears it down (without pytest-xdist).
 Under pytest-xdist each worker gets its own 3 ships (gw0: ship1-3, gw1: ship4-6, ...),
-so resets in one worker never hit another worker's containers.
+so resets in one worker never hit another worker's containers; MAESTRO_LAB_SLOT=S moves
+them all up by 60 ships per slot (lab.worker_index).
 
 Without root or without docker/dockerd the tests are skipped, unless
 MAESTRO_REQUIRE_LAB=1 (CI), which turns that into a failure.
@@ -23,16 +24,9 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from lab import Lab, LabError, missing_prerequisites  # noqa: E402
+from lab import Lab, LabError, missing_prerequisites, worker_index  # noqa: E402
 
 SHIPS_PER_WORKER = 3
-
-
-def _worker_index():
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    if worker.startswith("gw") and worker[2:].isdigit():
-        return int(worker[2:])
-    return 0
 
 
 def _require_lab():
@@ -51,7 +45,7 @@ def lab():
     """The multi-ship lab: `lab.ships` (3 dicts: name, ip, url, socket, number),
     `lab.client(k)`, `lab.reset()`, `lab.stop_ship(k)`, `lab.start_ship(k)`."""
     _require_lab()
-    the_lab = Lab(first=1 + SHIPS_PER_WORKER * _worker_index())
+    the_lab = Lab(first=1 + SHIPS_PER_WORKER * worker_index())
     try:
         the_lab.up(SHIPS_PER_WORKER)
         the_lab.reset()

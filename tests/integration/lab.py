@@ -62,6 +62,14 @@ def _port_open(ip, port, timeout=1.0):
         return False
 
 
+def worker_index():
+    """This test process's lab slot: pytest-xdist worker N (gwN) is N, and MAESTRO_LAB_SLOT=S
+    adds 20*S, so separate checkouts can test at once on ships of their own (slot 1: ship61-63)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    return index + 20 * int(os.environ.get("MAESTRO_LAB_SLOT") or 0)
+
+
 class Lab:
     """A handle on ships first..first+n-1 of the lab created by tests/lab/lab.sh."""
 
@@ -96,7 +104,7 @@ class Lab:
 
     def up(self, n=3):
         """Make sure ships first..first+n-1 run (idempotent) and return them."""
-        out = self.run("up", self.first - 1 + n)
+        out = self.run("up", "%d-%d" % (self.first, self.first - 1 + n))
         by_number = {}
         for line in out.splitlines():
             if line.startswith("ship"):

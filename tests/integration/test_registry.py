@@ -17,6 +17,7 @@ import docker
 import pytest
 
 from envs import IMAGE, REPO, playbook, ship_name, ships_of, write_env
+from lab import worker_index
 from registry import FlakyProxy, Registry, missing_tools
 from test_roles import recap_changed, run_user_playbook
 
@@ -30,11 +31,6 @@ PATH = "maestro-test/busybox:latest"
 KEEP_RUNNING = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 
 
-def _worker_index():
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
-
-
 @pytest.fixture(scope="module")
 def reg(lab):
     """The registry (with the test image pushed into it) and the proxy in front of it."""
@@ -44,7 +40,7 @@ def reg(lab):
         if os.environ.get("MAESTRO_REQUIRE_LAB") == "1":
             pytest.fail(why, pytrace=False)
         pytest.skip(why)
-    port = 5443 + 10 * _worker_index()        # each pytest-xdist worker its own ports
+    port = 5443 + 10 * worker_index()        # each pytest-xdist worker its own ports
     registry = Registry(port, USER, GOOD).start()
     proxy = FlakyProxy(registry, port + 1).start()
     api = lab.client(1)

@@ -18,7 +18,7 @@
 #
 # Usage:
 #   lab.sh up N         create ships 1..N (idempotent; also recovers ships whose daemon
-#                       died), make sure the main dockerd runs and has the test images,
+#                       died; "up A-B": ships A..B only), make sure the main dockerd runs and has the test images,
 #                       wait for each ship API, load the images; prints "NAME URL SOCKET"
 #                       per ship
 #   lab.sh down         stop every ship daemon (by pidfile), remove netns, veths, bridge,
@@ -538,13 +538,19 @@ cmd_image() {
 }
 
 cmd_up() {
-    local n=${1:-}
-    if ! [[ $n =~ ^[0-9]+$ ]] || (( n < 1 || n > MAX_SHIPS )); then
-        die "usage: lab.sh up N   (1 <= N <= $MAX_SHIPS)"
+    local arg=${1:-} first=1 n
+    # "up N" is ships 1..N; "up A-B" only ships A..B (parallel test runs use their own range).
+    if [[ $arg =~ ^([0-9]+)-([0-9]+)$ ]]; then
+        first=${BASH_REMATCH[1]}; n=${BASH_REMATCH[2]}
+    else
+        n=$arg
+    fi
+    if ! [[ $n =~ ^[0-9]+$ ]] || (( first < 1 || n < first || n > MAX_SHIPS )); then
+        die "usage: lab.sh up N | up A-B   (1 <= A <= B <= $MAX_SHIPS)"
     fi
     require_root; require_tools; check_subnet; take_lock
     mkdir -p "$LAB_ROOT" "$LAB_RUN"
-    local k tar ships; ships=$(seq 1 "$n")
+    local k tar ships; ships=$(seq "$first" "$n")
     # Everything that can boot in the background does: the main dockerd (if needed) and
     # every ship dockerd start at once.
     start_main_daemon
