@@ -32,6 +32,8 @@ EXEC_CHECK_ATTEMPTS = 180
 # A registry URL: an optional http(s) scheme, then a host (and port), then an optional path.
 _REGISTRY_URL = re.compile(r"^(https?://)?[A-Za-z0-9._\[\]:-]*[A-Za-z0-9\]](:\d+)?(/\S*)?$")
 _SIZE = re.compile(r"^\s*(\d+)\s*([kKmMgG]?)[bB]?\s*$")
+# The instance name is the container's name: Docker's rule, so a bad one fails here and not at the daemon.
+CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 _SERVICE_HINTS = {key: "an instance setting: put it under each instance"
                   for key in schema.INSTANCE_KEYS - schema.SERVICE_KEYS}
 
@@ -307,6 +309,10 @@ class _Builder:
             for inst_name, inst in inst_raw.items():
                 inst_name = str(inst_name)
                 ipath = path + ("instances", inst_name)
+                if not CONTAINER_NAME.match(inst_name):
+                    fail("%r cannot be a container name: Docker allows [a-zA-Z0-9][a-zA-Z0-9_.-]+ "
+                         "(two characters or more, starting with a letter or digit)" % inst_name,
+                         ipath, inst_raw, inst_name)
                 if inst_name in owner:
                     fail("duplicate instance name %r (already an instance of service %r)"
                          % (inst_name, owner[inst_name]), ipath, inst_raw, inst_name)

@@ -59,6 +59,12 @@ ERRORS = {
     "instance_missing_ship.yaml": "instance_missing_ship.yaml:9: services.web.instances.web-1.ship: is required",
     "instance_unknown_key.yaml": ("instance_unknown_key.yaml:10: services.web.instances.web-1.privilged: unknown "
                                   "instance key 'privilged' (did you mean 'privileged'?)"),
+    "instance_name_space.yaml": ("instance_name_space.yaml:8: services.web.instances.web 1: 'web 1' cannot be a container "
+                                 "name: Docker allows [a-zA-Z0-9][a-zA-Z0-9_.-]+ (two characters or more, starting with a "
+                                 "letter or digit)"),
+    "instance_name_one_char.yaml": ("instance_name_one_char.yaml:8: services.web.instances.w: 'w' cannot be a container "
+                                    "name: Docker allows [a-zA-Z0-9][a-zA-Z0-9_.-]+ (two characters or more, starting with "
+                                    "a letter or digit)"),
     "duplicate_instance_across_services.yaml": ("duplicate_instance_across_services.yaml:13: "
                                                 "services.db.instances.node-1: duplicate instance name 'node-1' "
                                                 "(already an instance of service 'web')"),
