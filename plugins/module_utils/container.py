@@ -21,6 +21,7 @@ from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (
     connection_errors,
 )
 from ansible_collections.maestro.ng.plugins.module_utils import registries
+from ansible_collections.maestro.ng.plugins.module_utils.defaults import DEFAULT_STOP_TIMEOUT
 from ansible_collections.maestro.ng.plugins.module_utils.lifecycle import run_checks as _run_checks
 
 LABEL_ENVIRONMENT = 'maestro.ng.environment'
@@ -29,7 +30,6 @@ LABEL_INSTANCE = 'maestro.ng.instance'
 LABEL_SHIP = 'maestro.ng.ship'
 
 STATES = ('started', 'stopped', 'killed', 'absent', 'restarted')
-DEFAULT_STOP_TIMEOUT = 10
 LOG_TAIL = 20
 # Seconds a started container without running checks must keep running before the start
 # counts as done: 0 (MaestroNG's behaviour, and docker compose's) inspects it once, right

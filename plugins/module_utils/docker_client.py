@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from urllib.parse import urlparse
 
 from . import ssh_tunnel
+from .defaults import DEFAULT_TIMEOUT
 
 try:
     import docker
@@ -59,7 +60,6 @@ __all__ = [
 
 # The newest API of Docker 20.10; pinning it saves the version round trip on connect.
 DEFAULT_API_VERSION = '1.41'
-DEFAULT_TIMEOUT = 60
 # Enough connections for a thread per container of a ship plus its lifecycle checks.
 MAX_POOL_SIZE = 32
 

@@ -15,20 +15,15 @@ import os
 import re
 
 from . import audit, envvars, ordering, ports as portspec, schema
+from .defaults import CHECK_MAX_WAIT, DEFAULT_STOP_TIMEOUT, DEFAULT_TIMEOUT, EXEC_CHECK_ATTEMPTS
 from .errors import MaestroError
 from .loader import base_dir, display_name, line_of, load_document, read_env_file
 from .schema import fail
 
 DEFAULT_DOCKER_PORT = 2375
 DEFAULT_TLS_PORT = 2376
-# MaestroNG's 5 s made large cold starts fail half-way; 60 s is the default here.
-DEFAULT_TIMEOUT = 60
 API_VERSION = re.compile(r"^1\.(\d+)$")
 MIN_API_MINOR = 24  # docker SDK 7 refuses older API versions
-DEFAULT_STOP_TIMEOUT = 10
-TCP_CHECK_MAX_WAIT = 180
-HTTP_CHECK_MAX_WAIT = 300
-EXEC_CHECK_ATTEMPTS = 180
 # A registry URL: an optional http(s) scheme, then a host (and port), then an optional path.
 _REGISTRY_URL = re.compile(r"^(https?://)?[A-Za-z0-9._\[\]:-]*[A-Za-z0-9\]](:\d+)?(/\S*)?$")
 _SIZE = re.compile(r"^\s*(\d+)\s*([kKmMgG]?)[bB]?\s*$")
@@ -568,7 +563,7 @@ class _Builder:
         port = self._check_port(spec, check, cpath, named_only=(kind == "tcp"))
         if kind == "tcp":
             return {"type": "tcp", "port": port, "host": spec["ship_ip"],
-                    "max_wait": schema.get_int(check, "max_wait", cpath, default=TCP_CHECK_MAX_WAIT, minimum=0)}
+                    "max_wait": schema.get_int(check, "max_wait", cpath, default=CHECK_MAX_WAIT["tcp"], minimum=0)}
         match = schema.get_str(check, "match_regex", cpath)
         if match is not None:
             try:
@@ -582,7 +577,7 @@ class _Builder:
             "scheme": schema.get_str(check, "scheme", cpath, default="http"),
             "method": schema.get_str(check, "method", cpath, default="GET").upper(),
             "match_regex": match,
-            "max_wait": schema.get_int(check, "max_wait", cpath, default=HTTP_CHECK_MAX_WAIT, minimum=0),
+            "max_wait": schema.get_int(check, "max_wait", cpath, default=CHECK_MAX_WAIT["http"], minimum=0),
         }
 
     def _check_port(self, spec, check, cpath, named_only):

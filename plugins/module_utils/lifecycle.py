@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 
+from ansible_collections.maestro.ng.plugins.module_utils.defaults import CHECK_MAX_WAIT, EXEC_CHECK_ATTEMPTS
 from ansible_collections.maestro.ng.plugins.module_utils.docker_client import DockerException
 
 # How long a fresh connection must stay open (or answer) to count as a real listener:
@@ -27,8 +28,6 @@ from ansible_collections.maestro.ng.plugins.module_utils.docker_client import Do
 TCP_SETTLE = 0.3
 CONNECT_TIMEOUT = 1.0
 HTTP_TIMEOUT = 5.0
-DEFAULT_MAX_WAIT = {'tcp': 180, 'http': 300}
-DEFAULT_ATTEMPTS = 180
 
 
 def _tcp_probe(host, port):
@@ -136,7 +135,7 @@ def run_check(check, spec, client, container_id, expect_running=None):
     guard = _state_guard(client, container_id, expect_running)
     host = check.get('host') or spec.get('ship_ip')
     if kind in ('tcp', 'http'):
-        max_wait = check.get('max_wait', DEFAULT_MAX_WAIT[kind])
+        max_wait = check.get('max_wait', CHECK_MAX_WAIT[kind])
         if kind == 'tcp':
             what = 'tcp check on %s:%s' % (host, check.get('port'))
             error = _poll(lambda: _tcp_probe(host, int(check['port'])), guard, max_wait=max_wait)
@@ -150,7 +149,7 @@ def run_check(check, spec, client, container_id, expect_running=None):
         if not command:
             return '%s check without a command' % kind
         what = '%s check %r' % (kind, command)
-        attempts = check.get('attempts', DEFAULT_ATTEMPTS)
+        attempts = check.get('attempts', EXEC_CHECK_ATTEMPTS)
         if kind == 'exec':
             env = dict(os.environ, **_container_env(spec))
             error = _poll(lambda: _exec_probe(command, env), guard, attempts=attempts)

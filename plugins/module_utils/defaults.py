@@ -1,0 +1,17 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Default values shared by the model (what a file that leaves a key out means) and the code
+that runs containers and checks (what a spec built by hand, without the model, gets)."""
+
+from __future__ import annotations
+
+# Seconds a ship's Docker API call may take. MaestroNG's 5 s made large cold starts fail
+# half-way; 60 s is the default here.
+DEFAULT_TIMEOUT = 60
+# Seconds between SIGTERM and SIGKILL on stop (Docker's own default).
+DEFAULT_STOP_TIMEOUT = 10
+# Seconds a tcp or http lifecycle check keeps trying (MaestroNG's defaults).
+CHECK_MAX_WAIT = {"tcp": 180, "http": 300}
+# Tries of an exec/rexec lifecycle check (MaestroNG's default).
+EXEC_CHECK_ATTEMPTS = 180
