@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from . import ordering
+from . import selection
 
 
 def tree(env, services):
@@ -31,9 +31,14 @@ def tree(env, services):
 
 
 def impact(env, services):
-    """service -> services that a change to it restarts (its transitive dependents)."""
-    edges = ordering.reverse({n: s["requires"] for n, s in env.services.items()})
-    return {name: [s for s in env.services if s in ordering.closure([name], edges)] for name in services}
+    """service -> the services a change to it reaches: itself and everything that hard-depends
+    on it (``requires``, ``volumes_from``, ``links``), the same edges and the same selection a
+    stop-like command makes for it (selection.select with dependents)."""
+    result = {}
+    for name in services:
+        reached = {env.instances[i]["service"] for i in selection.select(env, [name], dependencies=False, dependents=True)}
+        result[name] = [s for s in env.services if s in reached]
+    return result
 
 
 def dot(env, services):

@@ -640,17 +640,7 @@ class _Builder:
     # ------------------------------------------------------------------ order
     def _order(self, services, instances):
         names = list(services)
-        hard = {name: list(svc["requires"]) for name, svc in services.items()}
-        inst_edges = {}
-        for inst in instances.values():
-            inst_edges[inst["name"]] = []
-            for target in inst["volumes_from"] + list(inst["links"]):
-                other = instances[target]["service"]
-                if other != inst["service"]:
-                    if other not in hard[inst["service"]]:
-                        hard[inst["service"]].append(other)
-                else:
-                    inst_edges[inst["name"]].append(target)
+        hard, inst_edges = ordering.hard_edges(services, instances)
         cycle = ordering.find_cycle(names, hard)
         if cycle:
             svc = services[cycle[0]]

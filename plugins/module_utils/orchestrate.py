@@ -23,7 +23,7 @@ from . import ordering, registries
 from .container import NOT_LISTED, START_GRACE, ContainerError, ContainerManager, _state_of, compare
 from .docker_client import DockerException, NotFound, ShipUnreachable, connect, connection_errors, image_id
 from .report import Line, plural, summary_line, tone_of
-from .selection import _hard_edges, plan
+from .selection import hard_edges, plan
 
 # What each command does to one instance, and whether levels run in reverse.
 COMMANDS = {
@@ -270,7 +270,7 @@ class Orchestrator:
         levels = plan(self.env, instances, reverse=reverse)
         results, failed_level = [], None
         started = time.monotonic()
-        edges = _hard_edges(self.env)
+        edges = hard_edges(self.env)
         if reverse:
             edges = ordering.reverse(edges)
         bad = {}  # service -> why its dependents are skipped (keep_going)

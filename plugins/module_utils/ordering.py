@@ -12,6 +12,26 @@ two services want each other's information).
 from __future__ import annotations
 
 
+def hard_edges(services, instances):
+    """The hard edges, computed here only: ``(service -> services it hard-depends on,
+    instance -> instances of its own service it takes volumes from or links to)``.
+
+    A service depends on what it ``requires`` and on the services of the instances that
+    its instances take volumes from or link to.
+    """
+    by_service = {name: list(svc["requires"]) for name, svc in services.items()}
+    by_instance = {}
+    for name, inst in instances.items():
+        by_instance[name] = []
+        for target in inst["volumes_from"] + list(inst["links"]):
+            other = instances[target]["service"]
+            if other == inst["service"]:
+                by_instance[name].append(target)
+            elif other not in by_service[inst["service"]]:
+                by_service[inst["service"]].append(other)
+    return by_service, by_instance
+
+
 def find_cycle(nodes, edges):
     """First cycle in ``edges`` (node -> ordered successors), as a node list, or None."""
     state = {}

@@ -26,15 +26,9 @@ def _as_list(value):
     return [str(part).strip() for part in value if str(part).strip()]
 
 
-def _hard_edges(env):
-    """service -> services it hard-depends on."""
-    edges = {name: list(svc["requires"]) for name, svc in env.services.items()}
-    for inst in env.instances.values():
-        for target in inst["volumes_from"] + list(inst["links"]):
-            other = env.instances[target]["service"]
-            if other != inst["service"] and other not in edges[inst["service"]]:
-                edges[inst["service"]].append(other)
-    return edges
+def hard_edges(env):
+    """service -> services it hard-depends on (ordering.hard_edges)."""
+    return ordering.hard_edges(env.services, env.instances)[0]
 
 
 def select(env, names=None, dependencies=True, dependents=False, ships=None):
@@ -65,7 +59,7 @@ def select(env, names=None, dependencies=True, dependents=False, ships=None):
                 raise MaestroError("no service or instance matches %r" % name, path=("services",))
             chosen.update(matched)
 
-    edges = _hard_edges(env)
+    edges = hard_edges(env)
     if dependents:
         edges = ordering.reverse(edges)
     if dependencies or dependents:
