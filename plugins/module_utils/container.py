@@ -365,7 +365,8 @@ def _listed_container(entry):
             'State': {'Running': status in _LISTED_RUNNING, 'Status': status}}
 
 
-def _state_of(inspect):
+def state_of(inspect):
+    """'absent', 'running', or Docker's status of a stopped container ('exited', 'created', ...)."""
     if inspect is None:
         return 'absent'
     state = inspect['State']
@@ -416,7 +417,7 @@ class ContainerManager:
                 self.container = self._inspect_container()
             else:
                 self.container = _listed_container(listed)
-            self.state = self.initial_state = _state_of(self.container)
+            self.state = self.initial_state = state_of(self.container)
             if state in ('started', 'restarted'):
                 self._converge_running(refresh, restart=state == 'restarted')
             elif state in ('stopped', 'killed') and self.state == 'running':
@@ -527,7 +528,7 @@ class ContainerManager:
         if refresh or self.image is None:
             self._pull(missing=self.image is None)
         if self.container is not None:
-            self.drift = differences(self.spec, self._resolved_container(), self.image)
+            self.drift = differences(self.spec, self.resolved_container(), self.image)
         if self.container is None:
             self._create()
         elif self.drift:
@@ -543,7 +544,7 @@ class ContainerManager:
         # recreates it instead, but the same config gives the same container, faster.
         self._start()
 
-    def _resolved_container(self):
+    def resolved_container(self):
         """The inspect, with "container:<id>" network modes turned back into the name
         the spec uses when that name still points at the same container."""
         mode = (self.container.get('HostConfig') or {}).get('NetworkMode') or ''
@@ -593,7 +594,7 @@ class ContainerManager:
         """Raise ContainerError, with the exit code and last log lines, unless it runs."""
         self.container = self.client.inspect_container(self._id())
         if not self.container['State']['Running']:
-            self.state = _state_of(self.container)
+            self.state = state_of(self.container)
             raise ContainerError('%s: container is not running after start%s'
                                  % (self.name, self._exit_details()), self.result())
 

@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from . import ordering, registries
-from .container import NOT_LISTED, START_GRACE, ContainerError, ContainerManager, _state_of, compare
+from .container import NOT_LISTED, START_GRACE, ContainerError, ContainerManager, compare, state_of
 from .docker_client import DockerException, NotFound, ShipUnreachable, connect, connection_errors, image_id
 from .report import Line, plural, summary_line, tone_of
 from .selection import hard_edges, plan
@@ -156,7 +156,7 @@ class Orchestrator:
         except NotFound:
             container = None
         spec_image_id = image_id(client, spec["image"])
-        return {"container_id": container["Id"] if container else None, "state": _state_of(container),
+        return {"container_id": container["Id"] if container else None, "state": state_of(container),
                 "image_id": container.get("Image") if container else None,
                 "started_at": (container.get("State") or {}).get("StartedAt") if container else None,
                 "spec_image_id": spec_image_id}
@@ -620,7 +620,7 @@ def _add_drift(env, specs, rows):
             with connection_errors(spec["ship"], ship["docker_url"]):
                 manager = ContainerManager(connect(ship), spec, check_mode=True)
                 manager.container = manager.client.inspect_container(row["container_id"])
-                return manager._resolved_container()
+                return manager.resolved_container()
         except (ShipUnreachable, DockerException) as exc:
             return exc
 

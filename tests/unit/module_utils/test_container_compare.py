@@ -19,7 +19,7 @@ from ansible_collections.maestro.ng.plugins.module_utils.container import (  # n
     LABEL_SERVICE,
     ContainerError,
     _listed_container,
-    _state_of,
+    state_of,
     compare,
     desired_config,
     differences,
@@ -351,6 +351,6 @@ def test_diff_values_for_sets_are_sorted_lists():
 def test_a_listing_entry_reads_as_the_state_an_inspect_gives(listed, state):
     entry = {'Id': 'c' * 64, 'ImageID': IMAGE['Id'], 'State': listed, 'Names': ['/web-1']}
     container = _listed_container(entry)
-    assert _state_of(container) == state
+    assert state_of(container) == state
     assert container['Id'] == entry['Id'] and container['Image'] == IMAGE['Id']
-    assert _listed_container(None) is None and _state_of(None) == 'absent'
+    assert _listed_container(None) is None and state_of(None) == 'absent'
