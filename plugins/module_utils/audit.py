@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The audit trail: MaestroNG's ``audit`` notifiers, read from the file and sent to.
+"""The audit trail: events sent to MaestroNG's ``audit`` notifiers (read by audit_section.py).
 
 A command sends one ``start`` event naming what it acts on, then ``success`` or
 ``failure`` (with the error). At ``level: debug`` a notifier also gets one event
@@ -15,35 +15,15 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import string
 import time
 
-from . import schema
-from .schema import fail
+from .audit_section import LEVELS
 
-# A notifier gets the events at or above its level (MaestroNG's info and debug, and
-# two higher thresholds: outcomes only, failures only).
-LEVELS = {"debug": 10, "info": 20, "success": 25, "error": 40}
-DEFAULT_LEVEL = "info"
+# When an event reaches a notifier: its level against the notifier's (audit_section.LEVELS).
 EVENT_LEVELS = {"start": 20, "success": 25, "failure": 40}
 INSTANCE_LEVEL = 10
-
-COMMON_KEYS = frozenset(("type", "level", "ignore_errors"))
-KEYS = {
-    "log": frozenset(("file",)),
-    "http": frozenset(("endpoint", "method", "headers", "payload", "timeout")),
-    "exec": frozenset(("script", "args", "timeout")),
-    "slack": frozenset(("name", "channel", "token", "icon")),
-    "hipchat": frozenset(("name", "room", "token")),
-}
-REQUIRED = {"log": ("file",), "http": ("endpoint",), "exec": ("script",),
-            "slack": ("channel", "token"), "hipchat": ("room", "token")}
+# Read, so MaestroNG files load, but not sent to.
 UNSENT = ("slack", "hipchat")
-TYPE_HINTS = {"webhook": "MaestroNG calls the webhook notifier 'http'"}
-HTTP_METHODS = ("GET", "POST")
-HTTP_TIMEOUT = 3      # MaestroNG's
-EXEC_TIMEOUT = 30
-PLACEHOLDERS = ("action", "environment", "event", "message", "what", "who")
 # The orchestrate states as MaestroNG names its commands.
 ACTIONS = {"started": "start", "stopped": "stop", "killed": "kill", "restarted": "restart",
            "absent": "remove", "cleaned": "clean", "pulled": "pull"}
@@ -53,108 +33,6 @@ HIDDEN = "********"
 
 class AuditError(Exception):
     """A notifier could not deliver an event."""
-
-
-# ---------------------------------------------------------------------- reading the file
-def read(doc, folder):
-    """The ``audit`` list of an environment document, validated and normalised."""
-    raw = doc.get("audit")
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        fail("must be a list of notifiers, got %s" % schema.type_name(raw), ("audit",), doc, "audit")
-    return [read_notifier(entry, ("audit", index), raw, index, folder) for index, entry in enumerate(raw)]
-
-
-def read_notifier(entry, path, parent, key, folder):
-    schema.check_map(entry, path, parent, key)
-    kind = schema.get_str(entry, "type", path, required=True)
-    if kind not in KEYS:
-        hint = TYPE_HINTS.get(kind)
-        fail("unknown audit type %r (%s)" % (kind, hint or "known: " + ", ".join(sorted(KEYS))),
-             path + ("type",), entry, "type")
-    schema.check_keys(entry, KEYS[kind] | COMMON_KEYS, path, kind + " audit")
-    level = schema.get_str(entry, "level", path, default=DEFAULT_LEVEL)
-    if level not in LEVELS:
-        fail("unknown level %r (known: %s)" % (level, ", ".join(LEVELS)), path + ("level",), entry, "level")
-    item = {"type": kind, "level": level, "ignore_errors": schema.get_bool(entry, "ignore_errors", path)}
-    for name in REQUIRED[kind]:
-        item[name] = schema.get_str(entry, name, path, required=True)
-    if kind == "log":
-        item["file"] = _path(item["file"], folder)
-    elif kind == "http":
-        _read_http(entry, path, item)
-    elif kind == "exec":
-        _read_exec(entry, path, item, folder)
-    else:
-        for name in KEYS[kind] - set(REQUIRED[kind]):
-            item[name] = schema.get_str(entry, name, path)
-    return item
-
-
-def _read_http(entry, path, item):
-    if not item["endpoint"].startswith(("http://", "https://")):
-        fail("must be an http:// or https:// URL, got %r" % item["endpoint"], path + ("endpoint",), entry, "endpoint")
-    method = schema.get_str(entry, "method", path, default="POST").upper()
-    if method not in HTTP_METHODS:
-        fail("must be GET or POST, got %r" % entry["method"], path + ("method",), entry, "method")
-    item["method"] = method
-    item["headers"] = schema.get_str_map(entry, "headers", path)
-    item["timeout"] = _timeout(entry, path, HTTP_TIMEOUT)
-    payload = entry.get("payload")
-    if payload is not None and not isinstance(payload, (dict, list)):
-        fail("must be a mapping or a list, got %s" % schema.type_name(payload), path + ("payload",), entry, "payload")
-    _check_templates(payload, path + ("payload",), entry, "payload")
-    item["payload"] = payload or None
-
-
-def _read_exec(entry, path, item, folder):
-    script = item["script"]
-    # A relative path with a folder in it is relative to the environment file, like
-    # env files; a bare name is looked up on PATH.
-    item["script"] = _path(script, folder) if "/" in script else script
-    args = schema.get_str(entry, "args", path, default="")
-    try:
-        words = shlex.split(args)
-    except ValueError as exc:
-        fail("cannot split into words: %s" % exc, path + ("args",), entry, "args")
-    _check_templates(words, path + ("args",), entry, "args")
-    item["args"] = args
-    item["timeout"] = _timeout(entry, path, EXEC_TIMEOUT)
-
-
-def _timeout(entry, path, default):
-    value = schema.get_number(entry, "timeout", path, default=default)
-    if not value:
-        fail("must be more than 0", path + ("timeout",), entry, "timeout")
-    return value
-
-
-def _check_templates(value, path, parent, key):
-    """Every string in ``value`` must be a valid str.format template of PLACEHOLDERS."""
-    if isinstance(value, dict):
-        for name, item in value.items():
-            _check_templates(item, path, parent, key)
-        return
-    if isinstance(value, list):
-        for item in value:
-            _check_templates(item, path, parent, key)
-        return
-    if not isinstance(value, str):
-        return
-    try:
-        fields = [field for dummy, field, dummy2, dummy3 in string.Formatter().parse(value) if field is not None]
-    except ValueError as exc:
-        fail("bad template %r: %s" % (value, exc), path, parent, key)
-    for field in fields:
-        if field not in PLACEHOLDERS:  # no {what.attr} or {what[0]}: plain names only
-            fail("unknown placeholder {%s} in %r (known: %s)"
-                 % (field, value, ", ".join("{%s}" % p for p in PLACEHOLDERS)), path, parent, key)
-
-
-def _path(value, folder):
-    value = os.path.expanduser(value)
-    return os.path.normpath(value if os.path.isabs(value) else os.path.join(folder, value))
 
 
 # ---------------------------------------------------------------------- events
@@ -187,6 +65,94 @@ def sentence(event, who):
     return text + " (message: %s)" % event.message if event.message else text
 
 
+# ---------------------------------------------------------------------- the notifiers
+class LogNotifier:
+    """A line per event appended to ``file``, in MaestroNG's logging format."""
+
+    def __init__(self, config):
+        self.config = config
+
+    def deliver(self, event, auditor):
+        # "%(asctime)s %(levelname)s: %(message)s"
+        now = time.time()
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)) + ",%03d" % (int(now * 1000) % 1000)
+        name = "ERROR" if event.kind == "failure" else "DEBUG" if event.instance else "INFO"
+        # One line per event: a multi-line error (a container's log) is joined with " | ".
+        text = " | ".join(part.strip() for part in sentence(event, auditor.who).splitlines() if part.strip())
+        line = "%s %s: %s\n" % (stamp, name, text)
+        path = self.config["file"]
+        try:
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(line)
+        except OSError as exc:
+            raise AuditError("cannot write %s: %s" % (path, exc.strerror or exc))
+
+
+class HttpNotifier:
+    """A JSON request to ``endpoint``: the event's fields, or ``payload`` filled with them."""
+
+    def __init__(self, config):
+        self.config = config
+
+    def deliver(self, event, auditor):
+        config = self.config
+        fields = auditor.fields(event)
+        body = _fill(config["payload"], fields) if config["payload"] else fields
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        headers.update(config["headers"])
+        # Imported here (as subprocess and getpass): loading an environment must not pay for them.
+        import urllib.error  # pylint: disable=import-outside-toplevel
+
+        from ansible.module_utils.urls import ConnectionError as UrlsConnectionError  # pylint: disable=import-outside-toplevel
+        from ansible.module_utils.urls import open_url  # pylint: disable=import-outside-toplevel
+
+        try:
+            with open_url(config["endpoint"], data=json.dumps(body).encode("utf-8"), headers=headers,
+                          method=config["method"], timeout=config["timeout"]) as response:
+                response.read()
+        except urllib.error.HTTPError as exc:
+            raise AuditError("%s %s: HTTP %d %s" % (config["method"], config["endpoint"], exc.code, exc.reason))
+        except (urllib.error.URLError, OSError, ValueError, UrlsConnectionError) as exc:
+            # UrlsConnectionError: open_url's own (TLS validation, proxies).
+            reason = getattr(exc, "reason", None) or exc
+            raise AuditError("%s %s: %s" % (config["method"], config["endpoint"], reason))
+
+
+class ExecNotifier:
+    """A local program run with ``args`` filled with the event's fields; on stdin, as in
+    MaestroNG, ``{instance: {ship: its ip, service}}`` for what the event is about."""
+
+    def __init__(self, config):
+        self.config = config
+
+    def deliver(self, event, auditor):
+        config = self.config
+        fields = auditor.fields(event)
+        argv = [config["script"]] + [word.format(**fields) for word in shlex.split(config["args"])]
+        env = auditor.env
+        targets = {}
+        for name in event.what:
+            spec = env.instances.get(name) or {}
+            ship = env.ships.get(spec.get("ship")) or {}
+            targets[name] = {"ship": ship.get("ip"), "service": spec.get("service")}
+        import subprocess  # pylint: disable=import-outside-toplevel
+
+        try:
+            proc = subprocess.run(argv, input=json.dumps(targets), capture_output=True, text=True,
+                                  timeout=config["timeout"], check=False)
+        except subprocess.TimeoutExpired:
+            raise AuditError("%s did not finish within %ss" % (config["script"], config["timeout"]))
+        except OSError as exc:
+            raise AuditError("cannot run %s: %s" % (config["script"], exc.strerror or exc))
+        if proc.returncode:
+            said = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
+            raise AuditError("%s exited with %d%s" % (config["script"], proc.returncode,
+                                                      ": " + said[-1] if said else ""))
+
+
+NOTIFIERS = {"log": LogNotifier, "http": HttpNotifier, "exec": ExecNotifier}
+
+
 # ---------------------------------------------------------------------- sending
 class Auditor:
     """Sends events to an environment's notifiers.
@@ -198,6 +164,7 @@ class Auditor:
     def __init__(self, env, warn=None, who=None):
         self.env = env
         self.notifiers = list(getattr(env, "audit", None) or [])
+        self._deliver = [NOTIFIERS[n["type"]](n) if n["type"] in NOTIFIERS else None for n in self.notifiers]
         self.warn = warn or (lambda text: None)
         self.who = who or _user()
         # Never send a registry password, even inside an error text.
@@ -225,7 +192,7 @@ class Auditor:
                               % (name, notifier["type"]))
                 continue
             try:
-                DELIVER[notifier["type"]](self, notifier, event)
+                self._deliver[index].deliver(event, self)
             except (AuditError, OSError, ValueError, LookupError, AttributeError) as exc:
                 problem = "%s: could not send the %s event: %s" % (name, event.kind, self._hide(str(exc)))
                 if notifier["ignore_errors"]:
@@ -237,70 +204,6 @@ class Auditor:
     def fields(self, event):
         return {"action": event.action, "environment": self.env.name, "event": event.kind,
                 "message": sentence(event, self.who), "what": ", ".join(event.what), "who": self.who}
-
-    # -------------------------------------------------------------- the notifiers
-    def _log(self, notifier, event):
-        # MaestroNG's logging format: "%(asctime)s %(levelname)s: %(message)s".
-        now = time.time()
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)) + ",%03d" % (int(now * 1000) % 1000)
-        name = "ERROR" if event.kind == "failure" else "DEBUG" if event.instance else "INFO"
-        # One line per event: a multi-line error (a container's log) is joined with " | ".
-        text = " | ".join(part.strip() for part in sentence(event, self.who).splitlines() if part.strip())
-        line = "%s %s: %s\n" % (stamp, name, text)
-        try:
-            with open(notifier["file"], "a", encoding="utf-8") as handle:
-                handle.write(line)
-        except OSError as exc:
-            raise AuditError("cannot write %s: %s" % (notifier["file"], exc.strerror or exc))
-
-    def _http(self, notifier, event):
-        fields = self.fields(event)
-        payload = notifier["payload"]
-        body = _fill(payload, fields) if payload else fields
-        headers = {"Content-Type": "application/json; charset=utf-8"}
-        headers.update(notifier["headers"])
-        # Imported here (as subprocess and getpass): loading an environment must not pay for them.
-        import urllib.error  # pylint: disable=import-outside-toplevel
-
-        from ansible.module_utils.urls import ConnectionError as UrlsConnectionError  # pylint: disable=import-outside-toplevel
-        from ansible.module_utils.urls import open_url  # pylint: disable=import-outside-toplevel
-
-        try:
-            with open_url(notifier["endpoint"], data=json.dumps(body).encode("utf-8"), headers=headers,
-                          method=notifier["method"], timeout=notifier["timeout"]) as response:
-                response.read()
-        except urllib.error.HTTPError as exc:
-            raise AuditError("%s %s: HTTP %d %s" % (notifier["method"], notifier["endpoint"], exc.code, exc.reason))
-        except (urllib.error.URLError, OSError, ValueError, UrlsConnectionError) as exc:
-            # UrlsConnectionError: open_url's own (TLS validation, proxies).
-            reason = getattr(exc, "reason", None) or exc
-            raise AuditError("%s %s: %s" % (notifier["method"], notifier["endpoint"], reason))
-
-    def _exec(self, notifier, event):
-        fields = self.fields(event)
-        argv = [notifier["script"]] + [word.format(**fields) for word in shlex.split(notifier["args"])]
-        # On stdin, as in MaestroNG: {instance: {ship: its ip, service}} for what the event is about.
-        targets = {}
-        for name in event.what:
-            spec = self.env.instances.get(name) or {}
-            ship = self.env.ships.get(spec.get("ship")) or {}
-            targets[name] = {"ship": ship.get("ip"), "service": spec.get("service")}
-        import subprocess  # pylint: disable=import-outside-toplevel
-
-        try:
-            proc = subprocess.run(argv, input=json.dumps(targets), capture_output=True, text=True,
-                                  timeout=notifier["timeout"], check=False)
-        except subprocess.TimeoutExpired:
-            raise AuditError("%s did not finish within %ss" % (notifier["script"], notifier["timeout"]))
-        except OSError as exc:
-            raise AuditError("cannot run %s: %s" % (notifier["script"], exc.strerror or exc))
-        if proc.returncode:
-            said = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
-            raise AuditError("%s exited with %d%s" % (notifier["script"], proc.returncode,
-                                                      ": " + said[-1] if said else ""))
-
-
-DELIVER = {"log": Auditor._log, "http": Auditor._http, "exec": Auditor._exec}
 
 
 def _fill(value, fields):

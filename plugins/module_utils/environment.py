@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 
-from . import audit, envvars, ordering, ports as portspec, schema
+from . import audit_section, envvars, ordering, ports as portspec, schema
 from .defaults import CHECK_MAX_WAIT, DEFAULT_STOP_TIMEOUT, DEFAULT_TIMEOUT, EXEC_CHECK_ATTEMPTS
 from .errors import MaestroError
 from .loader import base_dir, display_name, line_of, load_document, read_env_file
@@ -267,7 +267,7 @@ class _Builder:
         return result
 
     def _audit(self, doc):
-        return audit.read(doc, self.folder)
+        return audit_section.read(doc, self.folder)
 
     # ------------------------------------------------------------------ services
     def _services(self, doc):
