@@ -15,10 +15,7 @@ from __future__ import annotations
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.maestro.ng.plugins.module_utils import registries
-from ansible_collections.maestro.ng.plugins.module_utils.container import ContainerError, ContainerManager
-from ansible_collections.maestro.ng.plugins.module_utils.container_args import (
-    ARGUMENT_SPEC, REQUIRED_IF, instance_spec, ship_of)
-from ansible_collections.maestro.ng.plugins.module_utils.docker_client import ShipUnreachable, connect
+from ansible_collections.maestro.ng.plugins.module_utils.container_args import ARGUMENT_SPEC, REQUIRED_IF, converge
 
 
 class ActionModule(ActionBase):
@@ -44,23 +41,5 @@ class ActionModule(ActionBase):
 
         self._task.args = merged
         params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF)[1]
-        ship, host = ship_of(params)
-        try:
-            client = connect(ship)
-            registries.login(client, known)
-            manager = ContainerManager(client, instance_spec(params, ship, host),
-                                       check_mode=bool(self._task.check_mode), start_grace=params["start_grace"])
-            outcome = manager.converge(params["state"], refresh=params["refresh"])
-        except ContainerError as exc:
-            partial = dict(exc.result or {})
-            partial.pop("diff", None)
-            result.update(partial, failed=True, msg=str(exc))
-            return result
-        except ShipUnreachable as exc:
-            result.update(failed=True, msg=str(exc))
-            return result
-        diff = outcome.pop("diff")
-        result.update(outcome)
-        if self._task.diff and diff:
-            result["diff"] = diff
+        result.update(converge(params, known, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff)))
         return result

@@ -379,10 +379,13 @@ class ContainerManager:
     Only the low-level APIClient is used; in check mode no mutating call is made.
     """
 
-    def __init__(self, client, spec, check_mode=False, start_grace=START_GRACE, image_cache=None):
+    def __init__(self, client, spec, check_mode=False, start_grace=START_GRACE, image_cache=None,
+                 registries=None):
         self.client = client
         self.spec = spec
         self.check_mode = check_mode
+        # The environment's registries (the model's form): the retry policy of a pull.
+        self.registries = registries
         # Seconds a container without running checks must survive after its start (0: one
         # inspect right after it); None leaves that check to the caller (the orchestrator
         # checks a whole level at once).
@@ -513,7 +516,7 @@ class ContainerManager:
         if not self.check_mode:
             try:
                 # With the credentials and retry policy of the environment's registries, if any.
-                retries = registries.pull(self.client, image, getattr(self.client, '_maestro_registries', None))
+                retries = registries.pull(self.client, image, self.registries)
             except (DockerException, ContainerError) as exc:
                 if missing:
                     what = 'image %s not found on ship %s and pull failed' % (image, self.ship)

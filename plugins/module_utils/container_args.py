@@ -2,12 +2,16 @@
 # Copyright: maestro-ng for Ansible contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The options of maestro.ng.container, shared by the module (run on a host) and its
-action plugin (run in the controller process), and their translation into the ship
-connection and instance spec that container.py works with."""
+action plugin (run in the controller process), their translation into the ship
+connection and instance spec that container.py works with, and the one converge both run."""
 
 from __future__ import annotations
 
 from urllib.parse import urlparse
+
+from ansible_collections.maestro.ng.plugins.module_utils import registries
+from ansible_collections.maestro.ng.plugins.module_utils.container import ContainerError, ContainerManager
+from ansible_collections.maestro.ng.plugins.module_utils.docker_client import ShipUnreachable, connect
 
 _PORT = dict(
     name=dict(type='str'),
@@ -157,3 +161,25 @@ def registry_secrets_only(no_log_values, params):
     entries = [entry for entry in option.values() if isinstance(entry, dict)] if isinstance(option, dict) else []
     secrets = _leaves([entry.get('password') for entry in entries]) | _leaves(params.get('client_key'))
     return (set(no_log_values) - _leaves(option)) | secrets
+
+
+def converge(params, known_registries, check_mode=False, diff=False):
+    """The container's run for checked ``params``: its result, with ``failed`` and ``msg``
+    when it failed (what it had done kept, its diff dropped) and ``diff`` only when asked."""
+    ship, host = ship_of(params)
+    try:
+        client = connect(ship)
+        registries.login(client, known_registries)
+        manager = ContainerManager(client, instance_spec(params, ship, host), check_mode=check_mode,
+                                   start_grace=params['start_grace'], registries=known_registries)
+        result = manager.converge(params['state'], refresh=params['refresh'])
+    except ContainerError as exc:
+        partial = dict(exc.result or {})
+        partial.pop('diff', None)
+        return dict(partial, failed=True, msg=str(exc))
+    except ShipUnreachable as exc:
+        return {'failed': True, 'msg': str(exc)}
+    changes = result.pop('diff')
+    if diff and changes:
+        result['diff'] = changes
+    return result

@@ -146,7 +146,8 @@ class Orchestrator:
         # No per-container start check: run() checks a whole level at once (_verify_started).
         return ContainerManager(self.client(spec["ship"]), spec, start_grace=None,
                                 check_mode=self.check_mode if check_mode is None else check_mode,
-                                image_cache=self._images.setdefault(spec["ship"], {}))
+                                image_cache=self._images.setdefault(spec["ship"], {}),
+                                registries=getattr(self.env, "registries", None))
 
     def live_state(self, spec):
         """What a plan records of an instance: its container and the id of its image on the ship."""

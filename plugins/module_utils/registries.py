@@ -68,18 +68,14 @@ def find(image, registries):
 
 
 def login(client, registries):
-    """Give ``client`` the registries for its pulls (see pull): the policy, and, like
-    ``docker login``, each registry's credentials for any other pull of this client from
-    that registry's host (never for another host: not by name)."""
-    if getattr(client, "_maestro_registries", None) is registries:
-        return
+    """Like ``docker login``: each registry's credentials for any pull of ``client`` from
+    that registry's host (never for another host: not by name). Idempotent."""
     configs = getattr(client, "_auth_configs", None)
     for registry in (registries or {}).values():
         if configs is not None and registry.get("username"):
             configs.add_auth(host_of(registry["registry"]), {
                 key: value for key, value in dict(registry, serveraddress=registry["registry"]).items()
                 if key in ("username", "password", "email", "serveraddress") and value is not None})
-    client._maestro_registries = registries
 
 
 def from_option(value):

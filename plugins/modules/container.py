@@ -491,23 +491,16 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.maestro.ng.plugins.module_utils.container import (
-    ContainerError,
-    ContainerManager,
-)
 from ansible_collections.maestro.ng.plugins.module_utils.container_args import (
     ARGUMENT_SPEC,
     REQUIRED_IF,
-    instance_spec,
+    converge,
     registry_secrets_only,
-    ship_of,
 )
 from ansible_collections.maestro.ng.plugins.module_utils import registries
 from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (
     DOCKER_IMPORT_ERROR,
     HAS_DOCKER,
-    ShipUnreachable,
-    connect,
 )
 
 
@@ -525,24 +518,9 @@ def main():
     except ValueError as exc:
         module.fail_json(msg=str(exc))
 
-    ship, host = ship_of(module.params)
-    spec = instance_spec(module.params, ship, host)
-    try:
-        client = connect(ship)
-        registries.login(client, known)
-        manager = ContainerManager(client, spec, check_mode=module.check_mode,
-                                   start_grace=module.params['start_grace'])
-        result = manager.converge(module.params['state'], refresh=module.params['refresh'])
-    except ContainerError as exc:
-        partial = dict(exc.result)
-        partial.pop('diff', None)
-        module.fail_json(msg=str(exc), **partial)
-    except ShipUnreachable as exc:
-        module.fail_json(msg=str(exc))
-
-    diff = result.pop('diff')
-    if module._diff and diff:
-        result['diff'] = diff
+    result = converge(module.params, known, check_mode=module.check_mode, diff=module._diff)
+    if result.get('failed'):
+        module.fail_json(**result)
     module.exit_json(**result)
 
 
