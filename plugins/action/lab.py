@@ -8,38 +8,29 @@ from __future__ import annotations
 
 import os
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.maestro.ng.plugins.module_utils import lab, lab_ships
 from ansible_collections.maestro.ng.plugins.module_utils.action_specs import LAB_SPEC
 from ansible_collections.maestro.ng.plugins.module_utils.docker_client import ShipUnreachable
 from ansible_collections.maestro.ng.plugins.module_utils.environment import load
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
 from ansible_collections.maestro.ng.plugins.module_utils.loader import load_document
+from ansible_collections.maestro.ng.plugins.plugin_utils.action import MaestroAction
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(MaestroAction):
+    ARGUMENT_SPEC = LAB_SPEC
+    FAILURES = (lab_ships.LabError, ShipUnreachable)
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        args = self.validate_argument_spec(argument_spec=LAB_SPEC)[1]
+    def act(self, args, task_vars):
         if args["env"] == "-":
-            result.update(failed=True, msg="the lab needs an environment file, not standard input")
-            return result
+            raise MaestroError("the lab needs an environment file, not standard input")
         # Plain types: the values are written into the lab file (YAML), Ansible's tagged ones are not.
         env_path = str(args["env"])
         first = None if args["first"] is None else int(args["first"])
         script = str(args["script"] or lab_ships.DEFAULT_SCRIPT)
-        try:
-            if args["state"] == "absent":
-                result.update(self._down(env_path, script))
-            else:
-                result.update(self._up(env_path, first, script))
-        except (MaestroError, lab_ships.LabError, ShipUnreachable) as exc:
-            result.update(failed=True, msg=str(exc))
-        return result
+        if args["state"] == "absent":
+            return self._down(env_path, script)
+        return self._up(env_path, first, script)
 
     def _up(self, env_path, first, script):
         env = load(env_path)

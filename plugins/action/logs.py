@@ -6,33 +6,27 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleError
-from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.maestro.ng.plugins.module_utils.action_specs import LOGS_SPEC
 from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (
-    ShipUnreachable, connect, connection_errors)
+    DockerException, ShipUnreachable, connect, connection_errors)
+from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
+from ansible_collections.maestro.ng.plugins.plugin_utils.action import MaestroAction
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load
 
 display = Display()
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(MaestroAction):
+    ARGUMENT_SPEC = LOGS_SPEC
+    FAILURES = (ShipUnreachable,)
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        args = self.validate_argument_spec(argument_spec=LOGS_SPEC)[1]
-        try:
-            env = load(args["env"])
-        except Exception as exc:  # MaestroError carries its own one-line text
-            result.update(failed=True, msg=str(exc))
-            return result
+    def act(self, args, task_vars):
+        env = load(args["env"])
         name = args["instance"]
         if name not in env.instances:
-            result.update(failed=True, msg="unknown instance %r (known: %s)" % (name, ", ".join(env.instances)))
-            return result
+            raise MaestroError("unknown instance %r (known: %s)" % (name, ", ".join(env.instances)))
         spec = env.instances[name]
         ship = env.ships[spec["ship"]]
         lines = []
@@ -51,13 +45,8 @@ class ActionModule(ActionBase):
                         display.display(buffer.decode("utf-8", "replace"))
                 else:
                     lines = client.logs(name, tail=tail).decode("utf-8", "replace").splitlines()
-        except ShipUnreachable as exc:
-            result.update(failed=True, msg=str(exc))
-            return result
-        except Exception as exc:  # docker.errors.NotFound and friends
+        except DockerException as exc:
             if getattr(exc, "status_code", None) == 404:
-                result.update(failed=True, msg="%s: no such container on ship %s" % (name, spec["ship"]))
-                return result
+                raise AnsibleError("%s: no such container on ship %s" % (name, spec["ship"]))
             raise AnsibleError("%s: %s" % (name, exc))
-        result.update(changed=False, instance=name, ship=spec["ship"], lines=lines)
-        return result
+        return dict(changed=False, instance=name, ship=spec["ship"], lines=lines)

@@ -5,32 +5,23 @@
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleError
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.maestro.ng.plugins.module_utils import deptree
 from ansible_collections.maestro.ng.plugins.module_utils.action_specs import PLAN_SPEC
 from ansible_collections.maestro.ng.plugins.module_utils.selection import plan
+from ansible_collections.maestro.ng.plugins.plugin_utils.action import MaestroAction
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load_and_select
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(MaestroAction):
+    ARGUMENT_SPEC = PLAN_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        args = self.validate_argument_spec(argument_spec=PLAN_SPEC)[1]
-        try:
-            env, names = load_and_select(args, dependents=args["dependents"])
-        except AnsibleError as exc:
-            result.update(failed=True, msg=exc.message)
-            return result
+    def act(self, args, task_vars):
+        env, names = load_and_select(args, dependents=args["dependents"])
         services = []
         for name in names:
             if env.instances[name]["service"] not in services:
                 services.append(env.instances[name]["service"])
-        result.update(
+        result = dict(
             changed=False,
             environment=env.name,
             instances=names,

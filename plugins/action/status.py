@@ -7,30 +7,21 @@ from __future__ import annotations
 
 import time
 
-from ansible.errors import AnsibleError
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.maestro.ng.plugins.module_utils.action_specs import STATUS_SPEC
 from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import status
 from ansible_collections.maestro.ng.plugins.module_utils.report import status_summary, status_table
+from ansible_collections.maestro.ng.plugins.plugin_utils.action import MaestroAction
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load_and_select
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
+class ActionModule(MaestroAction):
+    ARGUMENT_SPEC = STATUS_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        args = self.validate_argument_spec(argument_spec=STATUS_SPEC)[1]
-        try:
-            env, names = load_and_select(args)
-        except AnsibleError as exc:
-            result.update(failed=True, msg=exc.message)
-            return result
+    def act(self, args, task_vars):
+        env, names = load_and_select(args)
         started = time.monotonic()
         rows = status(env, names, drift=args["drift"])
-        result.update(changed=False, environment=env.name, instances=rows, table=status_table(rows),
+        result = dict(changed=False, environment=env.name, instances=rows, table=status_table(rows),
                       summary=str(status_summary(rows, time.monotonic() - started)))
         down = sorted({r["ship"] for r in rows if r["status"] == "host down"})
         if down:

@@ -95,7 +95,7 @@ from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.maestro.ng.plugins.module_utils import selection
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
-from ansible_collections.maestro.ng.plugins.plugin_utils.common import load
+from ansible_collections.maestro.ng.plugins.plugin_utils.common import load, select
 
 
 class LookupModule(LookupBase):
@@ -105,11 +105,8 @@ class LookupModule(LookupBase):
             raise AnsibleLookupError("maestro.ng.environment takes exactly one environment file")
         try:
             env = load(str(terms[0]))
-            names = selection.select(
-                env, names=self.get_option("services"),
-                dependencies=self.get_option("with_dependencies") and not self.get_option("dependents"),
-                dependents=self.get_option("dependents") and self.get_option("with_dependencies"),
-                ships=self.get_option("ships"))
+            names = select(env, {key: self.get_option(key) for key in ("services", "with_dependencies", "ships")},
+                           dependents=self.get_option("dependents"))
         except MaestroError as exc:
             raise AnsibleLookupError(str(exc))
         data = env.to_dict()
