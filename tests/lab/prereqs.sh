@@ -41,7 +41,7 @@ openssh-client     ssh        ssh ssh-keygen
 declare -A SKIPS=(
     [venv]="everything: make venv cannot build .venv"
     [lab]="every lab test (tests/integration) and make demo's ships"
-    [registry]="registry tests (tests/integration/test_registry.py, the TLS ship in test_ship_connections.py)"
+    [registry]="registry tests (tests/integration/test_registry.py)"
     [ssh]="SSH ship tests (tests/integration/test_ssh.py)"
     [root]="every lab test (tests/integration): the lab needs root"
     [daemon]="tests/integration/test_container_manager.py"
@@ -83,6 +83,7 @@ images_present() {
     docker -H unix:///var/run/docker.sock image inspect "$LAB_IMAGE:latest" "$LAB_IMAGE:v2" >/dev/null 2>&1
 }
 needs_daemon() { [[ " $groups " == *" lab "* ]]; }
+package_names() { awk '{print $1}' <<<"$1" | paste -sd' '; }
 
 missing=$(missing_packages)
 
@@ -90,15 +91,15 @@ missing=$(missing_packages)
 if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
     did=""
     if [[ -n $missing ]]; then
-        packages=$(awk '{print $1}' <<<"$missing" | tr '\n' ' ')
-        say "installing ${packages% } (apt-get)"
+        packages=$(package_names "$missing")
+        say "installing $packages (apt-get)"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq </dev/null >/dev/null
         # shellcheck disable=SC2086
         apt-get install -y -qq --no-install-recommends $packages </dev/null >/dev/null
         still=$(missing_packages)
         [[ -z $still ]] || { say "still missing after apt-get install: $still" >&2; exit 1; }
-        did+="installed ${packages% }; "
+        did+="installed $packages; "
     fi
     if needs_daemon; then
         if ! main_daemon_up; then
@@ -140,14 +141,16 @@ if (( ${#lost[@]} == 0 )); then
     say "nothing to do for make $area: everything it needs is there"
     exit 0
 fi
-if [[ $(id -u) -eq 0 ]]; then why="no apt-get here"; else why="not root"; fi
+if [[ $(id -u) -eq 0 ]]; then
+    why="no apt-get here"; hint="install them (Debian names)"
+else
+    why="not root"; hint="as root, \`make $area\` installs them"
+fi
 say "$why, so nothing is installed or started; missing, and what it skips:"
 for group in root venv lab registry ssh daemon; do
     [[ -n ${lost[$group]:-} ]] && printf '  %-60s -> %s\n' "${lost[$group]}" "${SKIPS[$group]}"
 done
-if [[ -n $missing ]]; then
-    echo "  as root, \`make $area\` installs them: apt-get install $(awk '{print $1}' <<<"$missing" | tr '\n' ' ')"
-fi
+[[ -z $missing ]] || echo "  $hint: apt-get install $(package_names "$missing")"
 if [[ ${MAESTRO_REQUIRE_LAB:-} == 1 ]]; then
     say "MAESTRO_REQUIRE_LAB=1: nothing may be skipped, so this is an error" >&2
     exit 1
