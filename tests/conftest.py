@@ -1,6 +1,6 @@
 """The closing line of every test run: what was skipped and why, or that nothing was.
 
-    skipped 9: 5 × SSH ships: no /usr/sbin/sshd (...); 4 × registries: no docker-registry (...)
+    skipped 9: 5 x SSH ships: no /usr/sbin/sshd (...); 4 x registries: no docker-registry (...)
 
 so a green run that skipped half of the integration suite is never taken for a full one.
 Reasons are grouped as they are written; the lab's own skips (tests/integration/lab.py
@@ -22,7 +22,7 @@ def skip_summary(reports):
         return "skipped: nothing"
     counts = Counter(_reason(report) for report in skipped)
     return "skipped %d: %s" % (len(skipped), "; ".join(
-        "%d × %s" % (count, reason) for reason, count in counts.most_common()))
+        "%d x %s" % (count, reason) for reason, count in counts.most_common()))
 
 
 # After the terminal reporter's sessionfinish (the summary sections and the "N passed" line),
