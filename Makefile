@@ -5,23 +5,36 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: demo test unit integration venv bench bench-model changelog changelog-release clean-lab clean
+.PHONY: demo test unit integration prereqs-demo prereqs-test prereqs-unit venv venv-works bench bench-model changelog changelog-release clean-lab clean
 
-# The demo environment started and its status: as root on a 3-ship local lab
-# (Docker installed if missing), as a normal user on your own Docker daemon.
-demo: venv
+# Each entry point first runs tests/lab/prereqs.sh for what it needs (as root: installs the
+# missing packages, starts the main dockerd, builds the test images; otherwise: one block on
+# what is missing and what that skips), then makes the venv (a fresh machine may lack
+# python3-venv, hence this order: make builds prerequisites left to right).
+# The demo environment started and its status: as root on a 3-ship local lab, as a normal
+# user on your own Docker daemon.
+demo: prereqs-demo venv
 	bash examples/demo.sh
 
-test: venv
+test: prereqs-test venv
 	$(BIN)/pytest tests
 
-unit: venv
+unit: prereqs-unit venv
 	$(BIN)/pytest tests/unit
 
-integration: venv
+integration: prereqs-test venv
 	$(BIN)/pytest tests/integration
 
-venv: $(VENV)/.installed
+prereqs-demo prereqs-test prereqs-unit:
+	@bash tests/lab/prereqs.sh $(@:prereqs-%=%)
+
+venv: venv-works $(VENV)/.installed
+
+# A venv that exists but does not work here (e.g. copied from another machine: its interpreter
+# symlink and script shebangs point elsewhere) is removed, so the rule below builds it again.
+venv-works:
+	@if [ -e $(VENV) ] && ! { $(BIN)/python -c 'import ansible, docker, pytest, yaml' && $(BIN)/pytest --version; } >/dev/null 2>&1; then \
+		echo "$(VENV) does not work here; rebuilding it"; rm -rf $(VENV); fi
 
 $(VENV)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # `make demo`: start examples/demo.yaml and print its status, wherever Docker is.
 #
-# As root: installs Docker and busybox-static when missing (Debian), starts dockerd,
-# builds the local demo image and a 3-ship lab (tests/lab/lab.sh), then uses
-# examples/demo.yaml. As a normal user with a running Docker daemon: builds the demo
-# image on that daemon and uses it as the only ship (examples/demo-local.yaml).
+# As root: a 3-ship lab (tests/lab/lab.sh) with the local demo image, then
+# examples/demo.yaml (`make demo` first runs tests/lab/prereqs.sh demo, which installs
+# Docker, busybox-static, iptables and iproute2 when missing and starts dockerd). As a
+# normal user with a running Docker daemon: builds the demo image on that daemon and uses
+# it as the only ship (examples/demo-local.yaml).
 # Nothing is pulled from a registry either way.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -15,10 +16,6 @@ IMAGE=maestro-test/busybox:latest
 say() { printf '\n==> %s\n' "$*"; }
 
 if [[ $(id -u) -eq 0 ]]; then
-    if ! command -v dockerd >/dev/null || [[ ! -x /bin/busybox ]] || ldd /bin/busybox >/dev/null 2>&1; then
-        say "installing docker.io, busybox-static, iptables and iproute2"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io busybox-static iptables iproute2 >/dev/null
-    fi
     say "three local ships (network namespaces, each with its own dockerd)"
     bash tests/lab/lab.sh up 3
     ENV_FILE=examples/demo.yaml

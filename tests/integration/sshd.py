@@ -57,7 +57,7 @@ def _root_locked():
 def missing_prerequisites():
     for tool in (SSHD, "/usr/bin/ssh", "/usr/bin/ssh-keygen", "/usr/bin/nsenter"):
         if not os.path.exists(tool):
-            return "%s not found (apt-get install openssh-server openssh-client util-linux)" % tool
+            return "no %s (openssh-server openssh-client util-linux)" % tool
     return None
 
 

@@ -18,6 +18,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from lab import unavailable
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'collections'))
 
 from ansible_collections.maestro.ng.plugins.module_utils.container import (  # noqa: E402
@@ -51,9 +53,7 @@ def client():
         for image in (IMAGE, IMAGE_V2):
             api.inspect_image(image)
     except (ShipUnreachable, NotFound) as exc:
-        if os.environ.get('MAESTRO_REQUIRE_LAB') == '1':
-            pytest.fail('MAESTRO_REQUIRE_LAB=1 but %s is not usable: %s' % (DOCKER_URL, exc), pytrace=False)
-        pytest.skip('no usable Docker daemon at %s: %s' % (DOCKER_URL, exc))
+        unavailable('the main Docker daemon: %s is not usable: %s' % (DOCKER_URL, exc))
     yield api
     for container in api.containers(all=True, filters={'name': 'mtest-%s-' % RUN}):
         api.remove_container(container['Id'], force=True, v=True)

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from envs import IMAGE, IMAGE_V2, REPO, SERVE, failed, ok as _ok, playbook
-from lab import missing_prerequisites
+from lab import missing_prerequisites, unavailable
 
 # These runs must not even warn.
 ok = functools.partial(_ok, warnings=False)
@@ -50,24 +50,18 @@ def reachable(url, timeout=2):
         return False
 
 
-def _unavailable(reason):
-    if os.environ.get("MAESTRO_REQUIRE_LAB") == "1":
-        pytest.fail("MAESTRO_REQUIRE_LAB=1 but the Docker lab cannot run: " + reason, pytrace=False)
-    pytest.skip("Docker lab unavailable: " + reason)
-
-
 @pytest.fixture
 def lab_env(tmp_path):
     reason = missing_prerequisites()
     if reason:
-        _unavailable(reason)
+        unavailable("the Docker lab: " + reason)
     script = SCRIPT or lab_ships.DEFAULT_SCRIPT
     # lab.sh's own answer on the highest ship this test uses (stopping a ship that is not
     # running does nothing).
     probe = subprocess.run(["bash", script, "stop-ship", str(FIRST + 1)], capture_output=True, text=True,
                            check=False)
     if "ship number must be" in probe.stderr:
-        _unavailable("%s: %s (this test uses ships %d-%d)" % (script, probe.stderr.strip(), FIRST, FIRST + 2))
+        unavailable("the Docker lab: %s: %s (this test uses ships %d-%d)" % (script, probe.stderr.strip(), FIRST, FIRST + 2))
     for number in (FIRST, FIRST + 1, FIRST + 2):   # a previous run that died half-way
         if lab_ships.exists(number):
             lab_ships.remove(script, number)

@@ -17,7 +17,7 @@ import docker
 import pytest
 
 from envs import IMAGE, REPO, playbook, ship_name, ships_of, write_env
-from lab import worker_index
+from lab import unavailable, worker_index
 from registry import FlakyProxy, Registry, missing_tools
 from test_roles import recap_changed, run_user_playbook
 
@@ -36,10 +36,7 @@ def reg(lab):
     """The registry (with the test image pushed into it) and the proxy in front of it."""
     missing = missing_tools()
     if missing:
-        why = "registry tests need %s (apt-get install docker-registry apache2-utils openssl)" % ", ".join(missing)
-        if os.environ.get("MAESTRO_REQUIRE_LAB") == "1":
-            pytest.fail(why, pytrace=False)
-        pytest.skip(why)
+        unavailable("registries: no %s (docker-registry apache2-utils openssl)" % ", ".join(missing))
     port = 5443 + 10 * worker_index()        # each pytest-xdist worker its own ports
     registry = Registry(port, USER, GOOD).start()
     proxy = FlakyProxy(registry, port + 1).start()
