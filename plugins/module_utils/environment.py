@@ -155,14 +155,14 @@ class _Builder:
         if isinstance(value, dict):
             # MaestroNG 0.8.3 only tests `schema == 1`, so a mapping, whatever it holds, is
             # schema 2 there; files that ran with it keep their volumes that way.
-            self.warn("%s is read as schema 2 (volumes are host: container), as MaestroNG 0.8.3 reads every "
+            self._warn("%s is read as schema 2 (volumes are host: container), as MaestroNG 0.8.3 reads every "
                       "schema but a plain 1; write schema: 2" % _flow(value), path, meta, "schema")
             return 2
         if value not in (1, 2) or isinstance(value, bool):
             fail("unsupported schema %r (1 or 2)" % (value,), path, meta, "schema")
         return value
 
-    def warn(self, message, path, parent, key):
+    def _warn(self, message, path, parent, key):
         self.warnings.append(str(MaestroError(message, path, line_of(parent, key), self.file)))
 
     # ------------------------------------------------------------------ ships

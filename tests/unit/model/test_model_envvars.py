@@ -187,15 +187,15 @@ def test_instances_giving_the_same_variable_names_are_refused(load_env):
 
 
 def test_same_instance_prefix_in_two_services_is_fine(load_env):
-    """Only names whose variables really collide are refused: ``A_X_1_HOST`` and ``B_X_1_HOST``."""
+    """x-1 and x.1 both give X_1, but in two services: A_X_1_HOST and B_X_1_HOST."""
     env = load_env("""\
         name: fine
         ships: {vm1: {ip: 10.0.0.1}}
         services:
-          a: {image: x, instances: {a.x-1: {ship: vm1}}}
-          b: {image: x, requires: [a], instances: {b.x-1: {ship: vm1}}}
+          a: {image: x, instances: {x-1: {ship: vm1}}}
+          b: {image: x, requires: [a], instances: {x.1: {ship: vm1}}}
         """)
-    assert env.instances["b.x-1"]["env"]["A_A_X_1_HOST"] == "10.0.0.1"
+    assert env.instances["x.1"]["env"]["A_X_1_HOST"] == env.instances["x.1"]["env"]["B_X_1_HOST"] == "10.0.0.1"
 
 
 def test_base_variables_for_every_container(fixture_path):
