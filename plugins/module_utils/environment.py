@@ -156,7 +156,7 @@ class _Builder:
             # MaestroNG 0.8.3 only tests `schema == 1`, so a mapping, whatever it holds, is
             # schema 2 there; files that ran with it keep their volumes that way.
             self._warn("%s is read as schema 2 (volumes are host: container), as MaestroNG 0.8.3 reads every "
-                      "schema but a plain 1; write schema: 2" % _flow(value), path, meta, "schema")
+                       "schema but a plain 1; write schema: 2" % _flow(value), path, meta, "schema")
             return 2
         if value not in (1, 2) or isinstance(value, bool):
             fail("unsupported schema %r (1 or 2)" % (value,), path, meta, "schema")
