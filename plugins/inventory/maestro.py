@@ -12,6 +12,8 @@ short_description: MaestroNG environment ships as hosts, services as groups
 description:
   - Reads a MaestroNG environment file, either given directly to C(-i) (when this plugin is enabled, as the
     repository's C(ansible.cfg) does) or through a small config file whose C(plugin) is C(maestro.ng.maestro).
+  - A file given to C(-i) is read when its name ends in C(.yml), C(.yaml) or C(.maestro) (as the lookup
+    reads any name) and it has top-level C(ships) and C(services) keys, or C(plugin) set to this plugin.
   - Every ship becomes a host named as the ship, with C(ansible_host) set to its C(ip). Every service becomes
     a group of the ships that run its instances. All ships are also in the group C(maestro).
   - Host variables give each ship's Docker URL, TLS and SSH tunnel settings (C(maestro_docker_*)), the names of the
@@ -82,6 +84,8 @@ from ansible.template import trust_as_template
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load
 
+# .maestro too: the lookup reads any name, and a file with Jinja2 statements is not YAML as it stands.
+_EXTENSIONS = (".yml", ".yaml", ".maestro")
 _ENV_KEYS = re.compile(r"^(ships|services)\s*:", re.MULTILINE)
 _PLUGIN_KEY = re.compile(r"^plugin\s*:\s*['\"]?maestro\.ng\.maestro['\"]?\s*$", re.MULTILINE)
 
@@ -100,7 +104,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
     NAME = "maestro.ng.maestro"
 
     def verify_file(self, path):
-        if not super().verify_file(path) or not path.endswith((".yml", ".yaml")):
+        if not super().verify_file(path) or not path.endswith(_EXTENSIONS):
             return False
         try:
             with open(path, encoding="utf-8") as handle:

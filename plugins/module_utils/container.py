@@ -126,13 +126,30 @@ def _stop_timeout(spec):
     return DEFAULT_STOP_TIMEOUT if timeout is None else int(timeout)
 
 
+def _published(spec, bindings):
+    """(port bindings, exposed ports) Docker takes in the spec's network mode.
+
+    A container on the ship's own network (``host``) or on another container's
+    (``container:NAME``) has no ports of its own to publish: the docker SDK refuses
+    bindings with ``host`` and the daemon refuses both with ``container:``. MaestroNG
+    files declare ports there anyway, for the link variables and lifecycle checks.
+    """
+    mode = spec.get('network_mode') or ''
+    exposed = {key: {} for key in bindings}
+    if mode == 'host':
+        return {}, exposed
+    if mode.startswith('container:'):
+        return {}, {}
+    return bindings, exposed
+
+
 def desired_config(spec):
     """The arguments to create the container of ``spec``.
 
     Returns {"create": kwargs for APIClient.create_container (without host_config),
     "host_config": kwargs for APIClient.create_host_config}; both JSON-able.
     """
-    bindings = _port_bindings(spec)
+    bindings, exposed = _published(spec, _port_bindings(spec))
     limits = spec.get('limits') or {}
     host_config = {
         'binds': _binds(spec),
@@ -165,7 +182,7 @@ def desired_config(spec):
         'hostname': spec.get('hostname'),
         'user': spec.get('user'),
         'environment': {str(k): str(v) for k, v in (spec.get('env') or {}).items()},
-        'ports': {key: {} for key in bindings},
+        'ports': exposed,
         'volumes': list(spec.get('container_volumes') or []),
         'labels': _labels(spec),
         'working_dir': spec.get('workdir'),

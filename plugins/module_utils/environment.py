@@ -37,7 +37,7 @@ class Environment:
     """A loaded environment; ``to_dict()`` gives its documented plain form."""
 
     def __init__(self, name, file, schema_version, ships, services, instances, levels,
-                 registries, audit):
+                 registries, audit, warnings=()):
         self.name = name
         self.file = file
         self.schema = schema_version
@@ -47,6 +47,8 @@ class Environment:
         self.levels = levels          # [{level, services, instances}]
         self.registries = registries
         self.audit = audit
+        # Located texts ("file:line: key: ...") of what loads but may not mean what it says.
+        self.warnings = list(warnings)
 
     def to_dict(self):
         return {
@@ -72,6 +74,23 @@ def load(path, stdin=None, environ=None):
         raise exc.located(shown)
 
 
+def _flow(mapping):
+    """``{version: 1}``: a small mapping as it is written in YAML's flow style."""
+    return "{%s}" % ", ".join("%s: %s" % item for item in mapping.items())
+
+
+def _variable_prefix(taken, prefix, what, name, path, parent):
+    """``prefix`` (the parts of a MaestroNG variable name for ``name``) unless another
+    service or instance of the same service has it: MaestroNG turns every non-word
+    character into ``_`` and upper-cases, so ``log_1`` and ``log.1`` would both give
+    ``LOG_1_*`` and the later one would silently win."""
+    if prefix in taken:
+        fail("%s %r and %r both give the variables %s_* (MaestroNG turns every non-word character into _); "
+             "rename one" % (what, taken[prefix], name, "_".join(prefix)), path, parent, name)
+    taken[prefix] = name
+    return prefix
+
+
 def _size(parent, key, path):
     value = parent.get(key)
     if value is None:
@@ -90,6 +109,7 @@ class _Builder:
         self.file = file
         self.folder = folder
         self._env_files = {}
+        self.warnings = []
 
     # ------------------------------------------------------------------ top level
     def build(self):
@@ -123,19 +143,24 @@ class _Builder:
             svc["level"] = min(instances[i]["level"] for i in svc["instances"])
             public[svc["name"]] = {k: v for k, v in svc.items() if not k.startswith("_")}
         return Environment(self.name, self.file, self.schema, self.ships, public,
-                           ordered_instances, levels, registries, audit)
+                           ordered_instances, levels, registries, audit, self.warnings)
 
     def _schema_version(self, doc):
         meta = schema.get_map(doc, "__maestro", ())
         value = meta.get("schema", 1)
-        if isinstance(value, dict):  # MaestroNG also reads `schema: {version: 2}`
-            meta, value = value, value.get("version", 1)
-            path = ("__maestro", "schema", "version")
-        else:
-            path = ("__maestro", "schema")
+        path = ("__maestro", "schema")
+        if isinstance(value, dict):
+            # MaestroNG 0.8.3 only tests `schema == 1`, so a mapping, whatever it holds, is
+            # schema 2 there; files that ran with it keep their volumes that way.
+            self._warn("%s is read as schema 2 (volumes are host: container), as MaestroNG 0.8.3 reads every "
+                       "schema but a plain 1; write schema: 2" % _flow(value), path, meta, "schema")
+            return 2
         if value not in (1, 2) or isinstance(value, bool):
-            fail("unsupported schema %r (1 or 2)" % (value,), path, meta, path[-1])
+            fail("unsupported schema %r (1 or 2)" % (value,), path, meta, "schema")
         return value
+
+    def _warn(self, message, path, parent, key):
+        self.warnings.append(str(MaestroError(message, path, line_of(parent, key), self.file)))
 
     # ------------------------------------------------------------------ ships
     def _ships(self, doc):
@@ -272,10 +297,11 @@ class _Builder:
     # ------------------------------------------------------------------ services
     def _services(self, doc):
         raw = schema.get_map(doc, "services", (), required=True)
-        services, instances, owner = {}, {}, {}
+        services, instances, owner, prefixes = {}, {}, {}, {}
         for index, (name, svc) in enumerate(raw.items()):
             name = str(name)
             path = ("services", name)
+            service_prefix = _variable_prefix(prefixes, (envvars.sanitize(name),), "services", name, path, raw)
             schema.check_map(svc, path, raw, name)
             schema.check_keys(svc, schema.SERVICE_KEYS, path, "service", _SERVICE_HINTS)
             service = {
@@ -312,6 +338,8 @@ class _Builder:
                     fail("duplicate instance name %r (already an instance of service %r)"
                          % (inst_name, owner[inst_name]), ipath, inst_raw, inst_name)
                 owner[inst_name] = name
+                _variable_prefix(prefixes, service_prefix + (envvars.sanitize(inst_name),), "instances", inst_name,
+                                 ipath, inst_raw)
                 schema.check_map(inst, ipath, inst_raw, inst_name)
                 instances[inst_name] = self._instance(service, inst_name, inst, ipath)
                 service["instances"].append(inst_name)

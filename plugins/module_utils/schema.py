@@ -179,7 +179,10 @@ def get_str_map(parent, key, path, lists=False):
         if isinstance(bad, (dict, list)):
             fail("must be a string%s, got %s" % (" or a list" if lists else "", type_name(bad)),
                  path + (key, str(name)), value, name)
-        result[str(name)] = "" if item is None else env_value(item)
+        try:
+            result[str(name)] = "" if item is None else env_value(item)
+        except UnicodeDecodeError:
+            fail("a !!binary value must be UTF-8 text", path + (key, str(name)), value, name)
     return result
 
 
@@ -197,9 +200,12 @@ def _nested_mapping(value):
 
 def env_value(value):
     """A value as MaestroNG writes it into the environment: lists flattened and
-    space-joined, booleans as ``True``/``False``, nothing as an empty string."""
+    space-joined, booleans as ``True``/``False``, nothing as an empty string, a
+    ``!!binary`` value as its (UTF-8) text, not ``b'...'``."""
     if value is None:
         return ""
     if isinstance(value, list):
         return " ".join(env_value(item) for item in value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
     return str(value)

@@ -188,6 +188,8 @@ options:
       - Ranges map one to one and must have the same size, except that a single
         O(ports[].exposed) port with an O(ports[].external) range gets any free host port
         of the range.
+      - With O(network_mode=host) they are exposed but not published (the container uses the
+        host's own ports); with C(container:NAME) neither.
     type: list
     elements: dict
     default: []

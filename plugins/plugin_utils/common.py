@@ -12,6 +12,7 @@ import sys
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.validation import check_type_bool
+from ansible.utils.display import Display
 
 from ansible_collections.maestro.ng.plugins.module_utils import environment, selection
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
@@ -19,6 +20,7 @@ from ansible_collections.maestro.ng.plugins.plugin_utils import quick_exit
 
 quick_exit.install()
 
+display = Display()
 _cache = {}
 
 
@@ -37,6 +39,8 @@ def load(path):
         if key in _cache:
             return _cache[key]
     env = environment.load(path, stdin=_stdin())
+    for warning in env.warnings:
+        display.warning(warning)  # shown once per run: Ansible drops repeated warnings
     _cache[key] = env
     return env
 

@@ -68,6 +68,11 @@ ERRORS = {
     "duplicate_instance_across_services.yaml": ("duplicate_instance_across_services.yaml:13: "
                                                 "services.db.instances.node-1: duplicate instance name 'node-1' "
                                                 "(already an instance of service 'web')"),
+    "service_names_collide.yaml": ("service_names_collide.yaml:10: services.log.1: services 'log_1' and 'log.1' both give "
+                                   "the variables LOG_1_* (MaestroNG turns every non-word character into _); rename one"),
+    "instance_names_collide.yaml": ("instance_names_collide.yaml:9: services.zk.instances.zk.1: instances 'zk-1' and 'zk.1' "
+                                    "both give the variables ZK_ZK_1_* (MaestroNG turns every non-word character into _); "
+                                    "rename one"),
     # --- wrong types
     "privileged_string.yaml": "privileged_string.yaml:10: services.web.instances.web-1.privileged: must be true or false, got 'yes'",
     "stop_timeout_string.yaml": "stop_timeout_string.yaml:10: services.web.instances.web-1.stop_timeout: must be an integer, got 'ten'",

@@ -159,6 +159,38 @@ def test_desired_config_ports():
     assert set(config['create']['ports']) == set(bindings)
 
 
+def test_desired_config_host_network_publishes_nothing_but_still_exposes():
+    # MaestroNG 0.8.3 creates `net: host` services with ports (its docker-py sent the
+    # bindings; the daemon ignores them there); docker SDK 7 refuses them before any request.
+    docker_types = pytest.importorskip('docker.types')
+    spec = full_spec(network_mode='host', hostname=None, privileged=False)
+    config = desired_config(spec)
+    assert config['host_config']['port_bindings'] == {}
+    assert set(config['create']['ports']) == set(desired_config(full_spec())['host_config']['port_bindings'])
+    docker_types.HostConfig(version='1.41', **config['host_config'])  # what failed: "host" ... incompatible
+    with pytest.raises(Exception, match='incompatible with port_bindings'):
+        docker_types.HostConfig(version='1.41', **dict(config['host_config'], port_bindings={'80/tcp': 8080}))
+
+
+def test_desired_config_container_network_neither_publishes_nor_exposes():
+    # The daemon refuses both with another container's network ("conflicting options").
+    config = desired_config(full_spec(network_mode='container:web-0', hostname=None))
+    assert config['host_config']['port_bindings'] == {}
+    assert config['create']['ports'] == {}
+
+
+@pytest.mark.parametrize('mode', ['host', 'container:web-0'])
+def test_shared_network_with_ports_has_no_drift(mode):
+    spec = full_spec(network_mode=mode, hostname=None)
+    assert compare(spec, daemon_inspect(spec), IMAGE) == []
+
+
+def test_moving_to_the_host_network_drops_the_bindings():
+    inspect = daemon_inspect(full_spec())
+    assert compare(full_spec(network_mode='host', hostname=None), inspect, IMAGE) == [
+        'ports changed', 'network_mode changed']
+
+
 def test_desired_config_rejects_ranges_of_different_sizes():
     spec = minimal_spec(ports=[{'name': 'p', 'exposed': '1-3', 'external': '11-12', 'protocol': 'tcp',
                                 'host_ip': '0.0.0.0'}])
@@ -277,7 +309,7 @@ def test_command():
     ('cap_drop', [], 'cap_drop changed'),
     ('security_opt', ['no-new-privileges'], 'security_opt changed'),
     ('extra_hosts', {'gateway': '10.250.0.1'}, 'extra_hosts changed'),
-    ('network_mode', 'host', 'network_mode changed'),
+    ('network_mode', 'backend', 'network_mode changed'),
     ('hostname', 'other', 'hostname changed'),
     ('restart', {'name': 'on-failure', 'maximum_retry_count': 4}, 'restart changed'),
     ('dns', ['10.250.0.9', '10.250.0.1'], 'dns changed'),

@@ -81,6 +81,22 @@ def test_demo_graph_from_the_repo_root():
         assert group in out
 
 
+def test_a_maestro_named_environment_file_is_read_by_the_inventory_and_the_lookup(tmp_path):
+    # The lookup reads any name; -i used to skip a `.maestro` file (a Jinja2 one, not YAML as it stands).
+    path = tmp_path / "templated.maestro"
+    path.write_text("{% set zk = 'zookeeper' %}\n" + ENV_FILE.replace("  zookeeper:", "  {{ zk }}:"))
+    out = run("ansible-inventory", "-i", str(path), "--graph").stdout
+    assert "@zookeeper:\n  |  |--vm1\n  |  |--vm2" in out
+    expr = "{{ lookup('maestro.ng.environment', '%s').name }}" % path
+    assert '"msg": "cli-test"' in run("ansible", "localhost", "-m", "ansible.builtin.debug", "-a", "msg=" + expr).stdout
+
+
+def test_schema_mapping_warns_once_with_file_and_line(env_file):
+    env_file.write_text("__maestro: {schema: {version: 1}}\n" + ENV_FILE)
+    proc = run("ansible-inventory", "-i", str(env_file), "--graph")
+    assert proc.stderr.count("%s:1: __maestro.schema: {version: 1} is read as schema 2" % env_file) == 1, proc.stderr
+
+
 def test_list_host_variables(env_file):
     data = inventory_list(env_file)
     vm2 = data["_meta"]["hostvars"]["vm2"]
