@@ -1,4 +1,5 @@
 """tests/conftest.py: every test run ends with one line on what was skipped and why."""
+import os
 import shutil
 import subprocess
 import sys
@@ -33,8 +34,12 @@ def test_known_bug():
 
 
 def last_line(folder, *args):
+    # A plain pytest: not the plugins ansible-test units loads (they refuse a conftest.py
+    # outside the collection).
+    environ = {k: v for k, v in os.environ.items() if k not in ("PYTEST_PLUGINS", "PYTHONPATH")}
     run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args, str(folder)],
-                         cwd=folder, capture_output=True, text=True, timeout=120, check=False)
+                         cwd=folder, capture_output=True, text=True, timeout=120, check=False, env=environ)
+    assert run.stdout, run.stderr
     return run.stdout.splitlines()[-1]
 
 
