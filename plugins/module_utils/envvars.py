@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from . import ordering
+
 _NON_WORD = re.compile(r"[^\w]")
 
 
@@ -49,3 +51,36 @@ def link_variables(service, instances, internal):
             if internal:
                 result[port_prefix + "_INTERNAL_PORT"] = port["exposed"]
     return result
+
+
+def compose(env_name, services, instances, drafts):
+    """Set every instance's ``env``, in MaestroNG's precedence (later wins): the service's
+    env files and env, the service variables, the instance's env files and env, the instance
+    variables, its own service's link variables, those of its dependencies (``requires``,
+    transitively, and ``wants_info``)."""
+    requires = {name: svc["requires"] for name, svc in services.items()}
+    links = {}
+
+    def link_vars(name, internal):
+        key = (name, internal)
+        if key not in links:
+            links[key] = link_variables(name, [instances[i] for i in services[name]["instances"]], internal)
+        return links[key]
+
+    for svc in services.values():
+        deps = ordering.closure([svc["name"]], requires) | set(svc["wants_info"])
+        deps.discard(svc["name"])
+        dep_vars = {}
+        for dep in sorted(deps, key=lambda d: drafts.services[d].index):
+            dep_vars.update(link_vars(dep, False))
+        own_vars = link_vars(svc["name"], True)
+        for inst_name in svc["instances"]:
+            inst = instances[inst_name]
+            base = base_variables(env_name, svc["name"], inst_name, inst["ship_ip"], inst["image"])
+            env = dict(drafts.services[svc["name"]].env)
+            env.update(base["service"])
+            env.update(drafts.instances[inst_name].own_env)
+            env.update(base["instance"])
+            env.update(own_vars)
+            env.update(dep_vars)
+            inst["env"] = env

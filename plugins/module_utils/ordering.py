@@ -11,6 +11,8 @@ two services want each other's information).
 
 from __future__ import annotations
 
+from .schema import fail
+
 
 def hard_edges(services, instances):
     """The hard edges, computed here only: ``(service -> services it hard-depends on,
@@ -114,3 +116,41 @@ def reverse(edges):
         for succ in succs:
             result.setdefault(succ, []).append(node)
     return result
+
+
+def order(services, instances, drafts):
+    """The environment's order: (service -> its level, [{level, services, instances}]) with
+    each instance's ``level`` set; a hard cycle fails located at its first service or instance.
+
+    Instances take their service's level, then, within a service, come after what they take
+    volumes from or link to. Ties keep the file's order of services, then instance names.
+    """
+    names = list(services)
+    hard, inst_edges = hard_edges(services, instances)
+    cycle = find_cycle(names, hard)
+    if cycle:
+        draft = drafts.services[cycle[0]]
+        key = "requires" if cycle[1] in services[cycle[0]]["requires"] else "instances"
+        fail("dependency cycle: %s" % " → ".join(cycle), draft.path + (key,), draft.raw, key)
+    cycle = find_cycle(list(instances), inst_edges)
+    if cycle:
+        draft = drafts.instances[cycle[0]]
+        fail("volumes_from/links cycle: %s" % " → ".join(cycle), draft.path, draft.raw)
+    edges = with_soft_edges(names, hard, {n: s["wants_info"] for n, s in services.items()})
+    service_level = levels(names, edges)
+    for name, deps in inst_edges.items():
+        for dep_service in edges[instances[name]["service"]]:
+            deps.extend(services[dep_service]["instances"])
+    inst_level = levels(list(instances), inst_edges)
+    for name, inst in instances.items():
+        inst["level"] = inst_level[name]
+    result = []
+    for name in sorted(instances, key=lambda n: (inst_level[n], drafts.services[instances[n]["service"]].index, n)):
+        level = inst_level[name]
+        while len(result) <= level:
+            result.append({"level": len(result), "services": [], "instances": []})
+        entry = result[level]
+        if instances[name]["service"] not in entry["services"]:
+            entry["services"].append(instances[name]["service"])
+        entry["instances"].append(name)
+    return service_level, [lvl for lvl in result if lvl["instances"]]

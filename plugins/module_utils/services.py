@@ -1,0 +1,115 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The ``services`` section: each service and the names of its instances (each instance's
+settings: instances.py). What later steps need of the file but the model does not keep
+(raw mappings for error lines, env before variables, ...) goes to side tables: drafts."""
+
+from __future__ import annotations
+
+import re
+
+from . import envvars, instances as instance_reader, schema
+from .instances import read_lifecycle, read_ports
+from .schema import fail
+
+# The instance name is the container's name: Docker's rule, so a bad one fails here and not at the daemon.
+CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+_SERVICE_HINTS = {key: "an instance setting: put it under each instance"
+                  for key in schema.INSTANCE_KEYS - schema.SERVICE_KEYS}
+
+
+class ServiceDraft:
+    """A service as the file wrote it, for the readers after this one."""
+
+    __slots__ = ("raw", "path", "index", "env", "ports", "limits", "lifecycle")
+
+    def __init__(self, raw, path, index):
+        self.raw = raw
+        self.path = path
+        self.index = index        # its place in the file: the tie-break of the order
+        self.env = {}             # its env files and env, before the variables
+        self.ports = {}           # port name -> port, which instances may override
+        self.limits = {}
+        self.lifecycle = {}       # state -> [(raw check, its path)]
+
+
+class InstanceDraft:
+    """An instance as the file wrote it."""
+
+    __slots__ = ("raw", "path", "own_env")
+
+    def __init__(self, raw, path, own_env):
+        self.raw = raw
+        self.path = path
+        self.own_env = own_env    # its env files and env, before the variables
+
+
+class Drafts:
+    """The side tables of one reading: service name -> ServiceDraft, instance -> InstanceDraft."""
+
+    def __init__(self):
+        self.services = {}
+        self.instances = {}
+
+
+def read(doc, context, env_name, schema_version, ships):
+    """(service name -> service, instance name -> spec, Drafts), in the file's order."""
+    raw = schema.get_map(doc, "services", (), required=True)
+    services, instances, owner, prefixes = {}, {}, {}, {}
+    drafts = Drafts()
+    for index, (name, svc) in enumerate(raw.items()):
+        name = str(name)
+        path = ("services", name)
+        service_prefix = _variable_prefix(prefixes, (envvars.sanitize(name),), "services", name, path, raw)
+        schema.check_map(svc, path, raw, name)
+        schema.check_keys(svc, schema.SERVICE_KEYS, path, "service", _SERVICE_HINTS)
+        service = {
+            "name": name,
+            "image": schema.get_str(svc, "image", path, required=True),
+            "requires": schema.get_str_list(svc, "requires", path),
+            "wants_info": schema.get_str_list(svc, "wants_info", path),
+            "omit": schema.get_bool(svc, "omit", path),
+            "instances": [],
+        }
+        draft = drafts.services[name] = ServiceDraft(svc, path, index)
+        draft.env = context.env(svc, path)
+        draft.ports = read_ports(svc, path)
+        draft.limits = schema.get_map(svc, "limits", path)
+        schema.check_keys(draft.limits, schema.LIMIT_KEYS, path + ("limits",), "limits")
+        draft.lifecycle = read_lifecycle(svc, path)
+        inst_raw = schema.get_map(svc, "instances", path, required=True)
+        if not inst_raw:
+            fail("must define at least one instance", path + ("instances",), svc, "instances")
+        for inst_name, inst in inst_raw.items():
+            inst_name = str(inst_name)
+            ipath = path + ("instances", inst_name)
+            if not CONTAINER_NAME.match(inst_name):
+                fail("%r cannot be a container name: Docker allows [a-zA-Z0-9][a-zA-Z0-9_.-]+ "
+                     "(two characters or more, starting with a letter or digit)" % inst_name,
+                     ipath, inst_raw, inst_name)
+            if inst_name in owner:
+                fail("duplicate instance name %r (already an instance of service %r)"
+                     % (inst_name, owner[inst_name]), ipath, inst_raw, inst_name)
+            owner[inst_name] = name
+            _variable_prefix(prefixes, service_prefix + (envvars.sanitize(inst_name),), "instances", inst_name,
+                             ipath, inst_raw)
+            schema.check_map(inst, ipath, inst_raw, inst_name)
+            instances[inst_name], own_env = instance_reader.read(service, draft, inst_name, inst, ipath, context,
+                                                                 env_name, schema_version, ships)
+            drafts.instances[inst_name] = InstanceDraft(inst, ipath, own_env)
+            service["instances"].append(inst_name)
+        services[name] = service
+    return services, instances, drafts
+
+
+def _variable_prefix(taken, prefix, what, name, path, parent):
+    """``prefix`` (the parts of a MaestroNG variable name for ``name``) unless another
+    service or instance of the same service has it: MaestroNG turns every non-word
+    character into ``_`` and upper-cases, so ``log_1`` and ``log.1`` would both give
+    ``LOG_1_*`` and the later one would silently win."""
+    if prefix in taken:
+        fail("%s %r and %r both give the variables %s_* (MaestroNG turns every non-word character into _); "
+             "rename one" % (what, taken[prefix], name, "_".join(prefix)), path, parent, name)
+    taken[prefix] = name
+    return prefix
