@@ -259,39 +259,50 @@ def _memswap_matches(expected, actual, memory):
     return actual in (0, None) or (memory and actual == 2 * memory)
 
 
+class _Differences(list):
+    """The Difference records of one comparison, as its checks find them."""
+
+    def check(self, setting, before, after):
+        if before != after:
+            self.append(Difference(setting, before, after, '%s changed' % setting))
+
+    def check_map(self, prefix, before, after):
+        for key in sorted(set(before) | set(after)):
+            if before.get(key) != after.get(key):
+                verb = 'added' if key not in before else 'removed' if key not in after else 'changed'
+                self.append(Difference('%s.%s' % (prefix, key), before.get(key), after.get(key),
+                                       '%s.%s %s' % (prefix, key, verb)))
+
+
 def differences(spec, container, image):
     """The settings in which ``container`` (an inspect) differs from ``spec``.
 
     ``image`` is the inspect of the spec's image on the same ship (None if missing).
     Returns a list of Difference(setting, before, after, reason).
     """
-    config = container.get('Config') or {}
-    host = container.get('HostConfig') or {}
-    image_config = (image or {}).get('Config') or {}
     desired = desired_config(spec)
-    create, host_config = desired['create'], desired['host_config']
-    diffs = []
-
-    def check(setting, before, after):
-        if before != after:
-            diffs.append(Difference(setting, before, after, '%s changed' % setting))
-
-    def check_map(prefix, before, after):
-        for key in sorted(set(before) | set(after)):
-            if before.get(key) != after.get(key):
-                verb = 'added' if key not in before else 'removed' if key not in after else 'changed'
-                diffs.append(Difference('%s.%s' % (prefix, key), before.get(key), after.get(key),
-                                        '%s.%s %s' % (prefix, key, verb)))
-
+    diffs = _Differences()
     if image is None:
         diffs.append(Difference('image', container.get('Image'), spec['image'],
                                 'image %s not present on the ship' % spec['image']))
     elif container.get('Image') != image['Id']:
         diffs.append(Difference('image', container.get('Image'), image['Id'], 'image changed (%s -> %s)'
                                 % (_short_id(container.get('Image')), _short_id(image['Id']))))
-    # The daemon fills Env, Labels, Volumes, Cmd, User and WorkingDir in from the image at
-    # create. After an image change (a reason to recreate already) they came from the old
-    # image, so then only what the spec sets itself is compared.
+    _config_differences(diffs, container, image, desired)
+    _host_differences(diffs, container.get('HostConfig') or {}, desired['host_config'])
+    _log_differences(diffs, container.get('HostConfig') or {}, desired['host_config'])
+    diffs.check('stop_timeout', (container.get('Config') or {}).get('StopTimeout'), desired['create']['stop_timeout'])
+    return list(diffs)
+
+
+def _config_differences(diffs, container, image, desired):
+    """What the daemon fills in from the image at create: env, labels, command, user,
+    working dir, anonymous volumes (and the hostname)."""
+    config = container.get('Config') or {}
+    image_config = (image or {}).get('Config') or {}
+    create, host_config = desired['create'], desired['host_config']
+    # After an image change (a reason to recreate already) they came from the old image, so
+    # then only what the spec sets itself is compared.
     same_image = image is not None and container.get('Image') == image['Id']
 
     def merged(actual, from_image, wanted):
@@ -299,59 +310,64 @@ def differences(spec, container, image):
             return actual, dict(from_image, **wanted)
         return {key: actual[key] for key in wanted if key in actual}, wanted
 
-    check_map('env', *merged(_env_map(config.get('Env')), _env_map(image_config.get('Env')),
-                             create['environment']))
-    check_map('labels', *merged(config.get('Labels') or {}, image_config.get('Labels') or {},
-                                create['labels']))
+    diffs.check_map('env', *merged(_env_map(config.get('Env')), _env_map(image_config.get('Env')),
+                                   create['environment']))
+    diffs.check_map('labels', *merged(config.get('Labels') or {}, image_config.get('Labels') or {},
+                                      create['labels']))
     if create['command'] is not None:
-        check('command', config.get('Cmd'), create['command'])
+        diffs.check('command', config.get('Cmd'), create['command'])
     elif same_image:
-        check('command', config.get('Cmd'), image_config.get('Cmd'))
+        diffs.check('command', config.get('Cmd'), image_config.get('Cmd'))
     if same_image or create['user']:
-        check('user', config.get('User') or '', create['user'] or image_config.get('User') or '')
+        diffs.check('user', config.get('User') or '', create['user'] or image_config.get('User') or '')
     if same_image or create['working_dir']:
-        check('workdir', config.get('WorkingDir') or '',
-              create['working_dir'] or image_config.get('WorkingDir') or '')
+        diffs.check('workdir', config.get('WorkingDir') or '',
+                    create['working_dir'] or image_config.get('WorkingDir') or '')
     bind_targets = {target for _source, target, _mode in _bind_set(host_config['binds'])}
     volumes = dict.fromkeys(set(config.get('Volumes') or {}) - bind_targets, True)
     image_volumes = dict.fromkeys(image_config.get('Volumes') or {}, True)
     before, after = merged(volumes, image_volumes, dict.fromkeys(create['volumes'], True))
-    check('container_volumes', sorted(before), sorted(set(after) - bind_targets))
-    check('ports', sorted(_binding_set(host.get('PortBindings'))),
-          sorted(_binding_set(host_config['port_bindings'])))
-    check('volumes', sorted(_bind_set(host.get('Binds'))), sorted(_bind_set(host_config['binds'])))
-    check('volumes_from', sorted(host.get('VolumesFrom') or []), sorted(host_config['volumes_from']))
-    check('links', sorted(_links_set(host.get('Links'))),
-          sorted((name, alias or name) for name, alias in host_config['links'].items()))
-    check('privileged', bool(host.get('Privileged')), host_config['privileged'])
-    check('cap_add', _caps(host.get('CapAdd')), _caps(host_config['cap_add']))
-    check('cap_drop', _caps(host.get('CapDrop')), _caps(host_config['cap_drop']))
-    check('security_opt', sorted(host.get('SecurityOpt') or []), sorted(host_config['security_opt']))
-    check('extra_hosts', sorted(host.get('ExtraHosts') or []),
-          sorted('%s:%s' % item for item in host_config['extra_hosts'].items()))
-    check('network_mode', _network_mode(host.get('NetworkMode')), _network_mode(host_config['network_mode']))
+    diffs.check('container_volumes', sorted(before), sorted(set(after) - bind_targets))
     # Without an explicit hostname Docker makes one up (container id, or the host's).
     if create['hostname']:
-        check('hostname', config.get('Hostname'), create['hostname'])
-    check('restart', _restart_tuple(host.get('RestartPolicy')), _restart_tuple(host_config['restart_policy']))
-    check('dns', host.get('Dns') or [], host_config['dns'])
-    check('limits.cpu_shares', host.get('CpuShares') or 0, host_config.get('cpu_shares') or 0)
-    check('limits.memory', host.get('Memory') or 0, host_config.get('mem_limit') or 0)
-    if not _memswap_matches(host_config.get('memswap_limit'), host.get('MemorySwap'), host.get('Memory')):
-        check('limits.memswap', host.get('MemorySwap'), host_config.get('memswap_limit'))
+        diffs.check('hostname', config.get('Hostname'), create['hostname'])
+
+
+def _host_differences(diffs, host, wanted):
+    """The host config: ports, mounts, links, privileges, network, restart, dns, limits."""
+    check = diffs.check
+    check('ports', sorted(_binding_set(host.get('PortBindings'))), sorted(_binding_set(wanted['port_bindings'])))
+    check('volumes', sorted(_bind_set(host.get('Binds'))), sorted(_bind_set(wanted['binds'])))
+    check('volumes_from', sorted(host.get('VolumesFrom') or []), sorted(wanted['volumes_from']))
+    check('links', sorted(_links_set(host.get('Links'))),
+          sorted((name, alias or name) for name, alias in wanted['links'].items()))
+    check('privileged', bool(host.get('Privileged')), wanted['privileged'])
+    check('cap_add', _caps(host.get('CapAdd')), _caps(wanted['cap_add']))
+    check('cap_drop', _caps(host.get('CapDrop')), _caps(wanted['cap_drop']))
+    check('security_opt', sorted(host.get('SecurityOpt') or []), sorted(wanted['security_opt']))
+    check('extra_hosts', sorted(host.get('ExtraHosts') or []),
+          sorted('%s:%s' % item for item in wanted['extra_hosts'].items()))
+    check('network_mode', _network_mode(host.get('NetworkMode')), _network_mode(wanted['network_mode']))
+    check('restart', _restart_tuple(host.get('RestartPolicy')), _restart_tuple(wanted['restart_policy']))
+    check('dns', host.get('Dns') or [], wanted['dns'])
+    check('limits.cpu_shares', host.get('CpuShares') or 0, wanted.get('cpu_shares') or 0)
+    check('limits.memory', host.get('Memory') or 0, wanted.get('mem_limit') or 0)
+    if not _memswap_matches(wanted.get('memswap_limit'), host.get('MemorySwap'), host.get('Memory')):
+        check('limits.memswap', host.get('MemorySwap'), wanted.get('memswap_limit'))
     check('ulimits', sorted((u['Name'], u['Soft'], u['Hard']) for u in host.get('Ulimits') or []),
-          sorted((u['Name'], u['Soft'], u['Hard']) for u in host_config['ulimits']))
+          sorted((u['Name'], u['Soft'], u['Hard']) for u in wanted['ulimits']))
+
+
+def _log_differences(diffs, host, wanted):
     log_config = host.get('LogConfig') or {}
-    wanted_log = host_config.get('log_config') or {}
+    wanted_log = wanted.get('log_config') or {}
     # No driver given: whatever the daemon's default is (json-file usually) is fine.
     if wanted_log.get('Type'):
-        check('log_driver', log_config.get('Type'), wanted_log['Type'])
+        diffs.check('log_driver', log_config.get('Type'), wanted_log['Type'])
     # The daemon adds its default log options, so only the ones we ask for are compared.
     actual_opts = log_config.get('Config') or {}
     wanted_opts = wanted_log.get('Config') or {}
-    check_map('log_opt', {k: actual_opts[k] for k in wanted_opts if k in actual_opts}, wanted_opts)
-    check('stop_timeout', config.get('StopTimeout'), create['stop_timeout'])
-    return diffs
+    diffs.check_map('log_opt', {k: actual_opts[k] for k in wanted_opts if k in actual_opts}, wanted_opts)
 
 
 def compare(spec, container, image):
