@@ -172,13 +172,26 @@ def translate(argv, cwd=None, root=None, environ=None, ansible_playbook="ansible
     cwd = Path(cwd or os.getcwd())
     environ = os.environ if environ is None else environ
     folder, collections, cfg = _layout(root or collection_root())
-    command = args.command
-    name = PLAYBOOKS.get(command, command)
+    name = PLAYBOOKS.get(args.command, args.command)
     playbook = str(folder / ("%s.yml" % name)) if folder else "maestro.ng.%s" % name
 
     env_file = None if args.file == "-" else str((cwd / args.file).resolve())
-    extra = {}
     notes = []
+    extra = _selection_vars(args, notes)
+    extra.update(_command_vars(args, notes))
+
+    argv_out = [ansible_playbook, playbook, "-e", "env=-" if env_file is None else "env=%s" % env_file]
+    if env_file is not None and any(c.isspace() for c in env_file):
+        argv_out[-1] = json.dumps({"env": env_file})
+    if extra:
+        argv_out += ["-e", json.dumps(extra, sort_keys=True)]
+    argv_out += passthrough
+    return Invocation(argv_out, _ansible_environ(collections, cfg, environ), notes, env_file)
+
+
+def _selection_vars(args, notes):
+    """The playbook variables of what the command acts on: names, ships, dependencies."""
+    extra = {}
     things = list(getattr(args, "things", []) or [])
     container_filter = getattr(args, "container_filter", None)
     if container_filter:
@@ -195,7 +208,12 @@ def translate(argv, cwd=None, root=None, environ=None, ansible_playbook="ansible
         extra["ignore_dependencies"] = not args.with_dependencies
         if args.with_dependencies and args.ignore_dependencies:
             notes.append("maestro: -d with -i: dependencies included, still in dependency order")
+    return extra
 
+
+def _command_vars(args, notes):
+    """The playbook variables of the command's own options."""
+    command, extra = args.command, {}
     if command in ("start", "restart") and args.refresh_images:
         extra["refresh_images"] = True
     if command in ("start", "restart") and args.start_grace:
@@ -218,14 +236,11 @@ def translate(argv, cwd=None, root=None, environ=None, ansible_playbook="ansible
         extra["tail"] = args.lines
         if args.follow:
             extra["follow"] = True
+    return extra
 
-    argv_out = [ansible_playbook, playbook, "-e", "env=-" if env_file is None else "env=%s" % env_file]
-    if env_file is not None and any(c.isspace() for c in env_file):
-        argv_out[-1] = json.dumps({"env": env_file})
-    if extra:
-        argv_out += ["-e", json.dumps(extra, sort_keys=True)]
-    argv_out += passthrough
 
+def _ansible_environ(collections, cfg, environ):
+    """The environment variables ansible-playbook needs to find this collection and its output."""
     env_updates = {}
     if collections is not None:
         current = environ.get("ANSIBLE_COLLECTIONS_PATH") or environ.get("ANSIBLE_COLLECTIONS_PATHS")
@@ -238,7 +253,7 @@ def translate(argv, cwd=None, root=None, environ=None, ansible_playbook="ansible
         # Outside the source tree no ansible.cfg of ours selects the collection's output
         # (levels, summary, the status table); a MaestroNG user expects it from this command.
         env_updates["ANSIBLE_STDOUT_CALLBACK"] = "maestro.ng.maestro"
-    return Invocation(argv_out, env_updates, notes, env_file)
+    return env_updates
 
 
 def main(argv=None):
