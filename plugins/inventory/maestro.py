@@ -96,6 +96,12 @@ def _tunnel_option(ship):
             "timeout": None if ship["ssh_timeout"] is None else int(math.ceil(ship["ssh_timeout"]))}
 
 
+def safe_group_name(service):
+    """The group a play can name for a service: maestro_service_ and the name with every
+    character other than a letter, digit or _ made _ (my-web.v2: maestro_service_my_web_v2)."""
+    return "maestro_service_" + re.sub(r"[^A-Za-z0-9_]", "_", service)
+
+
 class InventoryModule(BaseInventoryPlugin, Constructable):
     NAME = "maestro.ng.maestro"
 
@@ -172,10 +178,40 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             self._set_composite_vars(self.get_option("compose"), host_vars, name, strict=strict)
             self._add_host_to_composed_groups(self.get_option("groups"), host_vars, name, strict=strict)
             self._add_host_to_keyed_groups(self.get_option("keyed_groups"), host_vars, name, strict=strict)
+        self._add_services(env)
+
+    def _add_services(self, env):
+        """A group per service (its name, and maestro_service_<name> that a play can name
+        whatever characters the name has) and the dependency order: maestro_levels on the
+        group maestro, maestro_level on each service's groups, and a group maestro_level_<N>
+        per level whose children are the groups maestro_service_* of its services."""
+        inventory = self.inventory
+        levels = [list(level["services"]) for level in env.levels]
+        inventory.set_variable("maestro", "maestro_levels", levels)
+        safe = {}
         for service in env.services.values():
-            group = inventory.add_group(service["name"])
-            for inst in service["instances"]:
-                inventory.add_child(group, env.instances[inst]["ship"])
+            name = service["name"]
+            group = safe_group_name(name)
+            if group in safe:
+                self.display.warning("services %r and %r both make the group %s: it is left out (use the "
+                                     "groups named as the services)" % (safe[group], name, group))
+                safe[group] = None
+            else:
+                safe[group] = name
+        for service in env.services.values():
+            name = service["name"]
+            group = safe_group_name(name)
+            groups = [inventory.add_group(name)] + ([inventory.add_group(group)] if safe[group] == name else [])
+            for group in groups:
+                inventory.set_variable(group, "maestro_level", service["level"])
+                for inst in service["instances"]:
+                    inventory.add_child(group, env.instances[inst]["ship"])
+        for number, services in enumerate(levels):
+            level_group = inventory.add_group("maestro_level_%d" % number)
+            inventory.add_child("maestro", level_group)
+            for name in services:
+                if safe[safe_group_name(name)] == name:
+                    inventory.add_child(level_group, safe_group_name(name))
 
     def _ssh_vars(self, ship):
         """Host variables of a ship worked on over SSH: its own Docker socket, no TLS, and the
