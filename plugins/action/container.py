@@ -57,11 +57,10 @@ class ActionModule(ActionBase):
             result.update(partial, failed=True, msg=str(exc))
             return result
         except ShipUnreachable as exc:
-            result.update(failed=True, msg=str(exc))
             # On a ship host of the maestro.ng.maestro inventory, the ship's Docker API is what the
             # host stands for: Ansible reports it UNREACHABLE, as for a host it cannot log in to.
-            if (task_vars or {}).get("maestro_docker_url") == params["docker_host"]:
-                result["unreachable"] = True
+            lost_host = (task_vars or {}).get("maestro_docker_url") == params["docker_host"]
+            result.update({"unreachable" if lost_host else "failed": True, "msg": str(exc)})
             return result
         diff = outcome.pop("diff")
         result.update(outcome)

@@ -10,7 +10,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.maestro.ng.plugins.module_utils import deptree
 from ansible_collections.maestro.ng.plugins.module_utils.action_specs import PLAN_SPEC
-from ansible_collections.maestro.ng.plugins.module_utils.selection import plan
+from ansible_collections.maestro.ng.plugins.module_utils.selection import followers, plan
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load_and_select
 
 
@@ -36,6 +36,7 @@ class ActionModule(ActionBase):
             instances=names,
             services=services,
             levels=plan(env, names, reverse=args["dependents"]),
+            followers=followers(env, names, reverse=args["dependents"]),
             tree=deptree.tree(env, services),
             impact=deptree.impact(env, services),
             dot=deptree.dot(env, services),
