@@ -20,6 +20,16 @@ description:
     C(registries) section (C(maestro_registries), the M(maestro.ng.container) option C(registries)).
     C(maestro_registries) holds the registry passwords; do not print it (C(ansible-inventory --list) and
     C(--host) show it).
+  - The dependency order, the one the C(start) playbook uses - C(maestro_levels) on the group C(maestro) is the
+    list of levels, first to last, each a list of service names (a service whose instances take volumes from
+    each other spans several levels and is in each); each service's groups have C(maestro_level), its first
+    level (0-based, its index in C(maestro_levels)); and the group C(maestro_level_<N>), a child of C(maestro),
+    has as children the C(maestro_service_*) groups of level N's services.
+  - Every service also has the group C(maestro_service_<S>), S being the service's name with every character other
+    than a letter, digit or C(_) made C(_) (C(my-web.v2) gives C(maestro_service_my_web_v2)), which any play can
+    name safely. When two services give the same name, neither gets it (with a warning).
+  - The C(maestro.ng.site) playbook (C(playbooks/site.yml)) runs the whole environment over these hosts, level by
+    level across the ships, with the C(maestro.ng.service) role.
   - By default ships use C(ansible_connection=local), because the controller talks to each ship's Docker API.
     To run on the ships over SSH against their local Docker socket instead, set O(connection=ssh); the
     Docker URL then becomes O(ssh_docker_url), without TLS, C(ansible_host) becomes the ship's C(endpoint)
@@ -51,6 +61,8 @@ options:
 EXAMPLES = r"""
 # Give the environment file straight to -i (ansible.cfg enables the plugin):
 #   ansible-inventory -i examples/demo.yaml --graph
+# and run it, level by level across the ships:
+#   ansible-playbook -i examples/demo.yaml maestro.ng.site -e state=started
 
 # Or a config file, e.g. maestro.yml:
 plugin: maestro.ng.maestro
