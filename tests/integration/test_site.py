@@ -4,11 +4,11 @@ import os
 import re
 import subprocess
 
+import pytest
+
 from envs import (ALL, ANSIBLE_PLAYBOOK, LEVELS, REPO, TRACEBACK, env_map, finished_at, inspect_all, ok, playbook,
                   running, started_at, three_levels, write_env)
 from sshd import Sshd, missing_prerequisites
-
-import pytest
 
 from ansible_collections.maestro.ng.plugins.module_utils import environment, ordering
 
