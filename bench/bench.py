@@ -19,11 +19,15 @@ ships are listed and the state checked (all running on the right ships / the sam
 containers still running / all stopped / none left) and the exit code must be 0, so a
 fast wrong answer fails the benchmark instead of winning it.
 
+On the large environment it also times playbooks/site.yml over the inventory plugin's ship hosts
+(``ansible-playbook -i FILE playbooks/site.yml``) against start.yml, cold starts from an empty lab,
+alternating which goes first (target: within 1.3x of start.yml).
+
 Prints medians, min-max and ratios ours/floor, the targets, and writes the raw numbers to
 bench/results/<time>.json. With the small environment it also times bench/empty.yml (one task,
 no Docker) as ours are run: Ansible's own start-up, which bounds the small ratios from below.
 
-    bench.py [--runs-small 5] [--runs-large 3] [--only small|large] [-v]
+    bench.py [--runs-small 5] [--runs-large 3] [--runs-site 3] [--only small|large|site] [-v]
 """
 import argparse
 import json
@@ -57,6 +61,7 @@ TARGETS = {  # (what, limit) per size
     "large": {"start": 1.10, "noop": 0.15, "stop": 1.20, "status": 2.5},
 }
 TOOLS = ("ours", "floor")
+SITE_TARGET = 1.30  # site.yml's cold start / start.yml's, large environment
 
 
 class WrongState(AssertionError):
@@ -142,6 +147,39 @@ def one_run(lab, tool, size, env_path, expected, verbose):
     return times
 
 
+def site_runs(lab, env_path, expected, runs, verbose):
+    """Cold starts of the large environment by start.yml and by site.yml (the inventory's ship hosts),
+    alternating which goes first; each checked like the bench's start step."""
+    argv = {"start": argv_for("ours", "start", env_path),
+            "site": [ANSIBLE_PLAYBOOK, "-i", env_path, "playbooks/site.yml"]}
+    times = {"start": [], "site": []}
+    for i in range(runs):
+        for how in (("start", "site") if i % 2 == 0 else ("site", "start")):
+            lab.reset()
+            seconds, output = timed(argv[how])
+            check("start", expected, ships_state(lab), None, output)
+            times[how].append(seconds)
+            if verbose:
+                print("  large %-5s cold start %.2f" % (how, seconds), flush=True)
+    return times
+
+
+def site_table(times):
+    if not times or not times["site"]:
+        return ""
+    ratio = statistics.median(times["site"]) / statistics.median(times["start"])
+    return "\n".join([
+        "",
+        "site.yml over the inventory vs start.yml, large cold start (%d runs each) - seconds, median (min-max)"
+        % len(times["site"]),
+        "| playbook | cold start |",
+        "|---|---|",
+        "| start.yml | %s |" % fmt(times["start"]),
+        "| site.yml | %s |" % fmt(times["site"]),
+        "site/start: %.2f, target <= %.2f: %s" % (ratio, SITE_TARGET, "met" if ratio <= SITE_TARGET else "NOT met"),
+    ])
+
+
 def model_load_seconds(env_path, runs=7):
     """Import the model and load ``env_path`` in a fresh process (Python start-up excluded)."""
     code = ("import sys, time; t = time.perf_counter(); sys.path.insert(0, %r)\n"
@@ -200,17 +238,19 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs-small", type=int, default=5)
     ap.add_argument("--runs-large", type=int, default=3)
-    ap.add_argument("--only", choices=["small", "large"])
+    ap.add_argument("--runs-site", type=int, default=3, help="site.yml vs start.yml cold starts (large)")
+    ap.add_argument("--only", choices=["small", "large", "site"])
     ap.add_argument("-v", "--verbose", action="store_true", help="print every run's times")
     args = ap.parse_args()
     runs = {"small": args.runs_small, "large": args.runs_large}
-    sizes = [args.only] if args.only else ["small", "large"]
+    sizes = [args.only] if args.only in ("small", "large") else [] if args.only else ["small", "large"]
+    site_wanted = args.runs_site > 0 and args.only in (None, "large", "site")
 
     lab = Lab(first=FIRST_SHIP)
     ships = lab.up(3)
     folder = tempfile.mkdtemp(prefix="maestro-bench-")
     paths, expected, results, empty = {}, {}, {}, []
-    for size in sizes:
+    for size in sizes + (["large"] if site_wanted and "large" not in sizes else []):
         model = envs.generate(size, ships)
         paths[size] = envs.write(os.path.join(folder, "%s.yaml" % size), model)
         expected[size] = envs.instances(model)
@@ -218,8 +258,9 @@ def main():
 
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     load_before = os.getloadavg()
+    site = None
     try:
-        for i in range(max(runs[s] for s in sizes)):
+        for i in range(max([runs[s] for s in sizes] or [0])):
             for size in sizes:
                 if i >= runs[size]:
                     continue
@@ -229,7 +270,9 @@ def main():
                                                        args.verbose))
                 if size == "small":
                     empty.append(timed([ANSIBLE_PLAYBOOK, os.path.join(HERE, "empty.yml")])[0])
-        load = model_load_seconds(paths["large"]) if "large" in paths else None
+        if site_wanted:
+            site = site_runs(lab, paths["large"], expected["large"], args.runs_site, args.verbose)
+        load = model_load_seconds(paths["large"]) if "large" in sizes else None
     finally:
         lab.reset()
         shutil.rmtree(folder, ignore_errors=True)
@@ -240,13 +283,15 @@ def main():
         " ".join("%.2f" % x for x in os.getloadavg())))
     print(table(results, sizes))
     print(ansible_floor(results, empty))
+    print(site_table(site))
     if load:
         print("\nlarge environment model, import + load in a fresh process: median %.3f s "
               "(%.3f-%.3f), target < 0.2 s" % (statistics.median(load), min(load), max(load)))
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     out = os.path.join(HERE, "results", time.strftime("%Y%m%d-%H%M%S") + ".json")
     with open(out, "w", encoding="utf-8") as handle:
-        json.dump({"started": started, "results": results, "model_load": load, "empty_playbook": empty},
+        json.dump({"started": started, "results": results, "model_load": load, "empty_playbook": empty,
+                   "site_vs_start": site},
                   handle, indent=1)
     print("raw numbers: %s" % os.path.relpath(out, REPO))
 

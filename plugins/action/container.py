@@ -41,5 +41,9 @@ class ActionModule(ActionBase):
 
         self._task.args = merged
         params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF)[1]
-        result.update(converge(params, known, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff)))
+        # On a ship host of the maestro.ng.maestro inventory, the ship's Docker API is what the
+        # host stands for: Ansible reports it UNREACHABLE, as for a host it cannot log in to.
+        lost_is_unreachable = (task_vars or {}).get("maestro_docker_url") == params["docker_host"]
+        result.update(converge(params, known, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff),
+                               unreachable=lost_is_unreachable))
         return result

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible_collections.maestro.ng.plugins.module_utils import deptree
 from ansible_collections.maestro.ng.plugins.module_utils.action_specs import PLAN_SPEC
-from ansible_collections.maestro.ng.plugins.module_utils.selection import plan
+from ansible_collections.maestro.ng.plugins.module_utils.selection import followers, plan
 from ansible_collections.maestro.ng.plugins.plugin_utils.action import MaestroAction
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load_and_select
 
@@ -27,6 +27,7 @@ class ActionModule(MaestroAction):
             instances=names,
             services=services,
             levels=plan(env, names, reverse=args["dependents"]),
+            followers=followers(env, names, reverse=args["dependents"]),
             tree=deptree.tree(env, services),
             impact=deptree.impact(env, services),
             dot=deptree.dot(env, services),

@@ -22,6 +22,16 @@ description:
     C(registries) section (C(maestro_registries), the M(maestro.ng.container) option C(registries)).
     C(maestro_registries) holds the registry passwords; do not print it (C(ansible-inventory --list) and
     C(--host) show it).
+  - The dependency order, the one the C(start) playbook uses - C(maestro_levels) on the group C(maestro) is the
+    list of levels, first to last, each a list of service names (a service whose instances take volumes from
+    each other spans several levels and is in each); each service's groups have C(maestro_level), its first
+    level (0-based, its index in C(maestro_levels)); and the group C(maestro_level_<N>), a child of C(maestro),
+    has as children the C(maestro_service_*) groups of level N's services.
+  - Every service also has the group C(maestro_service_<S>), S being the service's name with every character other
+    than a letter, digit or C(_) made C(_) (C(my-web.v2) gives C(maestro_service_my_web_v2)), which any play can
+    name safely. When two services give the same name, neither gets it (with a warning).
+  - The C(maestro.ng.site) playbook (C(playbooks/site.yml)) runs the whole environment over these hosts, level by
+    level across the ships, with the C(maestro.ng.service) role.
   - By default ships use C(ansible_connection=local), because the controller talks to each ship's Docker API.
     To run on the ships over SSH against their local Docker socket instead, set O(connection=ssh); the
     Docker URL then becomes O(ssh_docker_url), without TLS, C(ansible_host) becomes the ship's C(endpoint)
@@ -53,6 +63,8 @@ options:
 EXAMPLES = r"""
 # Give the environment file straight to -i (ansible.cfg enables the plugin):
 #   ansible-inventory -i examples/demo.yaml --graph
+# and run it, level by level across the ships:
+#   ansible-playbook -i examples/demo.yaml maestro.ng.site -e state=started
 
 # Or a config file, e.g. maestro.yml:
 plugin: maestro.ng.maestro
@@ -98,6 +110,12 @@ def _tunnel_option(ship):
     return {"host": ship["endpoint"], "user": tunnel["user"], "port": tunnel["port"], "key": tunnel["key"],
             "target": ship["socket_path"] or "127.0.0.1:%d" % ship["docker_port"],
             "timeout": None if ship["ssh_timeout"] is None else int(math.ceil(ship["ssh_timeout"]))}
+
+
+def safe_group_name(service):
+    """The group a play can name for a service: maestro_service_ and the name with every
+    character other than a letter, digit or _ made _ (my-web.v2: maestro_service_my_web_v2)."""
+    return "maestro_service_" + re.sub(r"[^A-Za-z0-9_]", "_", service)
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable):
@@ -176,10 +194,40 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             self._set_composite_vars(self.get_option("compose"), host_vars, name, strict=strict)
             self._add_host_to_composed_groups(self.get_option("groups"), host_vars, name, strict=strict)
             self._add_host_to_keyed_groups(self.get_option("keyed_groups"), host_vars, name, strict=strict)
+        self._add_services(env)
+
+    def _add_services(self, env):
+        """A group per service (its name, and maestro_service_<name> that a play can name
+        whatever characters the name has) and the dependency order: maestro_levels on the
+        group maestro, maestro_level on each service's groups, and a group maestro_level_<N>
+        per level whose children are the groups maestro_service_* of its services."""
+        inventory = self.inventory
+        levels = [list(level["services"]) for level in env.levels]
+        inventory.set_variable("maestro", "maestro_levels", levels)
+        safe = {}
         for service in env.services.values():
-            group = inventory.add_group(service["name"])
-            for inst in service["instances"]:
-                inventory.add_child(group, env.instances[inst]["ship"])
+            name = service["name"]
+            group = safe_group_name(name)
+            if group in safe:
+                self.display.warning("services %r and %r both make the group %s: it is left out (use the "
+                                     "groups named as the services)" % (safe[group], name, group))
+                safe[group] = None
+            else:
+                safe[group] = name
+        for service in env.services.values():
+            name = service["name"]
+            group = safe_group_name(name)
+            groups = [inventory.add_group(name)] + ([inventory.add_group(group)] if safe[group] == name else [])
+            for group in groups:
+                inventory.set_variable(group, "maestro_level", service["level"])
+                for inst in service["instances"]:
+                    inventory.add_child(group, env.instances[inst]["ship"])
+        for number, services in enumerate(levels):
+            level_group = inventory.add_group("maestro_level_%d" % number)
+            inventory.add_child("maestro", level_group)
+            for name in services:
+                if safe[safe_group_name(name)] == name:
+                    inventory.add_child(level_group, safe_group_name(name))
 
     def _ssh_vars(self, ship):
         """Host variables of a ship worked on over SSH: its own Docker socket, no TLS, and the

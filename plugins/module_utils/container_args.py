@@ -163,9 +163,10 @@ def registry_secrets_only(no_log_values, params):
     return (set(no_log_values) - _leaves(option)) | secrets
 
 
-def converge(params, known_registries, check_mode=False, diff=False):
+def converge(params, known_registries, check_mode=False, diff=False, unreachable=False):
     """The container's run for checked ``params``: its result, with ``failed`` and ``msg``
-    when it failed (what it had done kept, its diff dropped) and ``diff`` only when asked."""
+    when it failed (what it had done kept, its diff dropped) and ``diff`` only when asked.
+    ``unreachable``: a ship that does not answer is ``unreachable``, not ``failed``."""
     ship, host = ship_of(params)
     try:
         client = connect(ship)
@@ -178,7 +179,7 @@ def converge(params, known_registries, check_mode=False, diff=False):
         partial.pop('diff', None)
         return dict(partial, failed=True, msg=str(exc))
     except ShipUnreachable as exc:
-        return {'failed': True, 'msg': str(exc)}
+        return {'unreachable' if unreachable else 'failed': True, 'msg': str(exc)}
     changes = result.pop('diff')
     if diff and changes:
         result['diff'] = changes

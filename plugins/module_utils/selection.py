@@ -93,3 +93,17 @@ def plan(env, instances, reverse=False):
                     services.append(env.instances[inst]["service"])
             levels.append({"level": level["level"], "services": services, "instances": members})
     return levels[::-1] if reverse else levels
+
+
+def followers(env, instances, reverse=False):
+    """{instance: the ``instances`` that must not run once it failed or was lost} for ``keep_going``:
+    those of the services that depend on its service (``reverse``, for stop-like work: that it
+    depends on), transitively; the orchestrator's skip rule, for callers that converge level by
+    level themselves (playbooks/site.yml)."""
+    edges = hard_edges(env)
+    if not reverse:
+        edges = ordering.reverse(edges)
+    service_of = {name: env.instances[name]["service"] for name in instances}
+    after = {service: ordering.closure([service], edges) for service in set(service_of.values())}
+    return {name: [other for other in instances if service_of[other] in after[service_of[name]]]
+            for name in instances}

@@ -46,6 +46,13 @@ RETURN = r"""
 instances: {description: Selected instances in run order., returned: always, type: list, elements: str}
 services: {description: Selected services in run order., returned: always, type: list, elements: str}
 levels: {description: Levels with their services and instances., returned: always, type: list, elements: dict}
+followers:
+  description:
+    - Instance to the selected instances that must not run once it failed or its ship was lost (C(keep_going)) -
+      those of the services that depend on its service, transitively (with O(dependents), those it depends on).
+  returned: always
+  type: dict
+  version_added: 0.3.0
 tree: {description: The dependency tree as text., returned: always, type: str}
 impact: {description: Service to the services a change to it restarts., returned: always, type: dict}
 dot: {description: The graph in Graphviz DOT., returned: always, type: str}

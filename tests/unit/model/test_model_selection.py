@@ -137,3 +137,20 @@ def test_impact_follows_the_hard_edges_that_stop_follows(platform):
 
 def test_hard_edges_are_the_ones_the_order_uses(platform):
     assert selection.hard_edges(platform)["web"] == ["kafka", "data"]
+
+
+def test_followers_are_what_keep_going_skips(platform):
+    names = selection.select(platform)
+    after = selection.followers(platform, names)
+    # A lost zookeeper instance stops kafka and web (which requires kafka), not its own peers.
+    assert after["zk-2"] == KAFKA + WEB
+    assert after["kafka-1"] == WEB
+    # web takes volumes from data-1: a hard edge too; monitor only wants information.
+    assert after["data-1"] == WEB
+    assert after["web-1"] == [] and after["monitor-1"] == []
+    # Stop-like work goes the other way: a lost web instance keeps what web depends on running.
+    before = selection.followers(platform, names, reverse=True)
+    assert before["web-3"] == ZK + ["data-1"] + KAFKA
+    assert before["zk-1"] == []
+    # Only the given instances are named.
+    assert selection.followers(platform, ZK + ["kafka-1"])["zk-1"] == ["kafka-1"]

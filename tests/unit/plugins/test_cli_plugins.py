@@ -110,6 +110,48 @@ def test_list_host_variables(env_file):
     assert data["maestro"]["hosts"] == ["vm1", "vm2", "vm3"]
 
 
+def test_dependency_levels_and_safe_groups(tmp_path):
+    (tmp_path / "env.yaml").write_text(
+        "name: levels\n"
+        "ships: {vm1: {ip: 10.1.0.1}, vm2: {ip: 10.1.0.2}}\n"
+        "services:\n"
+        "  zoo-keeper.v3:\n"
+        "    image: zk\n"
+        "    instances: {zk-1: {ship: vm1}, zk-2: {ship: vm1, volumes_from: [zk-1]}}\n"
+        "  kafka: {image: k, requires: [zoo-keeper.v3], instances: {kafka-1: {ship: vm2}}}\n"
+        "  web: {image: w, wants_info: [kafka], instances: {web-1: {ship: vm1}}}\n")
+    data = plain(json.loads(run("ansible-inventory", "-i", str(tmp_path / "env.yaml"), "--list", "--export").stdout))
+    # The order start.yml uses (zk-2 takes volumes from zk-1: zoo-keeper.v3 spans two levels).
+    assert data["maestro"]["vars"]["maestro_levels"] == [["zoo-keeper.v3"], ["zoo-keeper.v3"], ["kafka"], ["web"]]
+    assert data["maestro"]["children"] == ["maestro_level_0", "maestro_level_1", "maestro_level_2", "maestro_level_3"]
+    assert data["maestro_level_0"]["children"] == ["maestro_service_zoo_keeper_v3"]
+    assert data["maestro_level_2"]["children"] == ["maestro_service_kafka"]
+    # Each service: its own name and a name a play can use, both with its (first) level.
+    for group, hosts, level in (("zoo-keeper.v3", ["vm1"], 0), ("maestro_service_zoo_keeper_v3", ["vm1"], 0),
+                                ("kafka", ["vm2"], 2), ("maestro_service_kafka", ["vm2"], 2),
+                                ("maestro_service_web", ["vm1"], 3)):
+        assert data[group]["hosts"] == hosts and data[group]["vars"] == {"maestro_level": level}, group
+    graph = run("ansible-inventory", "-i", str(tmp_path / "env.yaml"), "--graph").stdout
+    assert "@maestro_level_2:\n  |  |  |--@maestro_service_kafka:\n  |  |  |  |--vm2" in graph, graph
+    # A play can name the safe group.
+    proc = run("ansible", "-i", str(tmp_path / "env.yaml"), "maestro_service_zoo_keeper_v3:&maestro_level_1",
+               "--list-hosts")
+    assert proc.stdout.split()[-1] == "vm1" and "hosts (1)" in proc.stdout, proc.stdout
+
+
+def test_services_whose_safe_group_names_clash(tmp_path):
+    # my-web and my.web are refused by the model (their variables clash); a non-ASCII letter
+    # stays in a variable name but not in a group name.
+    (tmp_path / "env.yaml").write_text(
+        "name: clash\nships: {vm1: {ip: 10.1.0.1}}\nservices:\n"
+        "  web-\u00fc: {image: w, instances: {a-1: {ship: vm1}}}\n"
+        "  web-_: {image: w, instances: {b-1: {ship: vm1}}}\n", encoding="utf-8")
+    proc = run("ansible-inventory", "-i", str(tmp_path / "env.yaml"), "--list")
+    data = plain(json.loads(proc.stdout))
+    assert "maestro_service_web__" not in data and data["web-_"]["hosts"] == ["vm1"]
+    assert "both make the group maestro_service_web__" in proc.stderr, proc.stderr
+
+
 def test_config_file_with_constructed_options(env_file, tmp_path):
     config = tmp_path / "maestro.yml"
     config.write_text(
