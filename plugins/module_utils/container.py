@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import collections
 import shlex
+import time
 from contextlib import contextmanager
 
 from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (
     TRANSPORT_ERRORS,
+    APIError,
     DockerException,
     NotFound,
     connection_errors,
@@ -42,6 +44,19 @@ Difference = collections.namedtuple('Difference', 'setting before after reason')
 NOT_LISTED = object()
 # The states of a container listing (GET /containers/json) in which inspect says Running.
 _LISTED_RUNNING = ('running', 'paused', 'restarting')
+# Another run (another controller, or a user) changing the same container at the same time:
+# what Docker then answers, and what it means. The manager reads the container again and
+# converges from what is really there, up to RACE_ATTEMPTS times.
+RACES = (
+    (404, 'no such container', 'another run removed it meanwhile'),
+    (409, 'already in use', 'another run created it at the same time'),
+    (409, 'already in progress', 'another run is removing it'),
+    (409, 'marked for removal', 'another run is removing it'),
+    (409, 'is not running', 'another run stopped it meanwhile'),
+    (409, 'cannot remove a running container', 'another run started it meanwhile'),
+)
+RACE_ATTEMPTS = 4
+RACE_WAIT = 0.2
 
 
 class ContainerError(Exception):
@@ -356,6 +371,15 @@ _WOULD = {
 }
 
 
+def race_of(exc):
+    """What another run did, when Docker error ``exc`` says the container changed under us
+    (None: a real error)."""
+    if not isinstance(exc, APIError):
+        return None
+    status, text = getattr(exc, 'status_code', None), _api_error_text(exc).lower()
+    return next((what for code, words, what in RACES if status == code and words in text), None)
+
+
 def _listed_container(entry):
     """The part of an inspect a container listing entry gives (None: no container)."""
     if entry is None:
@@ -398,6 +422,7 @@ class ContainerManager:
         self.drift = []
         self.changed = False
         self.actions = []
+        self.raced = []  # what another run did to this container while we converged it
 
     # -- public ---------------------------------------------------------------------
 
@@ -412,21 +437,37 @@ class ContainerManager:
         if state not in STATES:
             raise ContainerError('%s: unknown state %r' % (self.name, state))
         with self._errors():
-            if listed is NOT_LISTED or (listed is not None and state in ('started', 'restarted')):
-                self.container = self._inspect_container()
-            else:
-                self.container = _listed_container(listed)
-            self.state = self.initial_state = _state_of(self.container)
-            if state in ('started', 'restarted'):
-                self._converge_running(refresh, restart=state == 'restarted')
-            elif state in ('stopped', 'killed') and self.state == 'running':
-                self._stop(kill=state == 'killed')
-            elif state == 'absent' and self.state != 'absent':
-                if self.state == 'running' and not only_if_stopped:
-                    self._stop()
-                if self.state != 'running':
-                    self._remove()
+            for attempt in range(1, RACE_ATTEMPTS + 1):
+                if attempt > 1 or listed is NOT_LISTED or (listed is not None and state in ('started', 'restarted')):
+                    self.container = self._inspect_container()
+                else:
+                    self.container = _listed_container(listed)
+                self.state = _state_of(self.container)
+                if attempt == 1:
+                    self.initial_state = self.state
+                try:
+                    self._reach(state, refresh, only_if_stopped)
+                    break
+                except APIError as exc:
+                    # Level-triggered: another run got there first; read the container
+                    # again and converge from what is really there.
+                    race = race_of(exc)
+                    if race is None or self.check_mode or attempt == RACE_ATTEMPTS:
+                        raise
+                    self.raced.append(race)
+                    time.sleep(RACE_WAIT * attempt)
         return self.result()
+
+    def _reach(self, state, refresh, only_if_stopped):
+        if state in ('started', 'restarted'):
+            self._converge_running(refresh, restart=state == 'restarted')
+        elif state in ('stopped', 'killed') and self.state == 'running':
+            self._stop(kill=state == 'killed')
+        elif state == 'absent' and self.state != 'absent':
+            if self.state == 'running' and not only_if_stopped:
+                self._stop()
+            if self.state != 'running':
+                self._remove()
 
     def run_checks(self, state):
         """Run the spec's lifecycle checks of ``state``; raise ContainerError on failure."""
@@ -458,6 +499,7 @@ class ContainerManager:
             'changed': self.changed,
             'actions': list(self.actions),
             'reasons': [d.reason for d in self.drift],
+            'raced': list(dict.fromkeys(self.raced)),
             'container': {
                 'id': container.get('Id'),
                 'name': self.name,

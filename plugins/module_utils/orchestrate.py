@@ -75,6 +75,12 @@ class Orchestrator:
         self._images = {}  # ship -> {image: inspect or None}: one image inspect per ship and image
         self._listed = {}  # instance -> its entry in this level's container listing (None: absent)
         self._pull_lock = threading.Lock()
+        self.interrupted = None  # why the run stops starting new work (e.g. "SIGINT"), see interrupt()
+
+    def interrupt(self, why):
+        """Stop at the next instance: those in progress finish, no new one begins, and the
+        later levels do not run (callable from a signal handler or another thread)."""
+        self.interrupted = self.interrupted or why
 
     # ------------------------------------------------------------------ plumbing
     def client(self, ship_name):
@@ -94,6 +100,8 @@ class Orchestrator:
         result = {"instance": name, "service": spec["service"], "ship": spec["ship"],
                   "changed": False, "failed": False, "actions": [], "reasons": []}
         ship = self.env.ships[spec["ship"]]
+        if self.interrupted:
+            return dict(result, skipped=True, msg="not run: interrupted (%s)" % self.interrupted)
         try:
             with connection_errors(ship["name"], ship["docker_url"]):
                 if self.record_live:
@@ -277,7 +285,7 @@ class Orchestrator:
         if command in ("cleaned", "pulled"):  # no ordering needed: all at once
             levels = [{"level": 0, "services": [], "instances": [i for lvl in levels for i in lvl["instances"]]}]
         for number, level in enumerate(levels, 1):
-            if failed_level is not None:
+            if failed_level is not None or self.interrupted:
                 results.extend(self._not_run(level["instances"], failed_level))
                 continue
             t0 = time.monotonic()
@@ -407,6 +415,8 @@ class Orchestrator:
 
     def _not_run(self, names, level):
         why = "not run: level %d failed" % level if level else "not run: an earlier instance failed"
+        if self.interrupted and not level:
+            why = "not run: interrupted (%s)" % self.interrupted
         return [{"instance": n, "service": self.env.instances[n]["service"], "ship": self.env.instances[n]["ship"],
                  "changed": False, "failed": False, "skipped": True, "actions": [], "reasons": [], "msg": why}
                 for n in names]
@@ -444,6 +454,11 @@ class Orchestrator:
             self.progress(Line(line, tone_of(mine)))
             for r in skipped:
                 self.progress("  %s on %s: %s" % (r["instance"], r["ship"], r["msg"]))
+            # Another run changed the same container meanwhile: what it did, and where we are.
+            for r in mine:
+                if r.get("raced"):
+                    self.progress("  %s on %s: %s; converged from what is there (now %s)" % (
+                        r["instance"], r["ship"], ", then ".join(r["raced"]), (r.get("container") or {}).get("state")))
             # Say why a container was (or would be) replaced: its drift reasons.
             for r in mine:
                 if r.get("reasons"):
@@ -466,6 +481,14 @@ class Orchestrator:
         }
         kept = [r for r in results if r.get("kept_going")]
         messages = [r["msg"] for r in failed]
+        if self.interrupted:
+            # Not a success: say what was done, and that a rerun converges the rest.
+            summary["failed"] = True
+            summary["interrupted"] = self.interrupted
+            not_run = [r for r in results if (r.get("msg") or "").startswith("not run: interrupted")]
+            messages.insert(0, "interrupted (%s), done so far: %s; not run: %s; the same command again converges the rest" % (
+                self.interrupted, summary["summary"],
+                ", ".join(r["instance"] for r in not_run[:10]) + (", ..." if len(not_run) > 10 else "") or "none"))
         if kept:
             # keep_going: the rest converged, but the run is not a success.
             summary["failed"] = True
