@@ -10,6 +10,7 @@ Docker API (and the lifecycle checks) to reach a state.
 
 from __future__ import annotations
 
+import calendar
 import collections
 import shlex
 import time
@@ -47,12 +48,13 @@ _LISTED_RUNNING = ('running', 'paused', 'restarting')
 # Another run (another controller, or a user) changing the same container at the same time:
 # what Docker then answers, and what it means. The manager reads the container again and
 # converges from what is really there, up to RACE_ATTEMPTS times.
+RACE_STOPPED = 'another run stopped it meanwhile'
 RACES = (
     (404, 'no such container', 'another run removed it meanwhile'),
     (409, 'already in use', 'another run created it at the same time'),
     (409, 'already in progress', 'another run is removing it'),
     (409, 'marked for removal', 'another run is removing it'),
-    (409, 'is not running', 'another run stopped it meanwhile'),
+    (409, 'is not running', RACE_STOPPED),
     (409, 'cannot remove a running container', 'another run started it meanwhile'),
 )
 RACE_ATTEMPTS = 4
@@ -526,12 +528,11 @@ class ContainerManager:
                 raise
 
     def _do(self, action, detail='', call=None, *args, **kwargs):
-        """Record an action and make its API call, unless in check mode."""
+        """Make an action's API call, unless in check mode, and record it once done."""
+        done = call(*args, **kwargs) if call is not None and not self.check_mode else None
         self.changed = True
         self.actions.append((_WOULD[action] if self.check_mode else action) + detail)
-        if call is not None and not self.check_mode:
-            return call(*args, **kwargs)
-        return None
+        return done
 
     def _inspect_container(self):
         try:
@@ -669,8 +670,21 @@ class ContainerManager:
         state = self.container['State']
         if state.get('Running'):
             return ''
+        other = ': %s' % RACE_STOPPED if self._stopped_through_api() else ''
         try:
             logs = self.client.logs(self._id(), tail=LOG_TAIL).decode('utf-8', 'replace').rstrip()
         except DockerException as exc:  # e.g. removed meanwhile
-            return ' (exit code %s; no logs: %s)' % (state.get('ExitCode'), _api_error_text(exc))
-        return ' (exit code %s); last %d log lines:\n%s' % (state.get('ExitCode'), LOG_TAIL, logs)
+            return '%s (exit code %s; no logs: %s)' % (other, state.get('ExitCode'), _api_error_text(exc))
+        return '%s (exit code %s); last %d log lines:\n%s' % (other, state.get('ExitCode'), LOG_TAIL, logs)
+
+    def _stopped_through_api(self):
+        """True when a stop or kill through the Docker API (another run, or a user) ended the
+        container since its last start, rather than its own command: the daemon's events say so."""
+        started = (self.container['State'].get('StartedAt') or '')[:19]
+        try:
+            since = calendar.timegm(time.strptime(started, '%Y-%m-%dT%H:%M:%S'))
+            events = self.client.events(since=since, until=int(time.time()) + 1, decode=True,
+                                        filters={'type': 'container', 'container': self._id(), 'event': ['stop', 'kill']})
+            return any(True for _event in events)
+        except (ValueError, DockerException):
+            return False
