@@ -29,6 +29,10 @@ from lab import Lab, LabError, missing_prerequisites, worker_index  # noqa: E402
 SHIPS_PER_WORKER = 3
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "many_ships: the 12-ship test (test_many_ships.py), alone: pytest -m many_ships")
+
+
 def _require_lab():
     reason = missing_prerequisites()
     if reason is None:
