@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import calendar
 import collections
+import hashlib
+import json
 import shlex
 import time
 from contextlib import contextmanager
@@ -30,6 +32,9 @@ LABEL_ENVIRONMENT = 'maestro.ng.environment'
 LABEL_SERVICE = 'maestro.ng.service'
 LABEL_INSTANCE = 'maestro.ng.instance'
 LABEL_SHIP = 'maestro.ng.ship'
+# A digest of the settings a container was created with (config_digest): a container listing
+# then tells, without an inspect per container, that it still matches the file.
+LABEL_DIGEST = 'maestro.ng.digest'
 
 STATES = ('started', 'stopped', 'killed', 'absent', 'restarted')
 DEFAULT_STOP_TIMEOUT = 10
@@ -192,6 +197,24 @@ def desired_config(spec):
     return {'create': create, 'host_config': host_config}
 
 
+def config_digest(desired):
+    """A short fingerprint of a desired_config()."""
+    text = json.dumps(desired, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]
+
+
+def listed_current(spec, entry, image):
+    """True when a container listing ``entry`` shows a container created from exactly ``spec``'s
+    settings (its digest label) with ``image`` (the spec's image on the ship now): no drift, known
+    without an inspect. Containers that name others (links, volumes_from, a container: network) are
+    always inspected: those names become container ids at create."""
+    if entry is None or image is None or spec.get('links') or spec.get('volumes_from') \
+            or (spec.get('network_mode') or '').startswith('container:'):
+        return False
+    return ((entry.get('Labels') or {}).get(LABEL_DIGEST) == config_digest(desired_config(spec))
+            and entry.get('ImageID') == image['Id'])
+
+
 # ---------------------------------------------------------------------------------------
 # Drift
 
@@ -301,8 +324,8 @@ def differences(spec, container, image):
 
     check_map('env', *merged(_env_map(config.get('Env')), _env_map(image_config.get('Env')),
                              create['environment']))
-    check_map('labels', *merged(config.get('Labels') or {}, image_config.get('Labels') or {},
-                                create['labels']))
+    labels = {key: value for key, value in (config.get('Labels') or {}).items() if key != LABEL_DIGEST}
+    check_map('labels', *merged(labels, image_config.get('Labels') or {}, create['labels']))
     if create['command'] is not None:
         check('command', config.get('Cmd'), create['command'])
     elif same_image:
@@ -439,6 +462,12 @@ class ContainerManager:
         if state not in STATES:
             raise ContainerError('%s: unknown state %r' % (self.name, state))
         with self._errors():
+            if listed not in (None, NOT_LISTED) and state == 'started' and not refresh \
+                    and listed.get('State') == 'running' and listed_current(self.spec, listed, self._inspect_image()):
+                # Running, and created from these very settings: nothing to do, no inspect.
+                self.container = _listed_container(listed)
+                self.state = self.initial_state = 'running'
+                return self.result()
             for attempt in range(1, RACE_ATTEMPTS + 1):
                 if attempt > 1 or listed is NOT_LISTED or (listed is not None and state in ('started', 'restarted')):
                     self.container = self._inspect_container()
@@ -607,6 +636,7 @@ class ContainerManager:
         if self.check_mode:
             self._do('created')
         else:
+            desired['create']['labels'][LABEL_DIGEST] = config_digest(desired)
             host_config = self.client.create_host_config(**desired['host_config'])
             created = self._do('created', '', self.client.create_container,
                                host_config=host_config, **desired['create'])

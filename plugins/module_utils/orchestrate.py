@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from . import ordering, registries
-from .container import NOT_LISTED, START_GRACE, ContainerError, ContainerManager, _state_of, compare
+from .container import NOT_LISTED, START_GRACE, ContainerError, ContainerManager, _state_of, compare, listed_current
 from .docker_client import DockerException, NotFound, ShipUnreachable, connect, connection_errors, image_id
 from .report import Line, plural, summary_line, tone_of
 from .selection import _hard_edges, plan
@@ -592,7 +592,7 @@ def status(env, instances, drift=True):
 
     with ThreadPoolExecutor(max(1, min(len(ships), MAX_THREADS))) as pool:
         seen = dict(pool.map(listing, ships))
-    rows = []
+    rows, entries = [], {}
     for spec in wanted:
         found = seen[spec["ship"]]
         row = {"service": spec["service"], "instance": spec["name"], "ship": spec["ship"],
@@ -601,12 +601,12 @@ def status(env, instances, drift=True):
         if isinstance(found, ShipUnreachable):
             row.update(state="unknown", status="host down", error=str(found))
         elif spec["name"] in found:
-            container = found[spec["name"]]
+            container = entries[spec["name"]] = found[spec["name"]]
             row.update(container_id=container["Id"][:12], image_id=(container.get("ImageID") or "")[7:19],
                        state=container.get("State") or "unknown", status=container.get("Status") or "")
         rows.append(row)
     if drift:
-        _add_drift(env, wanted, rows)
+        _add_drift(env, wanted, rows, entries)
     return rows
 
 
@@ -617,9 +617,10 @@ def containers_by_name(client, names=None):
     return {name.lstrip("/"): entry for entry in entries for name in entry.get("Names") or []}
 
 
-def _add_drift(env, specs, rows):
-    """Fill each row's "drift": one container inspect per container and one image
-    inspect per ship and image, all in parallel."""
+def _add_drift(env, specs, rows, entries):
+    """Fill each row's "drift": one image inspect per ship and image, then one container
+    inspect per container whose listing entry does not already show it current (see
+    container.listed_current), all in parallel."""
     present = [(spec, row) for spec, row in zip(specs, rows) if row["container_id"]]
     if not present:
         return
@@ -648,12 +649,19 @@ def _add_drift(env, specs, rows):
             return exc
 
     with ThreadPoolExecutor(max(1, min(len(present) + len(images), MAX_THREADS))) as pool:
-        image_futures = [pool.submit(inspect_image, key) for key in images]
-        inspects = list(pool.map(inspect_container, present))
-        image_of = dict(f.result() for f in image_futures)
-    for (spec, row), inspect in zip(present, inspects):
-        image = image_of[(spec["ship"], spec["image"])]
-        if isinstance(inspect, Exception) or isinstance(image, Exception):
+        image_of = dict(pool.map(inspect_image, images))
+
+        def image_for(spec):
+            return image_of[(spec["ship"], spec["image"])]
+        current = {spec["name"] for spec, _row in present if not isinstance(image_for(spec), Exception)
+                   and listed_current(spec, entries[spec["name"]], image_for(spec))}
+        rest = [item for item in present if item[0]["name"] not in current]
+        inspects = dict(zip((spec["name"] for spec, _row in rest), pool.map(inspect_container, rest)))
+    for spec, row in present:
+        image, inspect = image_for(spec), inspects.get(spec["name"])
+        if spec["name"] in current:
+            row["drift"] = []
+        elif isinstance(inspect, Exception) or isinstance(image, Exception):
             row["drift"] = ["cannot compare: %s" % (inspect if isinstance(inspect, Exception) else image)]
         else:
             row["drift"] = compare(spec, inspect, image)

@@ -571,3 +571,18 @@ def test_a_container_stopped_by_another_run_after_its_start_says_so(client):
     with pytest.raises(ContainerError) as failure:
         converge(client, exits, start_grace=0.5)
     assert 'exit code 3' in str(failure.value) and 'another run' not in str(failure.value)
+
+
+def test_a_listing_entry_of_a_current_container_spares_the_inspect(client):
+    spec = make_spec()
+    converge(client, spec)
+    recorder = Recorder(client)
+    result = ContainerManager(recorder, spec, start_grace=0).converge('started', listed=listing_of(client, spec['name']))
+    assert result['changed'] is False and result['container']['state'] == 'running'
+    assert recorder.calls == ['inspect_image']   # no inspect_container: its digest label says it is current
+
+    changed = dict(spec, env={'FOO': 'changed'})   # another digest: inspected, and the drift found
+    recorder = Recorder(client)
+    result = ContainerManager(recorder, changed, start_grace=0).converge('started', listed=listing_of(client, spec['name']))
+    assert result['reasons'] == ['env.FOO changed'] and 'inspect_container' in recorder.calls
+    assert compare(changed, client.inspect_container(spec['name']), client.inspect_image(IMAGE)) == []
