@@ -151,8 +151,9 @@ class Orchestrator:
         return listed
 
     def _manager(self, spec, check_mode=None):
-        # No per-container start check: run() checks a whole level at once (_verify_started).
-        return ContainerManager(self.client(spec["ship"]), spec, start_grace=None,
+        # With a start_grace, run() checks a whole level at once (_verify_started), after one
+        # wait; without, each container is inspected right after its own start, in its thread.
+        return ContainerManager(self.client(spec["ship"]), spec, start_grace=None if self.start_grace else 0,
                                 check_mode=self.check_mode if check_mode is None else check_mode,
                                 image_cache=self._images.setdefault(spec["ship"], {}))
 
@@ -235,13 +236,14 @@ class Orchestrator:
                 replaced.append("removed (the daemon held a stale task of it)")
         result["actions"] = replaced + result["actions"]
         result["changed"] = result["changed"] or bool(replaced)
-        if "started" in result["actions"] and not manager.has_running_checks():
+        if "started" in result["actions"] and not manager.has_running_checks() and self.start_grace:
             self._started[spec["name"]] = (manager, time.monotonic())
         return result
 
     def _verify_started(self, results):
         """Containers started without running checks must still run ``start_grace`` seconds
-        after their start (0: checked right away); one wait per level, from its last start."""
+        after their start; one wait per level, from its last start (without a start_grace,
+        each was inspected right after its own start)."""
         pending = {r["instance"]: self._started.pop(r["instance"]) for r in results
                    if r["instance"] in self._started}
         if not pending or self.check_mode:
