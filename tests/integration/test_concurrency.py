@@ -174,7 +174,6 @@ class Background:
 class Finished:
     def __init__(self, rc, output):
         self.rc, self.output = rc, output
-        self.recap = {}
 
     def __repr__(self):
         return "<rc=%s>\n%s" % (self.rc, self.output)
