@@ -23,7 +23,6 @@ import pytest
 
 from envs import (ALL, ANSIBLE_PLAYBOOK, IMAGE, REPO, SERVE, TRACEBACK, failed, inspect_all, ok, playbook,
                   ships_of, three_levels, write_env)
-from sshd import Sshd, missing_prerequisites
 
 sys.path.insert(0, str(REPO / "collections"))
 
@@ -204,18 +203,6 @@ def alive(pid):
     except OSError:
         return False
     return state != "Z"
-
-
-@pytest.fixture(scope="module")
-def sshd(lab):
-    reason = missing_prerequisites()
-    if reason:
-        if os.environ.get("MAESTRO_REQUIRE_LAB") == "1":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    server = Sshd(lab.ships[1]).start()
-    yield server
-    server.stop()
 
 
 def slow_levels(lab, sshd=None, name="interrupted"):
