@@ -6,6 +6,7 @@ reads the same file our playbooks do.
 
 small: 3 ships,  9 containers, 3 levels (3/3/3, one instance per ship and service)
 large: 3 ships, 60 containers, 4 levels (6/12/18/24, two services per level)
+many: 12 ships, 240 containers, 5 levels (24/36/48/60/72, two services per level)
 """
 import yaml
 
@@ -17,6 +18,7 @@ SIZES = {
     # name: [instances per level], services per level
     "small": ([3, 3, 3], 1),
     "large": ([6, 12, 18, 24], 2),
+    "many": ([24, 36, 48, 60, 72], 2),
 }
 
 

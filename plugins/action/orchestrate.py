@@ -22,7 +22,9 @@ from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import (
     make_plan,
     read_plan,
 )
+from ansible_collections.maestro.ng.plugins.module_utils.run_lock import EnvironmentLock, LockTimeout
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load_and_select
+from ansible_collections.maestro.ng.plugins.plugin_utils.interrupt import Speaker, interruptible
 from ansible_collections.maestro.ng.plugins.plugin_utils.output import say
 
 display = Display()
@@ -46,9 +48,37 @@ class ActionModule(ActionBase):
             return dict(result, failed=True, msg="plan and apply_plan exclude each other")
         if args["plan"] and not check_mode:
             return dict(result, failed=True, msg="plan=FILE writes what a --check run would do: add --check")
-        orchestrator = Orchestrator(env, check_mode=check_mode, progress=lambda line: say(display, line),
+        speaker = Speaker(lambda line: say(display, line))
+        orchestrator = Orchestrator(env, check_mode=check_mode, progress=speaker,
                                     refresh=args["refresh_images"], keep_going=args["keep_going"],
                                     record_live=bool(args["plan"]), start_grace=args["start_grace"])
+
+        def interrupted(signal_name):
+            if not orchestrator.interrupted:
+                speaker.direct = True
+                speaker("%s: finishing the containers in progress, starting no new ones" % signal_name)
+            orchestrator.interrupt(signal_name)
+
+        # A changing run holds the environment's lock on this controller (check mode only reads).
+        lock = None if check_mode else EnvironmentLock(env.name, timeout=args["lock_timeout"], owner=os.getppid(),
+                                                       on_wait=speaker)
+        try:
+            with interruptible(interrupted):
+                if not lock or lock.acquire(cancelled=lambda: orchestrator.interrupted):
+                    return self._run_locked(result, args, env, names, orchestrator, check_mode)
+                return dict(result, failed=True, interrupted=orchestrator.interrupted,
+                            msg="interrupted (%s) before it began: nothing done" % orchestrator.interrupted)
+        except LockTimeout as exc:
+            return dict(result, failed=True, msg=str(exc))
+        finally:
+            if lock:
+                lock.release()
+            if orchestrator.interrupted:
+                speaker(result.get("msg") or "interrupted (%s)" % orchestrator.interrupted)
+            speaker.close()
+
+    def _run_locked(self, result, args, env, names, orchestrator, check_mode):
+        state = args["state"]
         planned = None
         if args["apply_plan"]:
             try:

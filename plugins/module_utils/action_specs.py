@@ -35,6 +35,7 @@ ORCHESTRATE_SPEC = dict(
     start_grace={"type": "float", "default": 0},
     plan={"type": "path"},
     apply_plan={"type": "path"},
+    lock_timeout={"type": "float", "default": 300},
 )
 
 STATUS_SPEC = dict(SELECTION_SPEC, drift={"type": "bool", "default": True})

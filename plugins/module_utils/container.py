@@ -10,12 +10,17 @@ Docker API (and the lifecycle checks) to reach a state.
 
 from __future__ import annotations
 
+import calendar
 import collections
+import hashlib
+import json
 import shlex
+import time
 from contextlib import contextmanager
 
 from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (
     TRANSPORT_ERRORS,
+    APIError,
     DockerException,
     NotFound,
     connection_errors,
@@ -28,6 +33,9 @@ LABEL_ENVIRONMENT = 'maestro.ng.environment'
 LABEL_SERVICE = 'maestro.ng.service'
 LABEL_INSTANCE = 'maestro.ng.instance'
 LABEL_SHIP = 'maestro.ng.ship'
+# A digest of the settings a container was created with (config_digest): a container listing
+# then tells, without an inspect per container, that it still matches the file.
+LABEL_DIGEST = 'maestro.ng.digest'
 
 STATES = ('started', 'stopped', 'killed', 'absent', 'restarted')
 LOG_TAIL = 20
@@ -42,6 +50,20 @@ Difference = collections.namedtuple('Difference', 'setting before after reason')
 NOT_LISTED = object()
 # The states of a container listing (GET /containers/json) in which inspect says Running.
 _LISTED_RUNNING = ('running', 'paused', 'restarting')
+# Another run (another controller, or a user) changing the same container at the same time:
+# what Docker then answers, and what it means. The manager reads the container again and
+# converges from what is really there, up to RACE_ATTEMPTS times.
+RACE_STOPPED = 'another run stopped it meanwhile'
+RACES = (
+    (404, 'no such container', 'another run removed it meanwhile'),
+    (409, 'already in use', 'another run created it at the same time'),
+    (409, 'already in progress', 'another run is removing it'),
+    (409, 'marked for removal', 'another run is removing it'),
+    (409, 'is not running', RACE_STOPPED),
+    (409, 'cannot remove a running container', 'another run started it meanwhile'),
+)
+RACE_ATTEMPTS = 4
+RACE_WAIT = 0.2
 
 
 class ContainerError(Exception):
@@ -192,6 +214,24 @@ def desired_config(spec):
     return {'create': create, 'host_config': host_config}
 
 
+def config_digest(desired):
+    """A short fingerprint of a desired_config()."""
+    text = json.dumps(desired, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]
+
+
+def listed_current(spec, entry, image):
+    """True when a container listing ``entry`` shows a container created from exactly ``spec``'s
+    settings (its digest label) with ``image`` (the spec's image on the ship now): no drift, known
+    without an inspect. Containers that name others (links, volumes_from, a container: network) are
+    always inspected: those names become container ids at create."""
+    if entry is None or image is None or spec.get('links') or spec.get('volumes_from') \
+            or (spec.get('network_mode') or '').startswith('container:'):
+        return False
+    return ((entry.get('Labels') or {}).get(LABEL_DIGEST) == config_digest(desired_config(spec))
+            and entry.get('ImageID') == image['Id'])
+
+
 # ---------------------------------------------------------------------------------------
 # Drift
 
@@ -312,8 +352,8 @@ def _config_differences(diffs, container, image, desired):
 
     diffs.check_map('env', *merged(_env_map(config.get('Env')), _env_map(image_config.get('Env')),
                                    create['environment']))
-    diffs.check_map('labels', *merged(config.get('Labels') or {}, image_config.get('Labels') or {},
-                                      create['labels']))
+    labels = {key: value for key, value in (config.get('Labels') or {}).items() if key != LABEL_DIGEST}
+    diffs.check_map('labels', *merged(labels, image_config.get('Labels') or {}, create['labels']))
     if create['command'] is not None:
         diffs.check('command', config.get('Cmd'), create['command'])
     elif same_image:
@@ -389,6 +429,15 @@ _WOULD = {
 }
 
 
+def race_of(exc):
+    """What another run did, when Docker error ``exc`` says the container changed under us
+    (None: a real error)."""
+    if not isinstance(exc, APIError):
+        return None
+    status, text = getattr(exc, 'status_code', None), _api_error_text(exc).lower()
+    return next((what for code, words, what in RACES if status == code and words in text), None)
+
+
 def _listed_container(entry):
     """The part of an inspect a container listing entry gives (None: no container)."""
     if entry is None:
@@ -435,6 +484,7 @@ class ContainerManager:
         self.drift = []
         self.changed = False
         self.actions = []
+        self.raced = []  # what another run did to this container while we converged it
 
     # -- public ---------------------------------------------------------------------
 
@@ -449,21 +499,43 @@ class ContainerManager:
         if state not in STATES:
             raise ContainerError('%s: unknown state %r' % (self.name, state))
         with self._errors():
-            if listed is NOT_LISTED or (listed is not None and state in ('started', 'restarted')):
-                self.container = self._inspect_container()
-            else:
+            if listed not in (None, NOT_LISTED) and state == 'started' and not refresh \
+                    and listed.get('State') == 'running' and listed_current(self.spec, listed, self._inspect_image()):
+                # Running, and created from these very settings: nothing to do, no inspect.
                 self.container = _listed_container(listed)
-            self.state = self.initial_state = state_of(self.container)
-            if state in ('started', 'restarted'):
-                self._converge_running(refresh, restart=state == 'restarted')
-            elif state in ('stopped', 'killed') and self.state == 'running':
-                self._stop(kill=state == 'killed')
-            elif state == 'absent' and self.state != 'absent':
-                if self.state == 'running' and not only_if_stopped:
-                    self._stop()
-                if self.state != 'running':
-                    self._remove()
+                self.state = self.initial_state = 'running'
+                return self.result()
+            for attempt in range(1, RACE_ATTEMPTS + 1):
+                if attempt > 1 or listed is NOT_LISTED or (listed is not None and state in ('started', 'restarted')):
+                    self.container = self._inspect_container()
+                else:
+                    self.container = _listed_container(listed)
+                self.state = state_of(self.container)
+                if attempt == 1:
+                    self.initial_state = self.state
+                try:
+                    self._reach(state, refresh, only_if_stopped)
+                    break
+                except APIError as exc:
+                    # Level-triggered: another run got there first; read the container
+                    # again and converge from what is really there.
+                    race = race_of(exc)
+                    if race is None or self.check_mode or attempt == RACE_ATTEMPTS:
+                        raise
+                    self.raced.append(race)
+                    time.sleep(RACE_WAIT * attempt)
         return self.result()
+
+    def _reach(self, state, refresh, only_if_stopped):
+        if state in ('started', 'restarted'):
+            self._converge_running(refresh, restart=state == 'restarted')
+        elif state in ('stopped', 'killed') and self.state == 'running':
+            self._stop(kill=state == 'killed')
+        elif state == 'absent' and self.state != 'absent':
+            if self.state == 'running' and not only_if_stopped:
+                self._stop()
+            if self.state != 'running':
+                self._remove()
 
     def run_checks(self, state):
         """Run the spec's lifecycle checks of ``state``; raise ContainerError on failure."""
@@ -495,6 +567,7 @@ class ContainerManager:
             'changed': self.changed,
             'actions': list(self.actions),
             'reasons': [d.reason for d in self.drift],
+            'raced': list(dict.fromkeys(self.raced)),
             'container': {
                 'id': container.get('Id'),
                 'name': self.name,
@@ -521,12 +594,11 @@ class ContainerManager:
                 raise
 
     def _do(self, action, detail='', call=None, *args, **kwargs):
-        """Record an action and make its API call, unless in check mode."""
+        """Make an action's API call, unless in check mode, and record it once done."""
+        done = call(*args, **kwargs) if call is not None and not self.check_mode else None
         self.changed = True
         self.actions.append((_WOULD[action] if self.check_mode else action) + detail)
-        if call is not None and not self.check_mode:
-            return call(*args, **kwargs)
-        return None
+        return done
 
     def _inspect_container(self):
         try:
@@ -601,6 +673,7 @@ class ContainerManager:
         if self.check_mode:
             self._do('created')
         else:
+            desired['create']['labels'][LABEL_DIGEST] = config_digest(desired)
             host_config = self.client.create_host_config(**desired['host_config'])
             created = self._do('created', '', self.client.create_container,
                                host_config=host_config, **desired['create'])
@@ -664,8 +737,21 @@ class ContainerManager:
         state = self.container['State']
         if state.get('Running'):
             return ''
+        other = ': %s' % RACE_STOPPED if self._stopped_through_api() else ''
         try:
             logs = self.client.logs(self._id(), tail=LOG_TAIL).decode('utf-8', 'replace').rstrip()
         except DockerException as exc:  # e.g. removed meanwhile
-            return ' (exit code %s; no logs: %s)' % (state.get('ExitCode'), _api_error_text(exc))
-        return ' (exit code %s); last %d log lines:\n%s' % (state.get('ExitCode'), LOG_TAIL, logs)
+            return '%s (exit code %s; no logs: %s)' % (other, state.get('ExitCode'), _api_error_text(exc))
+        return '%s (exit code %s); last %d log lines:\n%s' % (other, state.get('ExitCode'), LOG_TAIL, logs)
+
+    def _stopped_through_api(self):
+        """True when a stop or kill through the Docker API (another run, or a user) ended the
+        container since its last start, rather than its own command: the daemon's events say so."""
+        started = (self.container['State'].get('StartedAt') or '')[:19]
+        try:
+            since = calendar.timegm(time.strptime(started, '%Y-%m-%dT%H:%M:%S'))
+            events = self.client.events(since=since, until=int(time.time()) + 1, decode=True,
+                                        filters={'type': 'container', 'container': self._id(), 'event': ['stop', 'kill']})
+            return any(True for _event in events)
+        except (ValueError, DockerException):
+            return False

@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from . import ordering, registries
-from .container import NOT_LISTED, START_GRACE, ContainerError, ContainerManager, compare, state_of
+from .container import NOT_LISTED, START_GRACE, ContainerError, ContainerManager, compare, listed_current, state_of
 from .docker_client import DockerException, NotFound, ShipUnreachable, connect, connection_errors, image_id
 from .report import Line, plural, summary_line, tone_of
 from .selection import hard_edges, plan
@@ -75,6 +75,12 @@ class Orchestrator:
         self._images = {}  # ship -> {image: inspect or None}: one image inspect per ship and image
         self._listed = {}  # instance -> its entry in this level's container listing (None: absent)
         self._pull_lock = threading.Lock()
+        self.interrupted = None  # why the run stops starting new work (e.g. "SIGINT"), see interrupt()
+
+    def interrupt(self, why):
+        """Stop at the next instance: those in progress finish, no new one begins, and the
+        later levels do not run (callable from a signal handler or another thread)."""
+        self.interrupted = self.interrupted or why
 
     # ------------------------------------------------------------------ plumbing
     def client(self, ship_name):
@@ -94,6 +100,8 @@ class Orchestrator:
         result = {"instance": name, "service": spec["service"], "ship": spec["ship"],
                   "changed": False, "failed": False, "actions": [], "reasons": []}
         ship = self.env.ships[spec["ship"]]
+        if self.interrupted:
+            return dict(result, skipped=True, msg="not run: interrupted (%s)" % self.interrupted)
         try:
             with connection_errors(ship["name"], ship["docker_url"]):
                 if self.record_live:
@@ -143,8 +151,9 @@ class Orchestrator:
         return listed
 
     def _manager(self, spec, check_mode=None):
-        # No per-container start check: run() checks a whole level at once (_verify_started).
-        return ContainerManager(self.client(spec["ship"]), spec, start_grace=None,
+        # With a start_grace, run() checks a whole level at once (_verify_started), after one
+        # wait; without, each container is inspected right after its own start, in its thread.
+        return ContainerManager(self.client(spec["ship"]), spec, start_grace=None if self.start_grace else 0,
                                 check_mode=self.check_mode if check_mode is None else check_mode,
                                 image_cache=self._images.setdefault(spec["ship"], {}),
                                 registries=getattr(self.env, "registries", None))
@@ -228,13 +237,14 @@ class Orchestrator:
                 replaced.append("removed (the daemon held a stale task of it)")
         result["actions"] = replaced + result["actions"]
         result["changed"] = result["changed"] or bool(replaced)
-        if "started" in result["actions"] and not manager.has_running_checks():
+        if "started" in result["actions"] and not manager.has_running_checks() and self.start_grace:
             self._started[spec["name"]] = (manager, time.monotonic())
         return result
 
     def _verify_started(self, results):
         """Containers started without running checks must still run ``start_grace`` seconds
-        after their start (0: checked right away); one wait per level, from its last start."""
+        after their start; one wait per level, from its last start (without a start_grace,
+        each was inspected right after its own start)."""
         pending = {r["instance"]: self._started.pop(r["instance"]) for r in results
                    if r["instance"] in self._started}
         if not pending or self.check_mode:
@@ -278,7 +288,7 @@ class Orchestrator:
         if command in ("cleaned", "pulled"):  # no ordering needed: all at once
             levels = [{"level": 0, "services": [], "instances": [i for lvl in levels for i in lvl["instances"]]}]
         for number, level in enumerate(levels, 1):
-            if failed_level is not None:
+            if failed_level is not None or self.interrupted:
                 results.extend(self._not_run(level["instances"], failed_level))
                 continue
             t0 = time.monotonic()
@@ -408,6 +418,8 @@ class Orchestrator:
 
     def _not_run(self, names, level):
         why = "not run: level %d failed" % level if level else "not run: an earlier instance failed"
+        if self.interrupted and not level:
+            why = "not run: interrupted (%s)" % self.interrupted
         return [{"instance": n, "service": self.env.instances[n]["service"], "ship": self.env.instances[n]["ship"],
                  "changed": False, "failed": False, "skipped": True, "actions": [], "reasons": [], "msg": why}
                 for n in names]
@@ -445,6 +457,11 @@ class Orchestrator:
             self.progress(Line(line, tone_of(mine)))
             for r in skipped:
                 self.progress("  %s on %s: %s" % (r["instance"], r["ship"], r["msg"]))
+            # Another run changed the same container meanwhile: what it did, and where we are.
+            for r in mine:
+                if r.get("raced"):
+                    self.progress("  %s on %s: %s; converged from what is there (now %s)" % (
+                        r["instance"], r["ship"], ", then ".join(r["raced"]), (r.get("container") or {}).get("state")))
             # Say why a container was (or would be) replaced: its drift reasons.
             for r in mine:
                 if r.get("reasons"):
@@ -467,6 +484,14 @@ class Orchestrator:
         }
         kept = [r for r in results if r.get("kept_going")]
         messages = [r["msg"] for r in failed]
+        if self.interrupted:
+            # Not a success: say what was done, and that a rerun converges the rest.
+            summary["failed"] = True
+            summary["interrupted"] = self.interrupted
+            not_run = [r for r in results if (r.get("msg") or "").startswith("not run: interrupted")]
+            messages.insert(0, "interrupted (%s), done so far: %s; not run: %s; the same command again converges the rest" % (
+                self.interrupted, summary["summary"],
+                ", ".join(r["instance"] for r in not_run[:10]) + (", ..." if len(not_run) > 10 else "") or "none"))
         if kept:
             # keep_going: the rest converged, but the run is not a success.
             summary["failed"] = True
@@ -570,7 +595,7 @@ def status(env, instances, drift=True):
 
     with ThreadPoolExecutor(max(1, min(len(ships), MAX_THREADS))) as pool:
         seen = dict(pool.map(listing, ships))
-    rows = []
+    rows, entries = [], {}
     for spec in wanted:
         found = seen[spec["ship"]]
         row = {"service": spec["service"], "instance": spec["name"], "ship": spec["ship"],
@@ -579,12 +604,12 @@ def status(env, instances, drift=True):
         if isinstance(found, ShipUnreachable):
             row.update(state="unknown", status="host down", error=str(found))
         elif spec["name"] in found:
-            container = found[spec["name"]]
+            container = entries[spec["name"]] = found[spec["name"]]
             row.update(container_id=container["Id"][:12], image_id=(container.get("ImageID") or "")[7:19],
                        state=container.get("State") or "unknown", status=container.get("Status") or "")
         rows.append(row)
     if drift:
-        _add_drift(env, wanted, rows)
+        _add_drift(env, wanted, rows, entries)
     return rows
 
 
@@ -595,9 +620,10 @@ def containers_by_name(client, names=None):
     return {name.lstrip("/"): entry for entry in entries for name in entry.get("Names") or []}
 
 
-def _add_drift(env, specs, rows):
-    """Fill each row's "drift": one container inspect per container and one image
-    inspect per ship and image, all in parallel."""
+def _add_drift(env, specs, rows, entries):
+    """Fill each row's "drift": one image inspect per ship and image, then one container
+    inspect per container whose listing entry does not already show it current (see
+    container.listed_current), all in parallel."""
     present = [(spec, row) for spec, row in zip(specs, rows) if row["container_id"]]
     if not present:
         return
@@ -626,12 +652,19 @@ def _add_drift(env, specs, rows):
             return exc
 
     with ThreadPoolExecutor(max(1, min(len(present) + len(images), MAX_THREADS))) as pool:
-        image_futures = [pool.submit(inspect_image, key) for key in images]
-        inspects = list(pool.map(inspect_container, present))
-        image_of = dict(f.result() for f in image_futures)
-    for (spec, row), inspect in zip(present, inspects):
-        image = image_of[(spec["ship"], spec["image"])]
-        if isinstance(inspect, Exception) or isinstance(image, Exception):
+        image_of = dict(pool.map(inspect_image, images))
+
+        def image_for(spec):
+            return image_of[(spec["ship"], spec["image"])]
+        current = {spec["name"] for spec, _row in present if not isinstance(image_for(spec), Exception)
+                   and listed_current(spec, entries[spec["name"]], image_for(spec))}
+        rest = [item for item in present if item[0]["name"] not in current]
+        inspects = dict(zip((spec["name"] for spec, _row in rest), pool.map(inspect_container, rest)))
+    for spec, row in present:
+        image, inspect = image_for(spec), inspects.get(spec["name"])
+        if spec["name"] in current:
+            row["drift"] = []
+        elif isinstance(inspect, Exception) or isinstance(image, Exception):
             row["drift"] = ["cannot compare: %s" % (inspect if isinstance(inspect, Exception) else image)]
         else:
             row["drift"] = compare(spec, inspect, image)

@@ -455,6 +455,14 @@ reasons:
   type: list
   elements: str
   sample: ["image changed (sha256:0123456789ab -> sha256:ba9876543210)", env.FOO changed]
+raced:
+  description:
+    - What another run (another controller, or a user) did to the same container meanwhile; the container was
+      then read again and converged from what was there, instead of failing with Docker's conflict.
+  returned: always
+  type: list
+  elements: str
+  sample: [another run created it at the same time]
 container:
   description: The container after the task.
   returned: always

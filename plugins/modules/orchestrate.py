@@ -93,6 +93,16 @@ options:
         file moved since the plan was made, nothing is done and the task fails naming each moved instance. Each
         instance is checked once more right before it is acted on.
     type: path
+  lock_timeout:
+    description:
+      - Seconds to wait for another run on this controller that changes the same environment (a lock file per
+        environment name in C($XDG_CACHE_HOME/maestro.ng/locks), else C(~/.cache/maestro.ng/locks)); the wait
+        is announced once, naming the process that holds the lock, and the task fails after it.
+      - Check mode does not take the lock. Runs from different controllers do not share it; they are made safe by
+        the convergence itself (a container another run created, started, stopped or removed meanwhile is read
+        again and converged from what is there).
+    type: float
+    default: 300
 attributes:
   check_mode:
     support: full
@@ -101,6 +111,8 @@ attributes:
   platform:
     platforms: posix
 notes:
+  - SIGINT (Ctrl-C) or SIGTERM of C(ansible-playbook) stops the run between containers; the containers in progress
+    finish, no new one starts, what was done is printed, and running the same command again converges the rest.
   - Runs on the controller, which talks to each ship's Docker API. To run against a ship's local socket over
     SSH, use M(maestro.ng.container) on the ship hosts of the M(maestro.ng.maestro) inventory.
 """
@@ -186,10 +198,16 @@ summary:
   returned: success
   type: str
   sample: "start: 9 instances on 3 ships: 6 created, 3 unchanged in 2.1s"
+interrupted:
+  description: The signal (V(SIGINT) or V(SIGTERM)) that stopped the run between containers; the task then fails.
+  returned: when interrupted
+  type: str
 instances:
   description:
     - One result per instance, in the order they ran; C(actions) lists what was done, C(reasons) why a
       container was recreated, C(container) gives C(id), C(state) and C(image_id).
+    - C(raced) (when not empty) says what another run did to the same container meanwhile (created, started,
+      stopped or removed it); the instance was then read again and converged from what was there.
   returned: success
   type: list
   elements: dict

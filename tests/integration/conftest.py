@@ -7,6 +7,9 @@
     def test_other(lab):                    # the same lab, containers left as they are
         ...
 
+`sshd` (module scope) runs an sshd in the second ship's netns (tests/integration/sshd.py)
+for the tests of ships reached over SSH.
+
 `lab` (session scope) brings 3 ships up once per session (fast when already up), removes
 their containers, and yields a tests/integration/lab.py `Lab`. The lab is left up at the
 end so reruns are fast; MAESTRO_LAB_DOWN=1 tears it down (without pytest-xdist).
@@ -25,8 +28,14 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lab import Lab, LabError, missing_prerequisites, unavailable, worker_index  # noqa: E402
+from sshd import Sshd  # noqa: E402
+from sshd import missing_prerequisites as sshd_missing  # noqa: E402
 
 SHIPS_PER_WORKER = 3
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "many_ships: the 12-ship test (test_many_ships.py), alone: pytest -m many_ships")
 
 
 def _require_lab():
@@ -56,3 +65,16 @@ def clean_lab(lab):
     """The lab with no containers on any of its ships (and every ship's API up)."""
     lab.reset()
     return lab
+
+
+@pytest.fixture(scope="module")
+def sshd(lab):
+    """An sshd (and a loopback relay to the daemon) in the netns of the lab's second ship
+    (tests/integration/sshd.py), for the tests of ships reached over SSH."""
+    reason = sshd_missing()
+    if reason:
+        unavailable("SSH ships: " + reason)
+    server = Sshd(lab.ships[1]).start()
+    server.loopback_docker()
+    yield server
+    server.stop()

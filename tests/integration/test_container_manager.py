@@ -503,3 +503,86 @@ def test_module_in_a_playbook(client, tmp_path):
     assert results['removed']['actions'] == ['stopped', 'removed']
     assert results['failed']['failed'] and 'pull failed' in results['failed']['msg']
     assert inspect(client, name) is None
+
+
+# -- another run changing the same container at the same time -----------------------------
+# Each test makes the manager act on a stale view (listed=: what a listing said a moment
+# ago) while the container really is elsewhere, as when another run got there first.
+RAW_DOCKER_TEXT = ('Conflict', 'already in use', 'No such container', 'is not running', 'cannot remove')
+
+
+def listing_of(client, name):
+    return client.containers(all=True, filters={'name': name})[0]
+
+
+def test_create_that_another_run_made_first_converges(client):
+    spec = make_spec()
+    converge(client, spec, 'stopped')  # nothing: absent
+    other = converge(client, spec)     # "the other run" creates and starts it
+    result = converge(client, spec, listed=None)  # we still think there is none
+    assert result['raced'] == ['another run created it at the same time']
+    assert result['changed'] is False and result['container']['id'] == other['container']['id']
+    assert result['container']['state'] == 'running'
+    assert len(client.containers(all=True, filters={'name': spec['name']})) == 1
+
+
+def test_create_that_another_run_made_with_other_settings_recreates(client):
+    spec = make_spec()
+    converge(client, dict(spec, env={'FOO': 'other run'}))
+    result = converge(client, spec, listed=None)
+    assert result['raced'] == ['another run created it at the same time']
+    assert result['reasons'] == ['env.FOO changed'] and result['container']['state'] == 'running'
+    assert 'FOO=bar' in client.inspect_container(spec['name'])['Config']['Env']
+
+
+def test_stop_kill_remove_of_what_another_run_changed(client):
+    spec = make_spec()
+    converge(client, spec)
+    running = listing_of(client, spec['name'])
+    converge(client, spec, 'stopped')
+    killed = converge(client, spec, 'killed', listed=running)   # another run stopped it
+    assert killed['raced'] == ['another run stopped it meanwhile'] and killed['container']['state'] == 'exited'
+    assert killed['changed'] is False
+
+    exited = listing_of(client, spec['name'])
+    converge(client, spec)                                        # another run started it again
+    absent = converge(client, spec, 'absent', listed=exited)
+    assert absent['raced'] == ['another run started it meanwhile']
+    assert absent['actions'] == ['stopped', 'removed'] and inspect(client, spec['name']) is None
+
+    converge(client, spec)
+    running = listing_of(client, spec['name'])
+    converge(client, spec, 'absent')                              # another run removed it
+    stopped = converge(client, spec, 'stopped', listed=running)
+    assert stopped['raced'] == ['another run removed it meanwhile'] and stopped['container']['state'] == 'absent'
+    for result in (killed, absent, stopped):
+        assert not any(text in ' '.join(result['actions']) for text in RAW_DOCKER_TEXT), result
+
+
+def test_a_container_stopped_by_another_run_after_its_start_says_so(client):
+    spec = make_spec()
+    manager = ContainerManager(client, spec, start_grace=None)
+    manager.converge('started')
+    client.stop(spec['name'], timeout=2)     # the other run
+    with pytest.raises(ContainerError, match='not running after start: another run stopped it meanwhile'):
+        manager.verify_running()
+
+    exits = make_spec(command=['sh', '-c', 'exit 3'])   # its own command ended: no other run
+    with pytest.raises(ContainerError) as failure:
+        converge(client, exits, start_grace=0.5)
+    assert 'exit code 3' in str(failure.value) and 'another run' not in str(failure.value)
+
+
+def test_a_listing_entry_of_a_current_container_spares_the_inspect(client):
+    spec = make_spec()
+    converge(client, spec)
+    recorder = Recorder(client)
+    result = ContainerManager(recorder, spec, start_grace=0).converge('started', listed=listing_of(client, spec['name']))
+    assert result['changed'] is False and result['container']['state'] == 'running'
+    assert recorder.calls == ['inspect_image']   # no inspect_container: its digest label says it is current
+
+    changed = dict(spec, env={'FOO': 'changed'})   # another digest: inspected, and the drift found
+    recorder = Recorder(client)
+    result = ContainerManager(recorder, changed, start_grace=0).converge('started', listed=listing_of(client, spec['name']))
+    assert result['reasons'] == ['env.FOO changed'] and 'inspect_container' in recorder.calls
+    assert compare(changed, client.inspect_container(spec['name']), client.inspect_image(IMAGE)) == []

@@ -19,25 +19,11 @@ from pathlib import Path
 import pytest
 
 from envs import ANSIBLE_PLAYBOOK, IMAGE, REPO, SERVE, TRACEBACK, inspect_all, playbook, write_env
-from lab import unavailable
-from sshd import Sshd, missing_prerequisites
 
 sys.path.insert(0, str(REPO / "collections"))
 
 from ansible_collections.maestro.ng.plugins.module_utils import (  # noqa: E402
     docker_client, environment, ssh_tunnel)
-
-
-@pytest.fixture(scope="module")
-def sshd(lab):
-    """An sshd (and a loopback relay to the daemon) in the netns of the lab's second ship."""
-    reason = missing_prerequisites()
-    if reason:
-        unavailable("SSH ships: " + reason)
-    server = Sshd(lab.ships[1]).start()
-    server.loopback_docker()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
