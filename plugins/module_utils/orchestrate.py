@@ -80,7 +80,10 @@ class Orchestrator:
     def interrupt(self, why):
         """Stop at the next instance: those in progress finish, no new one begins, and the
         later levels do not run (callable from a signal handler or another thread)."""
-        self.interrupted = self.interrupted or why
+        # ansible-playbook passes a Ctrl-C (SIGINT) on and then SIGTERMs its workers as it cleans
+        # up; the two can arrive either way round, and the user's own signal is the one to name.
+        if not self.interrupted or (self.interrupted == "SIGTERM" and why == "SIGINT"):
+            self.interrupted = why
 
     # ------------------------------------------------------------------ plumbing
     def client(self, ship_name):
