@@ -27,7 +27,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from lab import Lab, LabError, missing_prerequisites, unavailable, worker_index  # noqa: E402
+from lab import missing_prerequisites, ready, unavailable, worker_index  # noqa: E402
 from sshd import Sshd  # noqa: E402
 from sshd import missing_prerequisites as sshd_missing  # noqa: E402
 
@@ -49,12 +49,7 @@ def lab():
     """The multi-ship lab: `lab.ships` (3 dicts: name, ip, url, socket, number),
     `lab.client(k)`, `lab.reset()`, `lab.stop_ship(k)`, `lab.start_ship(k)`."""
     _require_lab()
-    the_lab = Lab(first=1 + SHIPS_PER_WORKER * worker_index())
-    try:
-        the_lab.up(SHIPS_PER_WORKER)
-        the_lab.reset()
-    except LabError as e:
-        pytest.fail(str(e), pytrace=False)
+    the_lab = ready(1 + SHIPS_PER_WORKER * worker_index(), SHIPS_PER_WORKER)
     yield the_lab
     if os.environ.get("MAESTRO_LAB_DOWN") == "1" and not os.environ.get("PYTEST_XDIST_WORKER"):
         the_lab.down()

@@ -79,6 +79,19 @@ def worker_index():
     return index + 20 * int(os.environ.get("MAESTRO_LAB_SLOT") or 0)
 
 
+def ready(first, n):
+    """Lab ships first..first+n-1, up and without containers; the test fails if they cannot be."""
+    import pytest  # only the tests' fixtures call this
+
+    ships = Lab(first=first)
+    try:
+        ships.up(n)
+        ships.reset()
+    except LabError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    return ships
+
+
 class Lab:
     """A handle on ships first..first+n-1 of the lab created by tests/lab/lab.sh."""
 

@@ -3,13 +3,12 @@ stopped as a user runs the playbooks. Ships 60*S+10 .. 60*S+21 for MAESTRO_LAB_S
 
     pytest -m many_ships tests/integration        # this test alone
 """
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from envs import IMAGE, ok, playbook, ships_of, write_env
-from lab import Lab, LabError
+from lab import ready, worker_index
 
 pytestmark = pytest.mark.many_ships
 
@@ -21,12 +20,7 @@ LEVELS = [16, 24, 28, 32]
 @pytest.fixture(scope="module")
 def fleet(lab):
     """12 ships of their own (the `lab` fixture only checks that the lab can run)."""
-    fleet = Lab(first=60 * int(os.environ.get("MAESTRO_LAB_SLOT") or 0) + 10)
-    try:
-        fleet.up(SHIPS)
-        fleet.reset()
-    except LabError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    fleet = ready(10 + 3 * worker_index(), SHIPS)   # ships 10-21 (slot S: 60*S+10 on)
     yield fleet
     fleet.reset()
 
