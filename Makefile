@@ -1,11 +1,11 @@
-# The project's contract with its users and CI: `make demo`, `make test`, `make venv`.
+# The project's contract with its users and CI: `make demo`, `make test`, `make test-matrix`, `make venv`.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: demo test unit integration venv bench bench-model changelog changelog-release clean-lab clean
+.PHONY: demo test test-matrix unit integration venv bench bench-model changelog changelog-release clean-lab clean
 
 # The demo environment started and its status: as root on a 3-ship local lab
 # (Docker installed if missing), as a normal user on your own Docker daemon.
@@ -14,6 +14,11 @@ demo: venv
 
 test: venv
 	$(BIN)/pytest tests
+
+# The newer ansible-core releases, each on its own Python and venv (2.20 on 3.12, 2.21 on 3.13): unit
+# tests, ansible-test sanity and a smoke test on lab ships 30-35 (tests/matrix/run.sh; `CELLS=2.21` for one).
+test-matrix:
+	bash tests/matrix/run.sh $(CELLS)
 
 unit: venv
 	$(BIN)/pytest tests/unit
