@@ -1,11 +1,11 @@
-# The project's contract with its users and CI: `make demo`, `make test`, `make venv`.
+# The project's contract with its users and CI: `make demo`, `make test`, `make test-matrix`, `make venv`.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: demo test unit integration prereqs-demo prereqs-test prereqs-unit venv venv-works bench bench-model changelog changelog-release clean-lab clean
+.PHONY: demo test test-matrix unit integration prereqs-demo prereqs-test prereqs-unit venv venv-works bench bench-model changelog changelog-release clean-lab clean
 
 # Each entry point first runs tests/lab/prereqs.sh for what it needs (as root: installs the
 # missing packages, starts the main dockerd, builds the test images; otherwise: one block on
@@ -18,6 +18,11 @@ demo: prereqs-demo venv
 
 test: prereqs-test venv
 	$(BIN)/pytest tests
+
+# The newer ansible-core releases, each on its own Python and venv (2.20 on 3.12, 2.21 on 3.13): unit
+# tests, ansible-test sanity and a smoke test on lab ships 30-35 (tests/matrix/run.sh; `CELLS=2.21` for one).
+test-matrix: prereqs-test
+	bash tests/matrix/run.sh $(CELLS)
 
 unit: prereqs-unit venv
 	$(BIN)/pytest tests/unit

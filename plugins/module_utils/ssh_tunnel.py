@@ -162,7 +162,8 @@ class _Tunnel:
             self._log = tempfile.TemporaryFile()
             self._out = tempfile.TemporaryFile()
             try:
-                self.proc = subprocess.Popen(self.command(port), stdin=subprocess.DEVNULL,
+                # A long-lived ssh (run_command only waits for a command to end).
+                self.proc = subprocess.Popen(self.command(port), stdin=subprocess.DEVNULL,  # pylint: disable=ansible-bad-function
                                              stdout=self._out, stderr=self._log)
             except OSError as exc:
                 self.close()
