@@ -16,8 +16,12 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 demo: prereqs-demo venv
 	bash examples/demo.sh
 
+# Two test processes (pytest-xdist), a test file each at a time: each has its own lab ships
+# (tests/integration/conftest.py) and the files with fixed ships or ports stay in one process.
+PYTEST_JOBS ?= -n 2 --dist loadfile
+
 test: prereqs-test venv
-	$(BIN)/pytest tests
+	$(BIN)/pytest $(PYTEST_JOBS) tests
 
 # The newer ansible-core releases, each on its own Python and venv (2.20 on 3.12, 2.21 on 3.13): unit
 # tests, ansible-test sanity and a smoke test on lab ships 30-35 (tests/matrix/run.sh; `CELLS=2.21` for one).
@@ -28,7 +32,7 @@ unit: prereqs-unit venv
 	$(BIN)/pytest tests/unit
 
 integration: prereqs-test venv
-	$(BIN)/pytest tests/integration
+	$(BIN)/pytest $(PYTEST_JOBS) tests/integration
 
 prereqs-demo prereqs-test prereqs-unit:
 	@bash tests/lab/prereqs.sh $(@:prereqs-%=%)
