@@ -71,7 +71,7 @@ changelog-release: venv
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/antsibull-changelog release --version $(VERSION)
 
 clean-lab:
-	bash tests/lab/lab.sh down
+	bash files/lab/lab.sh down
 
 clean:
 	rm -rf $(VENV) .pytest_cache

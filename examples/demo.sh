@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: start examples/demo.yaml and print its status, wherever Docker is.
 #
-# As root: a 3-ship lab (tests/lab/lab.sh) with the local demo image, then
+# As root: a 3-ship lab (files/lab/lab.sh) with the local demo image, then
 # examples/demo.yaml (`make demo` first runs tests/lab/prereqs.sh demo, which installs
 # Docker, busybox-static, iptables and iproute2 when missing and starts dockerd). As a
 # normal user with a running Docker daemon: builds the demo image on that daemon and uses
@@ -17,7 +17,7 @@ say() { printf '\n==> %s\n' "$*"; }
 
 if [[ $(id -u) -eq 0 ]]; then
     say "three local ships (network namespaces, each with its own dockerd)"
-    bash tests/lab/lab.sh up 3
+    bash files/lab/lab.sh up 3
     ENV_FILE=examples/demo.yaml
 else
     docker info >/dev/null 2>&1 || {
@@ -32,7 +32,7 @@ else
         say "building the demo image $IMAGE on your Docker daemon"
         context=$(mktemp -d)
         trap 'rm -rf "$context"' EXIT
-        cp tests/lab/image/Dockerfile /bin/busybox "$context/"
+        cp files/lab/image/Dockerfile /bin/busybox "$context/"
         DOCKER_BUILDKIT=0 docker build -q -t "$IMAGE" "$context" >/dev/null
     fi
     ENV_FILE=examples/demo-local.yaml

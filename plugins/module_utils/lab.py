@@ -15,7 +15,7 @@ import os
 from .errors import MaestroError
 from .loader import LineDict, LineList, load_document
 
-# Ship numbers 1-30 belong to the tests and the benchmarks (tests/lab/lab.sh numbers ships
+# Ship numbers 1-30 belong to the tests and the benchmarks (files/lab/lab.sh numbers ships
 # globally: ship K is netns shipK at 10.250.0.(K+1)).
 DEFAULT_FIRST = 50
 # The key of the lab file that records what the lab made (unknown top-level keys are allowed).

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Local lab ships for playbooks/lab.yml, made by tests/lab/lab.sh (the one lab script).
+"""Local lab ships for playbooks/lab.yml, made by files/lab/lab.sh (the one lab script).
 
 Ship K is lab.sh's ship: network namespace ``shipK``, its own dockerd at
 ``tcp://10.250.0.(K+1):2375``. lab.sh makes one ship with ``start-ship K`` and removes it,
@@ -25,7 +25,7 @@ PORT = int(os.environ.get("LAB_PORT", "2375"))
 NETNS_DIR = "/var/run/netns"
 # plugins/module_utils/lab_ships.py -> the collection root.
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
-DEFAULT_SCRIPT = os.path.join(COLLECTION_ROOT, "tests", "lab", "lab.sh")
+DEFAULT_SCRIPT = os.path.join(COLLECTION_ROOT, "files", "lab", "lab.sh")
 TOOLS = ("ip", "nsenter", "setsid", "dockerd", "docker", "iptables", "flock")
 
 
@@ -38,7 +38,7 @@ def check_prerequisites(script):
         raise LabError("the lab needs root (it makes network namespaces and starts dockerd): "
                        "run ansible-playbook as root, e.g. with sudo")
     if not os.path.isfile(script):
-        raise LabError("lab script %s not found (pass -e lab_script=PATH to tests/lab/lab.sh)" % script)
+        raise LabError("lab script %s not found (pass -e lab_script=PATH to files/lab/lab.sh)" % script)
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if missing:
         raise LabError("missing tools: %s (apt-get install docker.io busybox-static iptables iproute2)"

@@ -12,7 +12,7 @@ version_added: 0.2.0
 short_description: Local lab ships to try a MaestroNG environment file on before production
 description:
   - Makes one local simulated ship per ship of the environment file (a network namespace with its own
-    C(dockerd), made by the collection's C(tests/lab/lab.sh)), copies the images the file's instances use
+    C(dockerd), made by the collection's C(files/lab/lab.sh)), copies the images the file's instances use
     from the local Docker daemon into their lab ships, and writes the file with its ships pointed at the
     lab ships next to it (C(demo.yaml) gives C(demo.lab.yaml)). Every playbook then runs on the lab with
     C(-e env=demo.lab.yaml).
@@ -40,7 +40,7 @@ options:
       - Default is the number an existing lab of this file uses, else 50 (ships 1-30 belong to the tests).
     type: int
   script:
-    description: The lab script; default the collection's C(tests/lab/lab.sh).
+    description: The lab script; default the collection's C(files/lab/lab.sh).
     type: path
 attributes:
   check_mode:

@@ -1,4 +1,4 @@
-"""Fixtures for the integration tests: a real multi-ship Docker lab (tests/lab/lab.sh).
+"""Fixtures for the integration tests: a real multi-ship Docker lab (files/lab/lab.sh).
 
     def test_something(clean_lab):          # no containers on any ship at test start
         api = clean_lab.client(2)           # docker.APIClient for ship2

@@ -1,4 +1,4 @@
-"""Python side of the multi-ship Docker lab (tests/lab/lab.sh) for the integration tests.
+"""Python side of the multi-ship Docker lab (files/lab/lab.sh) for the integration tests.
 
     from lab import Lab
     lab = Lab()
@@ -30,7 +30,7 @@ import docker
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-LAB_SH = REPO_ROOT / "tests" / "lab" / "lab.sh"
+LAB_SH = REPO_ROOT / "files" / "lab" / "lab.sh"
 API_VERSION = "1.41"          # dockerd 20.10 (Debian docker.io); pinned: no negotiation
 IMAGE = "maestro-test/busybox:latest"
 IMAGE_V2 = "maestro-test/busybox:v2"
@@ -93,7 +93,7 @@ def ready(first, n):
 
 
 class Lab:
-    """A handle on ships first..first+n-1 of the lab created by tests/lab/lab.sh."""
+    """A handle on ships first..first+n-1 of the lab created by files/lab/lab.sh."""
 
     def __init__(self, first=1, script=LAB_SH, env=None):
         if first < 1:

@@ -1,4 +1,4 @@
-"""Smoke tests of the multi-ship Docker lab itself (tests/lab/lab.sh + lab.py)."""
+"""Smoke tests of the multi-ship Docker lab itself (files/lab/lab.sh + lab.py)."""
 import socket
 import time
 

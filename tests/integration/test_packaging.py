@@ -66,7 +66,7 @@ def test_tarball_holds_the_collection_and_nothing_local(installed):
                    "requirements.txt", "bindep.txt", "plugins/modules/container.py",
                    "plugins/lookup/environment.py", "plugins/inventory/maestro.py",
                    "roles/environment/tasks/main.yml", "playbooks/start.yml", "playbooks/status.yml",
-                   "files/guestutils.py", "maestro_cli/cli.py", "playbooks/lab.yml", "tests/lab/lab.sh",
+                   "files/guestutils.py", "maestro_cli/cli.py", "playbooks/lab.yml", "files/lab/lab.sh",
                    "plugins/callback/maestro.py"):
         assert wanted in names, wanted
 

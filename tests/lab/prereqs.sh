@@ -15,7 +15,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-LAB_SH=$HERE/lab.sh
+LAB_SH=$(cd "$HERE/../.." && pwd)/files/lab/lab.sh
 LAB_IMAGE=${LAB_IMAGE:-maestro-test/busybox}
 LAB_BUSYBOX=${LAB_BUSYBOX:-/bin/busybox}
 PYTHON=${PYTHON:-python3}

@@ -8,7 +8,7 @@
 #   * its own dockerd (with its own, dockerd-managed containerd) started inside the netns
 #     with nsenter, listening on tcp://10.250.0.(K+1):2375 (no TLS) and on a unix socket
 #     /run/mlab/shipK/docker.sock
-#   * the test images maestro-test/busybox:latest and :v2 (built from tests/lab/image on
+#   * the test images maestro-test/busybox:latest and :v2 (built from files/lab/image on
 #     the main daemon, then copied with docker save | docker load: nothing can be pulled).
 #
 # The host side gets the bridge mbr0 with 10.250.0.1/24 and one iptables rule
