@@ -16,12 +16,8 @@ from ansible.utils.display import Display
 from ansible_collections.maestro.ng.plugins.module_utils.action_specs import ORCHESTRATE_SPEC
 from ansible_collections.maestro.ng.plugins.module_utils.audit import audited
 from ansible_collections.maestro.ng.plugins.module_utils.container import ContainerError
-from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import (
-    COMMANDS,
-    Orchestrator,
-    make_plan,
-    read_plan,
-)
+from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import COMMANDS, Orchestrator
+from ansible_collections.maestro.ng.plugins.module_utils.plans import make_plan, read_plan
 from ansible_collections.maestro.ng.plugins.module_utils.run_lock import EnvironmentLock, LockTimeout
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load_and_select
 from ansible_collections.maestro.ng.plugins.plugin_utils.interrupt import Speaker, interruptible

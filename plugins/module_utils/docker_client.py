@@ -55,7 +55,8 @@ except ImportError:
 # What callers import from here; NotFound is only re-exported (the stand-in when docker is missing).
 __all__ = [
     'APIError', 'DEFAULT_API_VERSION', 'DEFAULT_TIMEOUT', 'DOCKER_IMPORT_ERROR', 'DockerException', 'HAS_DOCKER',
-    'MAX_POOL_SIZE', 'NotFound', 'ShipUnreachable', 'TRANSPORT_ERRORS', 'connect', 'connection_errors', 'image_id',
+    'MAX_POOL_SIZE', 'NotFound', 'ShipUnreachable', 'TRANSPORT_ERRORS', 'connect', 'connection_errors',
+    'containers_by_name', 'image_id',
 ]
 
 # The newest API of Docker 20.10; pinning it saves the version round trip on connect.
@@ -221,3 +222,10 @@ def image_id(client, image):
         return client.inspect_image(image)['Id']
     except NotFound:
         return None
+
+
+def containers_by_name(client, names=None):
+    """{container name: its entry in the ship's container listing}, all containers or those
+    whose names match ``names`` (Docker matches them as patterns: look the names up exactly)."""
+    entries = client.containers(all=True, filters={"name": list(names)} if names else None)
+    return {name.lstrip("/"): entry for entry in entries for name in entry.get("Names") or []}

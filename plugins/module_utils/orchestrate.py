@@ -12,16 +12,15 @@ container), and usable from any Python code.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from . import ordering, registries
-from .container import NOT_LISTED, START_GRACE, ContainerError, ContainerManager, compare, listed_current, state_of
-from .docker_client import DockerException, NotFound, ShipUnreachable, connect, connection_errors, image_id
+from .container import NOT_LISTED, START_GRACE, ContainerError, ContainerManager, state_of
+from .docker_client import DockerException, NotFound, ShipUnreachable, connect, connection_errors, containers_by_name, image_id
+from .plans import LIVE_KEYS, short_id, spec_digest
 from .report import Line, plural, summary_line, tone_of
 from .selection import hard_edges, plan
 
@@ -40,13 +39,10 @@ PAST = {"started": "started", "stopped": "stopped", "killed": "killed", "restart
 DOING = {"started": "starting", "stopped": "stopping", "killed": "killing", "restarted": "restarting",
          "absent": "removing", "cleaned": "cleaning", "pulled": "pulling"}
 MAX_THREADS = 32
-PLAN_VERSION = 1
 # What starting a container whose old task outlived a daemon crash fails with.
 STALE_TASK = re.compile(r"task [0-9a-f]{12,}: already exists|failed to start shim: mkdir \S*[0-9a-f]{64}: file exists")
 STALE_TASK_RETRIES = 3
 STALE_TASK_WAIT = 1.0
-# The live state a plan records per instance; any change of it since refuses the plan.
-LIVE_KEYS = ("container_id", "state", "image_id", "started_at", "spec_image_id")
 
 
 class Orchestrator:
@@ -183,7 +179,7 @@ class Orchestrator:
         live, then = self.live_state(spec), entry.get("live") or {}
         for key in LIVE_KEYS:
             if live.get(key) != then.get(key):
-                why.append("%s changed (%s -> %s)" % (key, _short(then.get(key)), _short(live.get(key))))
+                why.append("%s changed (%s -> %s)" % (key, short_id(then.get(key)), short_id(live.get(key))))
         return why
 
     def verify_plan(self, entries):
@@ -505,177 +501,3 @@ class Orchestrator:
         if messages:
             summary["msg"] = "; ".join(messages)
         return summary
-
-
-# ---------------------------------------------------------------------- plan, then apply
-def spec_digest(spec):
-    """A short fingerprint of everything the file says about an instance."""
-    text = json.dumps(spec, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def _short(value):
-    if isinstance(value, str) and len(value) > 24 and ":" in value[:8]:
-        return value.partition(":")[2][:12]
-    if isinstance(value, str) and len(value) == 64:
-        return value[:12]
-    return value
-
-
-def plan_action(command, result):
-    """create, recreate, restart, start, stop, kill, remove, pull or none: what a
-    check-mode ``result`` of ``command`` would do to its instance."""
-    if not result.get("changed"):
-        return "none"
-    actions = " ".join(result.get("actions") or [])
-    if command in ("started", "restarted"):
-        if result.get("reasons"):
-            return "recreate"
-        if (result.get("live") or {}).get("state") == "absent" or "would create" in actions:
-            return "create"
-        if "would stop" in actions:
-            return "restart"
-        if "would start" in actions:
-            return "start"
-        return "pull"
-    return {"stopped": "stop", "killed": "kill", "absent": "remove", "cleaned": "remove",
-            "pulled": "pull"}[command]
-
-
-def make_plan(env, command, summary, selection=None):
-    """The machine-readable plan of a check-mode run made with record_live=True."""
-    failed = [r for r in summary["instances"] if r["failed"] or r.get("skipped")]
-    if failed:
-        raise ContainerError("cannot write a plan, %d instance(s) failed or were skipped: %s"
-                             % (len(failed), "; ".join(r.get("msg") or r["instance"] for r in failed)))
-    return {
-        "maestro_plan": PLAN_VERSION,
-        "environment": env.name,
-        "file": env.file,
-        "command": command,
-        "made_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "selection": selection or {},
-        "instances": [{"instance": r["instance"], "service": r["service"], "ship": r["ship"],
-                       "action": plan_action(command, r), "reasons": r.get("reasons") or [],
-                       "actions": r.get("actions") or [], "live": r.get("live"),
-                       "spec_digest": r.get("spec_digest")} for r in summary["instances"]],
-    }
-
-
-def read_plan(env, command, doc):
-    """{instance: entry} of a plan document, after checking it fits ``env`` and ``command``."""
-    if not isinstance(doc, dict) or doc.get("maestro_plan") != PLAN_VERSION:
-        raise ContainerError("not a maestro.ng plan (version %s expected)" % PLAN_VERSION)
-    if doc.get("environment") != env.name:
-        raise ContainerError("the plan is for environment %r, not %r" % (doc.get("environment"), env.name))
-    if doc.get("command") != command:
-        raise ContainerError("the plan is for %s, not %s" % (doc.get("command"), command))
-    entries = {}
-    for entry in doc.get("instances") or []:
-        if entry.get("instance") not in env.instances:
-            raise ContainerError("the plan names instance %r, which the environment no longer has"
-                                 % entry.get("instance"))
-        entries[entry["instance"]] = entry
-    return entries
-
-
-def status(env, instances, drift=True):
-    """One row per instance: where it runs and what Docker says about it.
-
-    drift: also compare each existing container with the file ("drift": [] when it
-    matches, the reasons when not, None when there is no container to compare).
-    """
-    wanted = [env.instances[name] for name in instances]
-    ships = sorted({spec["ship"] for spec in wanted})
-
-    def listing(ship_name):
-        ship = env.ships[ship_name]
-        try:
-            with connection_errors(ship_name, ship["docker_url"]):
-                return ship_name, containers_by_name(connect(ship))
-        except ShipUnreachable as exc:
-            return ship_name, exc
-
-    with ThreadPoolExecutor(max(1, min(len(ships), MAX_THREADS))) as pool:
-        seen = dict(pool.map(listing, ships))
-    rows, entries = [], {}
-    for spec in wanted:
-        found = seen[spec["ship"]]
-        row = {"service": spec["service"], "instance": spec["name"], "ship": spec["ship"],
-               "ship_ip": spec["ship_ip"], "image": spec["image"], "image_id": None, "container_id": None,
-               "state": "absent", "status": "down", "ports": port_texts(spec), "drift": None}
-        if isinstance(found, ShipUnreachable):
-            row.update(state="unknown", status="host down", error=str(found))
-        elif spec["name"] in found:
-            container = entries[spec["name"]] = found[spec["name"]]
-            row.update(container_id=container["Id"][:12], image_id=(container.get("ImageID") or "")[7:19],
-                       state=container.get("State") or "unknown", status=container.get("Status") or "")
-        rows.append(row)
-    if drift:
-        _add_drift(env, wanted, rows, entries)
-    return rows
-
-
-def containers_by_name(client, names=None):
-    """{container name: its entry in the ship's container listing}, all containers or those
-    whose names match ``names`` (Docker matches them as patterns: look the names up exactly)."""
-    entries = client.containers(all=True, filters={"name": list(names)} if names else None)
-    return {name.lstrip("/"): entry for entry in entries for name in entry.get("Names") or []}
-
-
-def _add_drift(env, specs, rows, entries):
-    """Fill each row's "drift": one image inspect per ship and image, then one container
-    inspect per container whose listing entry does not already show it current (see
-    container.listed_current), all in parallel."""
-    present = [(spec, row) for spec, row in zip(specs, rows) if row["container_id"]]
-    if not present:
-        return
-    images = sorted({(spec["ship"], spec["image"]) for spec, _row in present})
-
-    def inspect_image(key):
-        ship_name, image = key
-        ship = env.ships[ship_name]
-        try:
-            with connection_errors(ship_name, ship["docker_url"]):
-                return key, connect(ship).inspect_image(image)
-        except NotFound:
-            return key, None
-        except (ShipUnreachable, DockerException) as exc:
-            return key, exc
-
-    def inspect_container(item):
-        spec, row = item
-        ship = env.ships[spec["ship"]]
-        try:
-            with connection_errors(spec["ship"], ship["docker_url"]):
-                manager = ContainerManager(connect(ship), spec, check_mode=True)
-                manager.container = manager.client.inspect_container(row["container_id"])
-                return manager.resolved_container()
-        except (ShipUnreachable, DockerException) as exc:
-            return exc
-
-    with ThreadPoolExecutor(max(1, min(len(present) + len(images), MAX_THREADS))) as pool:
-        image_of = dict(pool.map(inspect_image, images))
-
-        def image_for(spec):
-            return image_of[(spec["ship"], spec["image"])]
-        current = {spec["name"] for spec, _row in present if not isinstance(image_for(spec), Exception)
-                   and listed_current(spec, entries[spec["name"]], image_for(spec))}
-        rest = [item for item in present if item[0]["name"] not in current]
-        inspects = dict(zip((spec["name"] for spec, _row in rest), pool.map(inspect_container, rest)))
-    for spec, row in present:
-        image, inspect = image_for(spec), inspects.get(spec["name"])
-        if spec["name"] in current:
-            row["drift"] = []
-        elif isinstance(inspect, Exception) or isinstance(image, Exception):
-            row["drift"] = ["cannot compare: %s" % (inspect if isinstance(inspect, Exception) else image)]
-        else:
-            row["drift"] = compare(spec, inspect, image)
-
-
-def port_texts(spec):
-    texts = []
-    for port in spec["ports"]:
-        host = "" if port["host_ip"] == "0.0.0.0" else port["host_ip"] + ":"
-        texts.append("%s:%s%s->%s/%s" % (port["name"], host, port["external"], port["exposed"], port["protocol"]))
-    return texts
