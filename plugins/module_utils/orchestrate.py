@@ -21,7 +21,7 @@ from . import ordering, registries
 from .container import NOT_LISTED, START_GRACE, ContainerError, ContainerManager, state_of
 from .docker_client import DockerException, NotFound, ShipUnreachable, connect, connection_errors, containers_by_name, image_id
 from .plans import LIVE_KEYS, short_id, spec_digest
-from .report import Line, plural, summary_line, tone_of
+from .report import Line, level_end_lines, level_start_lines, summary_line, tone_of
 from .selection import hard_edges, plan
 
 # What each command does to one instance, and whether levels run in reverse.
@@ -426,47 +426,13 @@ class Orchestrator:
     # ------------------------------------------------------------------ reporting
     def _report_start(self, number, total, level, names, command):
         """Before a level works: what it is about to do, so a long wait is never silent."""
-        for service in level["services"] or sorted({self.env.instances[n]["service"] for n in names}):
-            mine = [n for n in names if self.env.instances[n]["service"] == service]
-            if mine:
-                ships = sorted({self.env.instances[n]["ship"] for n in mine})
-                self.progress("level %d/%d %s: %s %s on %s ..." % (
-                    number, total, service, "checking" if self.check_mode else DOING[command],
-                    plural(len(mine), "instance"), ", ".join(ships)))
+        doing = "checking" if self.check_mode else DOING[command]
+        for line in level_start_lines(self.env, number, total, level, names, doing):
+            self.progress(line)
 
     def _report_level(self, number, total, level, results, command, seconds):
-        for service in level["services"] or sorted({r["service"] for r in results}):
-            mine = [r for r in results if r["service"] == service]
-            ok = [r for r in mine if not r["failed"] and not r.get("skipped")]
-            changed = [r for r in ok if r["changed"]]
-            verb = PAST[command]
-            if self.check_mode:
-                verb = "would be " + verb
-            if changed:
-                what = "%d/%d %s" % (len(changed), len(mine), verb)
-            else:
-                what = "%d/%d ok, nothing to do" % (len(ok), len(mine))
-            line = "level %d/%d %s: %s in %.1fs" % (number, total, service, what, seconds)
-            failed = [r for r in mine if r["failed"]]
-            if failed:
-                line += ", %d failed" % len(failed)
-            skipped = [r for r in mine if r.get("kept_going")]
-            if skipped:
-                line += ", %d skipped" % len(skipped)
-            self.progress(Line(line, tone_of(mine)))
-            for r in skipped:
-                self.progress("  %s on %s: %s" % (r["instance"], r["ship"], r["msg"]))
-            # Another run changed the same container meanwhile: what it did, and where we are.
-            for r in mine:
-                if r.get("raced"):
-                    self.progress("  %s on %s: %s; converged from what is there (now %s)" % (
-                        r["instance"], r["ship"], ", then ".join(r["raced"]), (r.get("container") or {}).get("state")))
-            # Say why a container was (or would be) replaced: its drift reasons.
-            for r in mine:
-                if r.get("reasons"):
-                    self.progress("  %s on %s: %s: %s" % (r["instance"], r["ship"],
-                                                          "would be recreated" if self.check_mode else "recreated",
-                                                          "; ".join(r["reasons"])))
+        for line in level_end_lines(number, total, level, results, PAST[command], seconds, self.check_mode):
+            self.progress(line)
 
     def _summary(self, command, results, seconds):
         failed = [r for r in results if r["failed"]]

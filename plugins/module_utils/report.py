@@ -91,6 +91,50 @@ def summary_line(command, results, seconds, ships, check_mode=False):
     return Line(text, tone_of(results))
 
 
+def level_start_lines(env, number, total, level, names, doing):
+    """Before a level works, per service: "level N/M SERVICE: DOING K instances on SHIPS ..."."""
+    lines = []
+    for service in level["services"] or sorted({env.instances[n]["service"] for n in names}):
+        mine = [n for n in names if env.instances[n]["service"] == service]
+        if mine:
+            ships = sorted({env.instances[n]["ship"] for n in mine})
+            lines.append("level %d/%d %s: %s %s on %s ..." % (number, total, service, doing, plural(len(mine), "instance"),
+                                                            ", ".join(ships)))
+    return lines
+
+
+def level_end_lines(number, total, level, results, past, seconds, check_mode=False):
+    """After a level, per service: what it did (toned), then a line per instance skipped by
+    keep_going, raced by another run, or recreated (with its drift reasons)."""
+    lines = []
+    for service in level["services"] or sorted({r["service"] for r in results}):
+        mine = [r for r in results if r["service"] == service]
+        ok = [r for r in mine if not r["failed"] and not r.get("skipped")]
+        changed = [r for r in ok if r["changed"]]
+        verb = "would be " + past if check_mode else past
+        if changed:
+            what = "%d/%d %s" % (len(changed), len(mine), verb)
+        else:
+            what = "%d/%d ok, nothing to do" % (len(ok), len(mine))
+        line = "level %d/%d %s: %s in %.1fs" % (number, total, service, what, seconds)
+        failed = [r for r in mine if r["failed"]]
+        if failed:
+            line += ", %d failed" % len(failed)
+        skipped = [r for r in mine if r.get("kept_going")]
+        if skipped:
+            line += ", %d skipped" % len(skipped)
+        lines.append(Line(line, tone_of(mine)))
+        lines += ["  %s on %s: %s" % (r["instance"], r["ship"], r["msg"]) for r in skipped]
+        # Another run changed the same container meanwhile: what it did, and where we are.
+        lines += ["  %s on %s: %s; converged from what is there (now %s)" % (
+            r["instance"], r["ship"], ", then ".join(r["raced"]), (r.get("container") or {}).get("state"))
+            for r in mine if r.get("raced")]
+        # Why a container was (or would be) replaced: its drift reasons.
+        lines += ["  %s on %s: %s: %s" % (r["instance"], r["ship"], "would be recreated" if check_mode else "recreated",
+                                          "; ".join(r["reasons"])) for r in mine if r.get("reasons")]
+    return lines
+
+
 def state_tone(row):
     """The tone of a status row's state: running ok, stopped changed, absent failed, ship down down."""
     if row["status"] == "host down":

@@ -2,6 +2,7 @@
 import re
 
 from ansible_collections.maestro.ng.plugins.module_utils.report import (
+    level_end_lines,
     outcome,
     status_summary,
     status_table,
@@ -84,3 +85,23 @@ def test_status_table_stays_aligned_when_painted():
     for line in lines[1:]:
         assert all(line[i - 2:i] == "  " and line[i] != " " for i in starts), line
     assert lines[3].endswith("  -")  # no container: no drift to tell
+
+
+def test_level_lines_say_what_each_service_did_and_why():
+    level = {"services": ["web"], "instances": ["web-1", "web-2", "web-3"]}
+    results = [
+        {"instance": "web-1", "service": "web", "ship": "vm1", "changed": True, "failed": False,
+         "reasons": ["env.A changed"]},
+        {"instance": "web-2", "service": "web", "ship": "vm2", "changed": False, "failed": False,
+         "raced": ["another run created it at the same time"], "container": {"state": "running"}},
+        {"instance": "web-3", "service": "web", "ship": "vm3", "changed": False, "failed": False, "skipped": True,
+         "kept_going": True, "msg": "skipped: ship vm3 is down"},
+    ]
+    lines = level_end_lines(2, 3, level, results, "started", 1.25)
+    assert lines == ["level 2/3 web: 1/3 started in 1.2s, 1 skipped",
+                     "  web-3 on vm3: skipped: ship vm3 is down",
+                     "  web-2 on vm2: another run created it at the same time; converged from what is there (now running)",
+                     "  web-1 on vm1: recreated: env.A changed"]
+    assert lines[0].tone == "skipped"   # a kept_going skip outweighs a change
+    checked = level_end_lines(1, 1, level, results[:2], "started", 0.5, check_mode=True)
+    assert checked[0] == "level 1/1 web: 1/2 would be started in 0.5s" and checked[-1].endswith("would be recreated: env.A changed")
