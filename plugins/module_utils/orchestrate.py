@@ -278,46 +278,19 @@ class Orchestrator:
             instances = [name for name in instances if name in planned]
             restart_options = dict(restart_options or {}, only_if_changed=False)
         levels = plan(self.env, instances, reverse=reverse)
-        results, failed_level = [], None
-        started = time.monotonic()
+        if command in ("cleaned", "pulled"):  # no ordering needed: all at once
+            levels = [{"level": 0, "services": [], "instances": [i for lvl in levels for i in lvl["instances"]]}]
         edges = hard_edges(self.env)
         if reverse:
             edges = ordering.reverse(edges)
-        bad = {}  # service -> why its dependents are skipped (keep_going)
-        if command in ("cleaned", "pulled"):  # no ordering needed: all at once
-            levels = [{"level": 0, "services": [], "instances": [i for lvl in levels for i in lvl["instances"]]}]
+        results, failed_level, bad = [], None, {}  # bad: service -> why its dependents are skipped (keep_going)
+        started = time.monotonic()
         for number, level in enumerate(levels, 1):
             if failed_level is not None or self.interrupted:
                 results.extend(self._not_run(level["instances"], failed_level))
                 continue
             t0 = time.monotonic()
-            todo, skipped = level["instances"], {}
-            if self.keep_going:
-                todo = []
-                for name in level["instances"]:
-                    why = self._skip_reason(self.env.instances[name], edges, bad)
-                    if why:
-                        skipped[name] = self._skipped(name, why)
-                    else:
-                        todo.append(name)
-            self._report_start(number, len(levels), level, todo, command)
-            if command == "restarted":
-                level_results = self._restart_level(todo, restart_options or {})
-            else:
-                if state != "pulled":
-                    self._listed = self._list_containers(todo)
-                level_results = self._parallel(todo, self._guarded(self._action(state)))
-            self._verify_started(level_results)
-            if self.keep_going:
-                for r in level_results:
-                    if r.get("unreachable"):
-                        r.update(failed=False, skipped=True, kept_going=True, msg="skipped: " + r["msg"])
-                by_name = dict(skipped, **{r["instance"]: r for r in level_results})
-                level_results = [by_name[name] for name in level["instances"]]
-                for r in level_results:
-                    if r["failed"] or r.get("kept_going"):
-                        outcome = "was skipped" if r.get("skipped") else "failed"
-                        bad.setdefault(r["service"], "%s %s" % (r["instance"], outcome))
+            level_results = self._run_level(command, level, (number, len(levels)), edges, bad, restart_options)
             results.extend(level_results)
             self._report_level(number, len(levels), level, level_results, command, time.monotonic() - t0)
             if any(r["failed"] for r in level_results) and not self.keep_going:
@@ -325,6 +298,40 @@ class Orchestrator:
         summary = self._summary(command, results, time.monotonic() - started)
         self.progress(Line(summary["summary"], tone_of(results)))
         return summary
+
+    def _run_level(self, command, level, place, edges, bad, restart_options):
+        """One level's instances, in parallel; with keep_going, those after a failed or lost
+        instance (``bad``, which this adds to) are skipped."""
+        state = COMMANDS[command][0]
+        todo, skipped = level["instances"], {}
+        if self.keep_going:
+            todo = []
+            for name in level["instances"]:
+                why = self._skip_reason(self.env.instances[name], edges, bad)
+                if why:
+                    skipped[name] = self._skipped(name, why)
+                else:
+                    todo.append(name)
+        self._report_start(place[0], place[1], level, todo, command)
+        if command == "restarted":
+            level_results = self._restart_level(todo, restart_options or {})
+        else:
+            if state != "pulled":
+                self._listed = self._list_containers(todo)
+            level_results = self._parallel(todo, self._guarded(self._action(state)))
+        self._verify_started(level_results)
+        if not self.keep_going:
+            return level_results
+        for r in level_results:
+            if r.get("unreachable"):
+                r.update(failed=False, skipped=True, kept_going=True, msg="skipped: " + r["msg"])
+        by_name = dict(skipped, **{r["instance"]: r for r in level_results})
+        level_results = [by_name[name] for name in level["instances"]]
+        for r in level_results:
+            if r["failed"] or r.get("kept_going"):
+                outcome = "was skipped" if r.get("skipped") else "failed"
+                bad.setdefault(r["service"], "%s %s" % (r["instance"], outcome))
+        return level_results
 
     def _skip_reason(self, spec, edges, bad):
         if spec["ship"] in self.down:
