@@ -2,18 +2,15 @@
 # Copyright: maestro-ng for Ansible contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Controller side of maestro.ng.lab: local lab ships for an environment file, and the
-file rewritten to use them (FILE -> FILE.lab.yaml), or all of that removed again."""
+file rewritten to use them (FILE -> FILE.lab.yaml), or all of that removed again
+(module_utils/lab_setup.py)."""
 
 from __future__ import annotations
 
-import os
-
-from ansible_collections.maestro.ng.plugins.module_utils import lab, lab_ships
+from ansible_collections.maestro.ng.plugins.module_utils import lab_setup, lab_ships
 from ansible_collections.maestro.ng.plugins.module_utils.action_specs import LAB_SPEC
 from ansible_collections.maestro.ng.plugins.module_utils.docker_client import ShipUnreachable
-from ansible_collections.maestro.ng.plugins.module_utils.environment import load
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
-from ansible_collections.maestro.ng.plugins.module_utils.loader import load_document
 from ansible_collections.maestro.ng.plugins.plugin_utils.action import MaestroAction
 
 
@@ -26,107 +23,9 @@ class ActionModule(MaestroAction):
             raise MaestroError("the lab needs an environment file, not standard input")
         # Plain types: the values are written into the lab file (YAML), Ansible's tagged ones are not.
         env_path = str(args["env"])
-        first = None if args["first"] is None else int(args["first"])
         script = str(args["script"] or lab_ships.DEFAULT_SCRIPT)
+        check_mode = bool(self._task.check_mode)
         if args["state"] == "absent":
-            return self._down(env_path, script)
-        return self._up(env_path, first, script)
-
-    def _up(self, env_path, first, script):
-        env = load(env_path)
-        source = os.path.abspath(env_path)
-        if lab.LAB_KEY in load_document(env_path):
-            raise MaestroError("is a lab file already: give the original environment file", file=env_path)
-        lab_path = lab.lab_file_name(env_path)
-        record = lab.read_lab_record(lab_path) or {}
-        if record and record.get("source") != source:
-            raise MaestroError("%s belongs to the lab of %s" % (lab_path, record.get("source")), file=env_path)
-        ours = {s["number"] for s in record.get("ships", {}).values()}
-        if first is None:
-            first = record.get("first", lab.DEFAULT_FIRST)
-        elif record and first != record.get("first"):
-            raise lab_ships.LabError("the lab of %s uses ships from %s: remove it first (-e lab=down) to "
-                                     "renumber it" % (env_path, record.get("first")))
-        numbers = lab.numbering(list(env.ships), first)
-        lab_ships.check_prerequisites(script)
-        lab_ships.check_free([n for n in numbers.values() if n not in ours])
-        ids = lab_ships.check_images(lab.images_used(env))
-        stale = sorted(ours - set(numbers.values()))
-        if self._task.check_mode:
-            ships = {name: lab_ships.running(number) for name, number in numbers.items()}
-            if stale or None in ships.values():
-                return {"changed": True, "lab_env": lab_path, "msg": "would make lab ships %s for %s"
-                        % (", ".join(map(str, numbers.values())), env_path)}
-        else:
-            for number in stale:  # ships the file no longer has
-                lab_ships.remove(script, number)
-            ships = self._start(script, numbers, ours)
-        started = [name for name, ship in ships.items() if ship.pop("started")]
-        for name, number in numbers.items():
-            ships[name] = dict(ships[name], number=number, was=env.ships[name]["docker_url"])
-        urls = {name: ship["url"] for name, ship in ships.items()}
-        todo = lab_ships.images_to_copy(urls, lab.images_by_ship(env), ids)
-        new_record = {"source": source, "first": first,
-                      "ships": {name: {"number": s["number"], "url": s["url"], "was": s["was"]}
-                                for name, s in ships.items()}}
-        text = lab.dump(lab.rewrite(load_document(env_path), env, ships, new_record), env_path)
-        old = None
-        if os.path.isfile(lab_path):
-            with open(lab_path, encoding="utf-8") as handle:
-                old = handle.read()
-        changed = bool(stale or started or todo or old != text)
-        if self._task.check_mode:
-            return {"changed": changed, "lab_env": lab_path, "msg": "would copy %d image(s)%s" % (
-                len(todo), ", rewrite %s" % lab_path if old != text else "")}
-        try:
-            lab_ships.copy_images(urls, todo)
-        except Exception:
-            self._roll_back(script, [n for n in numbers.values() if n not in ours])
-            raise
-        if old != text:
-            with open(lab_path, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        lines = ["%s: lab ship%d at %s (was %s)" % (name, s["number"], s["url"], s["was"])
-                 for name, s in ships.items()]
-        lines += ["%d image(s) copied in: %s" % (len(todo), ", ".join("%s -> %s" % (i, n) for n, i in todo))
-                  if todo else "images already in place",
-                  "lab environment file: %s" % lab_path,
-                  "every playbook runs on the lab with -e env=%s, e.g. ansible-playbook playbooks/start.yml -e env=%s"
-                  % (lab_path, lab_path),
-                  "remove the lab: ansible-playbook playbooks/lab.yml -e env=%s -e lab=down" % env_path]
-        return {"changed": changed, "lab_env": lab_path, "ships": ships,
-                "copied": [{"ship": n, "image": i} for n, i in todo], "msg": "\n".join(lines)}
-
-    def _start(self, script, numbers, ours):
-        ships = {}
-        try:
-            for name, number in numbers.items():
-                ships[name] = lab_ships.start(script, number)
-        except Exception:
-            self._roll_back(script, [n for n in numbers.values() if n not in ours])
-            raise
-        return ships
-
-    @staticmethod
-    def _roll_back(script, numbers):
-        # Ships made by a run that failed are recorded nowhere: remove them, or the next run
-        # would find them taken.
-        for number in numbers:
-            if lab_ships.exists(number):
-                lab_ships.remove(script, number)
-
-    def _down(self, env_path, script):
-        lab_path = lab.lab_file_name(env_path)
-        record = lab.read_lab_record(lab_path)
-        if not record:
-            return {"changed": False, "msg": "no lab for %s (%s does not exist)" % (env_path, lab_path)}
-        numbers = sorted(s["number"] for s in record.get("ships", {}).values())
-        if self._task.check_mode:
-            return {"changed": True, "msg": "would remove lab ships %s" % ", ".join(map(str, numbers))}
-        lab_ships.check_prerequisites(script)
-        for number in numbers:
-            lab_ships.remove(script, number)
-        os.remove(lab_path)
-        return {"changed": True, "removed": numbers,
-                "msg": "removed lab ship%s %s and %s" % ("s" if len(numbers) > 1 else "",
-                                                         ", ".join(map(str, numbers)), lab_path)}
+            return lab_setup.down(env_path, script, check_mode)
+        first = None if args["first"] is None else int(args["first"])
+        return lab_setup.up(env_path, first, script, check_mode)
