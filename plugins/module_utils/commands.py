@@ -12,6 +12,8 @@ import os
 
 from ansible_collections.maestro.ng.plugins.module_utils.audit import audited
 from ansible_collections.maestro.ng.plugins.module_utils.container import ContainerError
+from ansible_collections.maestro.ng.plugins.module_utils.docker_client import DockerException, connect, connection_errors
+from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
 from ansible_collections.maestro.ng.plugins.module_utils.interrupt import Speaker, interruptible
 from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import Orchestrator, make_plan, read_plan
 from ansible_collections.maestro.ng.plugins.module_utils.run_lock import EnvironmentLock, LockTimeout
@@ -103,3 +105,31 @@ def write_plan(env, state, summary, options, progress):
         counts[entry["action"]] = counts.get(entry["action"], 0) + 1
     progress("plan written to %s: %s" % (options["plan"], ", ".join(
         "%d %s" % (n, action) for action, n in sorted(counts.items()))))
+
+
+def logs(env, name, tail=-1, follow=False, show=print):
+    """The log lines of instance ``name`` (its last ``tail``; -1: all); ``follow`` shows each
+    line with ``show`` as it comes, until the container stops, and returns none.
+    Raises MaestroError (an unknown instance or container) or ShipUnreachable."""
+    if name not in env.instances:
+        raise MaestroError("unknown instance %r (known: %s)" % (name, ", ".join(env.instances)))
+    ship = env.ships[env.instances[name]["ship"]]
+    tail = tail if tail >= 0 else "all"
+    try:
+        with connection_errors(ship["name"], ship["docker_url"]):
+            client = connect(ship)
+            if not follow:
+                return client.logs(name, tail=tail).decode("utf-8", "replace").splitlines()
+            buffer = b""
+            for chunk in client.logs(name, stream=True, follow=True, tail=tail):
+                buffer += chunk
+                *done, buffer = buffer.split(b"\n")
+                for line in done:
+                    show(line.decode("utf-8", "replace"))
+            if buffer:
+                show(buffer.decode("utf-8", "replace"))
+            return []
+    except DockerException as exc:
+        if getattr(exc, "status_code", None) == 404:
+            raise MaestroError("%s: no such container on ship %s" % (name, ship["name"]))
+        raise MaestroError("%s: %s" % (name, exc))
