@@ -271,7 +271,7 @@ def _ansible_environ(collections, cfg, environ):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args, passthrough = parse(argv)
-    _, collections, _ = _layout(collection_root())
+    collections = _layout(collection_root())[1]
     if passthrough or args.via_ansible or not engine.importable(collections):
         return _via_ansible(argv)
     notes = []

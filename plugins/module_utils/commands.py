@@ -19,7 +19,7 @@ from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import Orch
 from ansible_collections.maestro.ng.plugins.module_utils.run_lock import EnvironmentLock, LockTimeout
 
 
-def orchestrate(env, names, options, check_mode=False, progress=print, warn=None, diff=False, lock_owner=None):
+def orchestrate(env, names, options, progress, check_mode=False, warn=None, diff=False, lock_owner=None):
     """Run ``options["state"]`` on the instances ``names`` of ``env``; the result dict (the
     orchestrator's summary, ``failed`` / ``msg`` on failure). ``options`` holds the
     orchestrate action's arguments (action_specs.ORCHESTRATE_SPEC, defaults filled in);
@@ -107,7 +107,7 @@ def write_plan(env, state, summary, options, progress):
         "%d %s" % (n, action) for action, n in sorted(counts.items()))))
 
 
-def logs(env, name, tail=-1, follow=False, show=print):
+def logs(env, name, show, tail=-1, follow=False):
     """The log lines of instance ``name`` (its last ``tail``; -1: all); ``follow`` shows each
     line with ``show`` as it comes, until the container stops, and returns none.
     Raises MaestroError (an unknown instance or container) or ShipUnreachable."""

@@ -243,7 +243,7 @@ def test_help_says_when_ansible_playbook_runs(capsys):
 def test_orchestrate_options_are_the_playbooks():
     from maestro_cli import engine
     from ansible_collections.maestro.ng.plugins.module_utils.action_specs import ORCHESTRATE_SPEC
-    args, _ = cli.parse(["restart", "web", "-c", "1", "--only-if-changed", "--step-delay", "2", "-r"])
+    args = cli.parse(["restart", "web", "-c", "1", "--only-if-changed", "--step-delay", "2", "-r"])[0]
     options = engine.orchestrate_options("restart", cli.playbook_vars(args, []))
     assert set(options) == set(ORCHESTRATE_SPEC)
     assert {k: options[k] for k in ("state", "services", "ships", "with_dependencies", "rolling", "only_if_changed",
