@@ -88,14 +88,17 @@ def _parser():
                          help="seconds each started container must keep running before its dependents "
                               "start (default 0: checked once right after the start)")
         if name == "restart":
+            sub.add_argument("-a", "--all", action="store_true",
+                             help="accepted (MaestroNG wants it to act on everything); no names always is")
             sub.add_argument("--only-if-changed", action="store_true",
                              help="only restart containers whose image or settings changed")
             sub.add_argument("--step-delay", type=float, default=0, metavar="SECONDS",
                              help="delay between containers")
             sub.add_argument("--stop-start-delay", type=float, default=0, metavar="SECONDS",
                              help="delay between the stop and the start of a container")
-    command("stop", "stop services and containers")
-    command("kill", "kill services and containers")
+    for name, text in (("stop", "stop services and containers"), ("kill", "kill services and containers")):
+        command(name, text).add_argument("-a", "--all", action="store_true",
+                                         help="accepted (MaestroNG wants it to act on everything); no names always is")
     command("clean", "remove stopped containers")
     logs = command("logs", "show the log of one container", things=False, concurrency=False,
                    deps=False, filters=False)

@@ -252,3 +252,9 @@ def test_orchestrate_options_are_the_playbooks():
         "only_if_changed": True, "step_delay": 2, "refresh_images": True, "keep_going": False, "plan": None,
         "lock_timeout": 300}
     assert engine.orchestrate_options("stop", {"ignore_dependencies": False})["with_dependencies"] is True
+
+
+def test_maestrong_all_flag_is_accepted():
+    # MaestroNG's stop and restart refuse to act on everything without -a.
+    for command in ("stop", "kill", "restart"):
+        assert run(command, "-a")[2] == run(command)[2]
