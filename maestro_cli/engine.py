@@ -82,8 +82,7 @@ def run(args, extra, env_file, out=None):
             out.warn(warning)
         if args.command == "logs":
             return _logs(env, extra, out)
-        stop_like = args.command in ("stop", "kill", "clean")
-        names = selection.select_options(env, options, dependents=stop_like)
+        names = selection.select_options(env, options, dependents=_stop_like(options["state"]))
         if args.command == "deptree":
             return _deptree(env, names, out)
         if args.command == "status":
@@ -91,6 +90,14 @@ def run(args, extra, env_file, out=None):
     except MaestroError as exc:
         return out.fail(str(exc))
     return _orchestrate(env, names, options, out)
+
+
+def _stop_like(state):
+    """Whether ``state`` selects dependents, as the orchestrate action does (none for status, deptree)."""
+    if state is None:
+        return False
+    from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import COMMANDS
+    return COMMANDS[state][1]
 
 
 def orchestrate_options(command, extra):
