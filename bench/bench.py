@@ -15,8 +15,11 @@ and, starting every run from an empty lab, times five steps as whole processes:
     start (cold), start (no-op), status, stop, clean
 
 for our playbooks (``ansible-playbook playbooks/<step>.yml -e env=FILE``, ANSIBLE_CONFIG =
-the repository's ansible.cfg) and for ``bench/floor.py`` (the same work with the docker
-SDK alone). Runs alternate between the two (and which goes first). After every step the
+the repository's ansible.cfg), for the ``maestro`` command (``python -m maestro_cli -f FILE
+<command>``: the same engine in its own process, no ansible-playbook), for ``bench/floor.py``
+(the same work with the docker SDK alone) and, given ``--maestrong BIN`` (MaestroNG 0.8.3's
+``maestro`` from a side venv: ``pip install maestro-ng==0.8.3``), for MaestroNG itself.
+Runs alternate between the tools (and which goes first). After every step the
 ships are listed and the state checked (all running on the right ships / the same
 containers still running / all stopped / none left) and the exit code must be 0, so a
 fast wrong answer fails the benchmark instead of winning it.
@@ -27,9 +30,11 @@ alternating which goes first (target: within 1.3x of start.yml).
 
 Prints medians, min-max and ratios ours/floor, the targets, and writes the raw numbers to
 bench/results/<time>.json. With the small environment it also times bench/empty.yml (one task,
-no Docker) as ours are run: Ansible's own start-up, which bounds the small ratios from below.
+no Docker) as ours are run: Ansible's own start-up, which bounds the playbooks from below; it
+prints the playbooks' own overhead net of it (playbook - floor - empty playbook).
 
-    bench.py [--runs-small 5] [--runs-large 3] [--runs-many 3] [--runs-site 3] [--only small|large|many|site] [-v]
+    bench.py [--runs-small 5] [--runs-large 3] [--runs-many 3] [--runs-site 3] [--only small|large|many|site]
+             [--maestrong BIN] [-v]
 """
 import argparse
 import json
@@ -58,6 +63,7 @@ STEPS = ["start", "noop", "status", "stop", "clean"]
 STEP_TITLES = {"start": "cold start", "noop": "no-op start", "status": "status",
                "stop": "stop", "clean": "clean"}
 PLAYBOOK = {"start": "start", "noop": "start", "status": "status", "stop": "stop", "clean": "clean"}
+COMMAND = PLAYBOOK  # the maestro command's (and MaestroNG's) word for each step
 FLOOR_CMD = {"start": "up", "noop": "up", "status": "status", "stop": "stop", "clean": "clean"}
 TARGETS = {  # (what, limit) per size
     "small": {"start": 1.35, "noop": 0.50, "stop": 1.50, "status": 2.0},
@@ -67,7 +73,18 @@ TARGETS = {  # (what, limit) per size
 # Steps whose target is in seconds (MaestroNG 0.8.3's own time on the 12-ship environment:
 # no-op start 1.47 s, status 1.25 s), not a ratio.
 ABSOLUTE = {"many": {"noop", "status"}}
-TOOLS = ("ours", "floor")
+# The maestro command's targets: a ratio to the floor, or "maestrong": faster than MaestroNG 0.8.3.
+COMMAND_TARGETS = {
+    "small": {"start": 1.15, "noop": "maestrong", "status": "maestrong"},
+    "large": {"start": 1.05, "noop": "maestrong", "status": "maestrong"},
+    "many": {"start": 1.05, "noop": "maestrong", "status": "maestrong"},
+}
+# The playbooks' own overhead on the small environment, net of the floor and of an empty
+# playbook (Ansible's start-up): at most these seconds.
+NET_TARGETS = {"start": 0.25, "status": 0.15}
+TOOLS = ("ours", "maestro", "floor")  # "maestrong" too with --maestrong
+TOOL_TITLES = {"ours": "playbooks", "maestro": "maestro", "maestrong": "MaestroNG 0.8.3", "floor": "floor"}
+MAESTRONG = None  # --maestrong BIN
 SITE_TARGET = 1.30  # site.yml's cold start / start.yml's, large environment
 
 
@@ -78,6 +95,10 @@ class WrongState(AssertionError):
 def argv_for(tool, step, env_path):
     if tool == "ours":
         return [ANSIBLE_PLAYBOOK, "playbooks/%s.yml" % PLAYBOOK[step], "-e", "env=%s" % env_path]
+    if tool == "maestro":
+        return [PYTHON, "-m", "maestro_cli", "-f", env_path, COMMAND[step]]
+    if tool == "maestrong":  # its stop wants -a to act on everything
+        return [MAESTRONG, "-f", env_path, COMMAND[step]] + (["-a"] if step == "stop" else [])
     return [PYTHON, os.path.join(HERE, "floor.py"), env_path, FLOOR_CMD[step]]
 
 
@@ -199,48 +220,72 @@ def fmt(values):
     return "%6.2f (%5.2f-%5.2f)" % (statistics.median(values), min(values), max(values))
 
 
-def ansible_floor(results, empty):
-    """What an empty playbook costs, against what the small targets leave above the floor."""
+def net_overhead(results, empty):
+    """The playbooks' own cost on the small environment: playbook - floor - empty playbook."""
     res = results.get("small")
     if not empty or not res or not res["floor"]:
         return ""
-    floor = {s: statistics.median([r[s] for r in res["floor"]]) for s in ("start", "stop")}
-    return ("\nAnsible's own start-up: bench/empty.yml (one task, no Docker) takes %s s; the small targets let "
-            "ours exceed the floor by at most %.2f s (cold start) and %.2f s (stop), that start-up included" % (
-                fmt(empty).strip(), (TARGETS["small"]["start"] - 1) * floor["start"],
-                (TARGETS["small"]["stop"] - 1) * floor["stop"]))
+    med = {t: {s: statistics.median([r[s] for r in res[t]]) for s in STEPS} for t in ("ours", "floor")}
+    empty_median = statistics.median(empty)
+    parts = []
+    for step in STEPS:
+        net = med["ours"][step] - med["floor"][step] - empty_median
+        limit = NET_TARGETS.get(step)
+        parts.append("%s %+.2f s%s" % (STEP_TITLES[step], net, " (target <= %.2f: %s)" % (
+            limit, "met" if net <= limit else "NOT met") if limit else ""))
+    return ("\nAnsible's own start-up: bench/empty.yml (one task, no Docker) takes %s s. The playbooks' overhead "
+            "net of it (playbook - floor - empty playbook, small): %s" % (fmt(empty).strip(), "; ".join(parts)))
+
+
+def command_target(size, step, med):
+    """(target text, met text) of the maestro command for a step, or ("", "")."""
+    limit = COMMAND_TARGETS[size].get(step)
+    if limit == "maestrong":
+        if "maestrong" not in med:
+            return "< MaestroNG (not measured)", ""
+        value = med["maestro"][step]
+        return "< MaestroNG", ("yes" if value < med["maestrong"][step] else "NO") + " (%.2f)" % value
+    if limit:
+        value = med["maestro"][step] / med["floor"][step]
+        return "<= %.2f x floor" % limit, ("yes" if value <= limit else "NO") + " (%.2f)" % value
+    return "", ""
+
+
+def playbook_target(size, step, med):
+    """(target text, met text) of the playbooks for a step, or ("", "")."""
+    limit = TARGETS[size].get(step)
+    if not limit:
+        return "", ""
+    if step in ABSOLUTE.get(size, ()) or step == "status":
+        value, what = med["ours"][step], "s absolute"
+    elif step == "noop":
+        value, what = med["ours"]["noop"] / med["ours"]["start"], "/ own cold start"
+    else:
+        value, what = med["ours"][step] / med["floor"][step], "x floor"
+    return "<= %.2f %s" % (limit, what), ("yes" if value <= limit else "NO") + " (%.2f)" % value
 
 
 def table(results, sizes):
     lines = []
     for size in sizes:
         res = results[size]
-        if not res["ours"]:
+        tools = [t for t in TOOLS + ("maestrong",) if res.get(t)]
+        if "ours" not in tools or "floor" not in tools:
             continue
-        med = {t: {s: statistics.median([r[s] for r in res[t]]) for s in STEPS} for t in TOOLS}
+        med = {t: {s: statistics.median([r[s] for r in res[t]]) for s in STEPS} for t in tools}
         lines.append("")
-        lines.append("%s (%d containers; runs: ours %d, floor %d) - seconds, median (min-max)" % (
-            size, res["containers"], len(res["ours"]), len(res["floor"])))
-        lines.append("| step | ours | floor | ours/floor | ms/container above the floor | target | met |")
-        lines.append("|---|---|---|---|---|---|---|")
+        lines.append("%s (%d containers; runs: %s) - seconds, median (min-max)" % (
+            size, res["containers"], ", ".join("%s %d" % (TOOL_TITLES[t], len(res[t])) for t in tools)))
+        ratios = [t for t in tools if t != "floor"]
+        lines.append("| step | %s | %s | playbooks: target | met | maestro: target | met |" % (
+            " | ".join(TOOL_TITLES[t] for t in tools), " | ".join("%s/floor" % TOOL_TITLES[t] for t in ratios)))
+        lines.append("|---" * (1 + len(tools) + len(ratios) + 4) + "|")
         for step in STEPS:
-            ours = [r[step] for r in res["ours"]]
-            floor = [r[step] for r in res["floor"]]
-            ratio = med["ours"][step] / med["floor"][step]
-            limit = TARGETS[size].get(step)
-            if step in ABSOLUTE.get(size, ()):
-                value, what = med["ours"][step], "s absolute"
-            elif step == "noop":
-                value, what = med["ours"]["noop"] / med["ours"]["start"], "/ own cold start"
-            elif step == "status":
-                value, what = med["ours"]["status"], "s absolute"
-            else:
-                value, what = ratio, "ours/floor"
-            target = "%s <= %.2f %s" % ("", limit, what) if limit else ""
-            met = ("yes" if value <= limit else "NO") + " (%.2f)" % value if limit else ""
-            per_container = (med["ours"][step] - med["floor"][step]) * 1000 / res["containers"]
-            lines.append("| %s | %s | %s | %.2f | %.1f | %s | %s |" % (
-                STEP_TITLES[step], fmt(ours), fmt(floor), ratio, per_container, target.strip(), met))
+            cells = [fmt([r[step] for r in res[t]]) for t in tools]
+            cells += ["%.2f" % (med[t][step] / med["floor"][step]) for t in ratios]
+            cells += list(playbook_target(size, step, med))
+            cells += list(command_target(size, step, med)) if "maestro" in tools else ["", ""]
+            lines.append("| %s | %s |" % (STEP_TITLES[step], " | ".join(cells)))
     return "\n".join(lines)
 
 
@@ -251,8 +296,12 @@ def main():
     ap.add_argument("--runs-many", type=int, default=3)
     ap.add_argument("--runs-site", type=int, default=3, help="site.yml vs start.yml cold starts (large)")
     ap.add_argument("--only", choices=["small", "large", "many", "site"])
+    ap.add_argument("--maestrong", metavar="BIN", help="MaestroNG 0.8.3's maestro (a side venv's), timed as well")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every run's times")
     args = ap.parse_args()
+    global MAESTRONG  # pylint: disable=global-statement
+    MAESTRONG = args.maestrong
+    tools = TOOLS + (("maestrong",) if MAESTRONG else ())
     runs = {"small": args.runs_small, "large": args.runs_large, "many": args.runs_many}
     sizes = [args.only] if args.only in runs else [] if args.only else ["small", "large", "many"]
     site_wanted = args.runs_site > 0 and args.only in (None, "large", "site")
@@ -270,7 +319,7 @@ def main():
         model = envs.generate(size, labs[size].ships)
         paths[size] = envs.write(os.path.join(folder, "%s.yaml" % size), model)
         expected[size] = envs.instances(model)
-        results[size] = {"containers": len(expected[size]), "ours": [], "floor": []}
+        results[size] = dict({tool: [] for tool in tools}, containers=len(expected[size]))
 
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     load_before = os.getloadavg()
@@ -280,7 +329,7 @@ def main():
             for size in sizes:
                 if i >= runs[size]:
                     continue
-                order = TOOLS if i % 2 == 0 else TOOLS[::-1]
+                order = tools[i % len(tools):] + tools[:i % len(tools)]
                 for tool in order:
                     results[size][tool].append(one_run(labs[size], tool, size, paths[size], expected[size],
                                                        args.verbose))
@@ -299,7 +348,7 @@ def main():
         started, uname.nodename, uname.machine, os.cpu_count(), " ".join("%.2f" % x for x in load_before),
         " ".join("%.2f" % x for x in os.getloadavg())))
     print(table(results, sizes))
-    print(ansible_floor(results, empty))
+    print(net_overhead(results, empty))
     print(site_table(site))
     if load:
         print("\nlarge environment model, import + load in a fresh process: median %.3f s "

@@ -1,12 +1,14 @@
 # Copyright: maestro.ng contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""MaestroNG's command line on top of the maestro.ng playbooks.
+"""MaestroNG's command line on the maestro.ng collection's engine.
 
-    maestro [-f FILE] [COMMAND] [OPTIONS] [THING ...] [-- ANSIBLE-PLAYBOOK OPTIONS]
+    maestro [-f FILE] [--via-ansible] [COMMAND] [OPTIONS] [THING ...] [-- ANSIBLE-PLAYBOOK OPTIONS]
 
 COMMAND is one of status (the default), start, stop, kill, restart, clean, pull, logs,
 deptree. FILE defaults to ./maestro.yaml; `-f -` reads the environment from standard
-input. Words after `--` go to ansible-playbook as they are (`-- --check --diff`).
+input. The command runs the engine in its own process (engine.py); words after `--` go to
+ansible-playbook as they are (`-- --check --diff`), so they, and `--via-ansible`, run the
+collection's playbook instead.
 """
 import argparse
 import json
@@ -16,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from maestro_cli import __version__
+from maestro_cli import __version__, engine
 
 COMMANDS = ("status", "start", "stop", "kill", "restart", "clean", "pull", "logs", "deptree")
 PLAYBOOKS = {"deptree": "deps"}        # command -> playbook name, when they differ
@@ -42,10 +44,13 @@ class Invocation:
 def _parser():
     parser = argparse.ArgumentParser(
         prog="maestro",
-        description="MaestroNG's command line, run by the maestro.ng Ansible collection's playbooks.",
-        epilog="Words after -- are passed to ansible-playbook (e.g. -- --check --diff).")
+        description="MaestroNG's command line, run by the maestro.ng Ansible collection's engine in this process.",
+        epilog="Words after -- are passed to ansible-playbook (e.g. -- --check --diff): with them, or with "
+               "--via-ansible, the command runs the collection's playbook (start.yml, ...) instead.")
     parser.add_argument("-f", "--file", default=DEFAULT_FILE,
                         help="read the environment from FILE (- for stdin; default ./maestro.yaml)")
+    parser.add_argument("--via-ansible", action="store_true",
+                        help="run the collection's playbook with ansible-playbook (as words after -- do)")
     parser.add_argument("-v", "--version", action="version", version="maestro (maestro.ng) " + __version__)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -83,14 +88,17 @@ def _parser():
                          help="seconds each started container must keep running before its dependents "
                               "start (default 0: checked once right after the start)")
         if name == "restart":
+            sub.add_argument("-a", "--all", action="store_true",
+                             help="accepted (MaestroNG wants it to act on everything); no names always is")
             sub.add_argument("--only-if-changed", action="store_true",
                              help="only restart containers whose image or settings changed")
             sub.add_argument("--step-delay", type=float, default=0, metavar="SECONDS",
                              help="delay between containers")
             sub.add_argument("--stop-start-delay", type=float, default=0, metavar="SECONDS",
                              help="delay between the stop and the start of a container")
-    command("stop", "stop services and containers")
-    command("kill", "kill services and containers")
+    for name, text in (("stop", "stop services and containers"), ("kill", "kill services and containers")):
+        command(name, text).add_argument("-a", "--all", action="store_true",
+                                         help="accepted (MaestroNG wants it to act on everything); no names always is")
     command("clean", "remove stopped containers")
     logs = command("logs", "show the log of one container", things=False, concurrency=False,
                    deps=False, filters=False)
@@ -112,7 +120,7 @@ def _with_default_command(argv):
             index += 2
             continue
         if (word.startswith("--file=") or (word.startswith("-f") and len(word) > 2)
-                or word in ("-h", "--help", "-v", "--version")):
+                or word in ("-h", "--help", "-v", "--version", "--via-ansible")):
             index += 1
             continue
         if word in COMMANDS:
@@ -177,8 +185,7 @@ def translate(argv, cwd=None, root=None, environ=None, ansible_playbook="ansible
 
     env_file = None if args.file == "-" else str((cwd / args.file).resolve())
     notes = []
-    extra = _selection_vars(args, notes)
-    extra.update(_command_vars(args, notes))
+    extra = playbook_vars(args, notes)
 
     argv_out = [ansible_playbook, playbook, "-e", "env=-" if env_file is None else "env=%s" % env_file]
     if env_file is not None and any(c.isspace() for c in env_file):
@@ -187,6 +194,14 @@ def translate(argv, cwd=None, root=None, environ=None, ansible_playbook="ansible
         argv_out += ["-e", json.dumps(extra, sort_keys=True)]
     argv_out += passthrough
     return Invocation(argv_out, _ansible_environ(collections, cfg, environ), notes, env_file)
+
+
+def playbook_vars(args, notes):
+    """The playbook variables of parsed arguments (the engine path reads the same ones);
+    raises UsageError, appends notes for stderr to ``notes``."""
+    extra = _selection_vars(args, notes)
+    extra.update(_command_vars(args, notes))
+    return extra
 
 
 def _selection_vars(args, notes):
@@ -258,6 +273,30 @@ def _ansible_environ(collections, cfg, environ):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    args, passthrough = parse(argv)
+    collections = _layout(collection_root())[1]
+    if passthrough or args.via_ansible or not engine.importable(collections):
+        return _via_ansible(argv)
+    notes = []
+    try:
+        extra = playbook_vars(args, notes)
+    except UsageError as e:
+        sys.stderr.write("maestro: %s\n" % e)
+        return 2
+    env_file = None if args.file == "-" else str(Path(args.file).resolve())
+    if env_file is not None and not os.path.isfile(env_file):
+        sys.stderr.write("maestro: cannot read environment file %s: no such file\n" % env_file)
+        return 1
+    for note in notes:
+        sys.stderr.write(note + "\n")
+    try:
+        return engine.run(args, extra, env_file)
+    except KeyboardInterrupt:       # before or after a run (within one, the engine stops between containers)
+        return 130
+
+
+def _via_ansible(argv):
+    """Run the command's playbook with ansible-playbook; its exit code."""
     try:
         invocation = translate(argv, ansible_playbook=_ansible_playbook())
     except UsageError as e:

@@ -95,7 +95,7 @@ from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.maestro.ng.plugins.module_utils import selection
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
-from ansible_collections.maestro.ng.plugins.plugin_utils.common import load, select
+from ansible_collections.maestro.ng.plugins.plugin_utils.common import load
 
 
 class LookupModule(LookupBase):
@@ -105,8 +105,8 @@ class LookupModule(LookupBase):
             raise AnsibleLookupError("maestro.ng.environment takes exactly one environment file")
         try:
             env = load(str(terms[0]))
-            names = select(env, {key: self.get_option(key) for key in ("services", "with_dependencies", "ships")},
-                           dependents=self.get_option("dependents"))
+            options = {key: self.get_option(key) for key in ("services", "with_dependencies", "ships")}
+            names = selection.select_options(env, options, dependents=self.get_option("dependents"))
         except MaestroError as exc:
             raise AnsibleLookupError(str(exc))
         data = env.to_dict()

@@ -26,6 +26,14 @@ def _as_list(value):
     return [str(part).strip() for part in value if str(part).strip()]
 
 
+def select_options(env, options, dependents=False):
+    """``select`` from a command's options (services, ships, with_dependencies): the
+    dependencies of start-like commands, the dependents of stop-like ones."""
+    follow = options.get("with_dependencies", True)
+    return select(env, names=options.get("services"), dependencies=follow and not dependents,
+                  dependents=dependents and follow, ships=options.get("ships"))
+
+
 def hard_edges(env):
     """service -> services it hard-depends on (ordering.hard_edges)."""
     return ordering.hard_edges(env.services, env.instances)[0]

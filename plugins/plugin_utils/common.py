@@ -57,17 +57,11 @@ def _stdin():
     return sys.stdin
 
 
-def select(env, args, dependents=False):
-    return selection.select(env, names=args.get("services"), dependencies=args.get("with_dependencies", True)
-                            and not dependents, dependents=dependents and args.get("with_dependencies", True),
-                            ships=args.get("ships"))
-
-
 def load_and_select(args, dependents=False):
     """(environment, selected instance names); model errors become one-line AnsibleErrors."""
     try:
         env = load(args["env"])
-        return env, select(env, args, dependents=dependents)
+        return env, selection.select_options(env, args, dependents=dependents)
     except MaestroError as exc:
         raise AnsibleError(str(exc))
 

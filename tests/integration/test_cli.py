@@ -2,13 +2,15 @@
 from the folder of their environment file, with MaestroNG's arguments."""
 import os
 import re
+import signal
 import subprocess
 import sys
 
 import pytest
 import yaml
 
-from envs import IMAGE, REPO, inspect_all, running, serving, ship_name, ships_of, write_env
+from envs import IMAGE, REPO, TRACEBACK, inspect_all, running, serving, ship_name, ships_of, write_env
+from test_concurrency import SLOW, slow_levels
 
 PYTHON = REPO / ".venv" / "bin" / "python"
 
@@ -29,12 +31,19 @@ def two_services(lab):
     }
 
 
-def maestro(folder, *args, stdin=None):
-    """Run `python -m maestro_cli ARGS` in folder; (exit code, stdout + stderr)."""
+def command_env():
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env.update(PYTHONPATH=str(REPO), ANSIBLE_NOCOLOR="1", PYTHONWARNINGS="ignore")
-    proc = subprocess.run([str(PYTHON if PYTHON.exists() else sys.executable), "-m", "maestro_cli", *args],
-                          cwd=str(folder), env=env, input=stdin,
+    return env
+
+
+def command(*args):
+    return [str(PYTHON if PYTHON.exists() else sys.executable), "-m", "maestro_cli", *args]
+
+
+def maestro(folder, *args, stdin=None):
+    """Run `python -m maestro_cli ARGS` in folder; (exit code, stdout + stderr)."""
+    proc = subprocess.run(command(*args), cwd=str(folder), env=command_env(), input=stdin,
                           stdin=None if stdin is not None else subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=180,
                           check=False)
@@ -86,3 +95,109 @@ def test_bad_file_fails_with_one_line(lab, tmp_path):
 def test_bad_arguments(tmp_path, args):
     rc, out = maestro(tmp_path, *args)
     assert rc == 2 and "usage: maestro" in out
+
+
+# ------------------------------------------------------------------ the engine and the playbooks agree
+PATHS = {"engine": [], "ansible": ["--via-ansible"]}
+TIMES = re.compile(r"\b\d+(\.\d+)?(ms|s)\b")
+
+
+def progress(out):
+    """The engine's own lines of a run (levels, containers, summary), times masked: what
+    both paths print, the playbook among its PLAY / TASK banners."""
+    return [TIMES.sub("T", line.strip()) for line in out.splitlines()
+            if re.match(r"^\s*(level \d|start:|stop:|restart:|kill:|clean:|pull:)", line)]
+
+
+def audited_services(lab, tmp_path, boom=False):
+    model = two_services(lab)
+    model["audit"] = [{"type": "log", "file": str(tmp_path / "audit.log"), "level": "debug"}]
+    if boom:
+        app = model["services"]["app"]["instances"]["app-1"]
+        app["command"] = ["sh", "-c", "echo boom-marker; exit 3"]
+    return model
+
+
+def audit_messages(path):
+    """The messages of an audit log, without their time stamps."""
+    return [line.split(": ", 1)[1] for line in path.read_text().splitlines()]
+
+
+def scenario(lab, folder, path_args):
+    """start, start again, status, stop app, a start whose app dies: (exit code, progress lines,
+    status rows) of each step and the audit trail."""
+    lab.reset()
+    steps = []
+    for args in (["start"], ["start"], ["status"], ["stop", "app"]):
+        rc, out = maestro(folder, *path_args, *args)
+        # service, instance, ship, Up / Exited, drift (not the uptime)
+        rows = sorted(" ".join(line.split()[:3] + line.split()[4:5] + line.split()[-1:]) for line in out.splitlines()
+                      if re.match(r"^(db|app) +(db|app)-1 ", line))
+        steps.append((args, rc, progress(out), rows))
+    write_env(folder, audited_services(lab, folder, boom=True), filename="maestro.yaml")
+    rc, out = maestro(folder, *path_args, "start", "--start-grace", "0.5")
+    steps.append((["start", "boom"], rc, progress(out), "boom-marker" in out))
+    rc, out = maestro(folder, *path_args, "logs", "app-1")
+    steps.append((["logs", "app-1"], rc, [line for line in out.splitlines() if "boom-marker" in line][:1], None))
+    return steps, audit_messages(folder / "audit.log")
+
+
+def test_the_engine_and_the_playbooks_agree(clean_lab, tmp_path):
+    found = {}
+    for name, path_args in PATHS.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        write_env(folder, audited_services(clean_lab, folder), filename="maestro.yaml")
+        found[name] = scenario(clean_lab, folder, path_args)
+    steps, audit = found["engine"]
+    assert [step[:2] for step in steps] == [
+        (["start"], 0), (["start"], 0), (["status"], 0), (["stop", "app"], 0), (["start", "boom"], 2),
+        (["logs", "app-1"], 0)], steps
+    assert steps[0][2][-1] == "start: 2 instances on 2 ships: 2 created in T", steps[0][2]
+    assert steps[1][2][-1] == "start: 2 instances on 2 ships: 2 unchanged in T", steps[1][2]
+    assert len(steps[2][3]) == 2 and all(" Up ok" in row for row in steps[2][3]), steps[2][3]
+    assert steps[4][3] is True                          # the dead container's log, as the playbook shows it
+    assert steps[5][2] == ["boom-marker"]
+    assert audit[0].endswith(" is starting db-1, app-1.") and audit[-1].startswith("Failed to start db-1, app-1!"), audit
+    # Same exit codes, progress lines, status rows and audit trail on both paths.
+    for step_ansible, step_engine in zip(found["ansible"][0], steps):
+        if step_engine[0][0] == "logs":                 # the playbook shows them in a debug message
+            step_ansible = step_ansible[:2] + (["boom-marker"] if step_ansible[2] else [], None)
+        assert step_ansible == step_engine
+    assert found["ansible"][1] == audit
+
+
+def test_deptree_in_process_and_options_for_ansible_playbook(lab, tmp_path):
+    write_env(tmp_path, two_services(lab), filename="maestro.yaml")
+    rc, out = maestro(tmp_path, "deptree")
+    assert rc == 0 and out.splitlines() == [
+        "db [1 instance]", "app [1 instance]", "  └─ db [1 instance]", "order: db | app",
+        "a change to db restarts: db, app", "a change to app restarts: app"], out
+    rc, out = maestro(tmp_path, "status", "--", "--check")   # ansible-playbook's own option: the playbook runs
+    assert rc == 0 and "PLAY [Status of a MaestroNG environment]" in out, out
+
+
+def test_ctrl_c_stops_between_containers_in_process(clean_lab, tmp_path):
+    write_env(tmp_path, slow_levels(clean_lab), filename="maestro.yaml")
+    proc = subprocess.Popen(command("start"), cwd=str(tmp_path), env=command_env(), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("level 2/4 b: starting"):
+            proc.send_signal(signal.SIGINT)
+            break
+    lines += proc.stdout.readlines()
+    output = "".join(lines)
+    assert proc.wait(timeout=60) != 0, output
+    assert "SIGINT: finishing the containers in progress, starting no new ones" in output, output
+    # The signal reaches this process at once (not through ansible-playbook): level b may not have begun.
+    done = re.search(r"^interrupted \(SIGINT\), done so far: start: 12 instances on 3 ships: (3|6) created, (9|6) skipped "
+                     r"in [0-9.]+s; not run: ((b-1, b-2, b-3, )?c-1, c-2, c-3, d-1, d-2, d-3); "
+                     r"the same command again converges the rest$", output, re.M)
+    assert done and output.count("done so far") == 1 and TRACEBACK not in output, output
+    made = sorted(inspect_all(clean_lab))
+    assert made == sorted(set(SLOW) - set(done.group(3).split(", "))), output
+    rc, out = maestro(tmp_path, "start")
+    assert rc == 0 and out.count(" ok, nothing to do") == len(made) // 3, out
+    assert progress(out)[-1].startswith("start: 12 instances on 3 ships: %d created, %d unchanged" % (12 - len(made), len(made))), out

@@ -196,3 +196,65 @@ def test_the_command_has_the_collection_version():
     with open(os.path.join(REPO, "pyproject.toml"), encoding="utf-8") as handle:
         assert 'version = "%s"' % version in handle.read()
     assert maestro_cli.__version__ == version
+
+
+# ------------------------------------------------------------------ which path runs the command
+@pytest.fixture
+def paths(monkeypatch):
+    """main()'s two paths recorded instead of run: [("engine", command, extra) | ("ansible", argv)]."""
+    calls = []
+    monkeypatch.setattr(cli.engine, "run", lambda args, extra, env_file: calls.append(("engine", args.command, extra)) or 0)
+    monkeypatch.setattr(cli, "_via_ansible", lambda argv: calls.append(("ansible", argv)) or 0)
+    return calls
+
+
+def test_the_engine_runs_the_command_in_process(paths, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "maestro.yaml").write_text("name: x\n")
+    assert cli.main(["start", "-d", "web"]) == 0
+    assert cli.main([]) == 0
+    assert paths == [("engine", "start", {"services": ["web"], "ignore_dependencies": False}),
+                     ("engine", "status", {"ignore_dependencies": True})]
+
+
+@pytest.mark.parametrize("argv", [["--via-ansible", "start"], ["start", "--", "--check"], ["--via-ansible"]])
+def test_ansible_playbook_options_and_via_ansible_run_the_playbook(paths, argv):
+    assert cli.main(argv) == 0
+    assert paths == [("ansible", argv)]
+
+
+def test_the_engine_path_checks_the_file_and_the_arguments(paths, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["status"]) == 1
+    assert capsys.readouterr().err == "maestro: cannot read environment file %s: no such file\n" % (
+        tmp_path / "maestro.yaml")
+    assert cli.main(["-f", "-", "stop", "-C", "web-*", "web"]) == 2
+    assert "-C/--container-filter cannot be combined" in capsys.readouterr().err
+    assert paths == []
+
+
+def test_help_says_when_ansible_playbook_runs(capsys):
+    with pytest.raises(SystemExit):
+        cli.parse(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--via-ansible" in text and "Words after -- are passed to ansible-playbook" in text
+
+
+def test_orchestrate_options_are_the_playbooks():
+    from maestro_cli import engine
+    from ansible_collections.maestro.ng.plugins.module_utils.action_specs import ORCHESTRATE_SPEC
+    args = cli.parse(["restart", "web", "-c", "1", "--only-if-changed", "--step-delay", "2", "-r"])[0]
+    options = engine.orchestrate_options("restart", cli.playbook_vars(args, []))
+    assert set(options) == set(ORCHESTRATE_SPEC)
+    assert {k: options[k] for k in ("state", "services", "ships", "with_dependencies", "rolling", "only_if_changed",
+                                    "step_delay", "refresh_images", "keep_going", "plan", "lock_timeout")} == {
+        "state": "restarted", "services": ["web"], "ships": [], "with_dependencies": False, "rolling": True,
+        "only_if_changed": True, "step_delay": 2, "refresh_images": True, "keep_going": False, "plan": None,
+        "lock_timeout": 300}
+    assert engine.orchestrate_options("stop", {"ignore_dependencies": False})["with_dependencies"] is True
+
+
+def test_maestrong_all_flag_is_accepted():
+    # MaestroNG's stop and restart refuse to act on everything without -a.
+    for command in ("stop", "kill", "restart"):
+        assert run(command, "-a")[2] == run(command)[2]

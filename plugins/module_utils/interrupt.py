@@ -1,9 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Ctrl-C and SIGTERM of ansible-playbook, in the task worker that runs the engine.
+"""Ctrl-C and SIGTERM during a run: the engine stops between containers.
 
-How ansible-core 2.19 delivers them: the worker runs in a session of its own (so the
+In the ``maestro`` command the run is the process itself. Under ansible-playbook, how
+ansible-core 2.19 delivers them: the worker runs in a session of its own (so the
 terminal's Ctrl-C does not reach it), with SIGINT and SIGTERM handlers that kill its
 whole process group at once. The ansible-playbook process forwards SIGINT or SIGTERM to
 the worker, then terminates it (SIGTERM) from its cleanup and exits at once, without
@@ -55,12 +56,13 @@ def interruptible(on_signal):
 
 
 class Speaker:
-    """Progress lines through Ansible's display, and once the run is interrupted, straight to
-    ansible-playbook's standard error as well (its display may no longer be read)."""
+    """Progress lines through ``display_line``, and once the run is interrupted (``direct``),
+    straight to the file descriptor ``fd`` (ansible-playbook's standard error: its display
+    may no longer be read; None: always ``display_line``)."""
 
-    def __init__(self, display_line):
+    def __init__(self, display_line, fd=None):
         self.display_line = display_line
-        self.fd = controller_stderr()
+        self.fd = fd
         self.direct = False
 
     def __call__(self, line):

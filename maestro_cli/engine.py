@@ -1,0 +1,155 @@
+# Copyright: maestro.ng contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The `maestro` command in its own process: the collection's engine (plugins/module_utils),
+called as the action plugins call it, without ansible-playbook and without Ansible's executor.
+
+`run()` takes the parsed arguments and the playbook variables `cli.translate` would pass
+(one translation for both paths) and returns the exit code: 0 done, 2 failed (a bad file,
+a failed container: ansible-playbook's code for a failed task).
+"""
+import copy
+import os
+import sys
+import time
+
+FAILED = 2
+# Orchestrate states of the commands (the playbooks' `state:`).
+STATES = {"start": "started", "stop": "stopped", "kill": "killed", "restart": "restarted",
+          "clean": "cleaned", "pull": "pulled"}
+# Playbook variables that are orchestrate options as they are.
+OPTIONS = ("services", "ships", "refresh_images", "start_grace", "only_if_changed", "step_delay",
+           "stop_start_delay", "rolling")
+# ANSI colours of report.py's tones, as Ansible's defaults show them (ok green, changed
+# yellow, failed red, skipped cyan, drift purple, down bright red).
+TONES = {"ok": "0;32", "changed": "0;33", "failed": "0;31", "skipped": "0;36", "drift": "0;35", "down": "1;31"}
+
+
+def importable(collections):
+    """Whether the collection's module_utils can be imported (``collections``: the folder
+    holding ansible_collections/maestro/ng, put first on sys.path; None: as installed)."""
+    if collections is not None and str(collections) not in sys.path:
+        sys.path.insert(0, str(collections))
+    try:
+        from ansible_collections.maestro.ng.plugins.module_utils import environment  # noqa: F401 pylint: disable=unused-import
+    except ImportError:
+        return False
+    return True
+
+
+def _colour_on(stream):
+    if os.environ.get("ANSIBLE_FORCE_COLOR"):
+        return True
+    if os.environ.get("NO_COLOR") or os.environ.get("ANSIBLE_NOCOLOR"):
+        return False
+    return stream.isatty()
+
+
+class Output:
+    """Lines on stdout (coloured by their tone on a terminal, as Ansible would), notes on stderr."""
+
+    def __init__(self, stdout=None, stderr=None):
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.colour = _colour_on(self.stdout)
+
+    def paint(self, text, tone):
+        code = TONES.get(tone) if self.colour else None
+        return "\033[%sm%s\033[0m" % (code, text) if code else text
+
+    def line(self, line):
+        self.stdout.write(self.paint(str(line), getattr(line, "tone", None)) + "\n")
+        self.stdout.flush()
+
+    def warn(self, text):
+        self.stderr.write("[WARNING]: %s\n" % text)
+        self.stderr.flush()
+
+    def fail(self, text):
+        self.stderr.write("maestro: %s\n" % text)
+        self.stderr.flush()
+        return FAILED
+
+
+def run(args, extra, env_file, out=None):
+    """Run the command ``args.command`` with the playbook variables ``extra``; the exit code."""
+    from ansible_collections.maestro.ng.plugins.module_utils import environment, selection
+    from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
+    out = out or Output()
+    options = orchestrate_options(args.command, extra)
+    try:
+        env = environment.load(env_file or "-", stdin=sys.stdin)
+        for warning in env.warnings:
+            out.warn(warning)
+        if args.command == "logs":
+            return _logs(env, extra, out)
+        names = selection.select_options(env, options, dependents=_stop_like(options["state"]))
+        if args.command == "deptree":
+            return _deptree(env, names, out)
+        if args.command == "status":
+            return _status(env, names, out)
+    except MaestroError as exc:
+        return out.fail(str(exc))
+    return _orchestrate(env, names, options, out)
+
+
+def _stop_like(state):
+    """Whether ``state`` selects dependents, as the orchestrate action does (none for status, deptree)."""
+    if state is None:
+        return False
+    from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import COMMANDS
+    return COMMANDS[state][1]
+
+
+def orchestrate_options(command, extra):
+    """The orchestrate action's arguments (action_specs.ORCHESTRATE_SPEC, defaults filled in)
+    for ``command`` and the playbook variables ``extra``, as the command's playbook sets them."""
+    from ansible_collections.maestro.ng.plugins.module_utils.action_specs import ORCHESTRATE_SPEC
+    options = {key: copy.deepcopy(spec.get("default")) for key, spec in ORCHESTRATE_SPEC.items()}
+    options.update({key: extra[key] for key in OPTIONS if key in extra}, state=STATES.get(command),
+                   with_dependencies=not extra.get("ignore_dependencies", False))
+    return options
+
+
+def _status(env, names, out):
+    from ansible_collections.maestro.ng.plugins.module_utils.status import status
+    from ansible_collections.maestro.ng.plugins.module_utils.report import status_summary, status_table, status_tone
+    started = time.monotonic()
+    rows = status(env, names, drift=True)
+    out.line(status_table(rows, paint=out.paint))
+    out.line(out.paint(str(status_summary(rows, time.monotonic() - started)), status_tone(rows)))
+    return 0
+
+
+def _orchestrate(env, names, options, out):
+    from ansible_collections.maestro.ng.plugins.module_utils.commands import orchestrate
+    result = orchestrate(env, names, options, progress=out.line, warn=out.warn)
+    if result.get("interrupted"):      # the run has said so, and what is left
+        return FAILED
+    if result.get("failed"):
+        return out.fail(result.get("msg") or "failed")
+    return 0
+
+
+def _logs(env, extra, out):
+    from ansible_collections.maestro.ng.plugins.module_utils.commands import logs
+    from ansible_collections.maestro.ng.plugins.module_utils.docker_client import ShipUnreachable
+    try:
+        for line in logs(env, extra["instance"], tail=extra["tail"], follow=extra.get("follow", False), show=out.line):
+            out.line(line)
+    except ShipUnreachable as exc:
+        return out.fail(str(exc))
+    return 0
+
+
+def _deptree(env, names, out):
+    from ansible_collections.maestro.ng.plugins.module_utils import deptree
+    from ansible_collections.maestro.ng.plugins.module_utils.selection import plan
+    services = []
+    for name in names:
+        if env.instances[name]["service"] not in services:
+            services.append(env.instances[name]["service"])
+    out.line(deptree.tree(env, services))
+    out.line("order: " + " | ".join(", ".join(level["services"]) for level in plan(env, names)))
+    for service, reached in deptree.impact(env, services).items():
+        out.line("a change to %s restarts: %s" % (service, ", ".join(reached)))
+    return 0
