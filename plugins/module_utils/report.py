@@ -98,8 +98,8 @@ def level_start_lines(env, number, total, level, names, doing):
         mine = [n for n in names if env.instances[n]["service"] == service]
         if mine:
             ships = sorted({env.instances[n]["ship"] for n in mine})
-            lines.append("level %d/%d %s: %s %s on %s ..." % (number, total, service, doing, plural(len(mine), "instance"),
-                                                            ", ".join(ships)))
+            lines.append("level %d/%d %s: %s %s on %s ..." % (
+                number, total, service, doing, plural(len(mine), "instance"), ", ".join(ships)))
     return lines
 
 
