@@ -143,11 +143,8 @@ def _logs(env, extra, out):
 
 def _deptree(env, names, out):
     from ansible_collections.maestro.ng.plugins.module_utils import deptree
-    from ansible_collections.maestro.ng.plugins.module_utils.selection import plan
-    services = []
-    for name in names:
-        if env.instances[name]["service"] not in services:
-            services.append(env.instances[name]["service"])
+    from ansible_collections.maestro.ng.plugins.module_utils.selection import plan, services_of
+    services = services_of(env, names)
     out.line(deptree.tree(env, services))
     out.line("order: " + " | ".join(", ".join(level["services"]) for level in plan(env, names)))
     for service, reached in deptree.impact(env, services).items():

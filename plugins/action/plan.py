@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible_collections.maestro.ng.plugins.module_utils import deptree
 from ansible_collections.maestro.ng.plugins.module_utils.action_specs import PLAN_SPEC
-from ansible_collections.maestro.ng.plugins.module_utils.selection import followers, plan
+from ansible_collections.maestro.ng.plugins.module_utils.selection import followers, plan, services_of
 from ansible_collections.maestro.ng.plugins.plugin_utils.action import MaestroAction
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load_and_select
 
@@ -17,10 +17,7 @@ class ActionModule(MaestroAction):
 
     def act(self, args, task_vars):
         env, names = load_and_select(args, dependents=args["dependents"])
-        services = []
-        for name in names:
-            if env.instances[name]["service"] not in services:
-                services.append(env.instances[name]["service"])
+        services = services_of(env, names)
         result = dict(
             changed=False,
             environment=env.name,

@@ -88,6 +88,11 @@ def select(env, names=None, dependencies=True, dependents=False, ships=None):
     return [name for name in env.instances if name in chosen]
 
 
+def services_of(env, instances):
+    """The services of ``instances``, each once, in the instances' order."""
+    return list(dict.fromkeys(env.instances[name]["service"] for name in instances))
+
+
 def plan(env, instances, reverse=False):
     """Levels restricted to ``instances``: [{level, services, instances}] in run order."""
     wanted = set(instances)
@@ -95,11 +100,7 @@ def plan(env, instances, reverse=False):
     for level in env.levels:
         members = [i for i in level["instances"] if i in wanted]
         if members:
-            services = []
-            for inst in members:
-                if env.instances[inst]["service"] not in services:
-                    services.append(env.instances[inst]["service"])
-            levels.append({"level": level["level"], "services": services, "instances": members})
+            levels.append({"level": level["level"], "services": services_of(env, members), "instances": members})
     return levels[::-1] if reverse else levels
 
 
