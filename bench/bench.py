@@ -36,6 +36,7 @@ prints the playbooks' own overhead net of it (playbook - floor - empty playbook)
     bench.py [--runs-small 5] [--runs-large 3] [--runs-many 3] [--runs-site 3] [--only small|large|many|site]
              [--maestrong BIN] [-v]
 """
+
 import argparse
 import json
 import os
@@ -60,8 +61,7 @@ from lab import Lab  # noqa: E402
 FIRST_SHIP = {"small": 7, "large": 7, "many": 41}
 SHIPS = {"small": 3, "large": 3, "many": 12}
 STEPS = ["start", "noop", "status", "stop", "clean"]
-STEP_TITLES = {"start": "cold start", "noop": "no-op start", "status": "status",
-               "stop": "stop", "clean": "clean"}
+STEP_TITLES = {"start": "cold start", "noop": "no-op start", "status": "status", "stop": "stop", "clean": "clean"}
 PLAYBOOK = {"start": "start", "noop": "start", "status": "status", "stop": "stop", "clean": "clean"}
 COMMAND = PLAYBOOK  # the maestro command's (and MaestroNG's) word for each step
 FLOOR_CMD = {"start": "up", "noop": "up", "status": "status", "stop": "stop", "clean": "clean"}
@@ -103,19 +103,32 @@ def argv_for(tool, step, env_path):
 
 
 def run_env():
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"),
-               ANSIBLE_NOCOLOR="1", PYTHONWARNINGS="ignore")
+    env = dict(
+        os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1", PYTHONWARNINGS="ignore"
+    )
     # A caller's callbacks or verbosity would change what is measured.
-    for key in ("ANSIBLE_CALLBACKS_ENABLED", "ANSIBLE_CALLBACK_PLUGINS", "ANSIBLE_VERBOSITY",
-                "ANSIBLE_STDOUT_CALLBACK"):
+    for key in (
+        "ANSIBLE_CALLBACKS_ENABLED",
+        "ANSIBLE_CALLBACK_PLUGINS",
+        "ANSIBLE_VERBOSITY",
+        "ANSIBLE_STDOUT_CALLBACK",
+    ):
         env.pop(key, None)
     return env
 
 
 def timed(argv):
     t0 = time.perf_counter()
-    proc = subprocess.run(argv, cwd=REPO, env=run_env(), stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    proc = subprocess.run(
+        argv,
+        cwd=REPO,
+        env=run_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise WrongState("%s failed (exit %d):\n%s" % (" ".join(argv), proc.returncode, proc.stdout[-3000:]))
@@ -124,10 +137,15 @@ def timed(argv):
 
 def ships_state(lab):
     """{container name: (ship name, id, state)} over the lab's ships."""
+
     def one(k):
         api = lab.client(k, timeout=30)
-        return [(n.lstrip("/"), (lab.ships[k - 1]["name"], c["Id"], c["State"]))
-                for c in api.containers(all=True) for n in c.get("Names") or []]
+        return [
+            (n.lstrip("/"), (lab.ships[k - 1]["name"], c["Id"], c["State"]))
+            for c in api.containers(all=True)
+            for n in c.get("Names") or []
+        ]
+
     with ThreadPoolExecutor(len(lab.ships)) as pool:
         return dict(item for lst in pool.map(one, range(1, len(lab.ships) + 1)) for item in lst)
 
@@ -138,11 +156,12 @@ def check(step, expected, found, before, output):
         want = "running" if step != "stop" else "exited"
         missing = sorted(set(expected) - set(found))
         extra = sorted(set(found) - set(expected))
-        wrong = sorted(n for n in expected if n in found and
-                       (found[n][0] != expected[n] or found[n][2] != want))
+        wrong = sorted(n for n in expected if n in found and (found[n][0] != expected[n] or found[n][2] != want))
         if missing or extra or wrong:
-            raise WrongState("after %s: missing %s, extra %s, wrong ship/state %s" % (
-                step, missing[:5], extra[:5], ["%s=%s" % (n, found[n][:3:2]) for n in wrong[:5]]))
+            raise WrongState(
+                "after %s: missing %s, extra %s, wrong ship/state %s"
+                % (step, missing[:5], extra[:5], ["%s=%s" % (n, found[n][:3:2]) for n in wrong[:5]])
+            )
         if step in ("noop", "status", "stop") and before is not None:
             changed = sorted(n for n in expected if found[n][1] != before[n][1])
             if changed:
@@ -151,9 +170,8 @@ def check(step, expected, found, before, output):
             absent = [n for n in expected if n not in output]
             if absent:
                 raise WrongState("status output does not name %s" % absent[:5])
-    elif step == "clean":
-        if found:
-            raise WrongState("after clean: left %s" % sorted(found)[:5])
+    elif step == "clean" and found:
+        raise WrongState("after clean: left %s" % sorted(found)[:5])
 
 
 def one_run(lab, tool, size, env_path, expected, verbose):
@@ -170,19 +188,20 @@ def one_run(lab, tool, size, env_path, expected, verbose):
             before = found
         times[step] = seconds
     if verbose:
-        print("  %-5s %-5s %s" % (size, tool, "  ".join("%s %.2f" % (s, times[s]) for s in STEPS)),
-              flush=True)
+        print("  %-5s %-5s %s" % (size, tool, "  ".join("%s %.2f" % (s, times[s]) for s in STEPS)), flush=True)
     return times
 
 
 def site_runs(lab, env_path, expected, runs, verbose):
     """Cold starts of the large environment by start.yml and by site.yml (the inventory's ship hosts),
     alternating which goes first; each checked like the bench's start step."""
-    argv = {"start": argv_for("ours", "start", env_path),
-            "site": [ANSIBLE_PLAYBOOK, "-i", env_path, "playbooks/site.yml"]}
+    argv = {
+        "start": argv_for("ours", "start", env_path),
+        "site": [ANSIBLE_PLAYBOOK, "-i", env_path, "playbooks/site.yml"],
+    }
     times = {"start": [], "site": []}
     for i in range(runs):
-        for how in (("start", "site") if i % 2 == 0 else ("site", "start")):
+        for how in ("start", "site") if i % 2 == 0 else ("site", "start"):
             lab.reset()
             seconds, output = timed(argv[how])
             check("start", expected, ships_state(lab), None, output)
@@ -196,23 +215,27 @@ def site_table(times):
     if not times or not times["site"]:
         return ""
     ratio = statistics.median(times["site"]) / statistics.median(times["start"])
-    return "\n".join([
-        "",
-        "site.yml over the inventory vs start.yml, large cold start (%d runs each) - seconds, median (min-max)"
-        % len(times["site"]),
-        "| playbook | cold start |",
-        "|---|---|",
-        "| start.yml | %s |" % fmt(times["start"]),
-        "| site.yml | %s |" % fmt(times["site"]),
-        "site/start: %.2f, target <= %.2f: %s" % (ratio, SITE_TARGET, "met" if ratio <= SITE_TARGET else "NOT met"),
-    ])
+    return "\n".join(
+        [
+            "",
+            "site.yml over the inventory vs start.yml, large cold start (%d runs each) - seconds, median (min-max)"
+            % len(times["site"]),
+            "| playbook | cold start |",
+            "|---|---|",
+            "| start.yml | %s |" % fmt(times["start"]),
+            "| site.yml | %s |" % fmt(times["site"]),
+            "site/start: %.2f, target <= %.2f: %s" % (ratio, SITE_TARGET, "met" if ratio <= SITE_TARGET else "NOT met"),
+        ]
+    )
 
 
 def model_load_seconds(env_path, runs=7):
     """Import the model and load ``env_path`` in a fresh process (Python start-up excluded)."""
-    code = ("import sys, time; t = time.perf_counter(); sys.path.insert(0, %r)\n"
-            "from ansible_collections.maestro.ng.plugins.module_utils import environment\n"
-            "environment.load(%r); print(time.perf_counter() - t)") % (os.path.join(REPO, "collections"), env_path)
+    code = (
+        "import sys, time; t = time.perf_counter(); sys.path.insert(0, %r)\n"
+        "from ansible_collections.maestro.ng.plugins.module_utils import environment\n"
+        "environment.load(%r); print(time.perf_counter() - t)"
+    ) % (os.path.join(REPO, "collections"), env_path)
     return [float(subprocess.check_output([PYTHON, "-c", code], text=True)) for dummy in range(runs)]
 
 
@@ -231,10 +254,18 @@ def net_overhead(results, empty):
     for step in STEPS:
         net = med["ours"][step] - med["floor"][step] - empty_median
         limit = NET_TARGETS.get(step)
-        parts.append("%s %+.2f s%s" % (STEP_TITLES[step], net, " (target <= %.2f: %s)" % (
-            limit, "met" if net <= limit else "NOT met") if limit else ""))
-    return ("\nAnsible's own start-up: bench/empty.yml (one task, no Docker) takes %s s. The playbooks' overhead "
-            "net of it (playbook - floor - empty playbook, small): %s" % (fmt(empty).strip(), "; ".join(parts)))
+        parts.append(
+            "%s %+.2f s%s"
+            % (
+                STEP_TITLES[step],
+                net,
+                " (target <= %.2f: %s)" % (limit, "met" if net <= limit else "NOT met") if limit else "",
+            )
+        )
+    return (
+        "\nAnsible's own start-up: bench/empty.yml (one task, no Docker) takes %s s. The playbooks' overhead "
+        "net of it (playbook - floor - empty playbook, small): %s" % (fmt(empty).strip(), "; ".join(parts))
+    )
 
 
 def command_target(size, step, med):
@@ -274,11 +305,15 @@ def table(results, sizes):
             continue
         med = {t: {s: statistics.median([r[s] for r in res[t]]) for s in STEPS} for t in tools}
         lines.append("")
-        lines.append("%s (%d containers; runs: %s) - seconds, median (min-max)" % (
-            size, res["containers"], ", ".join("%s %d" % (TOOL_TITLES[t], len(res[t])) for t in tools)))
+        lines.append(
+            "%s (%d containers; runs: %s) - seconds, median (min-max)"
+            % (size, res["containers"], ", ".join("%s %d" % (TOOL_TITLES[t], len(res[t])) for t in tools))
+        )
         ratios = [t for t in tools if t != "floor"]
-        lines.append("| step | %s | %s | playbooks: target | met | maestro: target | met |" % (
-            " | ".join(TOOL_TITLES[t] for t in tools), " | ".join("%s/floor" % TOOL_TITLES[t] for t in ratios)))
+        lines.append(
+            "| step | %s | %s | playbooks: target | met | maestro: target | met |"
+            % (" | ".join(TOOL_TITLES[t] for t in tools), " | ".join("%s/floor" % TOOL_TITLES[t] for t in ratios))
+        )
         lines.append("|---" * (1 + len(tools) + len(ratios) + 4) + "|")
         for step in STEPS:
             cells = [fmt([r[step] for r in res[t]]) for t in tools]
@@ -329,10 +364,11 @@ def main():
             for size in sizes:
                 if i >= runs[size]:
                     continue
-                order = tools[i % len(tools):] + tools[:i % len(tools)]
+                order = tools[i % len(tools) :] + tools[: i % len(tools)]
                 for tool in order:
-                    results[size][tool].append(one_run(labs[size], tool, size, paths[size], expected[size],
-                                                       args.verbose))
+                    results[size][tool].append(
+                        one_run(labs[size], tool, size, paths[size], expected[size], args.verbose)
+                    )
                 if size == "small":
                     empty.append(timed([ANSIBLE_PLAYBOOK, os.path.join(HERE, "empty.yml")])[0])
         if site_wanted:
@@ -344,21 +380,39 @@ def main():
         shutil.rmtree(folder, ignore_errors=True)
 
     uname = os.uname()
-    print("maestro.ng benchmark, %s; %s %s, %d CPUs, load average %s at the start, %s at the end" % (
-        started, uname.nodename, uname.machine, os.cpu_count(), " ".join("%.2f" % x for x in load_before),
-        " ".join("%.2f" % x for x in os.getloadavg())))
+    print(
+        "maestro.ng benchmark, %s; %s %s, %d CPUs, load average %s at the start, %s at the end"
+        % (
+            started,
+            uname.nodename,
+            uname.machine,
+            os.cpu_count(),
+            " ".join("%.2f" % x for x in load_before),
+            " ".join("%.2f" % x for x in os.getloadavg()),
+        )
+    )
     print(table(results, sizes))
     print(net_overhead(results, empty))
     print(site_table(site))
     if load:
-        print("\nlarge environment model, import + load in a fresh process: median %.3f s "
-              "(%.3f-%.3f), target < 0.2 s" % (statistics.median(load), min(load), max(load)))
+        print(
+            "\nlarge environment model, import + load in a fresh process: median %.3f s "
+            "(%.3f-%.3f), target < 0.2 s" % (statistics.median(load), min(load), max(load))
+        )
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     out = os.path.join(HERE, "results", time.strftime("%Y%m%d-%H%M%S") + ".json")
     with open(out, "w", encoding="utf-8") as handle:
-        json.dump({"started": started, "results": results, "model_load": load, "empty_playbook": empty,
-                   "site_vs_start": site},
-                  handle, indent=1)
+        json.dump(
+            {
+                "started": started,
+                "results": results,
+                "model_load": load,
+                "empty_playbook": empty,
+                "site_vs_start": site,
+            },
+            handle,
+            indent=1,
+        )
     print("raw numbers: %s" % os.path.relpath(out, REPO))
 
 

@@ -8,11 +8,12 @@ small: 3 ships,  9 containers, 3 levels (3/3/3, one instance per ship and servic
 large: 3 ships, 60 containers, 4 levels (6/12/18/24, two services per level)
 many: 12 ships, 240 containers, 5 levels (24/36/48/60/72, two services per level)
 """
+
 import yaml
 
 IMAGE = "maestro-test/busybox:latest"
 # busybox httpd on the published port; TERM ends the container at once.
-COMMAND = "trap \"exit 0\" TERM; httpd -f -p %d -h / & wait"
+COMMAND = 'trap "exit 0" TERM; httpd -f -p %d -h / & wait'
 
 SIZES = {
     # name: [instances per level], services per level
@@ -30,8 +31,7 @@ def generate(size, ships, name=None):
         "__maestro": {"schema": 2},
         "name": name or "bench-%s" % size,
         "ship_defaults": {"timeout": 60},
-        "ships": {s["name"]: {"ip": s["ip"], "docker_port": int(s["url"].rsplit(":", 1)[1])}
-                  for s in ships},
+        "ships": {s["name"]: {"ip": s["ip"], "docker_port": int(s["url"].rsplit(":", 1)[1])} for s in ships},
         "services": {},
     }
     port = 20000

@@ -25,6 +25,7 @@ negotiation round trip is made. -v prints per-phase timings on stderr.
 
 Requires the `docker` SDK (pip install docker pyyaml).
 """
+
 import argparse
 import sys
 import threading
@@ -34,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 import docker
 import yaml
 
-LABEL = "lab.floor.env"   # marks containers created by this script
+LABEL = "lab.floor.env"  # marks containers created by this script
 
 
 class Instance:
@@ -52,25 +53,25 @@ class Instance:
             self.ports.append((int(port), proto or "tcp"))
         self.env = dict(senv or {})
         self.env.update(cfg.get("env") or {})
-        self.env.update({"SERVICE_NAME": service, "CONTAINER_NAME": name,
-                         "MAESTRO_ENVIRONMENT_NAME": env_name})
+        self.env.update({"SERVICE_NAME": service, "CONTAINER_NAME": name, "MAESTRO_ENVIRONMENT_NAME": env_name})
         self.env = {k: str(v) for k, v in self.env.items()}
 
 
 def load_env(path):
     with open(path) as f:
         conf = yaml.safe_load(f)
-    ships = {name: "tcp://{}:{}".format(s.get("endpoint", s["ip"]), s.get("docker_port", 2375))
-             for name, s in conf["ships"].items()}
+    ships = {
+        name: "tcp://{}:{}".format(s.get("endpoint", s["ip"]), s.get("docker_port", 2375))
+        for name, s in conf["ships"].items()
+    }
     services = conf["services"]
     instances = {}
     for sname, s in services.items():
         for iname, cfg in s["instances"].items():
-            instances[iname] = Instance(iname, sname, cfg["ship"], cfg, s.get("env"),
-                                        s["image"], conf["name"])
+            instances[iname] = Instance(iname, sname, cfg["ship"], cfg, s.get("env"), s["image"], conf["name"])
     # Kahn layering: level 0 = services without requirements.
     levels, placed = [], set()
-    remaining = dict((n, set(s.get("requires") or [])) for n, s in services.items())
+    remaining = {n: set(s.get("requires") or []) for n, s in services.items()}
     while remaining:
         ready = sorted(n for n, req in remaining.items() if req <= placed)
         if not ready:
@@ -90,9 +91,10 @@ class Floor:
         # Low-level APIClient: no implicit inspect after create, no version call.
         # The pool must allow one connection per concurrent thread on a ship.
         per_ship = max(sum(1 for i in lvl if i.ship == s) for lvl in self.levels for s in ship_urls)
-        self.api = {s: docker.APIClient(base_url=u, version=api_version, timeout=timeout,
-                                        max_pool_size=max(10, per_ship))
-                    for s, u in ship_urls.items()}
+        self.api = {
+            s: docker.APIClient(base_url=u, version=api_version, timeout=timeout, max_pool_size=max(10, per_ship))
+            for s, u in ship_urls.items()
+        }
         self.state = {}
         self.lock = threading.Lock()
 
@@ -102,8 +104,10 @@ class Floor:
 
     def refresh(self):
         """One list call per ship (in parallel): name -> running?"""
+
         def one(ship):
             return ship, self.api[ship].containers(all=True)
+
         with ThreadPoolExecutor(len(self.api)) as ex:
             for ship, lst in ex.map(one, self.api):
                 for c in lst:
@@ -120,8 +124,9 @@ class Floor:
             for inst, exc in zip(insts, ex.map(lambda i: self._safe(fn, i), insts)):
                 if exc:
                     errors.append("%s: %s" % (inst.name, exc))
-        self.log("%s %-10s %3d containers in %.3fs" % (what, label or insts[0].service,
-                                                       len(insts), time.monotonic() - t))
+        self.log(
+            "%s %-10s %3d containers in %.3fs" % (what, label or insts[0].service, len(insts), time.monotonic() - t)
+        )
         if errors:
             sys.exit("\n".join(errors))
 
@@ -138,15 +143,22 @@ class Floor:
         api = self.api[i.ship]
         st = self.state.get((i.ship, i.name))
         if st and st[1]:
-            return                      # already running: nothing to do
-        if st:                          # exists but stopped: start it again
+            return  # already running: nothing to do
+        if st:  # exists but stopped: start it again
             api.start(st[0])
             return
         hc = api.create_host_config(port_bindings={"%d/%s" % p: ("0.0.0.0", p[0]) for p in i.ports})
-        c = api.create_container(image=i.image, name=i.name, command=i.command,
-                                 hostname=i.name, environment=i.env,
-                                 ports=[p if p[1] != "tcp" else p[0] for p in i.ports],
-                                 labels={LABEL: self.env_name}, host_config=hc, detach=True)
+        c = api.create_container(
+            image=i.image,
+            name=i.name,
+            command=i.command,
+            hostname=i.name,
+            environment=i.env,
+            ports=[p if p[1] != "tcp" else p[0] for p in i.ports],
+            labels={LABEL: self.env_name},
+            host_config=hc,
+            detach=True,
+        )
         api.start(c["Id"])
 
     def _stop(self, i):
@@ -191,9 +203,10 @@ class Floor:
         for lvl in self.levels:
             for i in lvl:
                 st = self.state.get((i.ship, i.name))
-                print("%-16s %-10s %-6s %s" % (i.name, i.service, i.ship,
-                                               "running" if st and st[1] else
-                                               ("stopped" if st else "absent")))
+                print(
+                    "%-16s %-10s %-6s %s"
+                    % (i.name, i.service, i.ship, "running" if st and st[1] else ("stopped" if st else "absent"))
+                )
 
 
 def main():

@@ -11,4 +11,5 @@ with ansible-playbook options after `--`, or `--via-ansible`, it runs the playbo
 `translate()` turns MaestroNG's arguments into that command line (pure, unit tested), and
 its playbook variables are what the engine path reads too.
 """
+
 __version__ = "0.3.0"

@@ -1,6 +1,7 @@
 # Copyright: maestro.ng contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """python -m maestro_cli ... (the `maestro` command)."""
+
 import sys
 
 from maestro_cli.cli import main

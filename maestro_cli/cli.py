@@ -10,6 +10,7 @@ input. The command runs the engine in its own process (engine.py); words after `
 ansible-playbook as they are (`-- --check --diff`), so they, and `--via-ansible`, run the
 collection's playbook instead.
 """
+
 import argparse
 import json
 import os
@@ -21,7 +22,7 @@ from pathlib import Path
 from maestro_cli import __version__, engine
 
 COMMANDS = ("status", "start", "stop", "kill", "restart", "clean", "pull", "logs", "deptree")
-PLAYBOOKS = {"deptree": "deps"}        # command -> playbook name, when they differ
+PLAYBOOKS = {"deptree": "deps"}  # command -> playbook name, when they differ
 DEFAULT_FILE = "maestro.yaml"
 
 
@@ -46,65 +47,106 @@ def _parser():
         prog="maestro",
         description="MaestroNG's command line, run by the maestro.ng Ansible collection's engine in this process.",
         epilog="Words after -- are passed to ansible-playbook (e.g. -- --check --diff): with them, or with "
-               "--via-ansible, the command runs the collection's playbook (start.yml, ...) instead.")
-    parser.add_argument("-f", "--file", default=DEFAULT_FILE,
-                        help="read the environment from FILE (- for stdin; default ./maestro.yaml)")
-    parser.add_argument("--via-ansible", action="store_true",
-                        help="run the collection's playbook with ansible-playbook (as words after -- do)")
+        "--via-ansible, the command runs the collection's playbook (start.yml, ...) instead.",
+    )
+    parser.add_argument(
+        "-f",
+        "--file",
+        default=DEFAULT_FILE,
+        help="read the environment from FILE (- for stdin; default ./maestro.yaml)",
+    )
+    parser.add_argument(
+        "--via-ansible",
+        action="store_true",
+        help="run the collection's playbook with ansible-playbook (as words after -- do)",
+    )
     parser.add_argument("-v", "--version", action="version", version="maestro (maestro.ng) " + __version__)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name, help_text, things=True, concurrency=True, deps=True, filters=True):
         sub = commands.add_parser(name, help=help_text, description=help_text)
         if things:
-            sub.add_argument("things", nargs="*", metavar="thing",
-                             help="service(s) or instance(s) to act on (names or fnmatch patterns)")
+            sub.add_argument(
+                "things",
+                nargs="*",
+                metavar="thing",
+                help="service(s) or instance(s) to act on (names or fnmatch patterns)",
+            )
         if concurrency:
-            sub.add_argument("-c", "--concurrency", "--concurrency-limit", dest="limit", type=int,
-                             metavar="LIMIT", help="-c 1 on restart: one container at a time (rolling)")
+            sub.add_argument(
+                "-c",
+                "--concurrency",
+                "--concurrency-limit",
+                dest="limit",
+                type=int,
+                metavar="LIMIT",
+                help="-c 1 on restart: one container at a time (rolling)",
+            )
         if deps:
-            sub.add_argument("-d", "--with-dependencies", action="store_true",
-                             help="include the dependencies (dependents for stop, kill, clean)")
-            sub.add_argument("-i", "--ignore-dependencies", action="store_true",
-                             help="act on the named things only")
+            sub.add_argument(
+                "-d",
+                "--with-dependencies",
+                action="store_true",
+                help="include the dependencies (dependents for stop, kill, clean)",
+            )
+            sub.add_argument("-i", "--ignore-dependencies", action="store_true", help="act on the named things only")
         if filters:
-            sub.add_argument("-C", "--container-filter", metavar="PATTERN",
-                             help="only containers whose name matches (fnmatch)")
-            sub.add_argument("-S", "--ship-filter", metavar="PATTERN",
-                             help="only containers on ships whose name matches (fnmatch)")
+            sub.add_argument(
+                "-C", "--container-filter", metavar="PATTERN", help="only containers whose name matches (fnmatch)"
+            )
+            sub.add_argument(
+                "-S", "--ship-filter", metavar="PATTERN", help="only containers on ships whose name matches (fnmatch)"
+            )
         return sub
 
     status = command("status", "display container status")
     status.add_argument("-F", "--full", action="store_true", help="accepted; the status is always full")
     command("pull", "pull container images onto their ships")
-    for name, text in (("start", "start services and containers"),
-                       ("restart", "restart services and containers")):
+    for name, text in (("start", "start services and containers"), ("restart", "restart services and containers")):
         sub = command(name, text)
-        sub.add_argument("-r", "--refresh-images", action="store_true",
-                         help="pull images even when the ship has them")
-        sub.add_argument("--reuse", action="store_true",
-                         help="accepted; existing containers are always reused unless they drifted")
-        sub.add_argument("--start-grace", type=float, default=0, metavar="SECONDS",
-                         help="seconds each started container must keep running before its dependents "
-                              "start (default 0: checked once right after the start)")
+        sub.add_argument("-r", "--refresh-images", action="store_true", help="pull images even when the ship has them")
+        sub.add_argument(
+            "--reuse", action="store_true", help="accepted; existing containers are always reused unless they drifted"
+        )
+        sub.add_argument(
+            "--start-grace",
+            type=float,
+            default=0,
+            metavar="SECONDS",
+            help="seconds each started container must keep running before its dependents "
+            "start (default 0: checked once right after the start)",
+        )
         if name == "restart":
-            sub.add_argument("-a", "--all", action="store_true",
-                             help="accepted (MaestroNG wants it to act on everything); no names always is")
-            sub.add_argument("--only-if-changed", action="store_true",
-                             help="only restart containers whose image or settings changed")
-            sub.add_argument("--step-delay", type=float, default=0, metavar="SECONDS",
-                             help="delay between containers")
-            sub.add_argument("--stop-start-delay", type=float, default=0, metavar="SECONDS",
-                             help="delay between the stop and the start of a container")
+            sub.add_argument(
+                "-a",
+                "--all",
+                action="store_true",
+                help="accepted (MaestroNG wants it to act on everything); no names always is",
+            )
+            sub.add_argument(
+                "--only-if-changed", action="store_true", help="only restart containers whose image or settings changed"
+            )
+            sub.add_argument("--step-delay", type=float, default=0, metavar="SECONDS", help="delay between containers")
+            sub.add_argument(
+                "--stop-start-delay",
+                type=float,
+                default=0,
+                metavar="SECONDS",
+                help="delay between the stop and the start of a container",
+            )
     for name, text in (("stop", "stop services and containers"), ("kill", "kill services and containers")):
-        command(name, text).add_argument("-a", "--all", action="store_true",
-                                         help="accepted (MaestroNG wants it to act on everything); no names always is")
+        command(name, text).add_argument(
+            "-a",
+            "--all",
+            action="store_true",
+            help="accepted (MaestroNG wants it to act on everything); no names always is",
+        )
     command("clean", "remove stopped containers")
-    logs = command("logs", "show the log of one container", things=False, concurrency=False,
-                   deps=False, filters=False)
+    logs = command("logs", "show the log of one container", things=False, concurrency=False, deps=False, filters=False)
     logs.add_argument("container", help="the instance")
-    logs.add_argument("-n", type=int, default=-1, dest="lines", metavar="N",
-                      help="only the last N lines (default: the whole log)")
+    logs.add_argument(
+        "-n", type=int, default=-1, dest="lines", metavar="N", help="only the last N lines (default: the whole log)"
+    )
     logs.add_argument("-F", "--follow", action="store_true", help="follow the log")
     deptree = command("deptree", "show the dependency tree", concurrency=False, deps=False, filters=False)
     deptree.add_argument("-r", "--recursive", action="store_true", help="accepted; the tree is always complete")
@@ -119,8 +161,11 @@ def _with_default_command(argv):
         if word in ("-f", "--file"):
             index += 2
             continue
-        if (word.startswith("--file=") or (word.startswith("-f") and len(word) > 2)
-                or word in ("-h", "--help", "-v", "--version", "--via-ansible")):
+        if (
+            word.startswith("--file=")
+            or (word.startswith("-f") and len(word) > 2)
+            or word in ("-h", "--help", "-v", "--version", "--via-ansible")
+        ):
             index += 1
             continue
         if word in COMMANDS:
@@ -135,7 +180,7 @@ def parse(argv):
     passthrough = []
     if "--" in argv:
         cut = argv.index("--")
-        argv, passthrough = argv[:cut], argv[cut + 1:]
+        argv, passthrough = argv[:cut], argv[cut + 1 :]
     return _parser().parse_args(_with_default_command(argv)), passthrough
 
 
@@ -149,13 +194,13 @@ def _layout(root):
     """(playbook folder or None, collections path or None, ansible.cfg or None) for root."""
     root = Path(root)
     if not (root / "playbooks" / "start.yml").is_file():
-        return None, None, None                 # pip-installed: use the installed collection
+        return None, None, None  # pip-installed: use the installed collection
     linked = root / "collections" / "ansible_collections" / "maestro" / "ng"
-    if linked.is_dir():                         # the source tree
+    if linked.is_dir():  # the source tree
         cfg = root / "ansible.cfg"
         return root / "playbooks", root / "collections", cfg if cfg.is_file() else None
     if root.parent.name == "maestro" and root.parent.parent.name == "ansible_collections":
-        return root / "playbooks", root.parent.parent.parent, None   # an installed collection
+        return root / "playbooks", root.parent.parent.parent, None  # an installed collection
     return root / "playbooks", None, None
 
 
@@ -211,8 +256,10 @@ def _selection_vars(args, notes):
     container_filter = getattr(args, "container_filter", None)
     if container_filter:
         if things:
-            raise UsageError("-C/--container-filter cannot be combined with names here: "
-                             "give the instance names or patterns as things instead")
+            raise UsageError(
+                "-C/--container-filter cannot be combined with names here: "
+                "give the instance names or patterns as things instead"
+            )
         things = [container_filter]
     if things:
         extra["services"] = things
@@ -244,8 +291,10 @@ def _command_vars(args, notes):
             extra["rolling"] = True
     limit = getattr(args, "limit", None)
     if limit is not None and not (command == "restart" and limit == 1):
-        notes.append("maestro: -c %s ignored: every instance of a dependency level is acted on at once"
-                     " (-c 1 on restart is a rolling restart)" % limit)
+        notes.append(
+            "maestro: -c %s ignored: every instance of a dependency level is acted on at once"
+            " (-c 1 on restart is a rolling restart)" % limit
+        )
     if command == "logs":
         extra["instance"] = args.container
         extra["tail"] = args.lines
@@ -260,8 +309,9 @@ def _ansible_environ(collections, cfg, environ):
     if collections is not None:
         current = environ.get("ANSIBLE_COLLECTIONS_PATH") or environ.get("ANSIBLE_COLLECTIONS_PATHS")
         env_updates["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join(
-            [str(collections)] + ([current] if current else ["~/.ansible/collections",
-                                                             "/usr/share/ansible/collections"]))
+            [str(collections)]
+            + ([current] if current else ["~/.ansible/collections", "/usr/share/ansible/collections"])
+        )
     if cfg is not None and not environ.get("ANSIBLE_CONFIG"):
         env_updates["ANSIBLE_CONFIG"] = str(cfg)
     elif cfg is None and not environ.get("ANSIBLE_STDOUT_CALLBACK"):
@@ -291,7 +341,7 @@ def main(argv=None):
         sys.stderr.write(note + "\n")
     try:
         return engine.run(args, extra, env_file)
-    except KeyboardInterrupt:       # before or after a run (within one, the engine stops between containers)
+    except KeyboardInterrupt:  # before or after a run (within one, the engine stops between containers)
         return 130
 
 

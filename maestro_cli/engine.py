@@ -7,6 +7,7 @@ called as the action plugins call it, without ansible-playbook and without Ansib
 (one translation for both paths) and returns the exit code: 0 done, 2 failed (a bad file,
 a failed container: ansible-playbook's code for a failed task).
 """
+
 import copy
 import os
 import sys
@@ -14,11 +15,25 @@ import time
 
 FAILED = 2
 # Orchestrate states of the commands (the playbooks' `state:`).
-STATES = {"start": "started", "stop": "stopped", "kill": "killed", "restart": "restarted",
-          "clean": "cleaned", "pull": "pulled"}
+STATES = {
+    "start": "started",
+    "stop": "stopped",
+    "kill": "killed",
+    "restart": "restarted",
+    "clean": "cleaned",
+    "pull": "pulled",
+}
 # Playbook variables that are orchestrate options as they are.
-OPTIONS = ("services", "ships", "refresh_images", "start_grace", "only_if_changed", "step_delay",
-           "stop_start_delay", "rolling")
+OPTIONS = (
+    "services",
+    "ships",
+    "refresh_images",
+    "start_grace",
+    "only_if_changed",
+    "step_delay",
+    "stop_start_delay",
+    "rolling",
+)
 # ANSI colours of report.py's tones, as Ansible's defaults show them (ok green, changed
 # yellow, failed red, skipped cyan, drift purple, down bright red).
 TONES = {"ok": "0;32", "changed": "0;33", "failed": "0;31", "skipped": "0;36", "drift": "0;35", "down": "1;31"}
@@ -74,6 +89,7 @@ def run(args, extra, env_file, out=None):
     """Run the command ``args.command`` with the playbook variables ``extra``; the exit code."""
     from ansible_collections.maestro.ng.plugins.module_utils import environment, selection
     from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
+
     out = out or Output()
     options = orchestrate_options(args.command, extra)
     try:
@@ -97,6 +113,7 @@ def _stop_like(state):
     if state is None:
         return False
     from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import COMMANDS
+
     return COMMANDS[state][1]
 
 
@@ -104,15 +121,20 @@ def orchestrate_options(command, extra):
     """The orchestrate action's arguments (action_specs.ORCHESTRATE_SPEC, defaults filled in)
     for ``command`` and the playbook variables ``extra``, as the command's playbook sets them."""
     from ansible_collections.maestro.ng.plugins.module_utils.action_specs import ORCHESTRATE_SPEC
+
     options = {key: copy.deepcopy(spec.get("default")) for key, spec in ORCHESTRATE_SPEC.items()}
-    options.update({key: extra[key] for key in OPTIONS if key in extra}, state=STATES.get(command),
-                   with_dependencies=not extra.get("ignore_dependencies", False))
+    options.update(
+        {key: extra[key] for key in OPTIONS if key in extra},
+        state=STATES.get(command),
+        with_dependencies=not extra.get("ignore_dependencies", False),
+    )
     return options
 
 
 def _status(env, names, out):
-    from ansible_collections.maestro.ng.plugins.module_utils.status import status
     from ansible_collections.maestro.ng.plugins.module_utils.report import status_summary, status_table, status_tone
+    from ansible_collections.maestro.ng.plugins.module_utils.status import status
+
     started = time.monotonic()
     rows = status(env, names, drift=True)
     out.line(status_table(rows, paint=out.paint))
@@ -122,8 +144,9 @@ def _status(env, names, out):
 
 def _orchestrate(env, names, options, out):
     from ansible_collections.maestro.ng.plugins.module_utils.commands import orchestrate
+
     result = orchestrate(env, names, options, progress=out.line, warn=out.warn)
-    if result.get("interrupted"):      # the run has said so, and what is left
+    if result.get("interrupted"):  # the run has said so, and what is left
         return FAILED
     if result.get("failed"):
         return out.fail(result.get("msg") or "failed")
@@ -133,6 +156,7 @@ def _orchestrate(env, names, options, out):
 def _logs(env, extra, out):
     from ansible_collections.maestro.ng.plugins.module_utils.commands import logs
     from ansible_collections.maestro.ng.plugins.module_utils.docker_client import ShipUnreachable
+
     try:
         for line in logs(env, extra["instance"], tail=extra["tail"], follow=extra.get("follow", False), show=out.line):
             out.line(line)
@@ -144,6 +168,7 @@ def _logs(env, extra, out):
 def _deptree(env, names, out):
     from ansible_collections.maestro.ng.plugins.module_utils import deptree
     from ansible_collections.maestro.ng.plugins.module_utils.selection import plan, services_of
+
     services = services_of(env, names)
     out.line(deptree.tree(env, services))
     out.line("order: " + " | ".join(", ".join(level["services"]) for level in plan(env, names)))

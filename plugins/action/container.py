@@ -35,8 +35,9 @@ class ActionModule(ActionBase):
         if self._connection.transport != "local":
             # The host gets the credentials its pull needs, not every registry's.
             merged["registries"] = registries.for_image(merged.get("image"), known) or None
-            result.update(self._execute_module(module_name="maestro.ng.container", module_args=merged,
-                                               task_vars=task_vars))
+            result.update(
+                self._execute_module(module_name="maestro.ng.container", module_args=merged, task_vars=task_vars)
+            )
             return result
 
         self._task.args = merged
@@ -44,6 +45,13 @@ class ActionModule(ActionBase):
         # On a ship host of the maestro.ng.maestro inventory, the ship's Docker API is what the
         # host stands for: Ansible reports it UNREACHABLE, as for a host it cannot log in to.
         lost_is_unreachable = (task_vars or {}).get("maestro_docker_url") == params["docker_host"]
-        result.update(converge(params, known, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff),
-                               unreachable=lost_is_unreachable))
+        result.update(
+            converge(
+                params,
+                known,
+                check_mode=bool(self._task.check_mode),
+                diff=bool(self._task.diff),
+                unreachable=lost_is_unreachable,
+            )
+        )
         return result

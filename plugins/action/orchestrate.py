@@ -30,7 +30,15 @@ class ActionModule(MaestroAction):
         speaker = Speaker(lambda line: say(display, line), fd=controller_stderr())
         try:
             # The lock is held for ansible-playbook (this worker's parent), the run's process.
-            return orchestrate(env, names, args, check_mode=bool(self._task.check_mode), progress=speaker,
-                               warn=display.warning, diff=bool(self._task.diff), lock_owner=os.getppid())
+            return orchestrate(
+                env,
+                names,
+                args,
+                check_mode=bool(self._task.check_mode),
+                progress=speaker,
+                warn=display.warning,
+                diff=bool(self._task.diff),
+                lock_owner=os.getppid(),
+            )
         finally:
             speaker.close()

@@ -8,8 +8,8 @@ from __future__ import annotations
 import time
 
 from ansible_collections.maestro.ng.plugins.module_utils.action_specs import STATUS_SPEC
-from ansible_collections.maestro.ng.plugins.module_utils.status import status
 from ansible_collections.maestro.ng.plugins.module_utils.report import status_summary, status_table
+from ansible_collections.maestro.ng.plugins.module_utils.status import status
 from ansible_collections.maestro.ng.plugins.plugin_utils.action import MaestroAction
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load_and_select
 
@@ -21,8 +21,13 @@ class ActionModule(MaestroAction):
         env, names = load_and_select(args)
         started = time.monotonic()
         rows = status(env, names, drift=args["drift"])
-        result = dict(changed=False, environment=env.name, instances=rows, table=status_table(rows),
-                      summary=str(status_summary(rows, time.monotonic() - started)))
+        result = dict(
+            changed=False,
+            environment=env.name,
+            instances=rows,
+            table=status_table(rows),
+            summary=str(status_summary(rows, time.monotonic() - started)),
+        )
         down = sorted({r["ship"] for r in rows if r["status"] == "host down"})
         if down:
             result["ships_down"] = down

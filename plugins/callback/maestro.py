@@ -142,15 +142,22 @@ class CallbackModule(DefaultCallback):
     def v2_runner_on_failed(self, result, ignore_errors=False):
         self._emit_json(result, failed=True)
         data = result.result
-        if (_action(result.task) not in (STATUS, ORCHESTRATE) or "msg" not in data or result.task.loop
-                or self._run_is_verbose(result)):
+        if (
+            _action(result.task) not in (STATUS, ORCHESTRATE)
+            or "msg" not in data
+            or result.task.loop
+            or self._run_is_verbose(result)
+        ):
             super().v2_runner_on_failed(result, ignore_errors=ignore_errors)
             return
         # Only the message: every instance's result is in -v and in the registered variable.
         if self._last_task_banner != result.task._uuid:
             self._print_task_banner(result.task)
         self._handle_warnings_and_exception(result)
-        self._display.display("fatal: [%s]: FAILED! => %s" % (self.host_label(result), self._dump_results(
-            {"msg": data["msg"]})), color=C.COLOR_ERROR, stderr=self.get_option("display_failed_stderr"))
+        self._display.display(
+            "fatal: [%s]: FAILED! => %s" % (self.host_label(result), self._dump_results({"msg": data["msg"]})),
+            color=C.COLOR_ERROR,
+            stderr=self.get_option("display_failed_stderr"),
+        )
         if ignore_errors:
             self._display.display("...ignoring", color=C.COLOR_SKIP)

@@ -107,9 +107,14 @@ def _tunnel_option(ship):
     tunnel = ship["ssh_tunnel"]
     if not tunnel:
         return None
-    return {"host": ship["endpoint"], "user": tunnel["user"], "port": tunnel["port"], "key": tunnel["key"],
-            "target": ship["socket_path"] or "127.0.0.1:%d" % ship["docker_port"],
-            "timeout": None if ship["ssh_timeout"] is None else int(math.ceil(ship["ssh_timeout"]))}
+    return {
+        "host": ship["endpoint"],
+        "user": tunnel["user"],
+        "port": tunnel["port"],
+        "key": tunnel["key"],
+        "target": ship["socket_path"] or "127.0.0.1:%d" % ship["docker_port"],
+        "timeout": None if ship["ssh_timeout"] is None else int(math.ceil(ship["ssh_timeout"])),
+    }
 
 
 def safe_group_name(service):
@@ -149,7 +154,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         try:
             env = load(env_path)
         except MaestroError as exc:
-            raise AnsibleParserError(str(exc))
+            raise AnsibleParserError(str(exc)) from None
         self._populate(env, os.path.abspath(env_path))
 
     def _populate(self, env, env_path):
@@ -209,8 +214,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             name = service["name"]
             group = safe_group_name(name)
             if group in safe:
-                self.display.warning("services %r and %r both make the group %s: it is left out (use the "
-                                     "groups named as the services)" % (safe[group], name, group))
+                self.display.warning(
+                    "services %r and %r both make the group %s: it is left out (use the "
+                    "groups named as the services)" % (safe[group], name, group)
+                )
                 safe[group] = None
             else:
                 safe[group] = name
@@ -244,6 +251,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         }
         tunnel = ship["ssh_tunnel"]
         if tunnel:
-            result.update(ansible_user=tunnel["user"], ansible_port=tunnel["port"],
-                          ansible_ssh_private_key_file=tunnel["key"])
+            result.update(
+                ansible_user=tunnel["user"], ansible_port=tunnel["port"], ansible_ssh_private_key_file=tunnel["key"]
+            )
         return result

@@ -108,7 +108,7 @@ class LookupModule(LookupBase):
             options = {key: self.get_option(key) for key in ("services", "with_dependencies", "ships")}
             names = selection.select_options(env, options, dependents=self.get_option("dependents"))
         except MaestroError as exc:
-            raise AnsibleLookupError(str(exc))
+            raise AnsibleLookupError(str(exc)) from None
         data = env.to_dict()
         chosen = set(names)
         data["instances"] = {n: s for n, s in data["instances"].items() if n in chosen}

@@ -40,8 +40,7 @@ ORCHESTRATE_SPEC = dict(
 
 STATUS_SPEC = dict(SELECTION_SPEC, drift={"type": "bool", "default": True})
 
-PLAN_SPEC = dict(SELECTION_SPEC, dependents={"type": "bool", "default": False},
-                 dot_file={"type": "path"})
+PLAN_SPEC = dict(SELECTION_SPEC, dependents={"type": "bool", "default": False}, dot_file={"type": "path"})
 
 LOGS_SPEC = {
     "env": {"type": "str", "required": True},

@@ -25,8 +25,15 @@ INSTANCE_LEVEL = 10
 # Read, so MaestroNG files load, but not sent to.
 UNSENT = ("slack", "hipchat")
 # The orchestrate states as MaestroNG names its commands.
-ACTIONS = {"started": "start", "stopped": "stop", "killed": "kill", "restarted": "restart",
-           "absent": "remove", "cleaned": "clean", "pulled": "pull"}
+ACTIONS = {
+    "started": "start",
+    "stopped": "stop",
+    "killed": "kill",
+    "restarted": "restart",
+    "absent": "remove",
+    "cleaned": "clean",
+    "pulled": "pull",
+}
 REVERSED = ("stop", "kill", "remove", "clean")
 HIDDEN = "********"
 
@@ -85,7 +92,7 @@ class LogNotifier:
             with open(path, "a", encoding="utf-8") as handle:
                 handle.write(line)
         except OSError as exc:
-            raise AuditError("cannot write %s: %s" % (path, exc.strerror or exc))
+            raise AuditError("cannot write %s: %s" % (path, exc.strerror or exc)) from exc
 
 
 class HttpNotifier:
@@ -107,15 +114,22 @@ class HttpNotifier:
         from ansible.module_utils.urls import open_url  # pylint: disable=import-outside-toplevel
 
         try:
-            with open_url(config["endpoint"], data=json.dumps(body).encode("utf-8"), headers=headers,
-                          method=config["method"], timeout=config["timeout"]) as response:
+            with open_url(
+                config["endpoint"],
+                data=json.dumps(body).encode("utf-8"),
+                headers=headers,
+                method=config["method"],
+                timeout=config["timeout"],
+            ) as response:
                 response.read()
         except urllib.error.HTTPError as exc:
-            raise AuditError("%s %s: HTTP %d %s" % (config["method"], config["endpoint"], exc.code, exc.reason))
+            raise AuditError(
+                "%s %s: HTTP %d %s" % (config["method"], config["endpoint"], exc.code, exc.reason)
+            ) from exc
         except (urllib.error.URLError, OSError, ValueError, UrlsConnectionError) as exc:
             # UrlsConnectionError: open_url's own (TLS validation, proxies).
             reason = getattr(exc, "reason", None) or exc
-            raise AuditError("%s %s: %s" % (config["method"], config["endpoint"], reason))
+            raise AuditError("%s %s: %s" % (config["method"], config["endpoint"], reason)) from exc
 
 
 class ExecNotifier:
@@ -139,16 +153,23 @@ class ExecNotifier:
 
         try:
             # The notifier runs on the controller (action plugins): there is no AnsibleModule.run_command.
-            proc = subprocess.run(argv, input=json.dumps(targets), capture_output=True, text=True,  # pylint: disable=ansible-bad-function
-                                  timeout=config["timeout"], check=False)
+            proc = subprocess.run(  # pylint: disable=ansible-bad-function
+                argv,
+                input=json.dumps(targets),
+                capture_output=True,
+                text=True,
+                timeout=config["timeout"],
+                check=False,
+            )
         except subprocess.TimeoutExpired:
-            raise AuditError("%s did not finish within %ss" % (config["script"], config["timeout"]))
+            raise AuditError("%s did not finish within %ss" % (config["script"], config["timeout"])) from None
         except OSError as exc:
-            raise AuditError("cannot run %s: %s" % (config["script"], exc.strerror or exc))
+            raise AuditError("cannot run %s: %s" % (config["script"], exc.strerror or exc)) from exc
         if proc.returncode:
             said = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
-            raise AuditError("%s exited with %d%s" % (config["script"], proc.returncode,
-                                                      ": " + said[-1] if said else ""))
+            raise AuditError(
+                "%s exited with %d%s" % (config["script"], proc.returncode, ": " + said[-1] if said else "")
+            )
 
 
 NOTIFIERS = {"log": LogNotifier, "http": HttpNotifier, "exec": ExecNotifier}
@@ -169,8 +190,11 @@ class Auditor:
         self.warn = warn or (lambda text: None)
         self.who = who or _user()
         # Never send a registry password, even inside an error text.
-        self.secrets = sorted({r["password"] for r in (getattr(env, "registries", None) or {}).values()
-                               if r.get("password")}, key=len, reverse=True)
+        self.secrets = sorted(
+            {r["password"] for r in (getattr(env, "registries", None) or {}).values() if r.get("password")},
+            key=len,
+            reverse=True,
+        )
         self._told = set()
 
     def _hide(self, text):
@@ -189,8 +213,10 @@ class Auditor:
             if notifier["type"] in UNSENT:
                 if index not in self._told:
                     self._told.add(index)
-                    self.warn("%s: %s notifiers are not supported by maestro.ng; nothing is sent to it"
-                              % (name, notifier["type"]))
+                    self.warn(
+                        "%s: %s notifiers are not supported by maestro.ng; nothing is sent to it"
+                        % (name, notifier["type"])
+                    )
                 continue
             try:
                 self._deliver[index].deliver(event, self)
@@ -203,8 +229,14 @@ class Auditor:
         return problems
 
     def fields(self, event):
-        return {"action": event.action, "environment": self.env.name, "event": event.kind,
-                "message": sentence(event, self.who), "what": ", ".join(event.what), "who": self.who}
+        return {
+            "action": event.action,
+            "environment": self.env.name,
+            "event": event.kind,
+            "message": sentence(event, self.who),
+            "what": ", ".join(event.what),
+            "who": self.who,
+        }
 
 
 def _fill(value, fields):
@@ -245,11 +277,18 @@ def audited(env, state, names, run, check_mode=False, warn=None):
     names = sorted(names, key=lambda name: order.get(name, -1), reverse=action in REVERSED)
     problems = auditor.send(Event("start", action, names))
     if problems:
-        msg = ("audit: %s; nothing was done (set ignore_errors: true on a notifier to go on without it)"
-               % "; ".join(problems))
+        msg = "audit: %s; nothing was done (set ignore_errors: true on a notifier to go on without it)" % "; ".join(
+            problems
+        )
         auditor.send(Event("failure", action, names, message=msg))  # the notifiers that took the start
-        return {"changed": False, "failed": True, "command": state, "instances": [], "msg": msg,
-                "counts": {"total": 0, "changed": 0, "failed": 0, "skipped": 0}}
+        return {
+            "changed": False,
+            "failed": True,
+            "command": state,
+            "instances": [],
+            "msg": msg,
+            "counts": {"total": 0, "changed": 0, "failed": 0, "skipped": 0},
+        }
     try:
         summary = run()
     except Exception as exc:
@@ -259,11 +298,19 @@ def audited(env, state, names, run, check_mode=False, warn=None):
         if result.get("skipped"):
             continue
         if result.get("failed"):
-            problems += auditor.send(Event("failure", action, [result["instance"]], message=result.get("msg"),
-                                           instance=True))
+            problems += auditor.send(
+                Event("failure", action, [result["instance"]], message=result.get("msg"), instance=True)
+            )
         else:
-            problems += auditor.send(Event("success", action, [result["instance"]], instance=True,
-                                           details=", ".join(result.get("actions") or []) or None))
+            problems += auditor.send(
+                Event(
+                    "success",
+                    action,
+                    [result["instance"]],
+                    instance=True,
+                    details=", ".join(result.get("actions") or []) or None,
+                )
+            )
     if summary.get("failed"):
         problems += auditor.send(Event("failure", action, names, message=summary.get("msg") or "failed"))
     else:

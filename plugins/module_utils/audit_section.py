@@ -29,11 +29,16 @@ KEYS = {
     "slack": frozenset(("name", "channel", "token", "icon")),
     "hipchat": frozenset(("name", "room", "token")),
 }
-REQUIRED = {"log": ("file",), "http": ("endpoint",), "exec": ("script",),
-            "slack": ("channel", "token"), "hipchat": ("room", "token")}
+REQUIRED = {
+    "log": ("file",),
+    "http": ("endpoint",),
+    "exec": ("script",),
+    "slack": ("channel", "token"),
+    "hipchat": ("room", "token"),
+}
 TYPE_HINTS = {"webhook": "MaestroNG calls the webhook notifier 'http'"}
 HTTP_METHODS = ("GET", "POST")
-HTTP_TIMEOUT = 3      # MaestroNG's
+HTTP_TIMEOUT = 3  # MaestroNG's
 EXEC_TIMEOUT = 30
 PLACEHOLDERS = ("action", "environment", "event", "message", "what", "who")
 
@@ -53,8 +58,12 @@ def read_notifier(entry, path, parent, key, folder):
     kind = schema.get_str(entry, "type", path, required=True)
     if kind not in KEYS:
         hint = TYPE_HINTS.get(kind)
-        fail("unknown audit type %r (%s)" % (kind, hint or "known: " + ", ".join(sorted(KEYS))),
-             path + ("type",), entry, "type")
+        fail(
+            "unknown audit type %r (%s)" % (kind, hint or "known: " + ", ".join(sorted(KEYS))),
+            path + ("type",),
+            entry,
+            "type",
+        )
     schema.check_keys(entry, KEYS[kind] | COMMON_KEYS, path, kind + " audit")
     level = schema.get_str(entry, "level", path, default=DEFAULT_LEVEL)
     if level not in LEVELS:
@@ -115,7 +124,7 @@ def _timeout(entry, path, default):
 def _check_templates(value, path, parent, key):
     """Every string in ``value`` must be a valid str.format template of PLACEHOLDERS."""
     if isinstance(value, dict):
-        for name, item in value.items():
+        for item in value.values():
             _check_templates(item, path, parent, key)
         return
     if isinstance(value, list):
@@ -130,8 +139,13 @@ def _check_templates(value, path, parent, key):
         fail("bad template %r: %s" % (value, exc), path, parent, key)
     for field in fields:
         if field not in PLACEHOLDERS:  # no {what.attr} or {what[0]}: plain names only
-            fail("unknown placeholder {%s} in %r (known: %s)"
-                 % (field, value, ", ".join("{%s}" % p for p in PLACEHOLDERS)), path, parent, key)
+            fail(
+                "unknown placeholder {%s} in %r (known: %s)"
+                % (field, value, ", ".join("{%s}" % p for p in PLACEHOLDERS)),
+                path,
+                parent,
+                key,
+            )
 
 
 def _path(value, folder):

@@ -12,7 +12,11 @@ import os
 
 from ansible_collections.maestro.ng.plugins.module_utils.audit import audited
 from ansible_collections.maestro.ng.plugins.module_utils.container import ContainerError
-from ansible_collections.maestro.ng.plugins.module_utils.docker_client import DockerException, connect, connection_errors
+from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (
+    DockerException,
+    connect,
+    connection_errors,
+)
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
 from ansible_collections.maestro.ng.plugins.module_utils.interrupt import Speaker, interruptible
 from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import Orchestrator
@@ -30,9 +34,15 @@ def orchestrate(env, names, options, progress, check_mode=False, warn=None, diff
         return dict(failed=True, msg="plan and apply_plan exclude each other")
     if options["plan"] and not check_mode:
         return dict(failed=True, msg="plan=FILE writes what a --check run would do: add --check")
-    orchestrator = Orchestrator(env, check_mode=check_mode, progress=progress,
-                                refresh=options["refresh_images"], keep_going=options["keep_going"],
-                                record_live=bool(options["plan"]), start_grace=options["start_grace"])
+    orchestrator = Orchestrator(
+        env,
+        check_mode=check_mode,
+        progress=progress,
+        refresh=options["refresh_images"],
+        keep_going=options["keep_going"],
+        record_live=bool(options["plan"]),
+        start_grace=options["start_grace"],
+    )
 
     def interrupted(signal_name):
         if not orchestrator.interrupted:
@@ -42,16 +52,24 @@ def orchestrate(env, names, options, progress, check_mode=False, warn=None, diff
         orchestrator.interrupt(signal_name)
 
     # A changing run holds the environment's lock on this controller (check mode only reads).
-    lock = None if check_mode else EnvironmentLock(env.name, timeout=options["lock_timeout"],
-                                                   owner=lock_owner or os.getpid(), on_wait=progress)
+    lock = (
+        None
+        if check_mode
+        else EnvironmentLock(
+            env.name, timeout=options["lock_timeout"], owner=lock_owner or os.getpid(), on_wait=progress
+        )
+    )
     result = {}
     try:
         with interruptible(interrupted):
             if not lock or lock.acquire(cancelled=lambda: orchestrator.interrupted):
                 result = _run_locked(env, names, options, orchestrator, check_mode, progress, warn, diff)
             else:
-                result = dict(failed=True, interrupted=orchestrator.interrupted,
-                              msg="interrupted (%s) before it began: nothing done" % orchestrator.interrupted)
+                result = dict(
+                    failed=True,
+                    interrupted=orchestrator.interrupted,
+                    msg="interrupted (%s) before it began: nothing done" % orchestrator.interrupted,
+                )
     except LockTimeout as exc:
         result = dict(failed=True, msg=str(exc))
     finally:
@@ -73,12 +91,22 @@ def _run_locked(env, names, options, orchestrator, check_mode, progress, warn, d
             return dict(failed=True, msg="plan %s: %s" % (options["apply_plan"], exc))
         moved = orchestrator.verify_plan(planned)
         if moved:
-            return dict(failed=True, changed=False, moved=moved,
-                        msg="plan %s refused, nothing was changed: the live state moved since it was made: %s"
-                            % (options["apply_plan"], "; ".join(moved)))
+            return dict(
+                failed=True,
+                changed=False,
+                moved=moved,
+                msg="plan %s refused, nothing was changed: the live state moved since it was made: %s"
+                % (options["apply_plan"], "; ".join(moved)),
+            )
         names = list(planned)
-    summary = audited(env, state, names, lambda: orchestrator.run(state, names, restart_options=options, planned=planned),
-                      check_mode=check_mode, warn=warn)
+    summary = audited(
+        env,
+        state,
+        names,
+        lambda: orchestrator.run(state, names, restart_options=options, planned=planned),
+        check_mode=check_mode,
+        warn=warn,
+    )
     result = dict(summary)
     if options["plan"]:
         try:
@@ -88,8 +116,11 @@ def _run_locked(env, names, options, orchestrator, check_mode, progress, warn, d
         result["plan"] = options["plan"]
     result["environment"] = env.name
     if diff:
-        result["diff"] = [dict(r["diff"], before_header=r["instance"], after_header=r["instance"])
-                          for r in summary["instances"] if r.get("diff")]
+        result["diff"] = [
+            dict(r["diff"], before_header=r["instance"], after_header=r["instance"])
+            for r in summary["instances"]
+            if r.get("diff")
+        ]
     return result
 
 
@@ -104,8 +135,10 @@ def write_plan(env, state, summary, options, progress):
     counts = {}
     for entry in doc["instances"]:
         counts[entry["action"]] = counts.get(entry["action"], 0) + 1
-    progress("plan written to %s: %s" % (options["plan"], ", ".join(
-        "%d %s" % (n, action) for action, n in sorted(counts.items()))))
+    progress(
+        "plan written to %s: %s"
+        % (options["plan"], ", ".join("%d %s" % (n, action) for action, n in sorted(counts.items())))
+    )
 
 
 def logs(env, name, show, tail=-1, follow=False):
@@ -132,5 +165,5 @@ def logs(env, name, show, tail=-1, follow=False):
             return []
     except DockerException as exc:
         if getattr(exc, "status_code", None) == 404:
-            raise MaestroError("%s: no such container on ship %s" % (name, ship["name"]))
-        raise MaestroError("%s: %s" % (name, exc))
+            raise MaestroError("%s: no such container on ship %s" % (name, ship["name"])) from exc
+        raise MaestroError("%s: %s" % (name, exc)) from exc

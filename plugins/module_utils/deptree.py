@@ -15,9 +15,16 @@ def tree(env, services):
     def walk(name, depth, seen):
         svc = env.services[name]
         mark = " (omit)" if svc["omit"] else ""
-        lines.append("%s%s [%d instance%s]%s" % ("  " * depth + ("└─ " if depth else ""), name,
-                                                 len(svc["instances"]), "" if len(svc["instances"]) == 1 else "s",
-                                                 mark))
+        lines.append(
+            "%s%s [%d instance%s]%s"
+            % (
+                "  " * depth + ("└─ " if depth else ""),
+                name,
+                len(svc["instances"]),
+                "" if len(svc["instances"]) == 1 else "s",
+                mark,
+            )
+        )
         if name in seen:
             return
         for dep in svc["requires"]:
@@ -36,7 +43,9 @@ def impact(env, services):
     stop-like command makes for it (selection.select with dependents)."""
     result = {}
     for name in services:
-        reached = {env.instances[i]["service"] for i in selection.select(env, [name], dependencies=False, dependents=True)}
+        reached = {
+            env.instances[i]["service"] for i in selection.select(env, [name], dependencies=False, dependents=True)
+        }
         result[name] = [s for s in env.services if s in reached]
     return result
 

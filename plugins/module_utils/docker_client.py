@@ -25,6 +25,7 @@ try:
     from docker.errors import APIError, DockerException, NotFound
     from requests.exceptions import ConnectionError as _RequestsConnectionError
     from requests.exceptions import Timeout as _RequestsTimeout
+
     HAS_DOCKER = True
     DOCKER_IMPORT_ERROR = None
     # What requests raises when a daemon does not answer (a read timeout on a unix socket
@@ -54,13 +55,24 @@ except ImportError:
 
 # What callers import from here; NotFound is only re-exported (the stand-in when docker is missing).
 __all__ = [
-    'APIError', 'DEFAULT_API_VERSION', 'DEFAULT_TIMEOUT', 'DOCKER_IMPORT_ERROR', 'DockerException', 'HAS_DOCKER',
-    'MAX_POOL_SIZE', 'NotFound', 'ShipUnreachable', 'TRANSPORT_ERRORS', 'connect', 'connection_errors',
-    'containers_by_name', 'image_id',
+    "APIError",
+    "DEFAULT_API_VERSION",
+    "DEFAULT_TIMEOUT",
+    "DOCKER_IMPORT_ERROR",
+    "DockerException",
+    "HAS_DOCKER",
+    "MAX_POOL_SIZE",
+    "NotFound",
+    "ShipUnreachable",
+    "TRANSPORT_ERRORS",
+    "connect",
+    "connection_errors",
+    "containers_by_name",
+    "image_id",
 ]
 
 # The newest API of Docker 20.10; pinning it saves the version round trip on connect.
-DEFAULT_API_VERSION = '1.41'
+DEFAULT_API_VERSION = "1.41"
 # Enough connections for a thread per container of a ship plus its lifecycle checks.
 MAX_POOL_SIZE = 32
 
@@ -72,11 +84,11 @@ class ShipUnreachable(Exception):
     """The Docker daemon of a ship did not answer, or could not be talked to (TLS, a
     missing certificate file): every instance on it fails (or is skipped) alike."""
 
-    def __init__(self, ship, url, reason, what='is unreachable'):
+    def __init__(self, ship, url, reason, what="is unreachable"):
         self.ship = ship
         self.url = url
         self.reason = reason
-        super().__init__('ship %s (%s) %s: %s' % (ship, url, what, reason))
+        super().__init__("ship %s (%s) %s: %s" % (ship, url, what, reason))
 
 
 def _short_reason(exc):
@@ -84,30 +96,29 @@ def _short_reason(exc):
     Connection refused"), ("did not answer within 5 s", ...), ("failed TLS", ...)."""
     text = str(exc)
     end = r'\s*(?:\(_ssl\.c:\d+\)|[\'"]\)|$)'
-    match = (re.search(r'\[SSL: \w+\] (.+?)' + end, text)
-             or re.search(r'SSL\w*Error\(\d+, [\'"](.+?)' + end, text))
-    if match or 'SSLError' in text:
+    match = re.search(r"\[SSL: \w+\] (.+?)" + end, text) or re.search(r'SSL\w*Error\(\d+, [\'"](.+?)' + end, text)
+    if match or "SSLError" in text:
         reason = match.group(1).strip() if match else text
         # With TLS 1.3 the daemon checks our certificate after the handshake: its refusal
         # comes as an alert or, depending on timing, as an EOF.
-        if any(alert in reason for alert in ('certificate required', 'bad certificate', 'unknown ca', 'EOF')):
-            reason += ' (the daemon refused our client certificate: check tls_cert and tls_key)'
-        elif 'mismatch' in reason:
-            reason += ' (the daemon\'s certificate does not name the endpoint)'
-        elif 'verify failed' in reason:
-            reason += ' (check tls_ca_cert)'
-        return 'failed TLS', reason
+        if any(alert in reason for alert in ("certificate required", "bad certificate", "unknown ca", "EOF")):
+            reason += " (the daemon refused our client certificate: check tls_cert and tls_key)"
+        elif "mismatch" in reason:
+            reason += " (the daemon's certificate does not name the endpoint)"
+        elif "verify failed" in reason:
+            reason += " (check tls_ca_cert)"
+        return "failed TLS", reason
     match = re.search(r'\[Errno -?\d+\] [^\'")]+', text)
     if match:
-        return 'is unreachable', match.group(0).strip()
-    if 'timed out' in text.lower():
+        return "is unreachable", match.group(0).strip()
+    if "timed out" in text.lower():
         # urllib3 says "Read timed out. (read timeout=5)"; the ship's `timeout` is that.
-        seconds = re.search(r'(connect|read) timeout=([\d.]+)', text)
-        if seconds and seconds.group(1) == 'connect':
-            return 'is unreachable', 'no connection within %s s' % seconds.group(2)
-        within = ' within %s s' % seconds.group(2) if seconds else ''
-        return 'did not answer%s' % within, 'timed out (raise the ship\'s timeout for a slow daemon)'
-    return 'is unreachable', text
+        seconds = re.search(r"(connect|read) timeout=([\d.]+)", text)
+        if seconds and seconds.group(1) == "connect":
+            return "is unreachable", "no connection within %s s" % seconds.group(2)
+        within = " within %s s" % seconds.group(2) if seconds else ""
+        return "did not answer%s" % within, "timed out (raise the ship's timeout for a slow daemon)"
+    return "is unreachable", text
 
 
 @contextmanager
@@ -127,28 +138,29 @@ def connection_errors(ship, url):
 
 
 def _tls_config(ship):
-    if not (ship.get('tls') or ship.get('tls_verify')):
+    if not (ship.get("tls") or ship.get("tls_verify")):
         return False
     # Named errors for the ship's files (docker's TLSParameterError names neither).
-    for key in ('tls_ca_cert', 'tls_cert', 'tls_key'):
+    for key in ("tls_ca_cert", "tls_cert", "tls_key"):
         path = ship.get(key)
         if path and not os.path.isfile(path):
-            raise ShipUnreachable(ship.get('name'), ship['docker_url'], 'no such file: %s' % path,
-                                  'has a bad %s' % key)
-    if bool(ship.get('tls_cert')) != bool(ship.get('tls_key')):
-        raise ShipUnreachable(ship.get('name'), ship['docker_url'], 'give both or neither',
-                              'has only one of tls_cert and tls_key')
+            raise ShipUnreachable(ship.get("name"), ship["docker_url"], "no such file: %s" % path, "has a bad %s" % key)
+    if bool(ship.get("tls_cert")) != bool(ship.get("tls_key")):
+        raise ShipUnreachable(
+            ship.get("name"), ship["docker_url"], "give both or neither", "has only one of tls_cert and tls_key"
+        )
     cert = None
-    if ship.get('tls_cert'):
-        cert = (ship['tls_cert'], ship['tls_key'])
+    if ship.get("tls_cert"):
+        cert = (ship["tls_cert"], ship["tls_key"])
     return docker.tls.TLSConfig(
         client_cert=cert,
-        ca_cert=ship.get('tls_ca_cert'),
-        verify=bool(ship.get('tls_verify')),
+        ca_cert=ship.get("tls_ca_cert"),
+        verify=bool(ship.get("tls_verify")),
     )
 
 
 if HAS_DOCKER:
+
     class _APIClient(docker.APIClient):
         """docker.APIClient whose TLS verification is the ship's own."""
 
@@ -158,26 +170,28 @@ if HAS_DOCKER:
             # would check the ship's certificate against the wrong CAs.
             settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
             if verify is None:
-                settings['verify'] = self.verify
+                settings["verify"] = self.verify
             return settings
 
 
 def _quiet_unverified(base_url):
     """Silence, for this host only, the warning urllib3 gives on every request to a daemon
     whose certificate is not checked: the ship asked for that (tls without tls_verify)."""
-    host = urlparse(base_url).hostname or ''
-    warnings.filterwarnings('ignore', message="Unverified HTTPS request is being made to host '%s'" % re.escape(host))
+    host = urlparse(base_url).hostname or ""
+    warnings.filterwarnings("ignore", message="Unverified HTTPS request is being made to host '%s'" % re.escape(host))
 
 
 # ---- SSH tunnels (ships with ssh_tunnel; see ssh_tunnel.py) -------------------------------
 def _base_url(ship):
     """The URL the client dials: the local end of the ship's SSH tunnel, if it has one."""
-    if not ship.get('ssh_tunnel'):
-        return ship['docker_url']
+    if not ship.get("ssh_tunnel"):
+        return ship["docker_url"]
     try:
         return ssh_tunnel.local_url(ship)
     except ssh_tunnel.TunnelError as exc:
-        raise ShipUnreachable(ship.get('name'), ssh_tunnel.describe(ship), str(exc)) from None
+        raise ShipUnreachable(ship.get("name"), ssh_tunnel.describe(ship), str(exc)) from None
+
+
 # ---- end of SSH tunnels -------------------------------------------------------------------
 
 
@@ -189,18 +203,23 @@ def connect(ship):
     endpoint, docker_port, socket_path and ssh_timeout (see ssh_tunnel.py). The client gets a
     ``docker_url`` attribute holding the URL as given.
     """
-    version = ship.get('api_version') or DEFAULT_API_VERSION
-    timeout = ship.get('timeout') or DEFAULT_TIMEOUT
+    version = ship.get("api_version") or DEFAULT_API_VERSION
+    timeout = ship.get("timeout") or DEFAULT_TIMEOUT
     base_url = _base_url(ship)
     key = (
-        base_url, version, timeout,
-        bool(ship.get('tls')), bool(ship.get('tls_verify')),
-        ship.get('tls_ca_cert'), ship.get('tls_cert'), ship.get('tls_key'),
+        base_url,
+        version,
+        timeout,
+        bool(ship.get("tls")),
+        bool(ship.get("tls_verify")),
+        ship.get("tls_ca_cert"),
+        ship.get("tls_cert"),
+        ship.get("tls_key"),
     )
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
-            with connection_errors(ship.get('name'), ship['docker_url']):
+            with connection_errors(ship.get("name"), ship["docker_url"]):
                 client = _APIClient(
                     base_url=base_url,
                     version=version,
@@ -211,7 +230,7 @@ def connect(ship):
             if client.verify is False:
                 _quiet_unverified(client.base_url)
             # base_url is rewritten (tcp:// -> http://); messages show the URL as given.
-            client.docker_url = ship['docker_url']
+            client.docker_url = ship["docker_url"]
             _clients[key] = client
         return client
 
@@ -219,7 +238,7 @@ def connect(ship):
 def image_id(client, image):
     """The id of ``image`` on the client's daemon, or None when it does not have it."""
     try:
-        return client.inspect_image(image)['Id']
+        return client.inspect_image(image)["Id"]
     except NotFound:
         return None
 

@@ -13,7 +13,8 @@ no Ansible imports, so anything can use it.
 
 from __future__ import annotations
 
-from . import audit_section, envvars, ordering, references, registries_section, schema, services as service_reader
+from . import audit_section, envvars, ordering, references, registries_section, schema
+from . import services as service_reader
 from . import ships as ship_reader
 from .errors import MaestroError
 from .file_context import FileContext
@@ -24,15 +25,14 @@ from .schema import fail
 class Environment:
     """A loaded environment; ``to_dict()`` gives its documented plain form."""
 
-    def __init__(self, name, file, schema_version, ships, services, instances, levels,
-                 registries, audit, warnings=()):
+    def __init__(self, name, file, schema_version, ships, services, instances, levels, registries, audit, warnings=()):
         self.name = name
         self.file = file
         self.schema = schema_version
-        self.ships = ships            # name -> ship dict
-        self.services = services      # name -> service dict, in dependency order
-        self.instances = instances    # name -> instance spec, in dependency order
-        self.levels = levels          # [{level, services, instances}]
+        self.ships = ships  # name -> ship dict
+        self.services = services  # name -> service dict, in dependency order
+        self.instances = instances  # name -> instance spec, in dependency order
+        self.levels = levels  # [{level, services, instances}]
         self.registries = registries
         self.audit = audit
         # Located texts ("file:line: key: ...") of what loads but may not mean what it says.
@@ -59,7 +59,8 @@ def load(path, stdin=None, environ=None):
         doc = load_document(path, stdin=stdin, environ=environ)
         return build(doc, FileContext(shown, base_dir(path)))
     except MaestroError as exc:
-        raise exc.located(shown)
+        exc.located(shown)
+        raise
 
 
 def build(doc, context):
@@ -79,12 +80,14 @@ def build(doc, context):
     references.check(services, instances, drafts)
     service_level, levels = ordering.order(services, instances, drafts)
     ordered = sorted(services, key=lambda s: (service_level[s], drafts.services[s].index))
-    services = {s: dict(services[s], level=min(instances[i]["level"] for i in services[s]["instances"]))
-                for s in ordered}
+    services = {
+        s: dict(services[s], level=min(instances[i]["level"] for i in services[s]["instances"])) for s in ordered
+    }
     envvars.compose(name, services, instances, drafts)
     instances = {i: instances[i] for level in levels for i in level["instances"]}
-    return Environment(name, context.file, schema_version, ships, services, instances, levels, registries, audit,
-                       context.warnings)
+    return Environment(
+        name, context.file, schema_version, ships, services, instances, levels, registries, audit, context.warnings
+    )
 
 
 def _schema_version(doc, context):
@@ -94,8 +97,13 @@ def _schema_version(doc, context):
     if isinstance(value, dict):
         # MaestroNG 0.8.3 only tests `schema == 1`, so a mapping, whatever it holds, is
         # schema 2 there; files that ran with it keep their volumes that way.
-        context.warn("%s is read as schema 2 (volumes are host: container), as MaestroNG 0.8.3 reads every "
-                     "schema but a plain 1; write schema: 2" % _flow(value), path, meta, "schema")
+        context.warn(
+            "%s is read as schema 2 (volumes are host: container), as MaestroNG 0.8.3 reads every "
+            "schema but a plain 1; write schema: 2" % _flow(value),
+            path,
+            meta,
+            "schema",
+        )
         return 2
     if value not in (1, 2) or isinstance(value, bool):
         fail("unsupported schema %r (1 or 2)" % (value,), path, meta, "schema")

@@ -15,9 +15,9 @@ from .loader import line_of, read_env_file
 
 class FileContext:
     def __init__(self, file, folder):
-        self.file = file          # the name errors and warnings show
-        self.folder = folder      # relative paths in the file start here
-        self.warnings = []        # located texts: "file:line: key: message"
+        self.file = file  # the name errors and warnings show
+        self.folder = folder  # relative paths in the file start here
+        self.warnings = []  # located texts: "file:line: key: message"
         self._env_files = {}
 
     def path(self, value):
@@ -38,8 +38,8 @@ class FileContext:
                 except MaestroError as exc:
                     listed = parent.get("envfile")
                     if isinstance(listed, list):
-                        raise MaestroError(exc.message, path + ("envfile", index), line_of(listed, index))
-                    raise MaestroError(exc.message, path + ("envfile",), line_of(parent, "envfile"))
+                        raise MaestroError(exc.message, path + ("envfile", index), line_of(listed, index)) from exc
+                    raise MaestroError(exc.message, path + ("envfile",), line_of(parent, "envfile")) from exc
             result.append(self._env_files[full])
         return result
 

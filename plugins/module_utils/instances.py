@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from . import ports as portspec, schema
+from . import ports as portspec
+from . import schema
 from .defaults import CHECK_MAX_WAIT, DEFAULT_STOP_TIMEOUT, EXEC_CHECK_ATTEMPTS
 from .loader import line_of
 from .schema import fail
@@ -21,8 +22,7 @@ def read(service, draft, name, raw, path, context, env_name, schema_version, shi
     schema.check_keys(raw, schema.INSTANCE_KEYS, path, "instance")
     ship = schema.get_str(raw, "ship", path, required=True)
     if ship not in ships:
-        fail("unknown ship %r (known: %s)" % (ship, ", ".join(sorted(ships))),
-             path + ("ship",), raw, "ship")
+        fail("unknown ship %r (known: %s)" % (ship, ", ".join(sorted(ships))), path + ("ship",), raw, "ship")
     image = schema.get_str(raw, "image", path) or service["image"]
     ports = dict(draft.ports)
     ports.update(read_ports(raw, path))
@@ -67,16 +67,19 @@ def read(service, draft, name, raw, path, context, env_name, schema_version, shi
         checks.setdefault(state, []).extend(items)
     for state, items in read_lifecycle(raw, path).items():
         checks.setdefault(state, []).extend(items)
-    spec["lifecycle"] = {state: [_check(spec, check, cpath) for check, cpath in items]
-                         for state, items in checks.items()}
+    spec["lifecycle"] = {
+        state: [_check(spec, check, cpath) for check, cpath in items] for state, items in checks.items()
+    }
     return spec, own_env
 
 
 def read_ports(parent, path):
     """Port name -> port (ports.parse_port) of a service's or an instance's ``ports``."""
     raw = schema.get_map(parent, "ports", path)
-    return {str(name): portspec.parse_port(name, spec, path + ("ports", str(name)), line_of(raw, name))
-            for name, spec in raw.items()}
+    return {
+        str(name): portspec.parse_port(name, spec, path + ("ports", str(name)), line_of(raw, name))
+        for name, spec in raw.items()
+    }
 
 
 def read_lifecycle(parent, path):
@@ -87,8 +90,12 @@ def read_lifecycle(parent, path):
     for state, checks in raw.items():
         spath = path + ("lifecycle", str(state))
         if state not in schema.LIFECYCLE_STATES:
-            fail("unknown lifecycle state %r (known: %s)" % (state, ", ".join(schema.LIFECYCLE_STATES)),
-                 spath, raw, state)
+            fail(
+                "unknown lifecycle state %r (known: %s)" % (state, ", ".join(schema.LIFECYCLE_STATES)),
+                spath,
+                raw,
+                state,
+            )
         if checks is None:
             continue
         if not isinstance(checks, list):
@@ -98,13 +105,20 @@ def read_lifecycle(parent, path):
             schema.check_map(check, cpath, checks, index)
             kind = check.get("type")
             if kind not in schema.CHECK_KEYS:
-                fail("unknown check type %r (known: %s)" % (kind, ", ".join(sorted(schema.CHECK_KEYS))),
-                     cpath + ("type",), check, "type" if "type" in check else None)
+                fail(
+                    "unknown check type %r (known: %s)" % (kind, ", ".join(sorted(schema.CHECK_KEYS))),
+                    cpath + ("type",),
+                    check,
+                    "type" if "type" in check else None,
+                )
             schema.check_keys(check, schema.CHECK_KEYS[kind] | {"type"}, cpath, kind + " check")
             required = schema.CHECK_REQUIRED[kind]
             if check.get(required) is None:
-                fail("%s %s check needs %r" % ("an" if kind == "exec" else "a", kind, required),
-                     cpath + (required,), check)
+                fail(
+                    "%s %s check needs %r" % ("an" if kind == "exec" else "a", kind, required),
+                    cpath + (required,),
+                    check,
+                )
             result.setdefault(state, []).append((check, cpath))
     return result
 
@@ -140,8 +154,12 @@ def _volumes(raw, path, schema_version):
     seen = {}
     for vol in result:
         if vol["target"] in seen:
-            fail("%s and %s are both mounted at %s" % (seen[vol["target"]], vol["source"], vol["target"]),
-                 path + ("volumes",), raw, "volumes")
+            fail(
+                "%s and %s are both mounted at %s" % (seen[vol["target"]], vol["source"], vol["target"]),
+                path + ("volumes",),
+                raw,
+                "volumes",
+            )
         seen[vol["target"]] = vol["source"]
     return result
 
@@ -156,8 +174,9 @@ def _extra_hosts(raw, path, ships):
             if set(target) != {"ship"}:
                 fail("must be an address or {ship: NAME}", hpath, value, host)
             if ship not in ships:
-                fail("unknown ship %r (known: %s)" % (ship, ", ".join(sorted(ships))),
-                     hpath + ("ship",), target, "ship")
+                fail(
+                    "unknown ship %r (known: %s)" % (ship, ", ".join(sorted(ships))), hpath + ("ship",), target, "ship"
+                )
             result[str(host)] = ships[ship]["ip"]
         elif isinstance(target, str) and target:
             result[str(host)] = target
@@ -187,8 +206,9 @@ def _restart(raw, path):
     else:
         fail("must be a policy name or {name, retries}, got %s" % schema.type_name(value), rpath, raw, "restart")
     if name not in schema.RESTART_POLICIES:
-        fail("unknown restart policy %r (known: %s)" % (name, ", ".join(schema.RESTART_POLICIES)),
-             rpath, raw, "restart")
+        fail(
+            "unknown restart policy %r (known: %s)" % (name, ", ".join(schema.RESTART_POLICIES)), rpath, raw, "restart"
+        )
     if count and name != "on-failure":
         fail("a retry count only applies to on-failure", rpath, raw, "restart")
     return {"name": name, "maximum_retry_count": count}
@@ -206,8 +226,7 @@ def _limits(draft, raw, path):
             merged["memory"] = _size(source, "memory", lpath)
         if "swap" in source:
             merged["memswap"] = _size(source, "swap", lpath)
-    return {"cpu_shares": merged.get("cpu_shares"), "memory": merged.get("memory"),
-            "memswap": merged.get("memswap")}
+    return {"cpu_shares": merged.get("cpu_shares"), "memory": merged.get("memory"), "memswap": merged.get("memswap")}
 
 
 def _ulimits(raw, path):
@@ -238,7 +257,7 @@ def _labels(raw, path):
     if value is None:
         return {}
     if isinstance(value, list):
-        return {label: "" for label in schema.get_str_list(raw, "labels", path)}
+        return dict.fromkeys(schema.get_str_list(raw, "labels", path), "")
     if isinstance(value, dict):
         return schema.get_str_map(raw, "labels", path)
     fail("must be a list or a mapping, got %s" % schema.type_name(value), path + ("labels",), raw, "labels")
@@ -249,12 +268,19 @@ def _check(spec, check, cpath):
     if kind == "sleep":
         return {"type": "sleep", "wait": schema.get_number(check, "wait", cpath)}
     if kind in ("exec", "rexec"):
-        return {"type": kind, "command": schema.get_str(check, "command", cpath, required=True),
-                "attempts": schema.get_int(check, "attempts", cpath, default=EXEC_CHECK_ATTEMPTS, minimum=1)}
+        return {
+            "type": kind,
+            "command": schema.get_str(check, "command", cpath, required=True),
+            "attempts": schema.get_int(check, "attempts", cpath, default=EXEC_CHECK_ATTEMPTS, minimum=1),
+        }
     port = _check_port(spec, check, cpath, named_only=(kind == "tcp"))
     if kind == "tcp":
-        return {"type": "tcp", "port": port, "host": spec["ship_ip"],
-                "max_wait": schema.get_int(check, "max_wait", cpath, default=CHECK_MAX_WAIT["tcp"], minimum=0)}
+        return {
+            "type": "tcp",
+            "port": port,
+            "host": spec["ship_ip"],
+            "max_wait": schema.get_int(check, "max_wait", cpath, default=CHECK_MAX_WAIT["tcp"], minimum=0),
+        }
     match = schema.get_str(check, "match_regex", cpath)
     if match is not None:
         try:
@@ -262,7 +288,8 @@ def _check(spec, check, cpath):
         except re.error as exc:
             fail("invalid regular expression: %s" % exc, cpath + ("match_regex",), check, "match_regex")
     return {
-        "type": "http", "port": port,
+        "type": "http",
+        "port": port,
         "host": schema.get_str(check, "host", cpath, default=spec["ship_ip"]),
         "path": schema.get_str(check, "path", cpath, default="/"),
         "scheme": schema.get_str(check, "scheme", cpath, default="http"),
@@ -279,8 +306,12 @@ def _check_port(spec, check, cpath, named_only):
         return portspec.span(named[str(port)]["external"])[0]
     if not named_only and isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536:
         return port
-    fail("unknown port %r for instance %s (known: %s)" % (port, spec["name"], ", ".join(sorted(named)) or "none"),
-         cpath + ("port",), check, "port")
+    fail(
+        "unknown port %r for instance %s (known: %s)" % (port, spec["name"], ", ".join(sorted(named)) or "none"),
+        cpath + ("port",),
+        check,
+        "port",
+    )
 
 
 def _size(parent, key, path):

@@ -131,9 +131,11 @@ def dump(doc, source):
             return True
 
     body = yaml.dump(doc, Dumper=_NoAliases, sort_keys=False, default_flow_style=False, width=120)
-    head = ("# The lab version of %s, written by playbooks/lab.yml: its ships are local lab ships.\n"
-            "# Run any playbook with -e env=<this file>; remove the lab with\n"
-            "#   ansible-playbook playbooks/lab.yml -e env=%s -e lab=down\n" % (source, source))
+    head = (
+        "# The lab version of %s, written by playbooks/lab.yml: its ships are local lab ships.\n"
+        "# Run any playbook with -e env=<this file>; remove the lab with\n"
+        "#   ansible-playbook playbooks/lab.yml -e env=%s -e lab=down\n" % (source, source)
+    )
     if "{{" in body or "{%" in body or "{#" in body:
         return head + "# {% raw %}\n" + body + "# {% endraw %}\n"
     return head + body

@@ -28,8 +28,11 @@ def up(env_path, first, script, check_mode=False):
     if check_mode:
         ships = {name: lab_ships.running(number) for name, number in numbers.items()}
         if stale or None in ships.values():
-            return {"changed": True, "lab_env": lab_path, "msg": "would make lab ships %s for %s"
-                    % (", ".join(map(str, numbers.values())), env_path)}
+            return {
+                "changed": True,
+                "lab_env": lab_path,
+                "msg": "would make lab ships %s for %s" % (", ".join(map(str, numbers.values())), env_path),
+            }
     else:
         for number in stale:  # ships the file no longer has
             lab_ships.remove(script, number)
@@ -39,9 +42,11 @@ def up(env_path, first, script, check_mode=False):
         ships[name] = dict(ships[name], number=number, was=env.ships[name]["docker_url"])
     urls = {name: ship["url"] for name, ship in ships.items()}
     todo = lab_ships.images_to_copy(urls, lab.images_by_ship(env), ids)
-    new_record = {"source": os.path.abspath(env_path), "first": first,
-                  "ships": {name: {"number": s["number"], "url": s["url"], "was": s["was"]}
-                            for name, s in ships.items()}}
+    new_record = {
+        "source": os.path.abspath(env_path),
+        "first": first,
+        "ships": {name: {"number": s["number"], "url": s["url"], "was": s["was"]} for name, s in ships.items()},
+    }
     text = lab.dump(lab.rewrite(load_document(env_path), env, ships, new_record), env_path)
     old = None
     if os.path.isfile(lab_path):
@@ -49,8 +54,11 @@ def up(env_path, first, script, check_mode=False):
             old = handle.read()
     changed = bool(stale or started or todo or old != text)
     if check_mode:
-        return {"changed": changed, "lab_env": lab_path, "msg": "would copy %d image(s)%s" % (
-            len(todo), ", rewrite %s" % lab_path if old != text else "")}
+        return {
+            "changed": changed,
+            "lab_env": lab_path,
+            "msg": "would copy %d image(s)%s" % (len(todo), ", rewrite %s" % lab_path if old != text else ""),
+        }
     try:
         lab_ships.copy_images(urls, todo)
     except Exception:
@@ -59,8 +67,13 @@ def up(env_path, first, script, check_mode=False):
     if old != text:
         with open(lab_path, "w", encoding="utf-8") as handle:
             handle.write(text)
-    return {"changed": changed, "lab_env": lab_path, "ships": ships,
-            "copied": [{"ship": n, "image": i} for n, i in todo], "msg": _made(env_path, lab_path, ships, todo)}
+    return {
+        "changed": changed,
+        "lab_env": lab_path,
+        "ships": ships,
+        "copied": [{"ship": n, "image": i} for n, i in todo],
+        "msg": _made(env_path, lab_path, ships, todo),
+    }
 
 
 def _claim(env_path, first):
@@ -76,19 +89,24 @@ def _claim(env_path, first):
     if first is None:
         first = record.get("first", lab.DEFAULT_FIRST)
     elif record and first != record.get("first"):
-        raise lab_ships.LabError("the lab of %s uses ships from %s: remove it first (-e lab=down) to "
-                                 "renumber it" % (env_path, record.get("first")))
+        raise lab_ships.LabError(
+            "the lab of %s uses ships from %s: remove it first (-e lab=down) to "
+            "renumber it" % (env_path, record.get("first"))
+        )
     return lab_path, record, ours, first
 
 
 def _made(env_path, lab_path, ships, todo):
     lines = ["%s: lab ship%d at %s (was %s)" % (name, s["number"], s["url"], s["was"]) for name, s in ships.items()]
-    lines += ["%d image(s) copied in: %s" % (len(todo), ", ".join("%s -> %s" % (i, n) for n, i in todo))
-              if todo else "images already in place",
-              "lab environment file: %s" % lab_path,
-              "every playbook runs on the lab with -e env=%s, e.g. ansible-playbook playbooks/start.yml -e env=%s"
-              % (lab_path, lab_path),
-              "remove the lab: ansible-playbook playbooks/lab.yml -e env=%s -e lab=down" % env_path]
+    lines += [
+        "%d image(s) copied in: %s" % (len(todo), ", ".join("%s -> %s" % (i, n) for n, i in todo))
+        if todo
+        else "images already in place",
+        "lab environment file: %s" % lab_path,
+        "every playbook runs on the lab with -e env=%s, e.g. ansible-playbook playbooks/start.yml -e env=%s"
+        % (lab_path, lab_path),
+        "remove the lab: ansible-playbook playbooks/lab.yml -e env=%s -e lab=down" % env_path,
+    ]
     return "\n".join(lines)
 
 
@@ -124,5 +142,9 @@ def down(env_path, script, check_mode=False):
     for number in numbers:
         lab_ships.remove(script, number)
     os.remove(lab_path)
-    return {"changed": True, "removed": numbers,
-            "msg": "removed lab ship%s %s and %s" % ("s" if len(numbers) > 1 else "", ", ".join(map(str, numbers)), lab_path)}
+    return {
+        "changed": True,
+        "removed": numbers,
+        "msg": "removed lab ship%s %s and %s"
+        % ("s" if len(numbers) > 1 else "", ", ".join(map(str, numbers)), lab_path),
+    }

@@ -35,14 +35,17 @@ class LabError(Exception):
 
 def check_prerequisites(script):
     if os.geteuid() != 0:
-        raise LabError("the lab needs root (it makes network namespaces and starts dockerd): "
-                       "run ansible-playbook as root, e.g. with sudo")
+        raise LabError(
+            "the lab needs root (it makes network namespaces and starts dockerd): "
+            "run ansible-playbook as root, e.g. with sudo"
+        )
     if not os.path.isfile(script):
         raise LabError("lab script %s not found (pass -e lab_script=PATH to files/lab/lab.sh)" % script)
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if missing:
-        raise LabError("missing tools: %s (apt-get install docker.io busybox-static iptables iproute2)"
-                       % ", ".join(missing))
+        raise LabError(
+            "missing tools: %s (apt-get install docker.io busybox-static iptables iproute2)" % ", ".join(missing)
+        )
 
 
 def exists(number):
@@ -54,15 +57,22 @@ def check_free(numbers):
     """Refuse ship numbers that exist already (another lab's, or the tests')."""
     taken = ["ship%d" % n for n in numbers if exists(n)]
     if taken:
-        raise LabError("%s already %s and %s not made by this lab (the tests use ships 1-30): choose free "
-                       "numbers with -e lab_first=N" % (", ".join(taken), "exists" if len(taken) == 1 else "exist",
-                                                        "was" if len(taken) == 1 else "were"))
+        raise LabError(
+            "%s already %s and %s not made by this lab (the tests use ships 1-30): choose free "
+            "numbers with -e lab_first=N"
+            % (", ".join(taken), "exists" if len(taken) == 1 else "exist", "was" if len(taken) == 1 else "were")
+        )
 
 
 def _run(script, *args):
     # lab.sh runs on the controller (the lab action plugin): there is no AnsibleModule.run_command.
-    proc = subprocess.run(["bash", script] + [str(a) for a in args], stdin=subprocess.DEVNULL,  # pylint: disable=ansible-bad-function
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(  # pylint: disable=ansible-bad-function
+        ["bash", script] + [str(a) for a in args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         errors = [line for line in proc.stderr.splitlines() if "ERROR" in line] or proc.stderr.splitlines()[-1:]
         hint = " (choose the lab's ship numbers with -e lab_first=N)" if "ship number must be" in proc.stderr else ""
@@ -113,8 +123,10 @@ def check_images(images_used):
         if ids[image] is None:
             missing.append("%s (used by %s)" % (image, ", ".join(users)))
     if missing:
-        raise LabError("not on the local Docker daemon (%s), so it cannot be copied into the lab: %s; "
-                       "pull or build it there first" % (MAIN_DOCKER, "; ".join(missing)))
+        raise LabError(
+            "not on the local Docker daemon (%s), so it cannot be copied into the lab: %s; "
+            "pull or build it there first" % (MAIN_DOCKER, "; ".join(missing))
+        )
     return ids
 
 

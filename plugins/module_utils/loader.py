@@ -17,6 +17,7 @@ from .errors import MaestroError
 
 try:
     import yaml
+
     HAS_YAML = True
     YAML_IMPORT_ERROR = None
 except ImportError:
@@ -84,13 +85,15 @@ def _construct_mapping(loader, node):
         try:
             hash(key)
         except TypeError:
-            raise MaestroError("mapping keys must be scalars", line=key_node.start_mark.line + 1)
+            raise MaestroError("mapping keys must be scalars", line=key_node.start_mark.line + 1) from None
         if id(key_node) not in own:
             pass  # merged: later merges and own keys replace it
         elif key in key_lines:
             raise MaestroError(
                 "duplicate key %r (first defined on line %d)" % (key, key_lines[key]),
-                path=loader.path + [key], line=key_node.start_mark.line + 1)
+                path=loader.path + [key],
+                line=key_node.start_mark.line + 1,
+            )
         else:
             key_lines[key] = key_node.start_mark.line + 1
         loader.path.append(key)
@@ -134,10 +137,9 @@ def read_source(path, stdin=None):
         with open(path, encoding="utf-8") as handle:
             return handle.read()
     except OSError as exc:
-        raise MaestroError("cannot read environment file: %s" % (exc.strerror or exc),
-                           file=display_name(path))
+        raise MaestroError("cannot read environment file: %s" % (exc.strerror or exc), file=display_name(path)) from exc
     except UnicodeDecodeError as exc:
-        raise MaestroError("not UTF-8 text (%s)" % exc.reason, file=display_name(path))
+        raise MaestroError("not UTF-8 text (%s)" % exc.reason, file=display_name(path)) from exc
 
 
 def render(text, path, environ=None):
@@ -154,13 +156,15 @@ def render(text, path, environ=None):
     try:
         return env.from_string(text).render(env=dict(os.environ if environ is None else environ))
     except jinja2.TemplateNotFound as exc:
-        raise MaestroError("template include not found: %s (looked in %s)" % (exc.name, base_dir(path)),
-                           file=display_name(path), line=_jinja_line(exc))
+        raise MaestroError(
+            "template include not found: %s (looked in %s)" % (exc.name, base_dir(path)),
+            file=display_name(path),
+            line=_jinja_line(exc),
+        ) from exc
     except jinja2.TemplateSyntaxError as exc:
-        raise MaestroError("template syntax error: %s" % exc.message,
-                           file=display_name(path), line=exc.lineno)
+        raise MaestroError("template syntax error: %s" % exc.message, file=display_name(path), line=exc.lineno) from exc
     except jinja2.TemplateError as exc:
-        raise MaestroError("template error: %s" % exc, file=display_name(path), line=_jinja_line(exc))
+        raise MaestroError("template error: %s" % exc, file=display_name(path), line=_jinja_line(exc)) from exc
 
 
 def _jinja_line(exc):
@@ -175,21 +179,26 @@ def _jinja_line(exc):
 
 def parse_yaml(text, path):
     if not HAS_YAML:
-        raise MaestroError("reading environment files needs the PyYAML Python library (pip install PyYAML): %s"
-                           % YAML_IMPORT_ERROR.strip().splitlines()[-1], file=display_name(path))
+        raise MaestroError(
+            "reading environment files needs the PyYAML Python library (pip install PyYAML): %s"
+            % YAML_IMPORT_ERROR.strip().splitlines()[-1],
+            file=display_name(path),
+        )
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except MaestroError as exc:
-        raise exc.located(display_name(path))
+        exc.located(display_name(path))
+        raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         if exc.context and exc.problem:
             problem = "%s %s" % (exc.context, exc.problem)
-        raise MaestroError("YAML syntax error: %s" % problem, file=display_name(path),
-                           line=mark.line + 1 if mark else None)
+        raise MaestroError(
+            "YAML syntax error: %s" % problem, file=display_name(path), line=mark.line + 1 if mark else None
+        ) from exc
     except yaml.YAMLError as exc:
-        raise MaestroError("YAML error: %s" % exc, file=display_name(path))
+        raise MaestroError("YAML error: %s" % exc, file=display_name(path)) from exc
     return data
 
 
@@ -206,7 +215,7 @@ def read_env_file(path, display):
         with open(path, encoding="utf-8") as handle:
             lines = handle.read().splitlines()
     except OSError as exc:
-        raise MaestroError("cannot read env file %s: %s" % (display, exc.strerror or exc))
+        raise MaestroError("cannot read env file %s: %s" % (display, exc.strerror or exc)) from exc
     for number, raw in enumerate(lines, 1):
         line = raw.strip()
         if not line or line.startswith("#"):

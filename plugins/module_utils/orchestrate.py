@@ -19,7 +19,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import ordering, registries
 from .container import NOT_LISTED, START_GRACE, ContainerError, ContainerManager, state_of
-from .docker_client import DockerException, NotFound, ShipUnreachable, connect, connection_errors, containers_by_name, image_id
+from .docker_client import (
+    DockerException,
+    NotFound,
+    ShipUnreachable,
+    connect,
+    connection_errors,
+    containers_by_name,
+    image_id,
+)
 from .plans import LIVE_KEYS, short_id, spec_digest
 from .report import Line, level_end_lines, level_start_lines, summary_line, tone_of
 from .selection import hard_edges, plan
@@ -34,10 +42,24 @@ COMMANDS = {
     "cleaned": ("cleaned", True),
     "pulled": ("pulled", False),
 }
-PAST = {"started": "started", "stopped": "stopped", "killed": "killed", "restarted": "restarted",
-        "absent": "removed", "cleaned": "cleaned", "pulled": "pulled"}
-DOING = {"started": "starting", "stopped": "stopping", "killed": "killing", "restarted": "restarting",
-         "absent": "removing", "cleaned": "cleaning", "pulled": "pulling"}
+PAST = {
+    "started": "started",
+    "stopped": "stopped",
+    "killed": "killed",
+    "restarted": "restarted",
+    "absent": "removed",
+    "cleaned": "cleaned",
+    "pulled": "pulled",
+}
+DOING = {
+    "started": "starting",
+    "stopped": "stopping",
+    "killed": "killing",
+    "restarted": "restarting",
+    "absent": "removing",
+    "cleaned": "cleaning",
+    "pulled": "pulling",
+}
 MAX_THREADS = 32
 # What starting a container whose old task outlived a daemon crash fails with.
 STALE_TASK = re.compile(r"task [0-9a-f]{12,}: already exists|failed to start shim: mkdir \S*[0-9a-f]{64}: file exists")
@@ -48,8 +70,16 @@ STALE_TASK_WAIT = 1.0
 class Orchestrator:
     """Runs one command over the selected instances of a loaded environment."""
 
-    def __init__(self, env, check_mode=False, progress=None, refresh=False, keep_going=False, record_live=False,
-                 start_grace=START_GRACE):
+    def __init__(
+        self,
+        env,
+        check_mode=False,
+        progress=None,
+        refresh=False,
+        keep_going=False,
+        record_live=False,
+        start_grace=START_GRACE,
+    ):
         self.env = env
         self.check_mode = check_mode
         self.progress = progress or (lambda line: None)
@@ -96,8 +126,15 @@ class Orchestrator:
 
     def _one(self, name, action):
         spec = self.env.instances[name]
-        result = {"instance": name, "service": spec["service"], "ship": spec["ship"],
-                  "changed": False, "failed": False, "actions": [], "reasons": []}
+        result = {
+            "instance": name,
+            "service": spec["service"],
+            "ship": spec["ship"],
+            "changed": False,
+            "failed": False,
+            "actions": [],
+            "reasons": [],
+        }
         ship = self.env.ships[spec["ship"]]
         if self.interrupted:
             return dict(result, skipped=True, msg="not run: interrupted (%s)" % self.interrupted)
@@ -143,6 +180,7 @@ class Orchestrator:
             except DockerException:
                 return {}
             return {name: found.get(name) for name in wanted}
+
         listed = {}
         with ThreadPoolExecutor(min(len(by_ship), MAX_THREADS) or 1) as pool:
             for part in pool.map(listing, by_ship.items()):
@@ -152,10 +190,14 @@ class Orchestrator:
     def _manager(self, spec, check_mode=None):
         # With a start_grace, run() checks a whole level at once (_verify_started), after one
         # wait; without, each container is inspected right after its own start, in its thread.
-        return ContainerManager(self.client(spec["ship"]), spec, start_grace=None if self.start_grace else 0,
-                                check_mode=self.check_mode if check_mode is None else check_mode,
-                                image_cache=self._images.setdefault(spec["ship"], {}),
-                                registries=getattr(self.env, "registries", None))
+        return ContainerManager(
+            self.client(spec["ship"]),
+            spec,
+            start_grace=None if self.start_grace else 0,
+            check_mode=self.check_mode if check_mode is None else check_mode,
+            image_cache=self._images.setdefault(spec["ship"], {}),
+            registries=getattr(self.env, "registries", None),
+        )
 
     def live_state(self, spec):
         """What a plan records of an instance: its container and the id of its image on the ship."""
@@ -165,10 +207,13 @@ class Orchestrator:
         except NotFound:
             container = None
         spec_image_id = image_id(client, spec["image"])
-        return {"container_id": container["Id"] if container else None, "state": state_of(container),
-                "image_id": container.get("Image") if container else None,
-                "started_at": (container.get("State") or {}).get("StartedAt") if container else None,
-                "spec_image_id": spec_image_id}
+        return {
+            "container_id": container["Id"] if container else None,
+            "state": state_of(container),
+            "image_id": container.get("Image") if container else None,
+            "started_at": (container.get("State") or {}).get("StartedAt") if container else None,
+            "spec_image_id": spec_image_id,
+        }
 
     def moved(self, spec, entry):
         """Why the live state of ``spec``'s instance no longer is the one its plan ``entry``
@@ -184,11 +229,13 @@ class Orchestrator:
 
     def verify_plan(self, entries):
         """[instance: why] for every planned instance whose live state moved (in parallel)."""
+
         def check(spec):
             why = self.moved(spec, entries[spec["name"]])
             if why:
                 raise ContainerError("%s: %s" % (spec["name"], ", ".join(why)))
             return {}
+
         results = self._parallel(list(entries), check)
         return [r["msg"] for r in results if r["failed"]]
 
@@ -204,9 +251,9 @@ class Orchestrator:
                 return {"changed": False, "actions": ["planned: nothing to do"]}
             why = self.moved(spec, entry)
             if why:
-                raise ContainerError("%s: refused, moved since the plan was made: %s"
-                                     % (spec["name"], ", ".join(why)))
+                raise ContainerError("%s: refused, moved since the plan was made: %s" % (spec["name"], ", ".join(why)))
             return action(spec)
+
         return guarded
 
     def _converge(self, spec, state, **options):
@@ -226,12 +273,16 @@ class Orchestrator:
                 if replaced or self.check_mode or not STALE_TASK.search(str(exc)):
                     raise
                 if attempt <= STALE_TASK_RETRIES:
-                    self.progress("  %s on %s: the daemon still holds an old task (restarted after a crash?), "
-                                  "retrying" % (spec["name"], spec["ship"]))
+                    self.progress(
+                        "  %s on %s: the daemon still holds an old task (restarted after a crash?), "
+                        "retrying" % (spec["name"], spec["ship"])
+                    )
                     time.sleep(STALE_TASK_WAIT)
                     continue
-                self.progress("  %s on %s: the daemon still holds an old task; removing the container to "
-                              "create it again" % (spec["name"], spec["ship"]))
+                self.progress(
+                    "  %s on %s: the daemon still holds an old task; removing the container to "
+                    "create it again" % (spec["name"], spec["ship"])
+                )
                 manager.client.remove_container(spec["name"], v=True, force=True)
                 replaced.append("removed (the daemon held a stale task of it)")
         result["actions"] = replaced + result["actions"]
@@ -244,8 +295,7 @@ class Orchestrator:
         """Containers started without running checks must still run ``start_grace`` seconds
         after their start; one wait per level, from its last start (without a start_grace,
         each was inspected right after its own start)."""
-        pending = {r["instance"]: self._started.pop(r["instance"]) for r in results
-                   if r["instance"] in self._started}
+        pending = {r["instance"]: self._started.pop(r["instance"]) for r in results if r["instance"] in self._started}
         if not pending or self.check_mode:
             return
         # From the level's last start, so that every container gets the whole of it.
@@ -257,6 +307,7 @@ class Orchestrator:
             manager = pending[spec["name"]][0]
             manager.verify_running()
             return {"container": manager.result()["container"]}
+
         verdicts = dict(zip(pending, self._parallel(list(pending), survived)))
         for result in results:
             verdict = verdicts.get(result["instance"])
@@ -342,9 +393,18 @@ class Orchestrator:
 
     def _skipped(self, name, why):
         spec = self.env.instances[name]
-        return {"instance": name, "service": spec["service"], "ship": spec["ship"], "changed": False,
-                "failed": False, "skipped": True, "kept_going": True, "actions": [], "reasons": [],
-                "msg": "skipped: " + why}
+        return {
+            "instance": name,
+            "service": spec["service"],
+            "ship": spec["ship"],
+            "changed": False,
+            "failed": False,
+            "skipped": True,
+            "kept_going": True,
+            "actions": [],
+            "reasons": [],
+            "msg": "skipped: " + why,
+        }
 
     def _action(self, state):
         if state == "pulled":
@@ -352,9 +412,11 @@ class Orchestrator:
 
         def converge(spec):
             if state == "cleaned":
-                return self._manager(spec).converge("absent", only_if_stopped=True,
-                                                    listed=self._listed.pop(spec["name"], NOT_LISTED))
+                return self._manager(spec).converge(
+                    "absent", only_if_stopped=True, listed=self._listed.pop(spec["name"], NOT_LISTED)
+                )
             return self._converge(spec, state, refresh=self.refresh)
+
         return converge
 
     def _pull(self, spec):
@@ -375,15 +437,21 @@ class Orchestrator:
             before = image_id(client, spec["image"])
             try:
                 retries = registries.pull(
-                    client, spec["image"], self.env.registries,
-                    on_retry=lambda note: self.progress("  %s on %s: %s" % (spec["name"], spec["ship"], note)))
+                    client,
+                    spec["image"],
+                    self.env.registries,
+                    on_retry=lambda note: self.progress("  %s on %s: %s" % (spec["name"], spec["ship"], note)),
+                )
             except registries.PullFailed as exc:
-                raise ContainerError("%s: pulling %s on %s failed: %s"
-                                     % (spec["name"], spec["image"], spec["ship"], exc)) from None
+                raise ContainerError(
+                    "%s: pulling %s on %s failed: %s" % (spec["name"], spec["image"], spec["ship"], exc)
+                ) from None
             # Changed only when the ship got a new image for that name.
             changed = image_id(client, spec["image"]) != before
-            return {"changed": changed,
-                    "actions": ["pulled %s%s" % (spec["image"], "" if changed else ", already up to date")] + retries}
+            return {
+                "changed": changed,
+                "actions": ["pulled %s%s" % (spec["image"], "" if changed else ", already up to date")] + retries,
+            }
         finally:
             event.set()
 
@@ -418,7 +486,7 @@ class Orchestrator:
             self._verify_started([result])
             results.append(result)
             if result["failed"]:
-                results.extend(self._not_run(names[index + 1:], None))
+                results.extend(self._not_run(names[index + 1 :], None))
                 break
         return results
 
@@ -426,9 +494,20 @@ class Orchestrator:
         why = "not run: level %d failed" % level if level else "not run: an earlier instance failed"
         if self.interrupted and not level:
             why = "not run: interrupted (%s)" % self.interrupted
-        return [{"instance": n, "service": self.env.instances[n]["service"], "ship": self.env.instances[n]["ship"],
-                 "changed": False, "failed": False, "skipped": True, "actions": [], "reasons": [], "msg": why}
-                for n in names]
+        return [
+            {
+                "instance": n,
+                "service": self.env.instances[n]["service"],
+                "ship": self.env.instances[n]["ship"],
+                "changed": False,
+                "failed": False,
+                "skipped": True,
+                "actions": [],
+                "reasons": [],
+                "msg": why,
+            }
+            for n in names
+        ]
 
     # ------------------------------------------------------------------ reporting
     def _report_start(self, number, total, level, names, command):
@@ -449,8 +528,12 @@ class Orchestrator:
             "failed": bool(failed),
             "command": command,
             "instances": results,
-            "counts": {"total": len(results), "changed": len(changed), "failed": len(failed),
-                       "skipped": sum(1 for r in results if r.get("skipped"))},
+            "counts": {
+                "total": len(results),
+                "changed": len(changed),
+                "failed": len(failed),
+                "skipped": sum(1 for r in results if r.get("skipped")),
+            },
             "seconds": round(seconds, 3),
             "summary": str(summary_line(command, results, seconds, {r["ship"] for r in results}, self.check_mode)),
         }
@@ -461,16 +544,25 @@ class Orchestrator:
             summary["failed"] = True
             summary["interrupted"] = self.interrupted
             not_run = [r for r in results if (r.get("msg") or "").startswith("not run: interrupted")]
-            messages.insert(0, "interrupted (%s), done so far: %s; not run: %s; the same command again converges the rest" % (
-                self.interrupted, summary["summary"],
-                ", ".join(r["instance"] for r in not_run[:10]) + (", ..." if len(not_run) > 10 else "") or "none"))
+            messages.insert(
+                0,
+                "interrupted (%s), done so far: %s; not run: %s; the same command again converges the rest"
+                % (
+                    self.interrupted,
+                    summary["summary"],
+                    ", ".join(r["instance"] for r in not_run[:10]) + (", ..." if len(not_run) > 10 else "") or "none",
+                ),
+            )
         if kept:
             # keep_going: the rest converged, but the run is not a success.
             summary["failed"] = True
-            summary["skipped_instances"] = [{"instance": r["instance"], "ship": r["ship"],
-                                             "why": r["msg"][len("skipped: "):]} for r in kept]
-            messages.append("%d skipped (keep_going): %s" % (len(kept), "; ".join(
-                "%s: %s" % (k["instance"], k["why"]) for k in summary["skipped_instances"])))
+            summary["skipped_instances"] = [
+                {"instance": r["instance"], "ship": r["ship"], "why": r["msg"][len("skipped: ") :]} for r in kept
+            ]
+            messages.append(
+                "%d skipped (keep_going): %s"
+                % (len(kept), "; ".join("%s: %s" % (k["instance"], k["why"]) for k in summary["skipped_instances"]))
+            )
         if messages:
             summary["msg"] = "; ".join(messages)
         return summary

@@ -44,7 +44,7 @@ def find_cycle(nodes, edges):
         stack.append(node)
         for succ in edges.get(node, ()):
             if state.get(succ) == 1:
-                return stack[stack.index(succ):] + [succ]
+                return stack[stack.index(succ) :] + [succ]
             if succ not in state:
                 found = visit(succ)
                 if found:

@@ -48,16 +48,17 @@ def plan_action(command, result):
         if "would start" in actions:
             return "start"
         return "pull"
-    return {"stopped": "stop", "killed": "kill", "absent": "remove", "cleaned": "remove",
-            "pulled": "pull"}[command]
+    return {"stopped": "stop", "killed": "kill", "absent": "remove", "cleaned": "remove", "pulled": "pull"}[command]
 
 
 def make_plan(env, command, summary, selection=None):
     """The machine-readable plan of a check-mode run made with record_live=True."""
     failed = [r for r in summary["instances"] if r["failed"] or r.get("skipped")]
     if failed:
-        raise ContainerError("cannot write a plan, %d instance(s) failed or were skipped: %s"
-                             % (len(failed), "; ".join(r.get("msg") or r["instance"] for r in failed)))
+        raise ContainerError(
+            "cannot write a plan, %d instance(s) failed or were skipped: %s"
+            % (len(failed), "; ".join(r.get("msg") or r["instance"] for r in failed))
+        )
     return {
         "maestro_plan": PLAN_VERSION,
         "environment": env.name,
@@ -65,10 +66,19 @@ def make_plan(env, command, summary, selection=None):
         "command": command,
         "made_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "selection": selection or {},
-        "instances": [{"instance": r["instance"], "service": r["service"], "ship": r["ship"],
-                       "action": plan_action(command, r), "reasons": r.get("reasons") or [],
-                       "actions": r.get("actions") or [], "live": r.get("live"),
-                       "spec_digest": r.get("spec_digest")} for r in summary["instances"]],
+        "instances": [
+            {
+                "instance": r["instance"],
+                "service": r["service"],
+                "ship": r["ship"],
+                "action": plan_action(command, r),
+                "reasons": r.get("reasons") or [],
+                "actions": r.get("actions") or [],
+                "live": r.get("live"),
+                "spec_digest": r.get("spec_digest"),
+            }
+            for r in summary["instances"]
+        ],
     }
 
 
@@ -83,7 +93,8 @@ def read_plan(env, command, doc):
     entries = {}
     for entry in doc.get("instances") or []:
         if entry.get("instance") not in env.instances:
-            raise ContainerError("the plan names instance %r, which the environment no longer has"
-                                 % entry.get("instance"))
+            raise ContainerError(
+                "the plan names instance %r, which the environment no longer has" % entry.get("instance")
+            )
         entries[entry["instance"]] = entry
     return entries

@@ -65,19 +65,18 @@ def parse_port(name, spec, path, line=None):
         if not sep:
             external = exposed
         elif ":" in external:
-            raise MaestroError("invalid port spec %r (use the mapping form to give a host address)"
-                               % spec, path, line)
+            raise MaestroError("invalid port spec %r (use the mapping form to give a host address)" % spec, path, line)
     else:
         raise MaestroError("invalid port spec %r" % (spec,), path, line)
 
     e_first, e_last, e_proto = _part(exposed, path, line)
     x_first, x_last, x_proto = _part(external, path, line)
     if e_proto and x_proto and e_proto != x_proto:
-        raise MaestroError("port protocols do not match (%s vs %s) in %r" % (e_proto, x_proto, spec),
-                           path, line)
+        raise MaestroError("port protocols do not match (%s vs %s) in %r" % (e_proto, x_proto, spec), path, line)
     if e_first != e_last and (x_last - x_first) != (e_last - e_first):
-        raise MaestroError("port ranges %r and %r differ in length" % (_text(e_first, e_last),
-                                                                       _text(x_first, x_last)), path, line)
+        raise MaestroError(
+            "port ranges %r and %r differ in length" % (_text(e_first, e_last), _text(x_first, x_last)), path, line
+        )
     return {
         "name": str(name),
         "exposed": _text(e_first, e_last),
@@ -131,10 +130,8 @@ def bindings(ports):
         e1, e2 = span(port["exposed"])
         x1, x2 = span(port["external"])
         if is_random(port):
-            result.setdefault("%d/%s" % (e1, port["protocol"]), []).append(
-                (port["host_ip"], "%d-%d" % (x1, x2)))
+            result.setdefault("%d/%s" % (e1, port["protocol"]), []).append((port["host_ip"], "%d-%d" % (x1, x2)))
             continue
         for offset in range(e2 - e1 + 1):
-            result.setdefault("%d/%s" % (e1 + offset, port["protocol"]), []).append(
-                (port["host_ip"], x1 + offset))
+            result.setdefault("%d/%s" % (e1 + offset, port["protocol"]), []).append((port["host_ip"], x1 + offset))
     return result

@@ -18,8 +18,12 @@ def check(services, instances, drafts):
         for key in ("requires", "wants_info"):
             for dep in svc[key]:
                 if dep not in services:
-                    fail("unknown service %r (known: %s)" % (dep, ", ".join(sorted(services))),
-                         draft.path + (key,), draft.raw, key)
+                    fail(
+                        "unknown service %r (known: %s)" % (dep, ", ".join(sorted(services))),
+                        draft.path + (key,),
+                        draft.raw,
+                        key,
+                    )
     taken = {}
     for inst in instances.values():
         draft = drafts.instances[inst["name"]]
@@ -35,8 +39,13 @@ def _check_instance_links(inst, instances, draft):
             if target not in instances:
                 fail("unknown instance %r" % target, path + (key,), raw, key)
             if instances[target]["ship"] != inst["ship"]:
-                fail("%s runs on ship %s, not on %s (%s must be on the same ship)"
-                     % (target, instances[target]["ship"], inst["ship"], key), path + (key,), raw, key)
+                fail(
+                    "%s runs on ship %s, not on %s (%s must be on the same ship)"
+                    % (target, instances[target]["ship"], inst["ship"], key),
+                    path + (key,),
+                    raw,
+                    key,
+                )
             if target == inst["name"]:
                 fail("an instance cannot use itself", path + (key,), raw, key)
     mine = {v["target"] for v in inst["volumes"]}
@@ -56,10 +65,15 @@ def _check_host_ports(inst, draft, taken):
         for number in portspec.host_numbers(port):
             for host_ip, other, other_port in taken.get((inst["ship"], port["protocol"], number), ()):
                 if portspec.same_address(host_ip, port["host_ip"]):
-                    fail("host port %s/%s is already used by %s (port %s) on ship %s"
-                         % (port["external"], port["protocol"], other, other_port, inst["ship"]),
-                         draft.path + ("ports", port["name"]), draft.raw.get("ports") or draft.raw, port["name"])
+                    fail(
+                        "host port %s/%s is already used by %s (port %s) on ship %s"
+                        % (port["external"], port["protocol"], other, other_port, inst["ship"]),
+                        draft.path + ("ports", port["name"]),
+                        draft.raw.get("ports") or draft.raw,
+                        port["name"],
+                    )
     for port in inst["ports"]:
         for number in portspec.host_numbers(port):
             taken.setdefault((inst["ship"], port["protocol"], number), []).append(
-                (port["host_ip"], inst["name"], port["name"]))
+                (port["host_ip"], inst["name"], port["name"])
+            )

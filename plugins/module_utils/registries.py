@@ -33,8 +33,11 @@ HIDDEN = "********"
 _REGISTRY_STATUS = re.compile(r"\bHTTP status:? (\d{3})\b|\bstatus code:? (\d{3})\b|\bstatus: (\d{3}) [A-Z]")
 # A registry that refused the credentials (or wanted some): retrying cannot help.
 _PORT = re.compile(r":\d+$")
-_DENIED = re.compile(r"unauthorized|authentication required|no basic auth credentials|access.*denied|"
-                     r"incorrect username or password", re.I)
+_DENIED = re.compile(
+    r"unauthorized|authentication required|no basic auth credentials|access.*denied|"
+    r"incorrect username or password",
+    re.I,
+)
 
 
 _OPTION_KEYS = ("name", "registry", "username", "password", "email", "retry")
@@ -73,9 +76,14 @@ def login(client, registries):
     configs = getattr(client, "_auth_configs", None)
     for registry in (registries or {}).values():
         if configs is not None and registry.get("username"):
-            configs.add_auth(host_of(registry["registry"]), {
-                key: value for key, value in dict(registry, serveraddress=registry["registry"]).items()
-                if key in ("username", "password", "email", "serveraddress") and value is not None})
+            configs.add_auth(
+                host_of(registry["registry"]),
+                {
+                    key: value
+                    for key, value in dict(registry, serveraddress=registry["registry"]).items()
+                    if key in ("username", "password", "email", "serveraddress") and value is not None
+                },
+            )
 
 
 def from_option(value):
@@ -93,12 +101,15 @@ def from_option(value):
         _known(reg, _OPTION_KEYS, path, "registry")
         url = reg.get("registry")
         if not isinstance(url, str) or not url.strip():
-            raise ValueError("%s.registry: required: the registry's URL, like https://registry.example.com:5000/v2/"
-                             % path)
+            raise ValueError(
+                "%s.registry: required: the registry's URL, like https://registry.example.com:5000/v2/" % path
+            )
         if "@" in (url.split("://", 1)[1] if "://" in url else url).split("/", 1)[0]:
             # The value is not shown: it holds credentials.
-            raise ValueError("%s.registry: must be a registry URL like https://registry.example.com:5000/v1/ "
-                             "(scheme, host, port, path; credentials go in username and password)" % path)
+            raise ValueError(
+                "%s.registry: must be a registry URL like https://registry.example.com:5000/v1/ "
+                "(scheme, host, port, path; credentials go in username and password)" % path
+            )
         for key in ("name", "username", "password", "email"):
             if reg.get(key) is not None and not isinstance(reg[key], str):
                 raise ValueError("%s.%s: must be a string" % (path, key))
@@ -110,20 +121,27 @@ def from_option(value):
         if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 1:
             raise ValueError("%s.retry.attempts: must be a whole number, at least 1" % path)
         when = retry.get("when") or []
-        if not isinstance(when, list) or not all(isinstance(code, int) and not isinstance(code, bool)
-                                                 and 100 <= code <= 599 for code in when):
+        if not isinstance(when, list) or not all(
+            isinstance(code, int) and not isinstance(code, bool) and 100 <= code <= 599 for code in when
+        ):
             raise ValueError("%s.retry.when: must be a list of HTTP status codes (100-599)" % path)
-        result[str(name)] = {"name": reg.get("name") or str(name), "registry": url,
-                             "username": reg.get("username"), "password": reg.get("password"),
-                             "email": reg.get("email"), "retry": {"attempts": attempts, "when": list(when)}}
+        result[str(name)] = {
+            "name": reg.get("name") or str(name),
+            "registry": url,
+            "username": reg.get("username"),
+            "password": reg.get("password"),
+            "email": reg.get("email"),
+            "retry": {"attempts": attempts, "when": list(when)},
+        }
     return result
 
 
 def _known(mapping, known, path, what):
     for key in mapping:
         if key not in known:
-            raise ValueError("%s.%s: unknown %s key %r (known: %s)"
-                             % (path, key, what, str(key), ", ".join(sorted(known))))
+            raise ValueError(
+                "%s.%s: unknown %s key %r (known: %s)" % (path, key, what, str(key), ", ".join(sorted(known)))
+            )
 
 
 def for_image(image, registries):
@@ -143,8 +161,11 @@ def credentials(image, registry):
         return None
     if resolve_index_name(host_of(registry["registry"])) != _docker_registry(image):
         return None
-    auth = {"username": registry["username"], "password": registry.get("password") or "",
-            "serveraddress": registry["registry"]}
+    auth = {
+        "username": registry["username"],
+        "password": registry.get("password") or "",
+        "serveraddress": registry["registry"],
+    }
     if registry.get("email"):
         auth["email"] = registry["email"]
     return auth
@@ -212,7 +233,12 @@ def pull(client, image, registries=None, on_retry=None, sleep=time.sleep):
             matched = sorted(codes & when)
             if attempt < attempts and matched and not denied:
                 note = "registry %s: HTTP %s on attempt %d/%d, retrying in %gs" % (
-                    registry["name"], matched[0], attempt, attempts, RETRY_DELAY)
+                    registry["name"],
+                    matched[0],
+                    attempt,
+                    attempts,
+                    RETRY_DELAY,
+                )
                 retries.append(note)
                 if on_retry:
                     on_retry(note)
@@ -225,8 +251,11 @@ def pull(client, image, registries=None, on_retry=None, sleep=time.sleep):
 def _failure(registry, auth, text, denied, attempts):
     """What went wrong, naming the registry (the caller names image and ship)."""
     if registry:
-        where = "registry %s (%s%s)" % (registry["name"], registry["registry"],
-                                        ", user %s" % auth["username"] if auth else "")
+        where = "registry %s (%s%s)" % (
+            registry["name"],
+            registry["registry"],
+            ", user %s" % auth["username"] if auth else "",
+        )
         if denied and auth:
             text = "%s refused the credentials: %s" % (where, text)
         elif denied:

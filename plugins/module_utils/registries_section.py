@@ -25,21 +25,29 @@ def read(doc):
         retry = schema.get_map(reg, "retry", path)
         schema.check_keys(retry, schema.RETRY_KEYS, path + ("retry",), "retry")
         codes = retry.get("when") or []
-        if not isinstance(codes, list) or not all(isinstance(c, int) and not isinstance(c, bool)
-                                                  and 100 <= c <= 599 for c in codes):
+        if not isinstance(codes, list) or not all(
+            isinstance(c, int) and not isinstance(c, bool) and 100 <= c <= 599 for c in codes
+        ):
             fail("must be a list of HTTP status codes (100-599)", path + ("retry", "when"), retry, "when")
         url = schema.get_str(reg, "registry", path, required=True)
         if not _REGISTRY_URL.match(url):
             # The value is not shown: it may hold credentials (user:password@host).
-            fail("must be a registry URL like https://registry.example.com:5000/v1/ (scheme, host, port, "
-                 "path; credentials go in username and password)", path + ("registry",), reg, "registry")
+            fail(
+                "must be a registry URL like https://registry.example.com:5000/v1/ (scheme, host, port, "
+                "path; credentials go in username and password)",
+                path + ("registry",),
+                reg,
+                "registry",
+            )
         result[str(name)] = {
             "name": str(name),
             "registry": url,
             "username": schema.get_str(reg, "username", path),
             "password": schema.get_str(reg, "password", path),
             "email": schema.get_str(reg, "email", path),
-            "retry": {"attempts": schema.get_int(retry, "attempts", path + ("retry",), default=3, minimum=1),
-                      "when": list(codes)},  # plain: inventory variables refuse LineList
+            "retry": {
+                "attempts": schema.get_int(retry, "attempts", path + ("retry",), default=3, minimum=1),
+                "when": list(codes),
+            },  # plain: inventory variables refuse LineList
         }
     return result

@@ -11,14 +11,39 @@ line or a cell reads; the controller maps tones to Ansible's configured colours
 from __future__ import annotations
 
 # What the user typed, per orchestrate state.
-COMMAND_NAMES = {"started": "start", "stopped": "stop", "killed": "kill", "restarted": "restart",
-                 "absent": "remove", "cleaned": "clean", "pulled": "pull"}
+COMMAND_NAMES = {
+    "started": "start",
+    "stopped": "stop",
+    "killed": "kill",
+    "restarted": "restart",
+    "absent": "remove",
+    "cleaned": "clean",
+    "pulled": "pull",
+}
 # The order outcomes are listed in a summary line.
-OUTCOMES = ("created", "recreated", "started", "restarted", "stopped", "killed", "removed", "pulled", "changed",
-            "unchanged", "skipped", "failed")
+OUTCOMES = (
+    "created",
+    "recreated",
+    "started",
+    "restarted",
+    "stopped",
+    "killed",
+    "removed",
+    "pulled",
+    "changed",
+    "unchanged",
+    "skipped",
+    "failed",
+)
 # Check mode's actions ("would create") in the past tense of the real ones ("created").
-PAST = {"create": "created", "start": "started", "stop": "stopped", "kill": "killed", "remove": "removed",
-        "pull": "pulled"}
+PAST = {
+    "create": "created",
+    "start": "started",
+    "stop": "stopped",
+    "kill": "killed",
+    "remove": "removed",
+    "pull": "pulled",
+}
 # Docker states of a container that exists but does not run.
 STOPPED_STATES = ("exited", "created", "paused", "restarting", "removing")
 
@@ -54,7 +79,7 @@ def outcome(result):
     done = set()
     for action in result.get("actions") or []:
         if action.startswith("would "):  # check mode
-            action = action[len("would "):]
+            action = action[len("would ") :]
         word = action.split(" ", 1)[0]
         done.add(PAST.get(word, word))
     if "created" in done:
@@ -86,8 +111,12 @@ def summary_line(command, results, seconds, ships, check_mode=False):
                 parts.append("%d %s" % (counts[word], word))
     name = COMMAND_NAMES.get(command, command) + (" (check mode)" if check_mode else "")
     text = "%s: %s on %s: %s in %.1fs" % (
-        name, plural(len(results), "instance"), plural(len(ships), "ship"), ", ".join(parts) or "nothing selected",
-        seconds)
+        name,
+        plural(len(results), "instance"),
+        plural(len(ships), "ship"),
+        ", ".join(parts) or "nothing selected",
+        seconds,
+    )
     return Line(text, tone_of(results))
 
 
@@ -98,8 +127,10 @@ def level_start_lines(env, number, total, level, names, doing):
         mine = [n for n in names if env.instances[n]["service"] == service]
         if mine:
             ships = sorted({env.instances[n]["ship"] for n in mine})
-            lines.append("level %d/%d %s: %s %s on %s ..." % (
-                number, total, service, doing, plural(len(mine), "instance"), ", ".join(ships)))
+            lines.append(
+                "level %d/%d %s: %s %s on %s ..."
+                % (number, total, service, doing, plural(len(mine), "instance"), ", ".join(ships))
+            )
     return lines
 
 
@@ -126,12 +157,19 @@ def level_end_lines(number, total, level, results, past, seconds, check_mode=Fal
         lines.append(Line(line, tone_of(mine)))
         lines += ["  %s on %s: %s" % (r["instance"], r["ship"], r["msg"]) for r in skipped]
         # Another run changed the same container meanwhile: what it did, and where we are.
-        lines += ["  %s on %s: %s; converged from what is there (now %s)" % (
-            r["instance"], r["ship"], ", then ".join(r["raced"]), (r.get("container") or {}).get("state"))
-            for r in mine if r.get("raced")]
+        lines += [
+            "  %s on %s: %s; converged from what is there (now %s)"
+            % (r["instance"], r["ship"], ", then ".join(r["raced"]), (r.get("container") or {}).get("state"))
+            for r in mine
+            if r.get("raced")
+        ]
         # Why a container was (or would be) replaced: its drift reasons.
-        lines += ["  %s on %s: %s: %s" % (r["instance"], r["ship"], "would be recreated" if check_mode else "recreated",
-                                          "; ".join(r["reasons"])) for r in mine if r.get("reasons")]
+        lines += [
+            "  %s on %s: %s: %s"
+            % (r["instance"], r["ship"], "would be recreated" if check_mode else "recreated", "; ".join(r["reasons"]))
+            for r in mine
+            if r.get("reasons")
+        ]
     return lines
 
 
@@ -163,8 +201,11 @@ def status_summary(rows, seconds):
         counts[word] = counts.get(word, 0) + 1
     order = ["running", "stopped", "absent"] + sorted(set(counts) - set(words.values()) - {"absent"})
     parts = ["%d %s" % (counts[word], word) for word in order + ["on a ship down"] if word in counts]
-    text = "status: %s on %s: %s" % (plural(len(rows), "instance"), plural(len({r["ship"] for r in rows}), "ship"),
-                                     ", ".join(parts) or "nothing selected")
+    text = "status: %s on %s: %s" % (
+        plural(len(rows), "instance"),
+        plural(len({r["ship"] for r in rows}), "ship"),
+        ", ".join(parts) or "nothing selected",
+    )
     drifted = sum(1 for row in rows if row.get("drift"))
     if drifted:
         text += "; %d drifted" % drifted
@@ -196,13 +237,19 @@ def status_table(rows, paint=None):
         state = row["status"] if row["state"] != "absent" else "absent"
         drift = row.get("drift")
         drift = "-" if drift is None else ", ".join(drift) or "ok"
-        lines.append(((row["service"], row["instance"], row["ship"], image, state, " ".join(row["ports"]) or "-",
-                       drift), (None, None, None, None, state_tone(row), None, drift_tone(row))))
+        lines.append(
+            (
+                (row["service"], row["instance"], row["ship"], image, state, " ".join(row["ports"]) or "-", drift),
+                (None, None, None, None, state_tone(row), None, drift_tone(row)),
+            )
+        )
     widths = [max(len(cells[i]) for cells, _tones in lines) for i in range(len(header) - 1)] + [0]
 
     def cell(text, tone, width):
         shown = paint(text, tone) if paint and tone else text
         return shown + " " * (width - len(text))
+
     return "\n".join(
         "  ".join(cell(text, tone, width) for text, tone, width in zip(cells, tones, widths)).rstrip()
-        for cells, tones in lines)
+        for cells, tones in lines
+    )

@@ -100,19 +100,24 @@ class EnvironmentLock:
                 holder = self._describe(self.holder())
                 if time.monotonic() >= deadline:
                     os.close(fd)
-                    raise LockTimeout("environment %s is locked by another run on this controller: %s; gave up after "
-                                      "%gs (-e lock_timeout=SECONDS; lock file %s)"
-                                      % (self.environment, holder, self.timeout, self.path)) from None
+                    raise LockTimeout(
+                        "environment %s is locked by another run on this controller: %s; gave up after "
+                        "%gs (-e lock_timeout=SECONDS; lock file %s)"
+                        % (self.environment, holder, self.timeout, self.path)
+                    ) from None
                 if not said:
-                    self.on_wait("environment %s is locked by another run on this controller: %s; waiting up to %gs"
-                                 % (self.environment, holder, self.timeout))
+                    self.on_wait(
+                        "environment %s is locked by another run on this controller: %s; waiting up to %gs"
+                        % (self.environment, holder, self.timeout)
+                    )
                     said = True
                 if cancelled and cancelled():
                     os.close(fd)
                     return False
                 time.sleep(POLL_SECONDS)
-        record = json.dumps({"pid": self.owner, "command": command_of(self.owner),
-                             "since": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+        record = json.dumps(
+            {"pid": self.owner, "command": command_of(self.owner), "since": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        )
         os.ftruncate(fd, 0)
         os.pwrite(fd, record.encode("utf-8"), 0)
         self._fd = fd

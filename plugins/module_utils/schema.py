@@ -14,23 +14,71 @@ import difflib
 from .errors import MaestroError
 from .loader import line_of
 
-SHIP_KEYS = frozenset((
-    "ip", "endpoint", "docker_port", "socket_path", "ssh_tunnel", "ssh_timeout",
-    "api_version", "timeout", "tls", "tls_verify", "tls_ca_cert", "tls_cert", "tls_key",
-))
+SHIP_KEYS = frozenset(
+    (
+        "ip",
+        "endpoint",
+        "docker_port",
+        "socket_path",
+        "ssh_tunnel",
+        "ssh_timeout",
+        "api_version",
+        "timeout",
+        "tls",
+        "tls_verify",
+        "tls_ca_cert",
+        "tls_cert",
+        "tls_key",
+    )
+)
 SHIP_DEFAULT_KEYS = SHIP_KEYS - {"ip", "endpoint"}
 SSH_TUNNEL_KEYS = frozenset(("user", "key", "port"))
 
-SERVICE_KEYS = frozenset((
-    "image", "instances", "requires", "wants_info", "env", "envfile", "ports",
-    "lifecycle", "limits", "omit",
-))
-INSTANCE_KEYS = frozenset((
-    "ship", "image", "command", "ports", "env", "envfile", "volumes", "container_volumes",
-    "volumes_from", "links", "username", "privileged", "cap_add", "cap_drop", "security_opt",
-    "extra_hosts", "net", "restart", "dns", "stop_timeout", "limits", "log_driver", "log_opt",
-    "workdir", "ulimits", "labels", "lifecycle",
-))
+SERVICE_KEYS = frozenset(
+    (
+        "image",
+        "instances",
+        "requires",
+        "wants_info",
+        "env",
+        "envfile",
+        "ports",
+        "lifecycle",
+        "limits",
+        "omit",
+    )
+)
+INSTANCE_KEYS = frozenset(
+    (
+        "ship",
+        "image",
+        "command",
+        "ports",
+        "env",
+        "envfile",
+        "volumes",
+        "container_volumes",
+        "volumes_from",
+        "links",
+        "username",
+        "privileged",
+        "cap_add",
+        "cap_drop",
+        "security_opt",
+        "extra_hosts",
+        "net",
+        "restart",
+        "dns",
+        "stop_timeout",
+        "limits",
+        "log_driver",
+        "log_opt",
+        "workdir",
+        "ulimits",
+        "labels",
+        "lifecycle",
+    )
+)
 LIMIT_KEYS = frozenset(("cpu", "memory", "swap"))
 REGISTRY_KEYS = frozenset(("registry", "username", "password", "email", "retry"))
 RETRY_KEYS = frozenset(("attempts", "when"))
@@ -39,14 +87,12 @@ RESTART_POLICIES = ("no", "always", "on-failure", "unless-stopped")
 LIFECYCLE_STATES = ("pre-start", "running", "pre-stop", "stopped")
 CHECK_KEYS = {
     "tcp": frozenset(("port", "max_wait")),
-    "http": frozenset(("port", "host", "path", "scheme", "method", "match_regex", "max_wait",
-                       "requests_options")),
+    "http": frozenset(("port", "host", "path", "scheme", "method", "match_regex", "max_wait", "requests_options")),
     "exec": frozenset(("command", "attempts")),
     "rexec": frozenset(("command", "attempts")),
     "sleep": frozenset(("wait",)),
 }
-CHECK_REQUIRED = {"tcp": "port", "http": "port", "exec": "command", "rexec": "command",
-                  "sleep": "wait"}
+CHECK_REQUIRED = {"tcp": "port", "http": "port", "exec": "command", "rexec": "command", "sleep": "wait"}
 
 _SCALARS = (str, int, float)
 
@@ -177,8 +223,12 @@ def get_str_map(parent, key, path, lists=False):
     for name, item in value.items():
         bad = _nested_mapping(item) if lists else item
         if isinstance(bad, (dict, list)):
-            fail("must be a string%s, got %s" % (" or a list" if lists else "", type_name(bad)),
-                 path + (key, str(name)), value, name)
+            fail(
+                "must be a string%s, got %s" % (" or a list" if lists else "", type_name(bad)),
+                path + (key, str(name)),
+                value,
+                name,
+            )
         try:
             result[str(name)] = "" if item is None else env_value(item)
         except UnicodeDecodeError:

@@ -30,8 +30,13 @@ def select_options(env, options, dependents=False):
     """``select`` from a command's options (services, ships, with_dependencies): the
     dependencies of start-like commands, the dependents of stop-like ones."""
     follow = options.get("with_dependencies", True)
-    return select(env, names=options.get("services"), dependencies=follow and not dependents,
-                  dependents=dependents and follow, ships=options.get("ships"))
+    return select(
+        env,
+        names=options.get("services"),
+        dependencies=follow and not dependents,
+        dependents=dependents and follow,
+        ships=options.get("ships"),
+    )
 
 
 def hard_edges(env):
@@ -49,8 +54,9 @@ def select(env, names=None, dependencies=True, dependents=False, ships=None):
     ship_patterns = _as_list(ships)
     for pattern in ship_patterns:
         if not fnmatch.filter(env.ships, pattern):
-            raise MaestroError("no ship matches %r (known: %s)" % (pattern, ", ".join(sorted(env.ships))),
-                               path=("ships",))
+            raise MaestroError(
+                "no ship matches %r (known: %s)" % (pattern, ", ".join(sorted(env.ships))), path=("ships",)
+            )
     chosen = set()
     if not names:
         chosen = {i for i, inst in env.instances.items() if not env.services[inst["service"]]["omit"]}
@@ -83,8 +89,7 @@ def select(env, names=None, dependencies=True, dependents=False, ships=None):
                     todo.append(target)
 
     if ship_patterns:
-        chosen = {i for i in chosen
-                  if any(fnmatch.fnmatchcase(env.instances[i]["ship"], p) for p in ship_patterns)}
+        chosen = {i for i in chosen if any(fnmatch.fnmatchcase(env.instances[i]["ship"], p) for p in ship_patterns)}
     return [name for name in env.instances if name in chosen]
 
 
@@ -114,5 +119,4 @@ def followers(env, instances, reverse=False):
         edges = ordering.reverse(edges)
     service_of = {name: env.instances[name]["service"] for name in instances}
     after = {service: ordering.closure([service], edges) for service in set(service_of.values())}
-    return {name: [other for other in instances if service_of[other] in after[service_of[name]]]
-            for name in instances}
+    return {name: [other for other in instances if service_of[other] in after[service_of[name]]] for name in instances}

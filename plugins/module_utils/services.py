@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 
-from . import envvars, instances as instance_reader, schema
+from . import envvars, schema
+from . import instances as instance_reader
 from .instances import read_lifecycle, read_ports
 from .schema import fail
 
 # The instance name is the container's name: Docker's rule, so a bad one fails here and not at the daemon.
 CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
-_SERVICE_HINTS = {key: "an instance setting: put it under each instance"
-                  for key in schema.INSTANCE_KEYS - schema.SERVICE_KEYS}
+_SERVICE_HINTS = dict.fromkeys(
+    schema.INSTANCE_KEYS - schema.SERVICE_KEYS, "an instance setting: put it under each instance"
+)
 
 
 class ServiceDraft:
@@ -27,11 +29,11 @@ class ServiceDraft:
     def __init__(self, raw, path, index):
         self.raw = raw
         self.path = path
-        self.index = index        # its place in the file: the tie-break of the order
-        self.env = {}             # its env files and env, before the variables
-        self.ports = {}           # port name -> port, which instances may override
+        self.index = index  # its place in the file: the tie-break of the order
+        self.env = {}  # its env files and env, before the variables
+        self.ports = {}  # port name -> port, which instances may override
         self.limits = {}
-        self.lifecycle = {}       # state -> [(raw check, its path)]
+        self.lifecycle = {}  # state -> [(raw check, its path)]
 
 
 class InstanceDraft:
@@ -42,7 +44,7 @@ class InstanceDraft:
     def __init__(self, raw, path, own_env):
         self.raw = raw
         self.path = path
-        self.own_env = own_env    # its env files and env, before the variables
+        self.own_env = own_env  # its env files and env, before the variables
 
 
 class Drafts:
@@ -85,18 +87,28 @@ def read(doc, context, env_name, schema_version, ships):
             inst_name = str(inst_name)
             ipath = path + ("instances", inst_name)
             if not CONTAINER_NAME.match(inst_name):
-                fail("%r cannot be a container name: Docker allows [a-zA-Z0-9][a-zA-Z0-9_.-]+ "
-                     "(two characters or more, starting with a letter or digit)" % inst_name,
-                     ipath, inst_raw, inst_name)
+                fail(
+                    "%r cannot be a container name: Docker allows [a-zA-Z0-9][a-zA-Z0-9_.-]+ "
+                    "(two characters or more, starting with a letter or digit)" % inst_name,
+                    ipath,
+                    inst_raw,
+                    inst_name,
+                )
             if inst_name in owner:
-                fail("duplicate instance name %r (already an instance of service %r)"
-                     % (inst_name, owner[inst_name]), ipath, inst_raw, inst_name)
+                fail(
+                    "duplicate instance name %r (already an instance of service %r)" % (inst_name, owner[inst_name]),
+                    ipath,
+                    inst_raw,
+                    inst_name,
+                )
             owner[inst_name] = name
-            _variable_prefix(prefixes, service_prefix + (envvars.sanitize(inst_name),), "instances", inst_name,
-                             ipath, inst_raw)
+            _variable_prefix(
+                prefixes, service_prefix + (envvars.sanitize(inst_name),), "instances", inst_name, ipath, inst_raw
+            )
             schema.check_map(inst, ipath, inst_raw, inst_name)
-            instances[inst_name], own_env = instance_reader.read(service, draft, inst_name, inst, ipath, context,
-                                                                 env_name, schema_version, ships)
+            instances[inst_name], own_env = instance_reader.read(
+                service, draft, inst_name, inst, ipath, context, env_name, schema_version, ships
+            )
             drafts.instances[inst_name] = InstanceDraft(inst, ipath, own_env)
             service["instances"].append(inst_name)
         services[name] = service
@@ -109,7 +121,12 @@ def _variable_prefix(taken, prefix, what, name, path, parent):
     character into ``_`` and upper-cases, so ``log_1`` and ``log.1`` would both give
     ``LOG_1_*`` and the later one would silently win."""
     if prefix in taken:
-        fail("%s %r and %r both give the variables %s_* (MaestroNG turns every non-word character into _); "
-             "rename one" % (what, taken[prefix], name, "_".join(prefix)), path, parent, name)
+        fail(
+            "%s %r and %r both give the variables %s_* (MaestroNG turns every non-word character into _); "
+            "rename one" % (what, taken[prefix], name, "_".join(prefix)),
+            path,
+            parent,
+            name,
+        )
     taken[prefix] = name
     return prefix

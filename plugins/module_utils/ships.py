@@ -21,8 +21,13 @@ MIN_API_MINOR = 24  # docker SDK 7 refuses older API versions
 def read(doc, context):
     """Ship name -> ship dict (see the lookup plugin's RETURN)."""
     defaults = schema.get_map(doc, "ship_defaults", ())
-    schema.check_keys(defaults, schema.SHIP_DEFAULT_KEYS, ("ship_defaults",), "ship_defaults",
-                      dict.fromkeys(("ip", "endpoint"), "set it on each ship, not in ship_defaults"))
+    schema.check_keys(
+        defaults,
+        schema.SHIP_DEFAULT_KEYS,
+        ("ship_defaults",),
+        "ship_defaults",
+        dict.fromkeys(("ip", "endpoint"), "set it on each ship, not in ship_defaults"),
+    )
     ships_raw = schema.get_map(doc, "ships", (), required=True)
     if not ships_raw:
         fail("must define at least one ship", ("ships",), doc, "ships")
@@ -114,5 +119,5 @@ def _check_api_version(version, parent, where):
         bad('must be a Docker API version such as "1.41", or auto; got %r' % version)
     if int(match.group(1)) < MIN_API_MINOR:
         if not isinstance(parent["api_version"], str) and len(match.group(1)) == 1:
-            bad('quote it: YAML reads 1.%s0 as the number %s' % (match.group(1), version))
+            bad("quote it: YAML reads 1.%s0 as the number %s" % (match.group(1), version))
         bad("the docker SDK speaks API 1.%d and later; got %s" % (MIN_API_MINOR, version))

@@ -24,12 +24,12 @@ import time
 
 # Extra ssh arguments (shell words), put before ours so that their -o options win
 # (ssh keeps the first value it sees), e.g. "-o UserKnownHostsFile=/path -o ProxyJump=bastion".
-EXTRA_ARGS_VAR = 'MAESTRO_SSH_ARGS'
+EXTRA_ARGS_VAR = "MAESTRO_SSH_ARGS"
 DEFAULT_CONNECT_TIMEOUT = 10
 # After the TCP connect: key exchange, authentication and setting up the forward.
 LOGIN_GRACE = 20
 BIND_ATTEMPTS = 3
-READY = 'maestro-ssh-tunnel-ready'
+READY = "maestro-ssh-tunnel-ready"
 
 _tunnels = {}
 _tunnels_lock = threading.Lock()
@@ -44,16 +44,21 @@ class TunnelError(Exception):
 def route_of(ship):
     """(user, host, ssh port, key, remote target) of a ship dict with ``ssh_tunnel``
     (whose own ``target``, "host:port" or a socket path on the ship, comes first)."""
-    tunnel = ship['ssh_tunnel']
-    target = tunnel.get('target') or ship.get('socket_path') or '127.0.0.1:%d' % ship['docker_port']
-    return (tunnel['user'], ship.get('endpoint') or ship['ip'], int(tunnel.get('port') or 22),
-            tunnel.get('key'), target)
+    tunnel = ship["ssh_tunnel"]
+    target = tunnel.get("target") or ship.get("socket_path") or "127.0.0.1:%d" % ship["docker_port"]
+    return (
+        tunnel["user"],
+        ship.get("endpoint") or ship["ip"],
+        int(tunnel.get("port") or 22),
+        tunnel.get("key"),
+        target,
+    )
 
 
 def describe(ship):
     """``ssh://user@host:port`` of a ship's tunnel, for messages."""
     user, host, port = route_of(ship)[:3]
-    return 'ssh://%s@%s:%d' % (user, host, port)
+    return "ssh://%s@%s:%d" % (user, host, port)
 
 
 def local_url(ship):
@@ -71,7 +76,7 @@ def local_url(ship):
         if tunnel is None or not tunnel.alive():
             if tunnel is not None:
                 tunnel.close()
-            tunnel = _Tunnel(route, ship.get('ssh_timeout'), probe=not (ship.get('tls') or ship.get('tls_verify')))
+            tunnel = _Tunnel(route, ship.get("ssh_timeout"), probe=not (ship.get("tls") or ship.get("tls_verify")))
             tunnel.open()
             with _tunnels_lock:
                 _tunnels[route] = tunnel
@@ -98,6 +103,7 @@ def _register_cleanup():
     atexit.register(close_all)
     try:
         from multiprocessing import util
+
         util.Finalize(None, close_all, exitpriority=10)
     except ImportError:  # pragma: no cover
         pass
@@ -105,7 +111,7 @@ def _register_cleanup():
 
 def _free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(('127.0.0.1', 0))
+        sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
@@ -124,28 +130,46 @@ class _Tunnel:
 
     def command(self, port):
         user, host, ssh_port, key, target = self.route
-        args = ['ssh'] + shlex.split(os.environ.get(EXTRA_ARGS_VAR, ''))
+        args = ["ssh"] + shlex.split(os.environ.get(EXTRA_ARGS_VAR, ""))
         args += [
-            '-N', '-T',
+            "-N",
+            "-T",
             # Never prompt: no terminal to answer on, fail instead.
-            '-o', 'BatchMode=yes',
+            "-o",
+            "BatchMode=yes",
             # Its own connection, never a multiplexed one: ending our ssh ends the tunnel.
-            '-o', 'ControlMaster=no', '-o', 'ControlPath=none',
+            "-o",
+            "ControlMaster=no",
+            "-o",
+            "ControlPath=none",
             # A port taken since we picked it must fail, not leave a tunnel without a forward.
-            '-o', 'ExitOnForwardFailure=yes',
+            "-o",
+            "ExitOnForwardFailure=yes",
             # Trust a ship seen for the first time, refuse one whose host key changed.
-            '-o', 'StrictHostKeyChecking=accept-new',
-            '-o', 'ConnectTimeout=%d' % self.connect_timeout,
-            '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=3',
-            '-o', 'LogLevel=ERROR',
+            "-o",
+            "StrictHostKeyChecking=accept-new",
+            "-o",
+            "ConnectTimeout=%d" % self.connect_timeout,
+            "-o",
+            "ServerAliveInterval=15",
+            "-o",
+            "ServerAliveCountMax=3",
+            "-o",
+            "LogLevel=ERROR",
             # Said once the forward listens (ssh runs it after setting up forwards), so that
             # a port taken by someone else is never mistaken for ours.
-            '-o', 'PermitLocalCommand=yes', '-o', 'LocalCommand=echo ' + READY,
-            '-p', str(ssh_port), '-l', user,
+            "-o",
+            "PermitLocalCommand=yes",
+            "-o",
+            "LocalCommand=echo " + READY,
+            "-p",
+            str(ssh_port),
+            "-l",
+            user,
         ]
         if key:
-            args += ['-i', key, '-o', 'IdentitiesOnly=yes']
-        args += ['-L', '127.0.0.1:%d:%s' % (port, target), '--', host]
+            args += ["-i", key, "-o", "IdentitiesOnly=yes"]
+        args += ["-L", "127.0.0.1:%d:%s" % (port, target), "--", host]
         return args
 
     def alive(self):
@@ -155,26 +179,30 @@ class _Tunnel:
         key = self.route[3]
         if key and not os.path.isfile(key):
             # ssh would only say "Permission denied" (its warning is below LogLevel=ERROR).
-            raise TunnelError('ssh_tunnel.key %s: no such file' % key)
+            raise TunnelError("ssh_tunnel.key %s: no such file" % key)
         reason = None
         for _attempt in range(BIND_ATTEMPTS):
             port = _free_port()
-            self._log = tempfile.TemporaryFile()
-            self._out = tempfile.TemporaryFile()
+            self._log = tempfile.TemporaryFile()  # noqa: SIM115 - open while ssh runs; close() closes it
+            self._out = tempfile.TemporaryFile()  # noqa: SIM115 - as _log
             try:
                 # A long-lived ssh (run_command only waits for a command to end).
-                self.proc = subprocess.Popen(self.command(port), stdin=subprocess.DEVNULL,  # pylint: disable=ansible-bad-function
-                                             stdout=self._out, stderr=self._log)
+                self.proc = subprocess.Popen(  # pylint: disable=ansible-bad-function
+                    self.command(port),
+                    stdin=subprocess.DEVNULL,
+                    stdout=self._out,
+                    stderr=self._log,
+                )
             except OSError as exc:
                 self.close()
-                raise TunnelError('cannot run ssh: %s' % exc)
+                raise TunnelError("cannot run ssh: %s" % exc) from exc
             reason = self._wait_ready(port)
             if reason is None:
                 self.port = port
-                self.url = 'tcp://127.0.0.1:%d' % port
+                self.url = "tcp://127.0.0.1:%d" % port
                 return
             # Someone else took the port between our pick and ssh's bind: pick another.
-            taken = 'cannot listen to port' in self.stderr(last=False)
+            taken = "cannot listen to port" in self.stderr(last=False)
             self.close()
             if not taken:
                 break
@@ -185,7 +213,7 @@ class _Tunnel:
         deadline = time.monotonic() + self.connect_timeout + LOGIN_GRACE
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                return 'ssh tunnel failed (exit %d): %s' % (self.proc.returncode, self.stderr() or 'no message')
+                return "ssh tunnel failed (exit %d): %s" % (self.proc.returncode, self.stderr() or "no message")
             self._out.seek(0)
             if READY.encode() not in self._out.read():
                 time.sleep(0.01)
@@ -193,37 +221,39 @@ class _Tunnel:
             if not self.probe:
                 return None
             try:
-                conn = socket.create_connection(('127.0.0.1', port), timeout=self.connect_timeout)
+                conn = socket.create_connection(("127.0.0.1", port), timeout=self.connect_timeout)
             except OSError as exc:
-                return 'ssh tunnel: cannot connect to its local end 127.0.0.1:%d: %s' % (port, exc)
+                return "ssh tunnel: cannot connect to its local end 127.0.0.1:%d: %s" % (port, exc)
             with conn:
                 return self._check_target(conn)
-        return 'ssh tunnel not up after %ds%s' % (
-            self.connect_timeout + LOGIN_GRACE, (': ' + self.stderr()) if self.stderr() else '')
+        return "ssh tunnel not up after %ds%s" % (
+            self.connect_timeout + LOGIN_GRACE,
+            (": " + self.stderr()) if self.stderr() else "",
+        )
 
     def _check_target(self, conn):
         """A Docker _ping through the tunnel, so a dead daemon behind it is named here."""
         target = self.route[4]
         try:
             conn.settimeout(self.connect_timeout + LOGIN_GRACE)
-            conn.sendall(b'GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n')
+            conn.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
             reply = conn.recv(64)
         except OSError:
-            reply = b''
-        if reply.startswith(b'HTTP/'):
+            reply = b""
+        if reply.startswith(b"HTTP/"):
             return None
         why = self.stderr()
-        return 'ssh tunnel is up, but nothing answers at %s on the ship%s' % (target, (': ' + why) if why else '')
+        return "ssh tunnel is up, but nothing answers at %s on the ship%s" % (target, (": " + why) if why else "")
 
     def stderr(self, last=True):
         """The last line ssh wrote (or all of it)."""
         if self._log is None:
-            return ''
+            return ""
         self._log.seek(0)
-        lines = [line.strip() for line in self._log.read().decode('utf-8', 'replace').splitlines() if line.strip()]
+        lines = [line.strip() for line in self._log.read().decode("utf-8", "replace").splitlines() if line.strip()]
         if not last:
-            return '\n'.join(lines)
-        return lines[-1] if lines else ''
+            return "\n".join(lines)
+        return lines[-1] if lines else ""
 
     def close(self):
         # A forked child shares our tunnel but must not end it.

@@ -35,15 +35,29 @@ def status(env, instances, drift=True):
     rows, entries = [], {}
     for spec in wanted:
         found = seen[spec["ship"]]
-        row = {"service": spec["service"], "instance": spec["name"], "ship": spec["ship"],
-               "ship_ip": spec["ship_ip"], "image": spec["image"], "image_id": None, "container_id": None,
-               "state": "absent", "status": "down", "ports": port_texts(spec), "drift": None}
+        row = {
+            "service": spec["service"],
+            "instance": spec["name"],
+            "ship": spec["ship"],
+            "ship_ip": spec["ship_ip"],
+            "image": spec["image"],
+            "image_id": None,
+            "container_id": None,
+            "state": "absent",
+            "status": "down",
+            "ports": port_texts(spec),
+            "drift": None,
+        }
         if isinstance(found, ShipUnreachable):
             row.update(state="unknown", status="host down", error=str(found))
         elif spec["name"] in found:
             container = entries[spec["name"]] = found[spec["name"]]
-            row.update(container_id=container["Id"][:12], image_id=(container.get("ImageID") or "")[7:19],
-                       state=container.get("State") or "unknown", status=container.get("Status") or "")
+            row.update(
+                container_id=container["Id"][:12],
+                image_id=(container.get("ImageID") or "")[7:19],
+                state=container.get("State") or "unknown",
+                status=container.get("Status") or "",
+            )
         rows.append(row)
     if drift:
         _add_drift(env, wanted, rows, entries)
@@ -86,8 +100,13 @@ def _add_drift(env, specs, rows, entries):
 
         def image_for(spec):
             return image_of[(spec["ship"], spec["image"])]
-        current = {spec["name"] for spec, _row in present if not isinstance(image_for(spec), Exception)
-                   and listed_current(spec, entries[spec["name"]], image_for(spec))}
+
+        current = {
+            spec["name"]
+            for spec, _row in present
+            if not isinstance(image_for(spec), Exception)
+            and listed_current(spec, entries[spec["name"]], image_for(spec))
+        }
         rest = [item for item in present if item[0]["name"] not in current]
         inspects = dict(zip((spec["name"] for spec, _row in rest), pool.map(inspect_container, rest)))
     for spec, row in present:

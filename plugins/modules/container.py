@@ -501,13 +501,13 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.maestro.ng.plugins.module_utils import registries
 from ansible_collections.maestro.ng.plugins.module_utils.container_args import (
     ARGUMENT_SPEC,
     REQUIRED_IF,
     converge,
     registry_secrets_only,
 )
-from ansible_collections.maestro.ng.plugins.module_utils import registries
 from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (
     DOCKER_IMPORT_ERROR,
     HAS_DOCKER,
@@ -522,17 +522,17 @@ def main():
     )
     module.no_log_values = registry_secrets_only(module.no_log_values, module.params)
     if not HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib('docker'), exception=DOCKER_IMPORT_ERROR)
+        module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
     try:
-        known = registries.from_option(module.params['registries'])
+        known = registries.from_option(module.params["registries"])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
 
     result = converge(module.params, known, check_mode=module.check_mode, diff=module._diff)
-    if result.get('failed'):
+    if result.get("failed"):
         module.fail_json(**result)
     module.exit_json(**result)
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     main()

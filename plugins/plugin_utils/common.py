@@ -63,7 +63,7 @@ def load_and_select(args, dependents=False):
         env = load(args["env"])
         return env, selection.select_options(env, args, dependents=dependents)
     except MaestroError as exc:
-        raise AnsibleError(str(exc))
+        raise AnsibleError(str(exc)) from None
 
 
 def as_bool(value):

@@ -20,6 +20,7 @@ them all up by 60 ships per slot (lab.worker_index).
 Without root or without docker/dockerd the tests are skipped, unless
 MAESTRO_REQUIRE_LAB=1 (CI), which turns that into a failure.
 """
+
 import os
 import sys
 

@@ -11,6 +11,7 @@ Results come from a small callback plugin (written to a temporary folder and ena
 through ANSIBLE_CALLBACKS_ENABLED) that appends every task result as one JSON line;
 the screen output stays the default one, as a user sees it.
 """
+
 import json
 import os
 import re
@@ -97,8 +98,7 @@ def ship_name(lab, k):
 
 def serving(ship, port_name, container_port, host_port, command=SERVE, **extra):
     """An instance that serves / over http on container_port, published on host_port."""
-    inst = {"ship": ship, "command": ["sh", "-c", command],
-            "ports": {port_name: "%d:%d" % (container_port, host_port)}}
+    inst = {"ship": ship, "command": ["sh", "-c", command], "ports": {port_name: "%d:%d" % (container_port, host_port)}}
     inst.update(extra)
     return inst
 
@@ -124,7 +124,8 @@ def three_levels(lab, name="pbtest", stop_timeout=2, max_wait=15):
                 "lifecycle": tcp("client"),
                 "instances": {
                     "zk-%d" % k: serving(s, "client", 2181, 32181, command=CHATTY, stop_timeout=stop_timeout)
-                    for k, s in ((1, s1), (2, s2), (3, s3))},
+                    for k, s in ((1, s1), (2, s2), (3, s3))
+                },
             },
             "kafka": {
                 "image": IMAGE,
@@ -133,14 +134,16 @@ def three_levels(lab, name="pbtest", stop_timeout=2, max_wait=15):
                 "lifecycle": tcp("broker"),
                 "instances": {
                     "kafka-%d" % k: serving(s, "broker", 9092, 39092, stop_timeout=stop_timeout)
-                    for k, s in ((1, s1), (2, s2), (3, s3))},
+                    for k, s in ((1, s1), (2, s2), (3, s3))
+                },
             },
             "web": {
                 "image": IMAGE,
                 "requires": ["kafka"],
                 "env": {"PORT": 8080},
-                "lifecycle": {"running": [{"type": "http", "port": "http", "path": "/etc/hostname",
-                                           "max_wait": max_wait}]},
+                "lifecycle": {
+                    "running": [{"type": "http", "port": "http", "path": "/etc/hostname", "max_wait": max_wait}]
+                },
                 "instances": {
                     "web-1": serving(s2, "http", 8080, 38080, stop_timeout=stop_timeout),
                     "web-2": serving(s3, "http", 8080, 38080, stop_timeout=stop_timeout),
@@ -228,24 +231,45 @@ def playbook(command, env, *options, stdin=None, timeout=240, split_output=False
     argv += list(options)
     with tempfile.NamedTemporaryFile(prefix="maestro-results-", suffix=".jsonl", delete=False) as handle:
         results_path = handle.name
-    run_env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_FORCE_COLOR="0", ANSIBLE_CALLBACK_PLUGINS=_callback_plugins(),
-                   ANSIBLE_CALLBACKS_ENABLED="maestro_test_results", MAESTRO_TEST_RESULTS=results_path,
-                   PYTHONWARNINGS="ignore")
+    run_env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_CALLBACK_PLUGINS=_callback_plugins(),
+        ANSIBLE_CALLBACKS_ENABLED="maestro_test_results",
+        MAESTRO_TEST_RESULTS=results_path,
+        PYTHONWARNINGS="ignore",
+    )
     run_env.update(environ or {})
     t0 = time.monotonic()
     try:
-        proc = subprocess.run(argv, cwd=str(REPO), env=run_env, input=stdin,
-                              stdin=None if stdin is not None else subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE if split_output else subprocess.STDOUT,
-                              text=True, timeout=timeout, check=False)
+        proc = subprocess.run(
+            argv,
+            cwd=str(REPO),
+            env=run_env,
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE if split_output else subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
         with open(results_path, encoding="utf-8") as handle:
             results = [json.loads(line) for line in handle if line.strip()]
     finally:
         os.unlink(results_path)
     if split_output:
-        return Run(argv, proc.returncode, proc.stdout + proc.stderr, results, time.monotonic() - t0,
-                   stdout=proc.stdout, stderr=proc.stderr)
+        return Run(
+            argv,
+            proc.returncode,
+            proc.stdout + proc.stderr,
+            results,
+            time.monotonic() - t0,
+            stdout=proc.stdout,
+            stderr=proc.stderr,
+        )
     return Run(argv, proc.returncode, proc.stdout, results, time.monotonic() - t0)
 
 

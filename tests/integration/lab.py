@@ -19,6 +19,7 @@ client(1) is ship4.
 
 Everything here must run as root (lab.sh creates netns, bridges and dockerds).
 """
+
 import os
 import shutil
 import socket
@@ -31,7 +32,7 @@ import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAB_SH = REPO_ROOT / "files" / "lab" / "lab.sh"
-API_VERSION = "1.41"          # dockerd 20.10 (Debian docker.io); pinned: no negotiation
+API_VERSION = "1.41"  # dockerd 20.10 (Debian docker.io); pinned: no negotiation
 IMAGE = "maestro-test/busybox:latest"
 IMAGE_V2 = "maestro-test/busybox:v2"
 REQUIRED_TOOLS = ("docker", "dockerd", "ip", "iptables", "nsenter", "setsid", "flock")
@@ -46,6 +47,7 @@ def unavailable(reason):
     fail it under MAESTRO_REQUIRE_LAB=1 (CI): there nothing may be skipped for that. `reason`
     starts with the area ("SSH ships: ..."), which the run's closing skip summary groups by."""
     import pytest
+
     if os.environ.get("MAESTRO_REQUIRE_LAB") == "1":
         pytest.fail("MAESTRO_REQUIRE_LAB=1 but " + reason, pytrace=False)
     pytest.skip(reason + " (as root, tests/lab/prereqs.sh sets it up; MAESTRO_REQUIRE_LAB=1 fails instead)")
@@ -109,11 +111,18 @@ class Lab:
         """Run `lab.sh ARGS...`; return its stdout, raise LabError on failure."""
         proc = subprocess.run(
             ["bash", str(self.script)] + [str(a) for a in args],
-            stdin=subprocess.DEVNULL, capture_output=True, text=True,
-            env=self.env, timeout=timeout, check=False)
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=timeout,
+            check=False,
+        )
         if proc.returncode != 0:
-            raise LabError("lab.sh %s failed (exit %d):\n%s%s" % (
-                " ".join(map(str, args)), proc.returncode, proc.stdout, proc.stderr))
+            raise LabError(
+                "lab.sh %s failed (exit %d):\n%s%s"
+                % (" ".join(map(str, args)), proc.returncode, proc.stdout, proc.stderr)
+            )
         return proc.stdout
 
     @staticmethod
@@ -121,8 +130,7 @@ class Lab:
         # "ship2 tcp://10.250.0.3:2375 /run/mlab/ship2/docker.sock"
         name, url, sock = line.split()
         host = url.split("://", 1)[1].rsplit(":", 1)[0]
-        return {"name": name, "ip": host, "url": url, "socket": sock,
-                "number": int(name[len("ship"):])}
+        return {"name": name, "ip": host, "url": url, "socket": sock, "number": int(name[len("ship") :])}
 
     def up(self, n=3):
         """Make sure ships first..first+n-1 run (idempotent) and return them."""
@@ -220,11 +228,13 @@ class Lab:
             items = [it for lst in pool.map(containers, ks) for it in lst]
             list(pool.map(remove, items))
             if networks:
+
                 def drop_networks(k):
                     api = self._cached_client(k)
                     for net in api.networks():
                         if net["Name"] not in ("bridge", "host", "none"):
                             api.remove_network(net["Id"])
+
                 list(pool.map(drop_networks, ks))
 
     def api_up(self, k, timeout=2):

@@ -16,6 +16,7 @@ all share this host's file system), so the ships trust it without any daemon set
 Everything lives in /var/tmp/maestro-registry-PORT/. start() is idempotent: a registry
 left by an earlier run is stopped first, found only through the pidfile written here.
 """
+
 import http.client
 import http.server
 import os
@@ -28,7 +29,7 @@ import threading
 import time
 from pathlib import Path
 
-BRIDGE_IP = "10.250.0.1"       # mbr0: the ships reach the host there
+BRIDGE_IP = "10.250.0.1"  # mbr0: the ships reach the host there
 CERTS_D = Path("/etc/docker/certs.d")
 REGISTRY_BIN = "docker-registry"
 REQUIRED_TOOLS = (REGISTRY_BIN, "htpasswd", "openssl")
@@ -55,8 +56,15 @@ def missing_tools():
 
 
 def _run(*argv, **kwargs):
-    return subprocess.run([str(a) for a in argv], check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, timeout=60, **kwargs)
+    return subprocess.run(
+        [str(a) for a in argv],
+        check=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        **kwargs,
+    )
 
 
 def _alive(pid, name):
@@ -87,13 +95,58 @@ def _make_tls(folder, ip):
     """A test CA and a server certificate for ``ip`` signed by it; returns (ca, cert, key)."""
     ca_key, ca_crt = folder / "ca.key", folder / "ca.crt"
     key, csr, crt, ext = folder / "server.key", folder / "server.csr", folder / "server.crt", folder / "san.ext"
-    _run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", ca_key, "-out", ca_crt, "-days", "2", "-subj", "/CN=maestro-test registry CA")
-    _run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", key, "-out", csr, "-subj", "/CN=%s" % ip)
+    _run(
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        ca_key,
+        "-out",
+        ca_crt,
+        "-days",
+        "2",
+        "-subj",
+        "/CN=maestro-test registry CA",
+    )
+    _run(
+        "openssl",
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        csr,
+        "-subj",
+        "/CN=%s" % ip,
+    )
     ext.write_text("subjectAltName=IP:%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n" % ip)
-    _run("openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key, "-CAcreateserial",
-         "-out", crt, "-days", "2", "-extfile", ext)
+    _run(
+        "openssl",
+        "x509",
+        "-req",
+        "-in",
+        csr,
+        "-CA",
+        ca_crt,
+        "-CAkey",
+        ca_key,
+        "-CAcreateserial",
+        "-out",
+        crt,
+        "-days",
+        "2",
+        "-extfile",
+        ext,
+    )
     return ca_crt, crt, key
 
 
@@ -136,25 +189,40 @@ class Registry:
         self.key = self.folder / "server.key"
 
     def start(self):
-        _stop_pid(self.pidfile, REGISTRY_BIN)          # a leftover from an earlier run
+        _stop_pid(self.pidfile, REGISTRY_BIN)  # a leftover from an earlier run
         shutil.rmtree(self.folder, ignore_errors=True)
         (self.folder / "data").mkdir(parents=True)
         _make_tls(self.folder, self.ip)
         htpasswd = self.folder / "htpasswd"
         htpasswd.write_text(_run("htpasswd", "-Bbn", self.user, self.password).stdout)
         config = self.folder / "config.yml"
-        config.write_text(CONFIG % {"data": self.folder / "data", "addr": self.host, "cert": self.cert,
-                                    "key": self.key, "htpasswd": htpasswd})
+        config.write_text(
+            CONFIG
+            % {
+                "data": self.folder / "data",
+                "addr": self.host,
+                "cert": self.cert,
+                "key": self.key,
+                "htpasswd": htpasswd,
+            }
+        )
         with open(self.folder / "registry.log", "ab") as log:
-            proc = subprocess.Popen([REGISTRY_BIN, "serve", str(config)], stdin=subprocess.DEVNULL,
-                                    stdout=log, stderr=log, start_new_session=True)
+            proc = subprocess.Popen(
+                [REGISTRY_BIN, "serve", str(config)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
         self.pidfile.write_text("%d\n" % proc.pid)
         self._proc = proc
         try:
             wait_port(self.ip, self.port)
         except OSError:
-            raise RuntimeError("docker-registry did not listen on %s: %s"
-                               % (self.host, (self.folder / "registry.log").read_text()[-2000:]))
+            raise RuntimeError(
+                "docker-registry did not listen on %s: %s"
+                % (self.host, (self.folder / "registry.log").read_text()[-2000:])
+            ) from None
         trust(self.host, self.ca)
         return self
 
@@ -232,8 +300,9 @@ class FlakyProxy:
                     if status is not None:
                         self._answer(status, [("Content-Type", "text/plain")], b"try again later\n")
                         return
-                upstream = http.client.HTTPSConnection(registry.ip, registry.port, timeout=30,
-                                                       context=registry.ssl_context())
+                upstream = http.client.HTTPSConnection(
+                    registry.ip, registry.port, timeout=30, context=registry.ssl_context()
+                )
                 upstream.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
                 upstream.putheader("Host", registry.host)
                 for key, value in self.headers.items():  # repeated headers (Accept) kept
@@ -244,8 +313,11 @@ class FlakyProxy:
                 data = answer.read()
                 upstream.close()
                 # Redirects and auth realms name the registry: keep the client on the proxy.
-                headers = [(k, v.replace(registry.host, proxy.host)) for k, v in answer.getheaders()
-                           if k.lower() not in ("connection", "transfer-encoding", "content-length")]
+                headers = [
+                    (k, v.replace(registry.host, proxy.host))
+                    for k, v in answer.getheaders()
+                    if k.lower() not in ("connection", "transfer-encoding", "content-length")
+                ]
                 self._answer(answer.status, headers, data)
 
             do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _relay

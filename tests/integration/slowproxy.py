@@ -11,6 +11,7 @@ whose request line matches ``slow`` is held ``delay`` seconds before it is forwa
 the client waits that long for the answer (its read timeout runs). Everything else,
 including streams and hijacked attach/exec connections, passes through untouched.
 """
+
 import re
 import socket
 import threading

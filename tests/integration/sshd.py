@@ -12,6 +12,7 @@ runs (keys included), so a rerun finds the same host key. A small relay (this fi
 a script) stands in for a dockerd listening on the ship's loopback, the setup MaestroNG's
 ssh_tunnel was made for; the lab's daemons listen on the ship address and a unix socket.
 """
+
 import os
 import signal
 import socket
@@ -78,7 +79,7 @@ def _stop(pidfile, marker, child=None):
         deadline = time.monotonic() + 5
         while _ours(pidfile, marker) == pid and time.monotonic() < deadline:
             if child is not None:
-                child.poll()   # reap it, or it stays a zombie that still looks alive
+                child.poll()  # reap it, or it stays a zombie that still looks alive
             time.sleep(0.02)
     Path(pidfile).unlink(missing_ok=True)
 
@@ -109,25 +110,30 @@ class Sshd:
         self.key = self.dir / "id_ed25519"
         self.host_key = self.dir / "ssh_host_ed25519_key"
         self.relay_pidfile = self.dir / "relay.pid"
-        self._children = {}   # pidfile -> Popen, to reap what we started
+        self._children = {}  # pidfile -> Popen, to reap what we started
 
     # ------------------------------------------------------------------ sshd
     def start(self):
         self.dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.dir, 0o700)
-        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)   # sshd's privilege separation dir
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation dir
         for key in (self.key, self.host_key):
             if not key.exists():
                 key.with_name(key.name + ".pub").unlink(missing_ok=True)
-                subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "maestro-test",
-                                "-f", str(key)], check=True)
+                subprocess.run(
+                    ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "maestro-test", "-f", str(key)], check=True
+                )
         (self.dir / "authorized_keys").write_text(Path(str(self.key) + ".pub").read_text())
         self.config.write_text(CONFIG.format(ip=self.ip, dir=self.dir, pam="yes" if _root_locked() else "no"))
         if _ours(self.pidfile, str(self.config)) is None:
             with open(self.log, "ab") as log:
                 proc = subprocess.Popen(
                     ["nsenter", "--net=" + self.netns, SSHD, "-D", "-f", str(self.config), "-E", str(self.log)],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    start_new_session=True,
+                )
             self._children[self.pidfile] = proc
             _wait_port(self.ip, 22, "sshd in " + self.netns, proc, self.log)
         return self
@@ -141,10 +147,21 @@ class Sshd:
         """Make the ship's dockerd answer at 127.0.0.1:2375 inside its netns (idempotent)."""
         if _ours(self.relay_pidfile, str(self.relay_pidfile)) is None:
             proc = subprocess.Popen(
-                ["nsenter", "--net=" + self.netns, sys.executable, __file__, "relay",
-                 str(LOOPBACK_PORT), self.ship["socket"], str(self.relay_pidfile)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                start_new_session=True)
+                [
+                    "nsenter",
+                    "--net=" + self.netns,
+                    sys.executable,
+                    __file__,
+                    "relay",
+                    str(LOOPBACK_PORT),
+                    self.ship["socket"],
+                    str(self.relay_pidfile),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             self._children[self.relay_pidfile] = proc
             deadline = time.monotonic() + 10
             while _ours(self.relay_pidfile, str(self.relay_pidfile)) is None:

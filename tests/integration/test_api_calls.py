@@ -11,14 +11,12 @@ import types
 
 import pytest
 from docker import APIClient
-
 from envs import IMAGE, SERVE, inspect_all, ship_name, ships_of, write_env
 
 from ansible_collections.maestro.ng.plugins.module_utils import environment, orchestrate  # noqa: E402
 from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import Orchestrator  # noqa: E402
 
-COUNTED = ("containers", "inspect_container", "inspect_image", "create_container", "start", "stop",
-           "remove_container")
+COUNTED = ("containers", "inspect_container", "inspect_image", "create_container", "start", "stop", "remove_container")
 
 
 @pytest.fixture
@@ -32,19 +30,33 @@ def calls(monkeypatch):
             with lock:
                 counter[_name] += 1
             return _original(self, *args, **kwargs)
+
         monkeypatch.setattr(APIClient, name, counted)
     return counter
 
 
 def two_levels(lab):
     """db (db-1 on ship 1, db-2 on ship 2) <- web (web-1 on ship 1, web-2 on ship 2), one image."""
+
     def instances(prefix, port):
-        return {"%s-%d" % (prefix, k): {"ship": ship_name(lab, k), "stop_timeout": 1, "command": ["sh", "-c", SERVE],
-                                        "ports": {"http": port + k}} for k in (1, 2)}
-    return {"name": "calls", "ships": ships_of(lab), "services": {
-        "db": {"image": IMAGE, "env": {"PORT": 8080}, "instances": instances("db", 21000)},
-        "web": {"image": IMAGE, "env": {"PORT": 8080}, "requires": ["db"], "instances": instances("web", 21100)},
-    }}
+        return {
+            "%s-%d" % (prefix, k): {
+                "ship": ship_name(lab, k),
+                "stop_timeout": 1,
+                "command": ["sh", "-c", SERVE],
+                "ports": {"http": port + k},
+            }
+            for k in (1, 2)
+        }
+
+    return {
+        "name": "calls",
+        "ships": ships_of(lab),
+        "services": {
+            "db": {"image": IMAGE, "env": {"PORT": 8080}, "instances": instances("db", 21000)},
+            "web": {"image": IMAGE, "env": {"PORT": 8080}, "requires": ["db"], "instances": instances("web", 21100)},
+        },
+    }
 
 
 def run(env, command, calls):
@@ -58,8 +70,7 @@ def states(lab):
     return {name: c["State"]["Status"] for name, c in inspect_all(lab).items()}
 
 
-def test_a_command_lists_each_ship_once_per_level_and_inspects_each_image_once(
-        clean_lab, tmp_path, calls, monkeypatch):
+def test_a_command_lists_each_ship_once_per_level_and_inspects_each_image_once(clean_lab, tmp_path, calls, monkeypatch):
     env = environment.load(str(write_env(tmp_path, two_levels(clean_lab))))
     names = sorted(env.instances)
     # No start_grace: the orchestrator never sleeps.
@@ -70,8 +81,9 @@ def test_a_command_lists_each_ship_once_per_level_and_inspects_each_image_once(
     # inspect per ship, and the one inspect per container that checks it runs after its level.
     cold = run(env, "started", calls)
     assert states(clean_lab) == dict.fromkeys(names, "running")
-    assert cold == {"containers": 4, "inspect_image": 2, "create_container": 4, "start": 4,
-                    "inspect_container": 4}, cold
+    assert cold == {"containers": 4, "inspect_image": 2, "create_container": 4, "start": 4, "inspect_container": 4}, (
+        cold
+    )
 
     # No-op: the listing's digest label shows each container was made from these settings and
     # the image is the one the ship has: no inspect per container.

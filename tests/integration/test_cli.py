@@ -1,5 +1,6 @@
 """The `maestro` command (python -m maestro_cli) on the lab, run as a migrating user runs it:
 from the folder of their environment file, with MaestroNG's arguments."""
+
 import os
 import re
 import signal
@@ -8,7 +9,6 @@ import sys
 
 import pytest
 import yaml
-
 from envs import IMAGE, REPO, TRACEBACK, inspect_all, running, serving, ship_name, ships_of, write_env
 from test_concurrency import SLOW, slow_levels
 
@@ -23,10 +23,17 @@ def two_services(lab):
         "ship_defaults": {"timeout": 10},
         "ships": ships_of(lab),
         "services": {
-            "db": {"image": IMAGE, "env": {"PORT": 5432},
-                   "instances": {"db-1": serving(ship_name(lab, 1), "sql", 5432, 35432, stop_timeout=1)}},
-            "app": {"image": IMAGE, "requires": ["db"], "env": {"PORT": 8000},
-                    "instances": {"app-1": serving(ship_name(lab, 2), "http", 8000, 38000, stop_timeout=1)}},
+            "db": {
+                "image": IMAGE,
+                "env": {"PORT": 5432},
+                "instances": {"db-1": serving(ship_name(lab, 1), "sql", 5432, 35432, stop_timeout=1)},
+            },
+            "app": {
+                "image": IMAGE,
+                "requires": ["db"],
+                "env": {"PORT": 8000},
+                "instances": {"app-1": serving(ship_name(lab, 2), "http", 8000, 38000, stop_timeout=1)},
+            },
         },
     }
 
@@ -43,20 +50,28 @@ def command(*args):
 
 def maestro(folder, *args, stdin=None):
     """Run `python -m maestro_cli ARGS` in folder; (exit code, stdout + stderr)."""
-    proc = subprocess.run(command(*args), cwd=str(folder), env=command_env(), input=stdin,
-                          stdin=None if stdin is not None else subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=180,
-                          check=False)
+    proc = subprocess.run(
+        command(*args),
+        cwd=str(folder),
+        env=command_env(),
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     return proc.returncode, proc.stdout
 
 
 def test_start_status_stop_from_the_users_folder(clean_lab, tmp_path):
     write_env(tmp_path, two_services(clean_lab), filename="maestro.yaml")
-    rc, out = maestro(tmp_path, "start")                      # ./maestro.yaml by default
+    rc, out = maestro(tmp_path, "start")  # ./maestro.yaml by default
     assert rc == 0, out
     assert running(inspect_all(clean_lab), ["db-1", "app-1"]) == {"db-1": True, "app-1": True}
 
-    rc, out = maestro(tmp_path)                               # no command: status
+    rc, out = maestro(tmp_path)  # no command: status
     assert rc == 0, out
     rows = [line for line in out.splitlines() if "db-1" in line or "app-1" in line]
     assert len(rows) == 2 and all(re.search(r"\b(Up|running)\b", row) for row in rows), out
@@ -88,7 +103,8 @@ def test_bad_file_fails_with_one_line(lab, tmp_path):
     rc, out = maestro(tmp_path, "-f", "missing.yaml", "status")
     assert rc == 1
     assert out.strip().splitlines() == [
-        "maestro: cannot read environment file %s: no such file" % (tmp_path / "missing.yaml")]
+        "maestro: cannot read environment file %s: no such file" % (tmp_path / "missing.yaml")
+    ]
 
 
 @pytest.mark.parametrize("args", [["logs"], ["start", "-c", "x"]])
@@ -105,8 +121,11 @@ TIMES = re.compile(r"\b\d+(\.\d+)?(ms|s)\b")
 def progress(out):
     """The engine's own lines of a run (levels, containers, summary), times masked: what
     both paths print, the playbook among its PLAY / TASK banners."""
-    return [TIMES.sub("T", line.strip()) for line in out.splitlines()
-            if re.match(r"^\s*(level \d|start:|stop:|restart:|kill:|clean:|pull:)", line)]
+    return [
+        TIMES.sub("T", line.strip())
+        for line in out.splitlines()
+        if re.match(r"^\s*(level \d|start:|stop:|restart:|kill:|clean:|pull:)", line)
+    ]
 
 
 def audited_services(lab, tmp_path, boom=False):
@@ -131,8 +150,11 @@ def scenario(lab, folder, path_args):
     for args in (["start"], ["start"], ["status"], ["stop", "app"]):
         rc, out = maestro(folder, *path_args, *args)
         # service, instance, ship, Up / Exited, drift (not the uptime)
-        rows = sorted(" ".join(line.split()[:3] + line.split()[4:5] + line.split()[-1:]) for line in out.splitlines()
-                      if re.match(r"^(db|app) +(db|app)-1 ", line))
+        rows = sorted(
+            " ".join(line.split()[:3] + line.split()[4:5] + line.split()[-1:])
+            for line in out.splitlines()
+            if re.match(r"^(db|app) +(db|app)-1 ", line)
+        )
         steps.append((args, rc, progress(out), rows))
     write_env(folder, audited_services(lab, folder, boom=True), filename="maestro.yaml")
     rc, out = maestro(folder, *path_args, "start", "--start-grace", "0.5")
@@ -151,17 +173,24 @@ def test_the_engine_and_the_playbooks_agree(clean_lab, tmp_path):
         found[name] = scenario(clean_lab, folder, path_args)
     steps, audit = found["engine"]
     assert [step[:2] for step in steps] == [
-        (["start"], 0), (["start"], 0), (["status"], 0), (["stop", "app"], 0), (["start", "boom"], 2),
-        (["logs", "app-1"], 0)], steps
+        (["start"], 0),
+        (["start"], 0),
+        (["status"], 0),
+        (["stop", "app"], 0),
+        (["start", "boom"], 2),
+        (["logs", "app-1"], 0),
+    ], steps
     assert steps[0][2][-1] == "start: 2 instances on 2 ships: 2 created in T", steps[0][2]
     assert steps[1][2][-1] == "start: 2 instances on 2 ships: 2 unchanged in T", steps[1][2]
     assert len(steps[2][3]) == 2 and all(" Up ok" in row for row in steps[2][3]), steps[2][3]
-    assert steps[4][3] is True                          # the dead container's log, as the playbook shows it
+    assert steps[4][3] is True  # the dead container's log, as the playbook shows it
     assert steps[5][2] == ["boom-marker"]
-    assert audit[0].endswith(" is starting db-1, app-1.") and audit[-1].startswith("Failed to start db-1, app-1!"), audit
+    assert audit[0].endswith(" is starting db-1, app-1.") and audit[-1].startswith("Failed to start db-1, app-1!"), (
+        audit
+    )
     # Same exit codes, progress lines, status rows and audit trail on both paths.
     for step_ansible, step_engine in zip(found["ansible"][0], steps):
-        if step_engine[0][0] == "logs":                 # the playbook shows them in a debug message
+        if step_engine[0][0] == "logs":  # the playbook shows them in a debug message
             step_ansible = step_ansible[:2] + (["boom-marker"] if step_ansible[2] else [], None)
         assert step_ansible == step_engine
     assert found["ansible"][1] == audit
@@ -171,16 +200,28 @@ def test_deptree_in_process_and_options_for_ansible_playbook(lab, tmp_path):
     write_env(tmp_path, two_services(lab), filename="maestro.yaml")
     rc, out = maestro(tmp_path, "deptree")
     assert rc == 0 and out.splitlines() == [
-        "db [1 instance]", "app [1 instance]", "  └─ db [1 instance]", "order: db | app",
-        "a change to db restarts: db, app", "a change to app restarts: app"], out
-    rc, out = maestro(tmp_path, "status", "--", "--check")   # ansible-playbook's own option: the playbook runs
+        "db [1 instance]",
+        "app [1 instance]",
+        "  └─ db [1 instance]",
+        "order: db | app",
+        "a change to db restarts: db, app",
+        "a change to app restarts: app",
+    ], out
+    rc, out = maestro(tmp_path, "status", "--", "--check")  # ansible-playbook's own option: the playbook runs
     assert rc == 0 and "PLAY [Status of a MaestroNG environment]" in out, out
 
 
 def test_ctrl_c_stops_between_containers_in_process(clean_lab, tmp_path):
     write_env(tmp_path, slow_levels(clean_lab), filename="maestro.yaml")
-    proc = subprocess.Popen(command("start"), cwd=str(tmp_path), env=command_env(), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        command("start"),
+        cwd=str(tmp_path),
+        env=command_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines = []
     for line in proc.stdout:
         lines.append(line)
@@ -192,12 +233,18 @@ def test_ctrl_c_stops_between_containers_in_process(clean_lab, tmp_path):
     assert proc.wait(timeout=60) != 0, output
     assert "SIGINT: finishing the containers in progress, starting no new ones" in output, output
     # The signal reaches this process at once (not through ansible-playbook): level b may not have begun.
-    done = re.search(r"^interrupted \(SIGINT\), done so far: start: 12 instances on 3 ships: (3|6) created, (9|6) skipped "
-                     r"in [0-9.]+s; not run: ((b-1, b-2, b-3, )?c-1, c-2, c-3, d-1, d-2, d-3); "
-                     r"the same command again converges the rest$", output, re.M)
+    done = re.search(
+        r"^interrupted \(SIGINT\), done so far: start: 12 instances on 3 ships: (3|6) created, (9|6) skipped "
+        r"in [0-9.]+s; not run: ((b-1, b-2, b-3, )?c-1, c-2, c-3, d-1, d-2, d-3); "
+        r"the same command again converges the rest$",
+        output,
+        re.M,
+    )
     assert done and output.count("done so far") == 1 and TRACEBACK not in output, output
     made = sorted(inspect_all(clean_lab))
     assert made == sorted(set(SLOW) - set(done.group(3).split(", "))), output
     rc, out = maestro(tmp_path, "start")
     assert rc == 0 and out.count(" ok, nothing to do") == len(made) // 3, out
-    assert progress(out)[-1].startswith("start: 12 instances on 3 ships: %d created, %d unchanged" % (12 - len(made), len(made))), out
+    assert progress(out)[-1].startswith(
+        "start: 12 instances on 3 ships: %d created, %d unchanged" % (12 - len(made), len(made))
+    ), out

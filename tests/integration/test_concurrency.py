@@ -9,6 +9,7 @@
   what it did, leaves no process behind (checked by pid: every descendant of the killed
   ansible-playbook, its SSH tunnel included) and no temporary file; the next start converges.
 """
+
 import os
 import re
 import signal
@@ -20,17 +21,35 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
-from envs import (ALL, ANSIBLE_PLAYBOOK, IMAGE, REPO, SERVE, TRACEBACK, failed, inspect_all, ok, playbook,
-                  ships_of, three_levels, write_env)
+from envs import (
+    ALL,
+    ANSIBLE_PLAYBOOK,
+    IMAGE,
+    REPO,
+    SERVE,
+    TRACEBACK,
+    failed,
+    inspect_all,
+    ok,
+    playbook,
+    ships_of,
+    three_levels,
+    write_env,
+)
 
 sys.path.insert(0, str(REPO / "collections"))
 
 from ansible_collections.maestro.ng.plugins.module_utils.run_lock import EnvironmentLock  # noqa: E402
 
 # What Docker answers when two clients change one container at once; never for a user to read.
-RAW_CONFLICT = ("Conflict.", "is already in use by container", "No such container", "You have to remove",
-                "already in progress", "You cannot remove a running container")
+RAW_CONFLICT = (
+    "Conflict.",
+    "is already in use by container",
+    "No such container",
+    "You have to remove",
+    "already in progress",
+    "You cannot remove a running container",
+)
 
 
 def no_raw_conflict(run):
@@ -53,12 +72,29 @@ def one_running_container_each(lab, names=ALL):
 def wide(lab, name, per_level=15):
     """Two levels of ``per_level`` instances spread over the ships: wide enough for two runs
     started together to meet on the same containers (most runs see a few such races)."""
+
     def service(service, requires):
-        return {"image": IMAGE, "requires": requires, "env": {"PORT": 8080},
-                "instances": {"%s-%d" % (service, k): {"ship": lab.ships[k % len(lab.ships)]["name"], "stop_timeout": 1,
-                                                       "command": ["sh", "-c", SERVE]} for k in range(1, per_level + 1)}}
-    return {"__maestro": {"schema": 2}, "name": name, "ship_defaults": {"timeout": 20}, "ships": ships_of(lab),
-            "services": {"front": service("front", ["back"]), "back": service("back", [])}}
+        return {
+            "image": IMAGE,
+            "requires": requires,
+            "env": {"PORT": 8080},
+            "instances": {
+                "%s-%d" % (service, k): {
+                    "ship": lab.ships[k % len(lab.ships)]["name"],
+                    "stop_timeout": 1,
+                    "command": ["sh", "-c", SERVE],
+                }
+                for k in range(1, per_level + 1)
+            },
+        }
+
+    return {
+        "__maestro": {"schema": 2},
+        "name": name,
+        "ship_defaults": {"timeout": 20},
+        "ships": ships_of(lab),
+        "services": {"front": service("front", ["back"]), "back": service("back", [])},
+    }
 
 
 WIDE = ["%s-%d" % (service, k) for service in ("back", "front") for k in range(1, 16)]
@@ -85,9 +121,12 @@ def test_start_racing_stop(clean_lab, tmp_path):
     start.wait_for(r"^level 1/4 a: starting")
     stop = ok(playbook("stop", env=path, environ=controller(tmp_path, "a")))
     ok(start.finish())
-    assert re.search(r"^environment racestop is locked by another run on this controller: pid %d "
-                     r"\(ansible-playbook playbooks/start\.yml -e env=\S+\) since \S+; waiting up to 300s$"
-                     % start.proc.pid, stop.output, re.M), str(stop)
+    assert re.search(
+        r"^environment racestop is locked by another run on this controller: pid %d "
+        r"\(ansible-playbook playbooks/start\.yml -e env=\S+\) since \S+; waiting up to 300s$" % start.proc.pid,
+        stop.output,
+        re.M,
+    ), str(stop)
     assert stop.output.count("is locked by another run") == 1, str(stop)
     found = inspect_all(clean_lab)
     assert sorted(found) == SLOW and not any(c["State"]["Running"] for c in found.values())
@@ -116,9 +155,11 @@ def test_second_run_waits_for_the_lock_or_gives_up(clean_lab, tmp_path):
     held = EnvironmentLock("locked", folder=str(tmp_path / "a" / "maestro.ng" / "locks"))
     held.acquire()
     try:
-        late = failed(playbook("start", env=path, environ=environ, lock_timeout=1),
-                      "environment locked is locked by another run on this controller: pid %d" % os.getpid(),
-                      "gave up after 1s")
+        late = failed(
+            playbook("start", env=path, environ=environ, lock_timeout=1),
+            "environment locked is locked by another run on this controller: pid %d" % os.getpid(),
+            "gave up after 1s",
+        )
         message = late.result("Start, level by level")["msg"]
         assert "\n" not in message, message
         assert inspect_all(clean_lab) == {}
@@ -139,11 +180,22 @@ class Background:
     """ansible-playbook started in the background; its output read as it comes."""
 
     def __init__(self, command, env, environ=None):
-        run_env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-                       PYTHONWARNINGS="ignore", **(environ or {}))
-        self.proc = subprocess.Popen([str(ANSIBLE_PLAYBOOK), "playbooks/%s.yml" % command, "-e", "env=%s" % env],
-                                     cwd=str(REPO), env=run_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
+        run_env = dict(
+            os.environ,
+            ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+            ANSIBLE_NOCOLOR="1",
+            PYTHONWARNINGS="ignore",
+            **(environ or {}),
+        )
+        self.proc = subprocess.Popen(
+            [str(ANSIBLE_PLAYBOOK), "playbooks/%s.yml" % command, "-e", "env=%s" % env],
+            cwd=str(REPO),
+            env=run_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self.lines = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -210,17 +262,36 @@ def slow_levels(lab, sshd=None, name="interrupted"):
     tunnel); each instance keeps its level busy for 2 s (a sleep running check)."""
     ships = ships_of(lab)
     if sshd:
-        ships[lab.ships[1]["name"]] = {"ip": sshd.ip, "socket_path": sshd.ship["socket"],
-                                       "ssh_tunnel": {"user": "root", "key": str(sshd.key)}}
+        ships[lab.ships[1]["name"]] = {
+            "ip": sshd.ip,
+            "socket_path": sshd.ship["socket"],
+            "ssh_tunnel": {"user": "root", "key": str(sshd.key)},
+        }
 
     def level(service, port, requires):
-        return {"image": IMAGE, "requires": requires, "env": {"PORT": port},
-                "lifecycle": {"running": [{"type": "sleep", "wait": 2}]},
-                "instances": {"%s-%d" % (service, k): {"ship": ship, "command": ["sh", "-c", SERVE], "stop_timeout": 1}
-                              for k, ship in enumerate(sorted(ships), 1)}}
-    return {"__maestro": {"schema": 2}, "name": name, "ship_defaults": {"timeout": 10}, "ships": ships,
-            "services": {"a": level("a", 1001, []), "b": level("b", 1002, ["a"]), "c": level("c", 1003, ["b"]),
-                         "d": level("d", 1004, ["c"])}}
+        return {
+            "image": IMAGE,
+            "requires": requires,
+            "env": {"PORT": port},
+            "lifecycle": {"running": [{"type": "sleep", "wait": 2}]},
+            "instances": {
+                "%s-%d" % (service, k): {"ship": ship, "command": ["sh", "-c", SERVE], "stop_timeout": 1}
+                for k, ship in enumerate(sorted(ships), 1)
+            },
+        }
+
+    return {
+        "__maestro": {"schema": 2},
+        "name": name,
+        "ship_defaults": {"timeout": 10},
+        "ships": ships,
+        "services": {
+            "a": level("a", 1001, []),
+            "b": level("b", 1002, ["a"]),
+            "c": level("c", 1003, ["b"]),
+            "d": level("d", 1004, ["c"]),
+        },
+    }
 
 
 SLOW = ["%s-%d" % (service, k) for service in "abcd" for k in (1, 2, 3)]
@@ -231,8 +302,12 @@ def test_interrupted_start_stops_cleanly_and_the_next_start_converges(clean_lab,
     path = write_env(tmp_path, slow_levels(clean_lab, sshd))
     temp = tmp_path / "tmp"
     temp.mkdir()
-    environ = dict(controller(tmp_path, "a"), TMPDIR=str(temp), ANSIBLE_LOCAL_TEMP=str(temp / "ansible"),
-                   MAESTRO_SSH_ARGS="-o UserKnownHostsFile=%s" % (tmp_path / "known_hosts"))
+    environ = dict(
+        controller(tmp_path, "a"),
+        TMPDIR=str(temp),
+        ANSIBLE_LOCAL_TEMP=str(temp / "ansible"),
+        MAESTRO_SSH_ARGS="-o UserKnownHostsFile=%s" % (tmp_path / "known_hosts"),
+    )
     start = Background("start", path, environ)
     start.wait_for(r"^level 2/4 b: starting")
     family = descendants(start.proc.pid)
@@ -243,9 +318,12 @@ def test_interrupted_start_stops_cleanly_and_the_next_start_converges(clean_lab,
     name = signal.Signals(signum).name
     assert done.rc != 0, str(done)
     assert "%s: finishing the containers in progress, starting no new ones" % name in done.output, str(done)
-    assert re.search(r"^interrupted \(%s\), done so far: start: 12 instances on 3 ships: 6 created, 6 skipped "
-                     r"in [0-9.]+s; not run: c-1, c-2, c-3, d-1, d-2, d-3; the same command again converges the rest$"
-                     % name, done.output, re.M), str(done)
+    assert re.search(
+        r"^interrupted \(%s\), done so far: start: 12 instances on 3 ships: 6 created, 6 skipped "
+        r"in [0-9.]+s; not run: c-1, c-2, c-3, d-1, d-2, d-3; the same command again converges the rest$" % name,
+        done.output,
+        re.M,
+    ), str(done)
     assert TRACEBACK not in done.output, str(done)
     deadline = time.monotonic() + 10
     while any(alive(pid) for pid in family) and time.monotonic() < deadline:
@@ -259,6 +337,9 @@ def test_interrupted_start_stops_cleanly_and_the_next_start_converges(clean_lab,
 
     again = ok(playbook("start", env=path, environ=environ))
     assert [line.split(" in ")[0] for line in again.progress()] == [
-        "level 1/4 a: 3/3 ok, nothing to do", "level 2/4 b: 3/3 ok, nothing to do",
-        "level 3/4 c: 3/3 started", "level 4/4 d: 3/3 started"], str(again)
+        "level 1/4 a: 3/3 ok, nothing to do",
+        "level 2/4 b: 3/3 ok, nothing to do",
+        "level 3/4 c: 3/3 started",
+        "level 4/4 d: 3/3 started",
+    ], str(again)
     one_running_container_each(clean_lab, SLOW)

@@ -5,6 +5,7 @@ killed mid-start, and daemon values that must not be evaluated as templates.
 Ships are always `lab.ships[i]`; each ship's Docker API is checked directly (inspects and
 the daemon's own `events`) rather than trusting what the playbooks report.
 """
+
 import importlib.util
 import json
 import os
@@ -18,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
+from ansible.errors import AnsibleError  # noqa: E402
 from envs import (
     ALL,
     ANSIBLE_PLAYBOOK,
@@ -39,7 +40,6 @@ from envs import (
     write_env,
 )
 
-from ansible.errors import AnsibleError  # noqa: E402
 from ansible_collections.maestro.ng.plugins.module_utils import environment  # noqa: E402
 from ansible_collections.maestro.ng.plugins.module_utils.container import ContainerError, desired_config  # noqa
 from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import Orchestrator  # noqa
@@ -50,8 +50,23 @@ from ansible_collections.maestro.ng.plugins.plugin_utils import common  # noqa: 
 SLEEP = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 BAD = REPO / "tests" / "unit" / "fixtures" / "bad"
 # Docker events that mean a container or image was changed.
-MUTATIONS = {"create", "start", "stop", "kill", "die", "destroy", "restart", "pause", "unpause", "rename",
-             "update", "pull", "tag", "untag", "delete"}
+MUTATIONS = {
+    "create",
+    "start",
+    "stop",
+    "kill",
+    "die",
+    "destroy",
+    "restart",
+    "pause",
+    "unpause",
+    "rename",
+    "update",
+    "pull",
+    "tag",
+    "untag",
+    "delete",
+}
 
 
 def events_since(lab, since, ships=None):
@@ -60,8 +75,7 @@ def events_since(lab, since, ships=None):
 
     def one(k):
         api = lab.client(k, timeout=20)
-        return [dict(e, _ship=lab.ships[k - 1]["name"])
-                for e in api.events(since=since, until=until, decode=True)]
+        return [dict(e, _ship=lab.ships[k - 1]["name"]) for e in api.events(since=since, until=until, decode=True)]
 
     ks = list(ships or range(1, len(lab.ships) + 1))
     with ThreadPoolExecutor(len(ks)) as pool:
@@ -69,15 +83,19 @@ def events_since(lab, since, ships=None):
 
 
 def mutations(events):
-    return ["%s %s %s" % (e["_ship"], e.get("Action"), (e.get("Actor") or {}).get("Attributes", {}).get("name"))
-            for e in events if (e.get("Action") or "").split(":")[0] in MUTATIONS]
+    return [
+        "%s %s %s" % (e["_ship"], e.get("Action"), (e.get("Actor") or {}).get("Attributes", {}).get("name"))
+        for e in events
+        if (e.get("Action") or "").split(":")[0] in MUTATIONS
+    ]
 
 
 def snapshot(lab):
     """What must not move under --check: id, state, start/finish times, image id."""
-    return {name: (c["Id"], c["State"]["Status"], c["State"]["StartedAt"], c["State"]["FinishedAt"], c["Image"],
-                   c["_ship"])
-            for name, c in inspect_all(lab).items()}
+    return {
+        name: (c["Id"], c["State"]["Status"], c["State"]["StartedAt"], c["State"]["FinishedAt"], c["Image"], c["_ship"])
+        for name, c in inspect_all(lab).items()
+    }
 
 
 def rows_of(run, task="Ask every ship"):
@@ -104,8 +122,9 @@ def test_status_shows_drift_per_instance(clean_lab, tmp_path):
         assert rows[name]["drift"] == ["env.KAFKA_HEAP_OPTS changed"], rows[name]
     for name in ("web-1", "web-2"):
         assert rows[name]["drift"][0].startswith("image changed (sha256:"), rows[name]
-    assert sorted(run.result("Ask every ship")["drifted"]) == sorted(["zk-1", "kafka-1", "kafka-2", "kafka-3",
-                                                                      "web-1", "web-2"])
+    assert sorted(run.result("Ask every ship")["drifted"]) == sorted(
+        ["zk-1", "kafka-1", "kafka-2", "kafka-3", "web-1", "web-2"]
+    )
     table = run_table = ok(playbook("status", path)).output
     line = {n: ln for ln in table.splitlines() for n in ALL if re.search(r"\s%s\s" % n, ln)}
     assert "DRIFT" in run_table
@@ -123,10 +142,20 @@ def test_status_drift_costs_little_for_60_containers(clean_lab, tmp_path):
     """60 containers on 3 ships: status with drift (one container inspect each, one image
     inspect per ship) must stay within ~0.5 s of status without it."""
     lab = clean_lab
-    model = {"name": "many", "ships": ships_of(lab), "services": {"many": {
-        "image": IMAGE, "env": {"A": "1"},
-        "instances": {"m-%02d" % i: {"ship": ship_name(lab, 1 + i % 3), "command": SLEEP, "stop_timeout": 1}
-                      for i in range(60)}}}}
+    model = {
+        "name": "many",
+        "ships": ships_of(lab),
+        "services": {
+            "many": {
+                "image": IMAGE,
+                "env": {"A": "1"},
+                "instances": {
+                    "m-%02d" % i: {"ship": ship_name(lab, 1 + i % 3), "command": SLEEP, "stop_timeout": 1}
+                    for i in range(60)
+                },
+            }
+        },
+    }
     path = write_env(tmp_path, model)
     env = environment.load(str(path))
     names = list(env.instances)
@@ -165,15 +194,22 @@ def keep_going_model(lab):
     def inst(ship):
         return {"ship": ship, "command": SLEEP, "stop_timeout": 1}
 
-    return {"name": "kg", "ships": ships_of(lab), "services": {
-        "lonely": {"image": IMAGE, "instances": {"lonely-3": inst(s3)}},
-        "zookeeper": {"image": IMAGE, "instances": {"zk-1": inst(s1), "zk-2": inst(s2)}},
-        "cache": {"image": IMAGE, "instances": {"cache-1": inst(s1)}},
-        "kafka": {"image": IMAGE, "requires": ["zookeeper"],
-                  "instances": {"kafka-1": inst(s1), "kafka-3": inst(s3)}},
-        "api": {"image": IMAGE, "requires": ["cache"], "instances": {"api-2": inst(s2)}},
-        "web": {"image": IMAGE, "requires": ["kafka"], "instances": {"web-2": inst(s2)}},
-    }}
+    return {
+        "name": "kg",
+        "ships": ships_of(lab),
+        "services": {
+            "lonely": {"image": IMAGE, "instances": {"lonely-3": inst(s3)}},
+            "zookeeper": {"image": IMAGE, "instances": {"zk-1": inst(s1), "zk-2": inst(s2)}},
+            "cache": {"image": IMAGE, "instances": {"cache-1": inst(s1)}},
+            "kafka": {
+                "image": IMAGE,
+                "requires": ["zookeeper"],
+                "instances": {"kafka-1": inst(s1), "kafka-3": inst(s3)},
+            },
+            "api": {"image": IMAGE, "requires": ["cache"], "instances": {"api-2": inst(s2)}},
+            "web": {"image": IMAGE, "requires": ["kafka"], "instances": {"web-2": inst(s2)}},
+        },
+    }
 
 
 def test_keep_going_skips_only_the_lost_ship_and_its_dependents(clean_lab, tmp_path):
@@ -221,21 +257,32 @@ def test_plan_then_apply_does_exactly_the_plan_and_refuses_when_things_moved(cle
     assert "plan written to %s: 4 none, 3 recreate, 1 start" % plan_file in run.output, str(run)
     doc = json.loads(plan_file.read_text())
     actions = {e["instance"]: e["action"] for e in doc["instances"]}
-    assert actions == {"zk-1": "none", "zk-2": "none", "zk-3": "none", "kafka-1": "recreate",
-                       "kafka-2": "recreate", "kafka-3": "recreate", "web-1": "none", "web-2": "start"}
+    assert actions == {
+        "zk-1": "none",
+        "zk-2": "none",
+        "zk-3": "none",
+        "kafka-1": "recreate",
+        "kafka-2": "recreate",
+        "kafka-3": "recreate",
+        "web-1": "none",
+        "web-2": "start",
+    }
     entry = {e["instance"]: e for e in doc["instances"]}
     assert entry["kafka-1"]["reasons"] == ["env.KAFKA_HEAP_OPTS changed"]
     assert entry["web-2"]["live"]["state"] == "exited"
     assert entry["zk-1"]["live"]["container_id"] == before["zk-1"]["Id"]
     assert entry["zk-1"]["live"]["image_id"] == before["zk-1"]["Image"]
-    assert snapshot(lab) == {n: (c["Id"], c["State"]["Status"], c["State"]["StartedAt"], c["State"]["FinishedAt"],
-                                 c["Image"], c["_ship"]) for n, c in before.items()}
+    assert snapshot(lab) == {
+        n: (c["Id"], c["State"]["Status"], c["State"]["StartedAt"], c["State"]["FinishedAt"], c["Image"], c["_ship"])
+        for n, c in before.items()
+    }
 
     run = ok(playbook("start", path, apply_plan=str(plan_file)))
     after = inspect_all(lab)
     assert running(after, ALL) == dict.fromkeys(ALL, True)
-    assert ids(after, ["zk-1", "zk-2", "zk-3", "web-1", "web-2"]) == ids(before, ["zk-1", "zk-2", "zk-3", "web-1",
-                                                                                  "web-2"])
+    assert ids(after, ["zk-1", "zk-2", "zk-3", "web-1", "web-2"]) == ids(
+        before, ["zk-1", "zk-2", "zk-3", "web-1", "web-2"]
+    )
     assert all(after[n]["Id"] != before[n]["Id"] for n in ("kafka-1", "kafka-2", "kafka-3"))
     assert after["web-1"]["State"]["StartedAt"] == before["web-1"]["State"]["StartedAt"]
 
@@ -269,9 +316,9 @@ def test_hand_made_changes_are_repaired_by_the_next_start(clean_lab, tmp_path):
     path = write_env(tmp_path, three_levels(lab))
     ok(playbook("start", path))
     before = inspect_all(lab)
-    lab.client(1).remove_container("zk-1", force=True)              # removed
-    lab.client(2).stop("kafka-2", timeout=1)                         # stopped
-    api3 = lab.client(3)                                             # replaced: other image, env
+    lab.client(1).remove_container("zk-1", force=True)  # removed
+    lab.client(2).stop("kafka-2", timeout=1)  # stopped
+    api3 = lab.client(3)  # replaced: other image, env
     api3.remove_container("web-2", force=True)
     api3.create_container(IMAGE_V2, name="web-2", command=SLEEP, environment={"PORT": "1", "EVIL": "yes"})
     api3.start("web-2")
@@ -293,13 +340,13 @@ def test_check_with_every_kind_of_change_never_touches_a_daemon(clean_lab, tmp_p
     path = write_env(tmp_path, model)
     ok(playbook("start", path))
     s1 = ship_name(lab, 1)
-    model["services"]["web"]["instances"]["web-3"] = serving(s1, "http", 8080, 38081)       # new instance
-    model["services"]["kafka"]["env"]["KAFKA_HEAP_OPTS"] = "-Xmx2g"                       # env change
-    model["services"]["web"]["image"] = IMAGE_V2                                          # image change
-    model["services"]["web"]["instances"]["web-1"]["ports"]["extra"] = "7000:37000"       # extra port
+    model["services"]["web"]["instances"]["web-3"] = serving(s1, "http", 8080, 38081)  # new instance
+    model["services"]["kafka"]["env"]["KAFKA_HEAP_OPTS"] = "-Xmx2g"  # env change
+    model["services"]["web"]["image"] = IMAGE_V2  # image change
+    model["services"]["web"]["instances"]["web-1"]["ports"]["extra"] = "7000:37000"  # extra port
     write_env(tmp_path, model)
-    lab.client(2).stop("zk-2", timeout=1)                                                 # stopped
-    lab.client(1).remove_container("kafka-1", force=True)                                 # removed
+    lab.client(2).stop("zk-2", timeout=1)  # stopped
+    lab.client(1).remove_container("kafka-1", force=True)  # removed
     before = snapshot(lab)
     since = time.time()
     for command in ("start", "restart", "stop"):
@@ -308,24 +355,41 @@ def test_check_with_every_kind_of_change_never_touches_a_daemon(clean_lab, tmp_p
         print(command, "--check", "%.1fs" % run.seconds)
     run = ok(playbook("start", path, "--check", plan=str(tmp_path / "p.json")))
     actions = {e["instance"]: e["action"] for e in json.loads((tmp_path / "p.json").read_text())["instances"]}
-    assert actions == {"zk-1": "none", "zk-2": "start", "zk-3": "none", "kafka-1": "create",
-                       "kafka-2": "recreate", "kafka-3": "recreate", "web-1": "recreate", "web-2": "recreate",
-                       "web-3": "create"}
+    assert actions == {
+        "zk-1": "none",
+        "zk-2": "start",
+        "zk-3": "none",
+        "kafka-1": "create",
+        "kafka-2": "recreate",
+        "kafka-3": "recreate",
+        "web-1": "recreate",
+        "web-2": "recreate",
+        "web-3": "create",
+    }
     assert snapshot(lab) == before
     assert mutations(events_since(lab, since)) == []
 
 
 def _bad_errors():
     spec = importlib.util.spec_from_file_location(
-        "bad_errors", REPO / "tests" / "unit" / "model" / "test_model_errors.py")
+        "bad_errors", REPO / "tests" / "unit" / "model" / "test_model_errors.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.ERRORS
 
 
 # By file stem: some corpus files are not valid YAML on purpose and may use another extension.
-SAMPLE = ["yaml_syntax", "duplicate_env_key", "missing_ships", "ship_unknown_key",
-          "service_unknown_key", "privileged_string", "unknown_ship", "cycle"]
+SAMPLE = [
+    "yaml_syntax",
+    "duplicate_env_key",
+    "missing_ships",
+    "ship_unknown_key",
+    "service_unknown_key",
+    "privileged_string",
+    "unknown_ship",
+    "cycle",
+]
 
 
 def test_bad_environment_corpus_fails_with_its_line_and_no_docker_call(clean_lab, monkeypatch):
@@ -357,7 +421,7 @@ def test_bad_environment_corpus_fails_with_its_line_and_no_docker_call(clean_lab
     print("%d bad files through ansible-playbook in %.1fs" % (len(sample), time.monotonic() - t0))
     for name, result in results:
         failed(result)
-        expected = str(BAD / name) + errors[name][len(name):]
+        expected = str(BAD / name) + errors[name][len(name) :]
         assert result.result("Start, level by level")["msg"] == expected, str(result)
         assert expected in result.output.replace("''", "'"), str(result)
         assert 'File "' not in result.output, str(result)
@@ -372,14 +436,28 @@ def kill_model(lab):
     def inst(ship):
         return {"ship": ship, "command": SLEEP, "stop_timeout": 1}
 
-    return {"name": "killed", "ships": ships_of(lab), "ship_defaults": {"timeout": 5}, "services": {
-        "base": {"image": IMAGE, "lifecycle": {"running": [{"type": "sleep", "wait": 2}]},
-                 "instances": {"base-%d" % k: inst(s[k - 1]) for k in (1, 2, 3)}},
-        "mid": {"image": IMAGE, "requires": ["base"],
-                "instances": {"mid-%d" % k: inst(s[(k - 1) % 3]) for k in range(1, 7)}},
-        "top": {"image": IMAGE, "requires": ["mid"],
-                "instances": {"top-%d" % k: inst(s[k - 1]) for k in (1, 2, 3)}},
-    }}
+    return {
+        "name": "killed",
+        "ships": ships_of(lab),
+        "ship_defaults": {"timeout": 5},
+        "services": {
+            "base": {
+                "image": IMAGE,
+                "lifecycle": {"running": [{"type": "sleep", "wait": 2}]},
+                "instances": {"base-%d" % k: inst(s[k - 1]) for k in (1, 2, 3)},
+            },
+            "mid": {
+                "image": IMAGE,
+                "requires": ["base"],
+                "instances": {"mid-%d" % k: inst(s[(k - 1) % 3]) for k in range(1, 7)},
+            },
+            "top": {
+                "image": IMAGE,
+                "requires": ["mid"],
+                "instances": {"top-%d" % k: inst(s[k - 1]) for k in (1, 2, 3)},
+            },
+        },
+    }
 
 
 def test_a_daemon_killed_mid_start_fails_naming_the_ship_and_a_rerun_converges(clean_lab, tmp_path):
@@ -407,7 +485,7 @@ def test_a_daemon_killed_mid_start_fails_naming_the_ship_and_a_rerun_converges(c
         assert "ship %s (%s) is unreachable" % (ship3["name"], ship3["url"]) in run.output, str(run)
         found = inspect_all(lab, ships=[1, 2])
         done = [n for n in found if not n.startswith("top-")]
-        assert sorted(found) == sorted(done), sorted(found)                     # level 3 never ran
+        assert sorted(found) == sorted(done), sorted(found)  # level 3 never ran
         assert all(found[n]["State"]["Running"] for n in found), {n: c["State"]["Status"] for n, c in found.items()}
         assert {n.split("-")[0] for n in found} <= {"base", "mid"}
     finally:
@@ -424,17 +502,31 @@ def test_values_from_the_daemon_are_not_evaluated_as_templates(clean_lab, tmp_pa
     marker = tmp_path / ("pwned-%s" % uuid.uuid4().hex[:8])
     control = tmp_path / "control"
     payload = "{{ lookup('pipe','touch %s') }}" % marker
-    model = {"name": "untrusted", "ships": ships_of(lab), "services": {"web": {
-        "image": IMAGE, "instances": {"web-1": {"ship": ship_name(lab, 1), "command": SLEEP, "stop_timeout": 1}}}}}
+    model = {
+        "name": "untrusted",
+        "ships": ships_of(lab),
+        "services": {
+            "web": {
+                "image": IMAGE,
+                "instances": {"web-1": {"ship": ship_name(lab, 1), "command": SLEEP, "stop_timeout": 1}},
+            }
+        },
+    }
     path = write_env(tmp_path, model)
     # A container made by hand under the instance's name, carrying the payload in an env
     # key and value, a label key and value, and its command (so in Status-adjacent data).
     api = lab.client(1)
-    api.create_container(IMAGE, name="web-1", command=["sh", "-c", "sleep 3600 # " + payload],
-                         environment={payload: payload}, labels={payload: payload})
+    api.create_container(
+        IMAGE,
+        name="web-1",
+        command=["sh", "-c", "sleep 3600 # " + payload],
+        environment={payload: payload},
+        labels={payload: payload},
+    )
     api.start("web-1")
     book = tmp_path / "use_status.yml"
-    book.write_text("""
+    book.write_text(
+        """
 - hosts: localhost
   gather_facts: false
   tasks:
@@ -451,15 +543,30 @@ def test_values_from_the_daemon_are_not_evaluated_as_templates(clean_lab, tmp_pa
     - name: Control, a template written in the playbook itself does run
       ansible.builtin.debug:
         msg: "{{ lookup('pipe', 'touch %s') }}"
-""" % (path, control))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_CALLBACK_PLUGINS=_callback_plugins(), PYTHONWARNINGS="ignore")
-    proc = subprocess.run([str(ANSIBLE_PLAYBOOK), str(book)], cwd=str(REPO), env=env, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120,
-                          check=False)
+"""
+        % (path, control)
+    )
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_CALLBACK_PLUGINS=_callback_plugins(),
+        PYTHONWARNINGS="ignore",
+    )
+    proc = subprocess.run(
+        [str(ANSIBLE_PLAYBOOK), str(book)],
+        cwd=str(REPO),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout
-    assert control.exists(), proc.stdout                       # the control proves pipe lookups work here
-    assert not marker.exists(), proc.stdout                    # the daemon's strings were not evaluated
+    assert control.exists(), proc.stdout  # the control proves pipe lookups work here
+    assert not marker.exists(), proc.stdout  # the daemon's strings were not evaluated
     assert "env.%s removed" % payload in proc.stdout.replace("''", "'") or payload in proc.stdout, proc.stdout
     # The standard status playbook, both outputs.
     for output in ("table", "json"):
@@ -473,12 +580,23 @@ def test_registry_credentials_go_with_pulls_from_that_registry(lab, tmp_path):
     import base64
 
     import docker.auth
-    model = {"name": "reg", "ships": ships_of(lab),
-             "registries": {"quay.io": {"registry": "https://quay.io/v1/", "username": "bob", "password": "s3cret"},
-                            "mine": {"registry": "https://registry.example:5000", "username": "amy",
-                                     "password": "pw", "email": "amy@example.com"}},
-             "services": {"web": {"image": "registry.example:5000/team/web:1",
-                                  "instances": {"web-1": {"ship": ship_name(lab, 1)}}}}}
+
+    model = {
+        "name": "reg",
+        "ships": ships_of(lab),
+        "registries": {
+            "quay.io": {"registry": "https://quay.io/v1/", "username": "bob", "password": "s3cret"},
+            "mine": {
+                "registry": "https://registry.example:5000",
+                "username": "amy",
+                "password": "pw",
+                "email": "amy@example.com",
+            },
+        },
+        "services": {
+            "web": {"image": "registry.example:5000/team/web:1", "instances": {"web-1": {"ship": ship_name(lab, 1)}}}
+        },
+    }
     env = environment.load(str(write_env(tmp_path, model)))
     client = Orchestrator(env).client(ship_name(lab, 1))
 

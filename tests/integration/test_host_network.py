@@ -7,17 +7,18 @@ this collection publishes nothing there and still gives every dependent the vari
     edge   edge-1@ship1, net: host, serves on the ship's own port 18081 (declared `http: 18081`)
     client client-1@ship2 (bridge), requires edge: reaches it through EDGE_EDGE_1_HOST/_HTTP_PORT
 """
+
 import functools
 import urllib.request
 
-from envs import IMAGE, env_map, exec_in, expected_env, inspect_all, ok as _ok, playbook, ship_name, ships_of, write_env
+from envs import IMAGE, env_map, exec_in, expected_env, inspect_all, playbook, ship_name, ships_of, write_env
+from envs import ok as _ok
 
 ok = functools.partial(_ok, warnings=False)
 
 EDGE_PORT = 18081
 # The host network is the ship's: the container listens on the ship's address itself.
-EDGE = ("trap 'exit 0' TERM; mkdir -p /www && echo $CONTAINER_NAME > /www/name; "
-        "httpd -f -p $PORT -h /www & wait")
+EDGE = "trap 'exit 0' TERM; mkdir -p /www && echo $CONTAINER_NAME > /www/name; httpd -f -p $PORT -h /www & wait"
 CLIENT = "trap 'exit 0' TERM; sleep 3600 & wait"
 FETCH = "wget -q -O - http://$EDGE_EDGE_1_HOST:$EDGE_EDGE_1_HTTP_PORT/name"
 
@@ -34,14 +35,21 @@ def host_network_env(lab):
                 "env": {"PORT": EDGE_PORT},
                 "ports": {"http": EDGE_PORT},
                 "lifecycle": {"running": [{"type": "tcp", "port": "http", "max_wait": 15}]},
-                "instances": {"edge-1": {"ship": ship_name(lab, 1), "net": "host", "stop_timeout": 2,
-                                         "command": ["sh", "-c", EDGE]}},
+                "instances": {
+                    "edge-1": {
+                        "ship": ship_name(lab, 1),
+                        "net": "host",
+                        "stop_timeout": 2,
+                        "command": ["sh", "-c", EDGE],
+                    }
+                },
             },
             "client": {
                 "image": IMAGE,
                 "requires": ["edge"],
-                "instances": {"client-1": {"ship": ship_name(lab, 2), "stop_timeout": 2,
-                                           "command": ["sh", "-c", CLIENT]}},
+                "instances": {
+                    "client-1": {"ship": ship_name(lab, 2), "stop_timeout": 2, "command": ["sh", "-c", CLIENT]}
+                },
             },
         },
     }
@@ -57,13 +65,15 @@ def test_host_network_service_with_ports_starts_and_its_dependents_reach_it(clea
     edge, client = found["edge-1"], found["client-1"]
     assert edge["State"]["Running"] and client["State"]["Running"]
     assert edge["HostConfig"]["NetworkMode"] == "host"
-    assert not edge["HostConfig"]["PortBindings"]                       # nothing published ...
-    assert "%d/tcp" % EDGE_PORT in edge["Config"]["ExposedPorts"]      # ... but still exposed
+    assert not edge["HostConfig"]["PortBindings"]  # nothing published ...
+    assert "%d/tcp" % EDGE_PORT in edge["Config"]["ExposedPorts"]  # ... but still exposed
     # The dependent's variables, through the Docker API: exactly the model's, the port included.
     expected = expected_env(env_file)
     assert env_map(client) == expected["client-1"]
     assert (expected["client-1"]["EDGE_EDGE_1_HOST"], expected["client-1"]["EDGE_EDGE_1_HTTP_PORT"]) == (
-        lab.ships[0]["ip"], str(EDGE_PORT))
+        lab.ships[0]["ip"],
+        str(EDGE_PORT),
+    )
     assert env_map(edge) == expected["edge-1"]
 
     # The service answers on the ship's own address, from here and from the dependent by its variables.

@@ -1,10 +1,10 @@
 """Smoke tests of the multi-ship Docker lab itself (files/lab/lab.sh + lab.py)."""
+
 import socket
 import time
 
 import pytest
 import requests
-
 from lab import API_VERSION, IMAGE, IMAGE_V2
 
 HTTP_GET = "GET /etc/hostname HTTP/1.0\r\n\r\n"
@@ -58,8 +58,8 @@ def test_cross_ship_traffic_and_fast_stop(clean_lab):
 
     # ship2: the image's default CMD (httpd on :80 serving /), published on 8080.
     cid = server.create_container(
-        IMAGE, name="lab-smoke-httpd", ports=[80],
-        host_config=server.create_host_config(port_bindings={80: 8080}))["Id"]
+        IMAGE, name="lab-smoke-httpd", ports=[80], host_config=server.create_host_config(port_bindings={80: 8080})
+    )["Id"]
     server.start(cid)
     hostname = server.inspect_container(cid)["Config"]["Hostname"]
 
@@ -70,9 +70,10 @@ def test_cross_ship_traffic_and_fast_stop(clean_lab):
 
     # ship1 container -> ship2:8080 (cross-ship traffic over the lab bridge)
     probe = client.create_container(
-        IMAGE, name="lab-smoke-probe",
-        command=["sh", "-c", "printf '%s' | nc -w 5 %s 8080"
-                 % (HTTP_GET.replace("\r\n", "\\r\\n"), server_ip)])["Id"]
+        IMAGE,
+        name="lab-smoke-probe",
+        command=["sh", "-c", "printf '%s' | nc -w 5 %s 8080" % (HTTP_GET.replace("\r\n", "\\r\\n"), server_ip)],
+    )["Id"]
     client.start(probe)
     assert client.wait(probe, timeout=30)["StatusCode"] == 0
     out = client.logs(probe).decode(errors="replace")

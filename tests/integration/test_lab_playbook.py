@@ -4,6 +4,7 @@ The lab ships of this test are lab.sh ships 57-59 (the tests' own ships are 1-30
 default first ship is 50, left for people trying it). They are made and removed by the
 playbook itself, not by the `lab` fixture.
 """
+
 import functools
 import os
 import socket
@@ -13,8 +14,8 @@ import sys
 import docker
 import pytest
 import yaml
-
-from envs import IMAGE, IMAGE_V2, REPO, SERVE, failed, ok as _ok, playbook
+from envs import IMAGE, IMAGE_V2, REPO, SERVE, failed, playbook
+from envs import ok as _ok
 from lab import missing_prerequisites, unavailable
 
 # These runs must not even warn.
@@ -25,7 +26,7 @@ sys.path.insert(0, str(REPO / "collections"))
 from ansible_collections.maestro.ng.plugins.module_utils import environment, lab_ships  # noqa: E402
 
 FIRST = 57
-COPIED = "maestro-test/lab-copy:t1"      # a tag only the main daemon has: lab.yml must copy it
+COPIED = "maestro-test/lab-copy:t1"  # a tag only the main daemon has: lab.yml must copy it
 MAIN = "unix://" + "/var/run/docker.sock"
 # Another lab script (e.g. a copy of lab.sh under test): MAESTRO_LAB_SCRIPT=PATH.
 SCRIPT = os.environ.get("MAESTRO_LAB_SCRIPT")
@@ -58,11 +59,12 @@ def lab_env(tmp_path):
     script = SCRIPT or lab_ships.DEFAULT_SCRIPT
     # lab.sh's own answer on the highest ship this test uses (stopping a ship that is not
     # running does nothing).
-    probe = subprocess.run(["bash", script, "stop-ship", str(FIRST + 1)], capture_output=True, text=True,
-                           check=False)
+    probe = subprocess.run(["bash", script, "stop-ship", str(FIRST + 1)], capture_output=True, text=True, check=False)
     if "ship number must be" in probe.stderr:
-        unavailable("the Docker lab: %s: %s (this test uses ships %d-%d)" % (script, probe.stderr.strip(), FIRST, FIRST + 2))
-    for number in (FIRST, FIRST + 1, FIRST + 2):   # a previous run that died half-way
+        unavailable(
+            "the Docker lab: %s: %s (this test uses ships %d-%d)" % (script, probe.stderr.strip(), FIRST, FIRST + 2)
+        )
+    for number in (FIRST, FIRST + 1, FIRST + 2):  # a previous run that died half-way
         if lab_ships.exists(number):
             lab_ships.remove(script, number)
     main = api(MAIN)
@@ -72,20 +74,25 @@ def lab_env(tmp_path):
         "__maestro": {"schema": 2},
         "name": "labtest",
         "ship_defaults": {"timeout": 20, "docker_port": 4243},
-        "ships": {"alpha": {"ip": "10.99.7.1"},
-                  "beta": {"ip": "10.99.7.2", "tls": True, "tls_verify": True}},
+        "ships": {"alpha": {"ip": "10.99.7.1"}, "beta": {"ip": "10.99.7.2", "tls": True, "tls_verify": True}},
         "services": {
             "web": {
                 "image": IMAGE,
                 "env": {"PEER": "10.99.7.2", "PORT": 8080},
                 "instances": {
                     "web-1": {"ship": "alpha", "command": ["sh", "-c", cmd], "ports": {"http": "8080:18080"}},
-                    "web-2": {"ship": "beta", "image": COPIED, "command": ["sh", "-c", cmd],
-                              "ports": {"http": {"exposed": 8080, "external": ["10.99.7.2", 18080]}}},
+                    "web-2": {
+                        "ship": "beta",
+                        "image": COPIED,
+                        "command": ["sh", "-c", cmd],
+                        "ports": {"http": {"exposed": 8080, "external": ["10.99.7.2", 18080]}},
+                    },
                 },
             },
-            "tool": {"image": IMAGE_V2, "instances": {
-                "tool-1": {"ship": "beta", "command": ["sh", "-c", SERVE], "env": {"PORT": 9000}}}},
+            "tool": {
+                "image": IMAGE_V2,
+                "instances": {"tool-1": {"ship": "beta", "command": ["sh", "-c", SERVE], "env": {"PORT": 9000}}},
+            },
         },
     }
     path = tmp_path / "try.yaml"
@@ -98,7 +105,7 @@ def lab_env(tmp_path):
 
 def test_lab_then_playbooks_then_down(lab_env, tmp_path):
     lab_file = tmp_path / "try.lab.yaml"
-    check = ok(lab_run(lab_env, "--check", lab_first=FIRST))    # says what it would do, does nothing
+    check = ok(lab_run(lab_env, "--check", lab_first=FIRST))  # says what it would do, does nothing
     assert check.recap["changed"] == 1 and "would make lab ships %d, %d" % (FIRST, FIRST + 1) in check.output
     assert not lab_file.exists() and not lab_ships.exists(FIRST) and not lab_ships.exists(FIRST + 1)
 
@@ -106,8 +113,7 @@ def test_lab_then_playbooks_then_down(lab_env, tmp_path):
     assert lab_file.is_file() and str(lab_file) in run.output, str(run)
     env = environment.load(str(lab_file))
     urls = {name: ship["docker_url"] for name, ship in env.ships.items()}
-    assert urls == {"alpha": "tcp://10.250.0.%d:2375" % (FIRST + 1),
-                    "beta": "tcp://10.250.0.%d:2375" % (FIRST + 2)}
+    assert urls == {"alpha": "tcp://10.250.0.%d:2375" % (FIRST + 1), "beta": "tcp://10.250.0.%d:2375" % (FIRST + 2)}
     assert not env.ships["beta"]["tls"]
     assert env.instances["web-1"]["env"]["PEER"] == "10.250.0.%d" % (FIRST + 2)
     assert run.result("Make or remove the lab ships")["copied"] == [{"ship": "beta", "image": COPIED}]
@@ -119,13 +125,17 @@ def test_lab_then_playbooks_then_down(lab_env, tmp_path):
         assert found["State"]["Running"], name
     found = api(urls["beta"]).inspect_container("web-2")
     assert found["Config"]["Image"] == COPIED
-    assert found["HostConfig"]["PortBindings"]["8080/tcp"] == [{"HostIp": "10.250.0.%d" % (FIRST + 2),
-                                                                "HostPort": "18080"}]
+    assert found["HostConfig"]["PortBindings"]["8080/tcp"] == [
+        {"HostIp": "10.250.0.%d" % (FIRST + 2), "HostPort": "18080"}
+    ]
     status = ok(playbook("status", lab_file)).result("Ask every ship")
     assert {r["instance"]: r["status"].split()[0] for r in status["instances"]} == {
-        "web-1": "Up", "web-2": "Up", "tool-1": "Up"}, status
+        "web-1": "Up",
+        "web-2": "Up",
+        "tool-1": "Up",
+    }, status
 
-    again = ok(lab_run(lab_env, "--check"))       # the lab's own numbers; nothing to do
+    again = ok(lab_run(lab_env, "--check"))  # the lab's own numbers; nothing to do
     assert again.recap["changed"] == 0, str(again)
     again = ok(lab_run(lab_env))
     assert again.recap["changed"] == 0, str(again)

@@ -3,10 +3,10 @@ stopped as a user runs the playbooks. Ships 60*S+10 .. 60*S+21 for MAESTRO_LAB_S
 
     pytest -m many_ships tests/integration        # this test alone
 """
+
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from envs import IMAGE, ok, playbook, ships_of, write_env
 from lab import ready, worker_index
 
@@ -20,7 +20,7 @@ LEVELS = [16, 24, 28, 32]
 @pytest.fixture(scope="module")
 def fleet(lab):
     """12 ships of their own (the `lab` fixture only checks that the lab can run)."""
-    fleet = ready(10 + 3 * worker_index(), SHIPS)   # ships 10-21 (slot S: 60*S+10 on)
+    fleet = ready(10 + 3 * worker_index(), SHIPS)  # ships 10-21 (slot S: 60*S+10 on)
     yield fleet
     fleet.reset()
 
@@ -36,19 +36,33 @@ def many(fleet):
             for i in range(count // 2):
                 port += 1
                 instances["%s-%d" % (service, i)] = {
-                    "ship": names[port % len(names)], "ports": {"http": port}, "stop_timeout": 2,
-                    "command": ["sh", "-c", "trap 'exit 0' TERM; httpd -f -p %d -h / & wait" % port]}
-            services[service] = dict({"image": IMAGE, "instances": instances}, **({"requires": previous} if previous else {}))
+                    "ship": names[port % len(names)],
+                    "ports": {"http": port},
+                    "stop_timeout": 2,
+                    "command": ["sh", "-c", "trap 'exit 0' TERM; httpd -f -p %d -h / & wait" % port],
+                }
+            services[service] = dict(
+                {"image": IMAGE, "instances": instances}, **({"requires": previous} if previous else {})
+            )
         previous = current
-    return {"__maestro": {"schema": 2}, "name": "many", "ship_defaults": {"timeout": 60},
-            "ships": ships_of(fleet), "services": services}
+    return {
+        "__maestro": {"schema": 2},
+        "name": "many",
+        "ship_defaults": {"timeout": 60},
+        "ships": ships_of(fleet),
+        "services": services,
+    }
 
 
 def placed(fleet):
     """{container name: (ship name, state)} over the fleet."""
+
     def one(k):
-        return [(c["Names"][0].lstrip("/"), (fleet.ships[k - 1]["name"], c["State"]))
-                for c in fleet.client(k, timeout=30).containers(all=True)]
+        return [
+            (c["Names"][0].lstrip("/"), (fleet.ships[k - 1]["name"], c["State"]))
+            for c in fleet.client(k, timeout=30).containers(all=True)
+        ]
+
     with ThreadPoolExecutor(SHIPS) as pool:
         return dict(item for found in pool.map(one, range(1, SHIPS + 1)) for item in found)
 
@@ -56,14 +70,18 @@ def placed(fleet):
 def test_twelve_ships_start_rerun_stop(fleet, tmp_path):
     model = many(fleet)
     path = write_env(tmp_path, model)
-    wanted = {name: inst["ship"] for service in model["services"].values() for name, inst in service["instances"].items()}
+    wanted = {
+        name: inst["ship"] for service in model["services"].values() for name, inst in service["instances"].items()
+    }
     assert len(wanted) == 100 and len(set(wanted.values())) == SHIPS
 
     start = ok(playbook("start", env=path, timeout=600))
     assert start.recap["changed"] == 1, str(start)
     assert [line.split(" in ")[0] for line in start.progress()] == [
         "level %d/4 l%d%s: %d/%d started" % (level + 1, level, letter, count // 2, count // 2)
-        for level, count in enumerate(LEVELS) for letter in "ab"], str(start)
+        for level, count in enumerate(LEVELS)
+        for letter in "ab"
+    ], str(start)
     assert placed(fleet) == {name: (ship, "running") for name, ship in wanted.items()}
 
     again = ok(playbook("start", env=path))
@@ -73,5 +91,7 @@ def test_twelve_ships_start_rerun_stop(fleet, tmp_path):
     stop = ok(playbook("stop", env=path, timeout=600))
     assert stop.recap["changed"] == 1, str(stop)
     assert placed(fleet) == {name: (ship, "exited") for name, ship in wanted.items()}
-    print("12 ships, 100 containers: start %.1f s, no-op start %.1f s, stop %.1f s"
-          % (start.seconds, again.seconds, stop.seconds))
+    print(
+        "12 ships, 100 containers: start %.1f s, no-op start %.1f s, stop %.1f s"
+        % (start.seconds, again.seconds, stop.seconds)
+    )

@@ -4,6 +4,7 @@ with -e output=json.
 
 The environment: db-1 on ship 1 <- app-1 on ship 2, app-2 on ship 3 (two levels).
 """
+
 import json
 import os
 import pty
@@ -12,7 +13,6 @@ import subprocess
 
 import pytest
 import yaml
-
 from envs import (
     ANSIBLE_PLAYBOOK,
     IMAGE,
@@ -42,11 +42,20 @@ def two_levels(lab, heap="-Xmx256m"):
         "ship_defaults": {"timeout": 10},
         "ships": ships_of(lab),
         "services": {
-            "db": {"image": IMAGE, "env": {"PORT": 5432, "HEAP": heap}, "instances": {
-                "db-1": serving(ship_name(lab, 1), "sql", 5432, 35432, stop_timeout=1)}},
-            "app": {"image": IMAGE, "requires": ["db"], "env": {"PORT": 8000}, "instances": {
-                "app-1": serving(ship_name(lab, 2), "http", 8000, 38000, stop_timeout=1),
-                "app-2": serving(ship_name(lab, 3), "http", 8000, 38000, stop_timeout=1)}},
+            "db": {
+                "image": IMAGE,
+                "env": {"PORT": 5432, "HEAP": heap},
+                "instances": {"db-1": serving(ship_name(lab, 1), "sql", 5432, 35432, stop_timeout=1)},
+            },
+            "app": {
+                "image": IMAGE,
+                "requires": ["db"],
+                "env": {"PORT": 8000},
+                "instances": {
+                    "app-1": serving(ship_name(lab, 2), "http", 8000, 38000, stop_timeout=1),
+                    "app-2": serving(ship_name(lab, 3), "http", 8000, 38000, stop_timeout=1),
+                },
+            },
         },
     }
 
@@ -59,7 +68,7 @@ def table_of(output):
     """The status table's lines (header first), as printed."""
     lines = output.splitlines()
     start = next(i for i, line in enumerate(lines) if ANSI.sub("", line).startswith("SERVICE "))
-    return lines[start:start + 1 + len(NAMES)]
+    return lines[start : start + 1 + len(NAMES)]
 
 
 def assert_aligned(table):
@@ -67,18 +76,30 @@ def assert_aligned(table):
     plain = [ANSI.sub("", line) for line in table]
     starts = [plain[0].index(word) for word in ("INSTANCE", "SHIP", "IMAGE", "STATE", "PORTS", "DRIFT")]
     for line in plain[1:]:
-        assert all(line[i - 2:i] == "  " and line[i] != " " for i in starts), "\n".join(plain)
+        assert all(line[i - 2 : i] == "  " and line[i] != " " for i in starts), "\n".join(plain)
 
 
 def on_a_terminal(env_file, **environ):
     """ansible-playbook playbooks/status.yml with stdout and stderr on a pseudo-terminal."""
     master, slave = pty.openpty()
-    run_env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), TERM="xterm", PYTHONWARNINGS="ignore",
-                   ANSIBLE_NOCOLOR="0", ANSIBLE_FORCE_COLOR="0")
+    run_env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        TERM="xterm",
+        PYTHONWARNINGS="ignore",
+        ANSIBLE_NOCOLOR="0",
+        ANSIBLE_FORCE_COLOR="0",
+    )
     run_env.pop("NO_COLOR", None)
     run_env.update(environ)
-    proc = subprocess.Popen([str(ANSIBLE_PLAYBOOK), "playbooks/status.yml", "-e", "env=%s" % env_file],
-                            cwd=str(REPO), env=run_env, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+    proc = subprocess.Popen(
+        [str(ANSIBLE_PLAYBOOK), "playbooks/status.yml", "-e", "env=%s" % env_file],
+        cwd=str(REPO),
+        env=run_env,
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+    )
     os.close(slave)
     chunks = []
     while True:
@@ -116,8 +137,7 @@ def mixed(lab, tmp_path_factory):
     run = ok(playbook("stop", first, services="app-1", ignore_dependencies=True))
     assert re.search(r"^stop: 1 instance on 1 ship: 1 stopped in [\d.]+s$", run.output, re.M), str(run)
     lab.client(3).remove_container("app-2", force=True)
-    path = write_env(tmp_path, two_levels(lab, heap="-Xmx512m"))
-    return path
+    return write_env(tmp_path, two_levels(lab, heap="-Xmx512m"))
 
 
 def test_status_on_a_terminal_piped_and_as_json(mixed):
@@ -164,8 +184,11 @@ def test_json_of_a_command_and_a_failure_shown_as_its_message(mixed, tmp_path):
     doc = json.loads(run.stdout)
     assert doc["command"] == "started" and doc["changed"] is True and doc["failed"] is False, doc
     assert doc["counts"] == {"total": 3, "changed": 3, "failed": 0, "skipped": 0}, doc
-    assert re.fullmatch(r"start \(check mode\): 3 instances on 3 ships: 1 would be created, 1 would be recreated, "
-                        r"1 would be started in [\d.]+s", doc["summary"]), doc
+    assert re.fullmatch(
+        r"start \(check mode\): 3 instances on 3 ships: 1 would be created, 1 would be recreated, "
+        r"1 would be started in [\d.]+s",
+        doc["summary"],
+    ), doc
     assert doc["summary"] in run.stderr and "level 2/2 app: checking 2 instances" in run.stderr, str(run)
 
     # a failed command: stdout still is its JSON, stderr says why in one message

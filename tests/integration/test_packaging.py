@@ -1,5 +1,6 @@
 """The collection as users get it: `ansible-galaxy collection build`, installed offline into a
 folder of its own, then used from another folder with a config that is not the repository's."""
+
 import json
 import os
 import subprocess
@@ -7,7 +8,6 @@ import tarfile
 
 import pytest
 import yaml
-
 from envs import IMAGE, REPO, inspect_all, running, serving, ship_name, ships_of, write_env
 
 BIN = REPO / ".venv" / "bin"
@@ -23,9 +23,17 @@ LOOKUP = """\
 
 
 def run(argv, cwd, env, timeout=180):
-    proc = subprocess.run([str(a) for a in argv], cwd=str(cwd), env=env, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
-                          check=False)
+    proc = subprocess.run(
+        [str(a) for a in argv],
+        cwd=str(cwd),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     return proc.returncode, proc.stdout
 
 
@@ -34,8 +42,12 @@ def installed(tmp_path_factory):
     """(tarball, collections folder, user folder, environ for the user's commands)."""
     top = tmp_path_factory.mktemp("packaging")
     base = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-    base.update(ANSIBLE_NOCOLOR="1", PYTHONWARNINGS="ignore",
-                ANSIBLE_CONFIG=str(top / "empty.cfg"), ANSIBLE_GALAXY_SERVER="http://127.0.0.1:9/")
+    base.update(
+        ANSIBLE_NOCOLOR="1",
+        PYTHONWARNINGS="ignore",
+        ANSIBLE_CONFIG=str(top / "empty.cfg"),
+        ANSIBLE_GALAXY_SERVER="http://127.0.0.1:9/",
+    )
     (top / "empty.cfg").write_text("[defaults]\n")
     rc, out = run([BIN / "ansible-galaxy", "collection", "build", REPO, "--output-path", top / "dist"], top, base)
     assert rc == 0, out
@@ -43,8 +55,9 @@ def installed(tmp_path_factory):
     tarball = top / "dist" / ("maestro-ng-%s.tar.gz" % version)
     assert tarball.is_file(), out
     cols = top / "cols"
-    rc, out = run([BIN / "ansible-galaxy", "collection", "install", "--offline", "--no-deps",
-                   "-p", cols, tarball], top, base)
+    rc, out = run(
+        [BIN / "ansible-galaxy", "collection", "install", "--offline", "--no-deps", "-p", cols, tarball], top, base
+    )
     assert rc == 0, out
     user = top / "user"
     user.mkdir()
@@ -58,16 +71,39 @@ def test_tarball_holds_the_collection_and_nothing_local(installed):
     with tarfile.open(tarball) as tar:
         names = tar.getnames()
     parts = [set(name.split("/")) for name in names]
-    for unwanted in (".venv", ".git", "__pycache__", ".pytest_cache", "collections", "results", "build",
-                     "dist", "busybox"):
+    for unwanted in (
+        ".venv",
+        ".git",
+        "__pycache__",
+        ".pytest_cache",
+        "collections",
+        "results",
+        "build",
+        "dist",
+        "busybox",
+    ):
         assert not [n for n, p in zip(names, parts) if unwanted in p], unwanted
     assert not [n for n in names if n.endswith((".pyc", ".tar.gz", ".egg-info"))]
-    for wanted in ("README.md", "MANIFEST.json", "FILES.json", "meta/runtime.yml", "meta/execution-environment.yml",
-                   "requirements.txt", "bindep.txt", "plugins/modules/container.py",
-                   "plugins/lookup/environment.py", "plugins/inventory/maestro.py",
-                   "roles/environment/tasks/main.yml", "playbooks/start.yml", "playbooks/status.yml",
-                   "files/guestutils.py", "maestro_cli/cli.py", "playbooks/lab.yml", "files/lab/lab.sh",
-                   "plugins/callback/maestro.py"):
+    for wanted in (
+        "README.md",
+        "MANIFEST.json",
+        "FILES.json",
+        "meta/runtime.yml",
+        "meta/execution-environment.yml",
+        "requirements.txt",
+        "bindep.txt",
+        "plugins/modules/container.py",
+        "plugins/lookup/environment.py",
+        "plugins/inventory/maestro.py",
+        "roles/environment/tasks/main.yml",
+        "playbooks/start.yml",
+        "playbooks/status.yml",
+        "files/guestutils.py",
+        "maestro_cli/cli.py",
+        "playbooks/lab.yml",
+        "files/lab/lab.sh",
+        "plugins/callback/maestro.py",
+    ):
         assert wanted in names, wanted
 
 
@@ -95,9 +131,16 @@ def two_instances(lab):
         "name": "pkgtest",
         "ship_defaults": {"timeout": 10},
         "ships": ships_of(lab),
-        "services": {"pkg": {"image": IMAGE, "env": {"PORT": 8000}, "instances": {
-            "pkg-1": serving(ship_name(lab, 1), "http", 8000, 38100, stop_timeout=1),
-            "pkg-2": serving(ship_name(lab, 2), "http", 8000, 38100, stop_timeout=1)}}},
+        "services": {
+            "pkg": {
+                "image": IMAGE,
+                "env": {"PORT": 8000},
+                "instances": {
+                    "pkg-1": serving(ship_name(lab, 1), "http", 8000, 38100, stop_timeout=1),
+                    "pkg-2": serving(ship_name(lab, 2), "http", 8000, 38100, stop_timeout=1),
+                },
+            }
+        },
     }
 
 
@@ -108,10 +151,16 @@ def test_playbooks_by_fqcn_on_the_lab(clean_lab, installed):
     assert rc == 0, out
     assert "pkg-1" in out and "pkg-2" in out, out
     # the installed copy's stdout callback, as docs/output.md tells users to select it: raw JSON
-    proc = subprocess.run([str(BIN / "ansible-playbook"), "maestro.ng.status", "-e", "env=%s" % path,
-                           "-e", "output=json"], cwd=str(user),
-                          env=dict(env, ANSIBLE_STDOUT_CALLBACK="maestro.ng.maestro"), stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=180, check=False)
+    proc = subprocess.run(
+        [str(BIN / "ansible-playbook"), "maestro.ng.status", "-e", "env=%s" % path, "-e", "output=json"],
+        cwd=str(user),
+        env=dict(env, ANSIBLE_STDOUT_CALLBACK="maestro.ng.maestro"),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert [row["instance"] for row in json.loads(proc.stdout)] == ["pkg-1", "pkg-2"], proc.stdout + proc.stderr
     rc, out = run([BIN / "ansible-playbook", "maestro.ng.start", "-e", "env=%s" % path], user, env)

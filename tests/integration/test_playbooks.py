@@ -11,6 +11,7 @@ The standard environment (envs.three_levels) has three dependency levels over th
     level 2  kafka      kafka-1@1   kafka-2@2   kafka-3@3         broker 9092 -> host 39092
     level 3  web                    web-1@2     web-2@3           http   8080 -> host 38080
 """
+
 import functools
 import json
 import re
@@ -19,7 +20,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from envs import (
     ALL,
     LEVELS,
@@ -31,13 +31,15 @@ from envs import (
     finished_at,
     ids,
     inspect_all,
-    ok as _ok,
     playbook,
     running,
     ship_number,
     started_at,
     three_levels,
     write_env,
+)
+from envs import (
+    ok as _ok,
 )
 
 # These runs must not even warn.
@@ -129,13 +131,13 @@ def test_start_brings_three_levels_up_in_order_with_maestro_variables(clean_lab,
     assert kafka1["ZOOKEEPER_INSTANCES"] == "zk-1,zk-2,zk-3"
     assert kafka1["KAFKA_INSTANCES"] == "kafka-1,kafka-2,kafka-3"
     assert [kafka1["ZOOKEEPER_ZK_%d_HOST" % k] for k in (1, 2, 3)] == ip
-    assert kafka1["ZOOKEEPER_ZK_1_CLIENT_PORT"] == "32181"          # the host port
+    assert kafka1["ZOOKEEPER_ZK_1_CLIENT_PORT"] == "32181"  # the host port
     assert kafka1["KAFKA_KAFKA_2_BROKER_PORT"] == "39092"
-    assert kafka1["KAFKA_KAFKA_2_BROKER_INTERNAL_PORT"] == "9092"   # own service only
+    assert kafka1["KAFKA_KAFKA_2_BROKER_INTERNAL_PORT"] == "9092"  # own service only
     assert not [k for k in kafka1 if k.startswith("ZOOKEEPER_") and k.endswith("_INTERNAL_PORT")]
-    assert not [k for k in kafka1 if k.startswith("WEB_")]          # not a dependency
+    assert not [k for k in kafka1 if k.startswith("WEB_")]  # not a dependency
     web1 = env_map(found["web-1"])
-    assert web1["ZOOKEEPER_ZK_3_CLIENT_PORT"] == "32181"            # requires is transitive
+    assert web1["ZOOKEEPER_ZK_3_CLIENT_PORT"] == "32181"  # requires is transitive
     assert web1["KAFKA_KAFKA_3_HOST"] == ip[2]
     assert web1["WEB_WEB_2_HTTP_INTERNAL_PORT"] == "8080" and web1["WEB_INSTANCES"] == "web-1,web-2"
     assert not [k for k in web1 if k.endswith("_INTERNAL_PORT") and not k.startswith("WEB_")]
@@ -143,13 +145,21 @@ def test_start_brings_three_levels_up_in_order_with_maestro_variables(clean_lab,
     assert not [k for k in zk3 if k.startswith(("KAFKA_", "WEB_"))]
 
     # kafka-1 on ship1 reaches zk-2 on ship2 with nothing but its injected variables.
-    code, out = exec_in(lab, 1, "kafka-1", [
-        "sh", "-c",
-        'printf "GET /etc/hostname HTTP/1.0\\r\\n\\r\\n" | nc -w 2 $ZOOKEEPER_ZK_2_HOST $ZOOKEEPER_ZK_2_CLIENT_PORT'])
+    code, out = exec_in(
+        lab,
+        1,
+        "kafka-1",
+        [
+            "sh",
+            "-c",
+            'printf "GET /etc/hostname HTTP/1.0\\r\\n\\r\\n" | nc -w 2 $ZOOKEEPER_ZK_2_HOST $ZOOKEEPER_ZK_2_CLIENT_PORT',
+        ],
+    )
     assert code == 0 and "200 OK" in out and out.rstrip().endswith("zk-2"), out
     # web-1 on ship2 reaches kafka-3 on ship3 the same way.
-    code, out = exec_in(lab, 2, "web-1", [
-        "sh", "-c", 'echo hi | nc -w 2 $KAFKA_KAFKA_3_HOST $KAFKA_KAFKA_3_BROKER_PORT; echo "rc=$?"'])
+    code, out = exec_in(
+        lab, 2, "web-1", ["sh", "-c", 'echo hi | nc -w 2 $KAFKA_KAFKA_3_HOST $KAFKA_KAFKA_3_BROKER_PORT; echo "rc=$?"']
+    )
     assert "rc=0" in out and "400 Bad Request" in out, out
     # And from outside, each web instance answers on its ship's published port.
     for k, name in ((2, "web-1"), (3, "web-2")):
@@ -158,8 +168,9 @@ def test_start_brings_three_levels_up_in_order_with_maestro_variables(clean_lab,
 
 
 # ------------------------------------------------------------------ 2. idempotence, drift
-def test_second_start_changes_nothing_and_an_env_edit_recreates_only_that_service(clean_lab, tmp_path, model,
-                                                                                  env_file, up):
+def test_second_start_changes_nothing_and_an_env_edit_recreates_only_that_service(
+    clean_lab, tmp_path, model, env_file, up
+):
     lab = clean_lab
     before = ids(up)
 
@@ -228,7 +239,10 @@ def test_stop_and_kill_go_dependents_first(clean_lab, env_file, up):
     run = ok(playbook("stop", env_file))
     assert run.recap["changed"] == 1
     assert [line.split(":")[0] for line in run.progress()] == [
-        "level 1/3 web", "level 2/3 kafka", "level 3/3 zookeeper"], str(run)
+        "level 1/3 web",
+        "level 2/3 kafka",
+        "level 3/3 zookeeper",
+    ], str(run)
     found = inspect_all(lab)
     assert ids(found) == before
     assert running(found, ALL) == dict.fromkeys(ALL, False)
@@ -245,7 +259,10 @@ def test_stop_and_kill_go_dependents_first(clean_lab, env_file, up):
 
     run = ok(playbook("kill", env_file))
     assert [line.split(":")[0] for line in run.progress()] == [
-        "level 1/3 web", "level 2/3 kafka", "level 3/3 zookeeper"], str(run)
+        "level 1/3 web",
+        "level 2/3 kafka",
+        "level 3/3 zookeeper",
+    ], str(run)
     found = inspect_all(lab)
     assert running(found, ALL) == dict.fromkeys(ALL, False)
     assert {n: found[n]["State"]["ExitCode"] for n in ALL} == dict.fromkeys(ALL, 137)  # SIGKILL
@@ -278,9 +295,12 @@ def test_restart_goes_dependencies_first_and_only_if_changed(clean_lab, tmp_path
 
     run = ok(playbook("restart", env_file))
     assert [line.split(":")[0] for line in run.progress()] == [
-        "level 1/3 zookeeper", "level 2/3 kafka", "level 3/3 web"], str(run)
+        "level 1/3 zookeeper",
+        "level 2/3 kafka",
+        "level 3/3 web",
+    ], str(run)
     found = inspect_all(lab)
-    assert ids(found) == before                                   # restarted, not recreated
+    assert ids(found) == before  # restarted, not recreated
     assert running(found, ALL) == dict.fromkeys(ALL, True)
     assert all(started_at(found, n) > first_start[n] for n in ALL)
     assert_level_order(found, started_at, LEVELS)
@@ -319,8 +339,9 @@ class StatePoller:
     def _poll(self):
         with ThreadPoolExecutor(len(self.names)) as pool:
             while not self._stop.is_set():
-                self.samples.append(dict(pool.map(
-                    lambda n: (n, self.clients[n].inspect_container(n)["State"]["Running"]), self.names)))
+                self.samples.append(
+                    dict(pool.map(lambda n: (n, self.clients[n].inspect_container(n)["State"]["Running"]), self.names))
+                )
 
     def __enter__(self):
         self._thread.start()
@@ -394,7 +415,7 @@ def test_selection_of_services_ships_and_dependencies(clean_lab, env_file):
     ok(playbook("stop", env_file, services="zookeeper", ignore_dependencies=True))
     assert running(inspect_all(lab), ALL) == {n: n not in ZK for n in ALL}
     ok(playbook("start", env_file))
-    run = ok(playbook("stop", env_file, services="zookeeper"))   # its dependents go first
+    run = ok(playbook("stop", env_file, services="zookeeper"))  # its dependents go first
     found = inspect_all(lab)
     assert running(found, ALL) == dict.fromkeys(ALL, False), str(run)
     assert_level_order(found, finished_at, LEVELS, after=False)
@@ -408,12 +429,13 @@ def test_a_dead_ship_fails_its_level_and_nothing_after_it(clean_lab, env_file):
     try:
         run = failed(playbook("start", env_file))
         assert run.recap["failed"] == 1, str(run)
-        assert re.search(r"ship %s \(%s\) is unreachable" % (ship3["name"], re.escape(ship3["url"])),
-                         run.output), str(run)
+        assert re.search(r"ship %s \(%s\) is unreachable" % (ship3["name"], re.escape(ship3["url"])), run.output), str(
+            run
+        )
         assert "level 1/3 zookeeper: 2/3 started" in run.output and "1 failed" in run.output, str(run)
         assert "level 2/3" not in run.output, str(run)
         found = inspect_all(lab, ships=[1, 2])
-        assert sorted(found) == ["zk-1", "zk-2"]                 # no later level ran
+        assert sorted(found) == ["zk-1", "zk-2"]  # no later level ran
         assert running(found, ["zk-1", "zk-2"]) == {"zk-1": True, "zk-2": True}
 
         # status marks the dead ship's instances, and still lists every instance
@@ -438,14 +460,23 @@ def test_a_container_that_exits_at_once_fails_start_with_its_log(clean_lab, tmp_
     # Asked for: by default (as in MaestroNG) start does not wait to see its containers keep running.
     lab = clean_lab
     model = three_levels(lab, name="boom")
-    model["services"] = {"boom": {
-        "image": "maestro-test/busybox:latest",
-        "instances": {"boom-1": {"ship": lab.ships[0]["name"], "stop_timeout": 1,
-                                 "command": "sh -c 'echo boom-marker; exit 3'"}},
-    }, "after": {
-        "image": "maestro-test/busybox:latest", "requires": ["boom"],
-        "instances": {"after-1": {"ship": lab.ships[1]["name"]}},
-    }}
+    model["services"] = {
+        "boom": {
+            "image": "maestro-test/busybox:latest",
+            "instances": {
+                "boom-1": {
+                    "ship": lab.ships[0]["name"],
+                    "stop_timeout": 1,
+                    "command": "sh -c 'echo boom-marker; exit 3'",
+                }
+            },
+        },
+        "after": {
+            "image": "maestro-test/busybox:latest",
+            "requires": ["boom"],
+            "instances": {"after-1": {"ship": lab.ships[1]["name"]}},
+        },
+    }
     extra = {"start_grace": 0.5} if how == "-e start_grace" else {}
     if how == "running sleep check":
         model["services"]["boom"]["lifecycle"] = {"running": [{"type": "sleep", "wait": 0.5}]}
@@ -470,7 +501,8 @@ def test_a_bad_environment_file_gives_one_line_and_no_traceback(clean_lab, tmp_p
         "      MODE: a\n"
         "      MODE: b\n"
         "    instances:\n"
-        "      web-1: {ship: ship1}\n" % clean_lab.ships[0]["ip"])
+        "      web-1: {ship: ship1}\n" % clean_lab.ships[0]["ip"]
+    )
     line = "%s:9: services.web.env.MODE: duplicate key 'MODE' (first defined on line 8)" % bad
     for command in ("start", "status"):
         run = failed(playbook(command, bad))
@@ -480,8 +512,9 @@ def test_a_bad_environment_file_gives_one_line_and_no_traceback(clean_lab, tmp_p
     wrong_ship = tmp_path / "wrong_ship.yaml"
     wrong_ship.write_text(bad.read_text().replace("      MODE: b\n", "").replace("{ship: ship1}", "{ship: nowhere}"))
     run = failed(playbook("start", wrong_ship))
-    assert re.search(r"%s:10: services\.web\.instances\.web-1\.ship: [^\n]*nowhere" % re.escape(str(wrong_ship)),
-                     run.output), str(run)
+    assert re.search(
+        r"%s:10: services\.web\.instances\.web-1\.ship: [^\n]*nowhere" % re.escape(str(wrong_ship)), run.output
+    ), str(run)
     assert "Traceback" not in run.output, str(run)
     assert inspect_all(clean_lab) == {}
 
@@ -507,8 +540,11 @@ def test_status_logs_and_stdin(clean_lab, env_file, up):
     # status: a table with every instance, whatever its state
     ok(playbook("stop", env_file, services="web", ignore_dependencies=True))
     run = ok(playbook("status", env_file))
-    table = [line.strip() for line in run.output.splitlines()
-             if line.strip().startswith(("SERVICE", "zookeeper", "kafka", "web"))]
+    table = [
+        line.strip()
+        for line in run.output.splitlines()
+        if line.strip().startswith(("SERVICE", "zookeeper", "kafka", "web"))
+    ]
     assert table[0].split() == ["SERVICE", "INSTANCE", "SHIP", "IMAGE", "STATE", "PORTS", "DRIFT"], str(run)
     rows = {line.split()[1]: line for line in table[1:]}
     assert sorted(rows) == sorted(ALL), str(run)
@@ -541,4 +577,4 @@ def test_deps_prints_the_tree_and_writes_dot(clean_lab, env_file, tmp_path):
     assert text.startswith('digraph "pbtest"')
     assert '"kafka" -> "zookeeper";' in text and '"web" -> "kafka";' in text
     assert '"web" -> "zookeeper"' not in text
-    assert inspect_all(clean_lab) == {}          # nothing was started
+    assert inspect_all(clean_lab) == {}  # nothing was started

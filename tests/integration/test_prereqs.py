@@ -5,6 +5,7 @@ test hides (so the script finds them missing), and a fake apt-get that records i
 and "installs" the hidden tools again by linking them back. No real apt-get ever runs.
 Only tools from /usr/bin are hidden: the script also looks in the sbin folders.
 """
+
 import os
 import shutil
 import subprocess
@@ -12,7 +13,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from lab import REPO_ROOT, unavailable
 
 SCRIPT = REPO_ROOT / "tests" / "lab" / "prereqs.sh"
@@ -31,7 +31,7 @@ class Sandbox:
 
     def __init__(self, hidden=()):
         self.root = Path(tempfile.mkdtemp(prefix="maestro-prereqs-"))
-        self.root.chmod(0o755)              # also for the run as nobody
+        self.root.chmod(0o755)  # also for the run as nobody
         self.bin = self.root / "bin"
         self.bin.mkdir(mode=0o755)
         self.log = self.root / "apt-get.log"
@@ -56,8 +56,9 @@ class Sandbox:
             argv = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + argv
         environ = {k: v for k, v in os.environ.items() if k not in ("MAESTRO_REQUIRE_LAB", "LAB_BUSYBOX")}
         environ.update(env, PATH=str(self.bin), HOME=str(self.root))
-        return subprocess.run(argv, env=environ, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=600, check=False)
+        return subprocess.run(
+            argv, env=environ, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600, check=False
+        )
 
     def calls(self):
         return self.log.read_text().splitlines() if self.log.exists() else []
@@ -73,6 +74,7 @@ def sandbox():
     def make(*hidden):
         made.append(Sandbox(hidden))
         return made[-1]
+
     yield make
     for box in made:
         box.remove()
@@ -88,23 +90,32 @@ def test_installs_what_is_missing_once_then_does_nothing(as_root, sandbox):
     box = sandbox("make", "docker-registry", "htpasswd", "ssh")
     first = box.run()
     assert first.returncode == 0, first
-    assert box.calls() == ["update -qq",
-                           "install -y -qq --no-install-recommends make docker-registry apache2-utils openssh-client"]
-    assert first.stdout == ("prereqs: installing make docker-registry apache2-utils openssh-client (apt-get)\n"
-                            "prereqs: installed make docker-registry apache2-utils openssh-client\n"), first
+    assert box.calls() == [
+        "update -qq",
+        "install -y -qq --no-install-recommends make docker-registry apache2-utils openssh-client",
+    ]
+    assert first.stdout == (
+        "prereqs: installing make docker-registry apache2-utils openssh-client (apt-get)\n"
+        "prereqs: installed make docker-registry apache2-utils openssh-client\n"
+    ), first
 
     second = box.run()
     assert second.returncode == 0, second
-    assert len(box.calls()) == 2, box.calls()                # no apt-get at all this time
-    assert second.stdout == ("prereqs: nothing to do for make test: every package is installed, the main dockerd "
-                             "answers and the test images exist\n"), second
+    assert len(box.calls()) == 2, box.calls()  # no apt-get at all this time
+    assert second.stdout == (
+        "prereqs: nothing to do for make test: every package is installed, the main dockerd "
+        "answers and the test images exist\n"
+    ), second
     assert second.stderr == ""
 
 
-@pytest.mark.parametrize("area, hidden, installed", [
-    ("demo", ("docker-registry", "ssh", "flock"), "util-linux"),
-    ("unit", ("docker-registry", "ssh", "flock", "make"), "make"),
-])
+@pytest.mark.parametrize(
+    "area, hidden, installed",
+    [
+        ("demo", ("docker-registry", "ssh", "flock"), "util-linux"),
+        ("unit", ("docker-registry", "ssh", "flock", "make"), "make"),
+    ],
+)
 def test_demo_and_unit_install_only_what_they_use(as_root, sandbox, area, hidden, installed):
     box = sandbox(*hidden)
     run = box.run(area)
@@ -114,7 +125,7 @@ def test_demo_and_unit_install_only_what_they_use(as_root, sandbox, area, hidden
 
 def test_a_dynamic_busybox_is_not_enough_and_an_install_that_does_not_help_fails(as_root, sandbox):
     box = sandbox()
-    run = box.run("demo", LAB_BUSYBOX="/bin/bash")      # what `busybox` (not -static) would be
+    run = box.run("demo", LAB_BUSYBOX="/bin/bash")  # what `busybox` (not -static) would be
     assert box.calls() == ["update -qq", "install -y -qq --no-install-recommends busybox-static"]
     assert run.returncode == 1, run
     assert "prereqs: still missing after apt-get install: busybox-static lab (busybox)" in run.stderr, run
@@ -131,7 +142,9 @@ def test_a_normal_user_gets_one_block_saying_what_is_missing_and_what_it_skips(s
     assert all(line.startswith("  ") for line in lines[1:]), run
     shown = {line.split("->")[0].strip(): line.split("->")[1].strip() for line in lines[1:-1]}
     assert shown["not root"] == "every lab test (tests/integration): the lab needs root", shown
-    assert shown["docker-registry (docker-registry)"].startswith("registry tests (tests/integration/test_registry.py"), shown
+    assert shown["docker-registry (docker-registry)"].startswith(
+        "registry tests (tests/integration/test_registry.py"
+    ), shown
     assert shown["openssh-client (ssh)"] == "SSH ship tests (tests/integration/test_ssh.py)", shown
     assert lines[-1].startswith("  as root, `make test` installs them: apt-get install "), run
     assert {"docker-registry", "openssh-client"} <= set(lines[-1].split()), run

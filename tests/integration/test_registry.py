@@ -6,8 +6,10 @@ into it, and the ships' own copy of that name is removed before each pull. A sma
 proxy in front of it (tests/integration/registry.py) answers HTTP errors to chosen pull
 attempts, for the retry policy. What the ships hold is checked on their Docker APIs.
 """
+
 import json
 import os
+import pathlib
 import re
 import subprocess
 import sys
@@ -15,7 +17,6 @@ import uuid
 
 import docker
 import pytest
-
 from envs import IMAGE, REPO, playbook, ship_name, ships_of, write_env
 from lab import unavailable, worker_index
 from registry import FlakyProxy, Registry, missing_tools
@@ -25,7 +26,7 @@ from ansible_collections.maestro.ng.plugins.module_utils import environment  # n
 from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import Orchestrator  # noqa: E402
 
 USER = "maestro"
-GOOD = "Reg-good-" + uuid.uuid4().hex[:12]     # distinctive, so any leak is found in the output
+GOOD = "Reg-good-" + uuid.uuid4().hex[:12]  # distinctive, so any leak is found in the output
 WRONG = "Reg-wrong-" + uuid.uuid4().hex[:12]
 PATH = "maestro-test/busybox:latest"
 KEEP_RUNNING = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
@@ -37,14 +38,15 @@ def reg(lab):
     missing = missing_tools()
     if missing:
         unavailable("registries: no %s (docker-registry apache2-utils openssl)" % ", ".join(missing))
-    port = 5443 + 10 * worker_index()        # each pytest-xdist worker its own ports
+    port = 5443 + 10 * worker_index()  # each pytest-xdist worker its own ports
     registry = Registry(port, USER, GOOD).start()
     proxy = FlakyProxy(registry, port + 1).start()
     api = lab.client(1)
     repository = "%s/maestro-test/busybox" % registry.host
     api.tag(IMAGE, repository, "latest")
-    pushed = list(api.push(repository, "latest", stream=True, decode=True,
-                           auth_config={"username": USER, "password": GOOD}))
+    pushed = list(
+        api.push(repository, "latest", stream=True, decode=True, auth_config={"username": USER, "password": GOOD})
+    )
     assert not [e for e in pushed if e.get("error")], pushed
     try:
         yield registry, proxy
@@ -79,20 +81,35 @@ def holders(lab, image):
 
 def model(lab, host, password, retry=None, name="regtest"):
     """app-1 and app-2 on ship 1, app-3 on ship 2, app-4 on ship 3, all from ``host``."""
-    registry = {"registry": "https://%s/v2/" % host, "username": USER, "password": password,
-                "email": "robot@example.com"}
+    registry = {
+        "registry": "https://%s/v2/" % host,
+        "username": USER,
+        "password": password,
+        "email": "robot@example.com",
+    }
     if retry:
         registry["retry"] = retry
     where = {"app-1": 1, "app-2": 1, "app-3": 2, "app-4": 3}
-    return {"__maestro": {"schema": 2}, "name": name, "ship_defaults": {"timeout": 20},
-            "ships": ships_of(lab), "registries": {"lab": registry},
-            "services": {"app": {"image": "%s/%s" % (host, PATH), "instances": {
-                inst: {"ship": ship_name(lab, k), "command": KEEP_RUNNING, "stop_timeout": 1}
-                for inst, k in where.items()}}}}
+    return {
+        "__maestro": {"schema": 2},
+        "name": name,
+        "ship_defaults": {"timeout": 20},
+        "ships": ships_of(lab),
+        "registries": {"lab": registry},
+        "services": {
+            "app": {
+                "image": "%s/%s" % (host, PATH),
+                "instances": {
+                    inst: {"ship": ship_name(lab, k), "command": KEEP_RUNNING, "stop_timeout": 1}
+                    for inst, k in where.items()
+                },
+            }
+        },
+    }
 
 
 def never_shows(password, run, *files):
-    text = run.output + json.dumps(run.results) + "".join(open(f, encoding="utf-8").read() for f in files)
+    text = run.output + json.dumps(run.results) + "".join(pathlib.Path(f).read_text(encoding="utf-8") for f in files)
     assert password not in text, "the registry password was printed:\n%s" % run.output
 
 
@@ -109,11 +126,11 @@ def test_pull_playbook_logs_in_with_the_env_file_credentials(reg, lab, tmp_path)
     assert run.rc == 0, run
     assert holders(lab, image) == {s["name"] for s in lab.ships}
     counts = run.result("Pull images")["counts"]
-    assert counts["changed"] == 3 and counts["failed"] == 0, run     # one pull per ship and image
+    assert counts["changed"] == 3 and counts["failed"] == 0, run  # one pull per ship and image
     never_shows(GOOD, run)
 
     again = playbook("pull", path)
-    assert again.rc == 0 and again.recap["changed"] == 0, again       # already up to date
+    assert again.rc == 0 and again.recap["changed"] == 0, again  # already up to date
 
     plan = tmp_path / "plan.json"
     check = playbook("start", path, "--check", "--diff", "-vvv", plan=str(plan))
@@ -123,7 +140,7 @@ def test_pull_playbook_logs_in_with_the_env_file_credentials(reg, lab, tmp_path)
 
 def test_start_pulls_missing_images_and_refresh_pulls_again(reg, lab, tmp_path):
     registry, proxy = reg
-    image = "%s/%s" % (proxy.host, PATH)       # through the proxy, which counts the pulls
+    image = "%s/%s" % (proxy.host, PATH)  # through the proxy, which counts the pulls
     lab.reset()
     forget(lab, image)
     path = write_env(tmp_path, model(lab, proxy.host, GOOD))
@@ -134,7 +151,7 @@ def test_start_pulls_missing_images_and_refresh_pulls_again(reg, lab, tmp_path):
     assert holders(lab, image) == {s["name"] for s in lab.ships}
     first = lab.client(1).inspect_container("app-1")
     assert first["State"]["Running"] and first["Config"]["Image"] == image
-    assert len(proxy.attempts) >= 3, proxy.attempts                   # every ship pulled
+    assert len(proxy.attempts) >= 3, proxy.attempts  # every ship pulled
     never_shows(GOOD, run)
 
     proxy.fail(0)
@@ -144,8 +161,8 @@ def test_start_pulls_missing_images_and_refresh_pulls_again(reg, lab, tmp_path):
 
     refresh = playbook("start", path, refresh_images=True)
     assert refresh.rc == 0, refresh
-    assert len(proxy.attempts) >= 3, proxy.attempts                   # pulled although present
-    assert lab.client(1).inspect_container("app-1")["Id"] == first["Id"]   # same image: kept
+    assert len(proxy.attempts) >= 3, proxy.attempts  # pulled although present
+    assert lab.client(1).inspect_container("app-1")["Id"] == first["Id"]  # same image: kept
     lab.reset()
 
 
@@ -167,8 +184,9 @@ def test_wrong_password_fails_naming_the_registry_and_never_prints_it(reg, lab, 
 
     start = playbook("start", path, "-vvv", ships=[ship_name(lab, 3)])
     assert start.rc != 0, start
-    assert "app-4: image %s not found on ship %s and pull failed: %s" % (image, ship_name(lab, 3), refused) \
-        in start.output, start
+    assert (
+        "app-4: image %s not found on ship %s and pull failed: %s" % (image, ship_name(lab, 3), refused) in start.output
+    ), start
     never_shows(WRONG, start)
     assert holders(lab, image) == set()
 
@@ -187,8 +205,11 @@ def test_retry_on_listed_http_codes(reg, lab, tmp_path):
     assert run.rc == 0, run
     assert proxy.attempts == [503, 503, "relayed"]
     for attempt in (1, 2):
-        assert re.search(r"^  app-[12] on %s: registry lab: HTTP 503 on attempt %d/3, retrying in 1s$"
-                         % (ship1, attempt), run.output, re.M), run
+        assert re.search(
+            r"^  app-[12] on %s: registry lab: HTTP 503 on attempt %d/3, retrying in 1s$" % (ship1, attempt),
+            run.output,
+            re.M,
+        ), run
     assert holders(lab, image) == {ship1}
 
     env = environment.load(str(path))
@@ -205,8 +226,11 @@ def test_retry_on_listed_http_codes(reg, lab, tmp_path):
     # A status that is not listed fails at once.
     result = pull("app-3", 1, 502)
     assert result["failed"] and proxy.attempts == [502], result
-    assert "registry lab (https://%s/v2/, user maestro): received unexpected HTTP status: 502" % proxy.host \
-        in result["msg"] and "attempts" not in result["msg"], result["msg"]
+    assert (
+        "registry lab (https://%s/v2/, user maestro): received unexpected HTTP status: 502" % proxy.host
+        in result["msg"]
+        and "attempts" not in result["msg"]
+    ), result["msg"]
 
     # Pull on start goes through the same policy.
     forget(lab, image)
@@ -256,9 +280,15 @@ def test_service_role_pulls_with_the_inventory_registries(reg, lab, tmp_path):
 def run_module(args):
     """maestro.ng.container as a module process, as on a host reached over SSH; its JSON answer."""
     env = dict(os.environ, PYTHONPATH=str(REPO / "collections"))
-    proc = subprocess.run([sys.executable, str(REPO / "plugins" / "modules" / "container.py")],
-                          input=json.dumps({"ANSIBLE_MODULE_ARGS": args}), env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "plugins" / "modules" / "container.py")],
+        input=json.dumps({"ANSIBLE_MODULE_ARGS": args}),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     return proc.stdout + proc.stderr, json.loads(proc.stdout)
 
 
@@ -266,17 +296,27 @@ def test_container_module_alone_fails_naming_the_registry_and_hides_only_the_pas
     _registry, proxy = reg
     image = "%s/%s" % (proxy.host, PATH)
     forget(lab, image)
-    lab_registry = {"registry": "https://%s/v2/" % proxy.host, "username": USER, "password": WRONG,
-                    "retry": {"attempts": 3, "when": [500]}}
-    args = {"name": "alone-1", "image": image, "docker_host": lab.ships[1]["url"],
-            "registries": {"lab": lab_registry, "other": {"registry": "quay.io", "password": GOOD}}}
+    lab_registry = {
+        "registry": "https://%s/v2/" % proxy.host,
+        "username": USER,
+        "password": WRONG,
+        "retry": {"attempts": 3, "when": [500]},
+    }
+    args = {
+        "name": "alone-1",
+        "image": image,
+        "docker_host": lab.ships[1]["url"],
+        "registries": {"lab": lab_registry, "other": {"registry": "quay.io", "password": GOOD}},
+    }
 
     proxy.fail(0)
     text, answer = run_module(args)
     assert answer.get("failed"), text
     # Refused credentials: one attempt, and the registry, its URL and user are named (not masked).
-    assert "image %s not found on ship %s and pull failed: registry lab (https://%s/v2/, user %s) " \
-        "refused the credentials: unauthorized" % (image, lab.ships[1]["ip"], proxy.host, USER) in answer["msg"], text
+    assert (
+        "image %s not found on ship %s and pull failed: registry lab (https://%s/v2/, user %s) "
+        "refused the credentials: unauthorized" % (image, lab.ships[1]["ip"], proxy.host, USER) in answer["msg"]
+    ), text
     assert len(proxy.attempts) == 1, proxy.attempts
     assert WRONG not in text and GOOD not in text, text
     shown = answer["invocation"]["module_args"]["registries"]

@@ -26,14 +26,20 @@ WHOLE = """\
 
 def run_user_playbook(folder, *args):
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run([str(ANSIBLE_PLAYBOOK), *args], cwd=folder, env=env, capture_output=True,
-                          text=True, timeout=240, check=False)
+    proc = subprocess.run(
+        [str(ANSIBLE_PLAYBOOK), *args], cwd=folder, env=env, capture_output=True, text=True, timeout=240, check=False
+    )
     return proc.returncode, proc.stdout + proc.stderr
 
 
 def recap_changed(output):
-    return sum(int(part.split("=")[1]) for line in output.splitlines() if "changed=" in line
-               for part in line.split() if part.startswith("changed="))
+    return sum(
+        int(part.split("=")[1])
+        for line in output.splitlines()
+        if "changed=" in line
+        for part in line.split()
+        if part.startswith("changed=")
+    )
 
 
 def test_service_role_over_the_inventory_plugin(clean_lab, tmp_path):

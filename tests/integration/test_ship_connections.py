@@ -6,13 +6,13 @@ The TLS ship is the lab's special ship 40 (`lab.sh tls-ship 40 DIR`), which no o
 uses; every other ship comes from the `lab` fixture. What happened is always read from the
 daemons themselves (over their unix sockets) or from the proxies' request logs.
 """
+
 import json
 import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from envs import IMAGE, REPO, failed, inspect_all, ok, playbook, write_env
 from lab import Lab
 from slowproxy import SlowProxy
@@ -27,8 +27,12 @@ ANSIBLE_INVENTORY = REPO / ".venv" / "bin" / "ansible-inventory"
 
 
 def sleepers(names_ships, service="svc"):
-    return {service: {"image": IMAGE, "instances": {
-        name: {"ship": ship, "command": SLEEP, "stop_timeout": 1} for name, ship in names_ships}}}
+    return {
+        service: {
+            "image": IMAGE,
+            "instances": {name: {"ship": ship, "command": SLEEP, "stop_timeout": 1} for name, ship in names_ships},
+        }
+    }
 
 
 def model(name, ships, services):
@@ -42,19 +46,64 @@ def _openssl(*args, cwd):
 
 def _ca(folder, name):
     folder.mkdir(parents=True, exist_ok=True)
-    _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "2", "-subj", "/CN=%s" % name, cwd=folder)
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "ca-key.pem",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=%s" % name,
+        cwd=folder,
+    )
     return folder
 
 
 def _signed(ca, folder, stem, subject, extensions):
     """A key (STEM-key.pem) and a certificate (STEM-cert.pem) signed by the CA in ``ca``."""
     (folder / (stem + ".ext")).write_text(extensions + "\n")
-    _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", stem + "-key.pem", "-out", stem + ".csr", "-subj", "/CN=%s" % subject, cwd=folder)
-    _openssl("x509", "-req", "-in", stem + ".csr", "-CA", str(ca / "ca.pem"), "-CAkey", str(ca / "ca-key.pem"),
-             "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-days", "2",
-             "-extfile", stem + ".ext", "-out", stem + "-cert.pem", cwd=folder)
+    _openssl(
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        stem + "-key.pem",
+        "-out",
+        stem + ".csr",
+        "-subj",
+        "/CN=%s" % subject,
+        cwd=folder,
+    )
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        stem + ".csr",
+        "-CA",
+        str(ca / "ca.pem"),
+        "-CAkey",
+        str(ca / "ca-key.pem"),
+        "-set_serial",
+        str(int.from_bytes(os.urandom(8), "big")),
+        "-days",
+        "2",
+        "-extfile",
+        stem + ".ext",
+        "-out",
+        stem + "-cert.pem",
+        cwd=folder,
+    )
 
 
 def make_certs(folder, ip):
@@ -104,8 +153,16 @@ def test_tls_ship_start_status_stop(tls, tmp_path, ca_bundle):
     # Paths relative to the environment file, and no docker_port: TLS means 2376.
     for name in ("ca.pem", "client-cert.pem", "client-key.pem"):
         (tmp_path / name).write_bytes((good / name).read_bytes())
-    ships = {"secure": {"ip": ship["ip"], "tls": True, "tls_verify": True, "tls_ca_cert": "ca.pem",
-                        "tls_cert": "client-cert.pem", "tls_key": "client-key.pem"}}
+    ships = {
+        "secure": {
+            "ip": ship["ip"],
+            "tls": True,
+            "tls_verify": True,
+            "tls_ca_cert": "ca.pem",
+            "tls_cert": "client-cert.pem",
+            "tls_key": "client-key.pem",
+        }
+    }
     path = write_env(tmp_path, model("tlsenv", ships, sleepers([("tls-1", "secure"), ("tls-2", "secure")])))
 
     run = ok(playbook("start", env=path))
@@ -115,7 +172,9 @@ def test_tls_ship_start_status_stop(tls, tmp_path, ca_bundle):
 
     rows = ok(playbook("status", env=path)).result("Ask every ship")["instances"]
     assert {r["instance"]: (r["ship"], r["state"]) for r in rows} == {
-        "tls-1": ("secure", "running"), "tls-2": ("secure", "running")}, rows
+        "tls-1": ("secure", "running"),
+        "tls-2": ("secure", "running"),
+    }, rows
 
     ok(playbook("stop", env=path))
     found = inspect_all(tls_lab)
@@ -143,16 +202,20 @@ def test_tls_errors_name_the_ship(tls, tmp_path, ca_bundle):
         run = failed(playbook("start", env=path, keep_going=True))
     url, relayed = ship["url"], "tcp://127.0.0.1:%d" % relay.port
     refused = "the daemon refused our client certificate: check tls_cert and tls_key"
-    why = {s["instance"]: " ".join(s["why"].split())
-           for s in run.result("Start, level by level")["skipped_instances"]}
+    why = {s["instance"]: " ".join(s["why"].split()) for s in run.result("Start, level by level")["skipped_instances"]}
     assert sorted(why) == ["elsewhere-1", "nocert-1", "strangecert-1", "typo-1", "wrongca-1"], why
     assert why["typo-1"] == "ship typo (%s) has a bad tls_key: no such file: %s" % (url, tmp_path / "nope.pem")
     for name, where, what in (
-            ("nocert", url, refused),
-            ("strangecert", url, refused),
-            ("wrongca", url, "certificate verify failed: unable to get local issuer certificate (check tls_ca_cert)"),
-            ("elsewhere", relayed, "certificate verify failed: IP address mismatch, certificate is not valid for "
-                                   "'127.0.0.1'. (the daemon's certificate does not name the endpoint)")):
+        ("nocert", url, refused),
+        ("strangecert", url, refused),
+        ("wrongca", url, "certificate verify failed: unable to get local issuer certificate (check tls_ca_cert)"),
+        (
+            "elsewhere",
+            relayed,
+            "certificate verify failed: IP address mismatch, certificate is not valid for "
+            "'127.0.0.1'. (the daemon's certificate does not name the endpoint)",
+        ),
+    ):
         assert why[name + "-1"].startswith("ship %s (%s) failed TLS: " % (name, where)), why
         assert what in why[name + "-1"], why
     # Not verifying the daemon still sends the client certificate, which it accepts.
@@ -163,13 +226,21 @@ def test_tls_errors_name_the_ship(tls, tmp_path, ca_bundle):
 def test_inventory_passes_tls_keys(tls, tmp_path, ca_bundle):
     """The inventory's host variables carry the TLS keys, and the service role uses them."""
     ship, good, dummy, tls_lab = tls
-    ships = {"secure": dict(ip=ship["ip"], api_version="1.40", timeout=20, **tls_keys(good)),
-             "loose": dict(ip=ship["ip"], **tls_keys(good, verify=False))}
+    ships = {
+        "secure": dict(ip=ship["ip"], api_version="1.40", timeout=20, **tls_keys(good)),
+        "loose": dict(ip=ship["ip"], **tls_keys(good, verify=False)),
+    }
     path = write_env(tmp_path, model("tlsinv", ships, sleepers([("inv-1", "secure"), ("inv-2", "loose")])))
     run_env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
     run_env["ANSIBLE_CONFIG"] = str(REPO / "ansible.cfg")
-    proc = subprocess.run([str(ANSIBLE_INVENTORY), "-i", str(path), "--host", "secure"], env=run_env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [str(ANSIBLE_INVENTORY), "-i", str(path), "--host", "secure"],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     host = json.loads(proc.stdout)
     expected = {
@@ -184,9 +255,17 @@ def test_inventory_passes_tls_keys(tls, tmp_path, ca_bundle):
     }
     assert {k: host.get(k) for k in expected} == expected, host
     (tmp_path / "site.yml").write_text(
-        "- hosts: svc\n  gather_facts: false\n  roles: [{role: maestro.ng.service, maestro_service: svc}]\n")
-    proc = subprocess.run([str(REPO / ".venv" / "bin" / "ansible-playbook"), "-i", str(path), "site.yml"],
-                          cwd=tmp_path, env=run_env, capture_output=True, text=True, timeout=120, check=False)
+        "- hosts: svc\n  gather_facts: false\n  roles: [{role: maestro.ng.service, maestro_service: svc}]\n"
+    )
+    proc = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "ansible-playbook"), "-i", str(path), "site.yml"],
+        cwd=tmp_path,
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert {n: c["State"]["Running"] for n, c in inspect_all(tls_lab).items()} == {"inv-1": True, "inv-2": True}
     # The loose ship asked not to check the daemon: no urllib3 warning on each request
@@ -205,22 +284,28 @@ def test_socket_path_and_api_version(clean_lab, tmp_path):
     """start and status over a unix socket, and over proxies that log each request's path:
     a pinned api_version is in every path, "auto" asks the daemon first."""
     s1, s2, s3 = clean_lab.ships
-    with SlowProxy((s1["ip"], 2375)) as p1, SlowProxy((s2["ip"], 2375)) as p2, \
-            SlowProxy((s2["ip"], 2375)) as p3:
-        ships = {"pinned": proxied(p1, s1, api_version="1.40"), "auto": proxied(p2, s2, api_version="auto"),
-                 "default": proxied(p3, s2),
-                 # An unroutable endpoint: only the socket can work.
-                 "local": {"ip": s3["ip"], "endpoint": "127.0.0.1", "docker_port": 9, "socket_path": s3["socket"]}}
+    with SlowProxy((s1["ip"], 2375)) as p1, SlowProxy((s2["ip"], 2375)) as p2, SlowProxy((s2["ip"], 2375)) as p3:
+        ships = {
+            "pinned": proxied(p1, s1, api_version="1.40"),
+            "auto": proxied(p2, s2, api_version="auto"),
+            "default": proxied(p3, s2),
+            # An unroutable endpoint: only the socket can work.
+            "local": {"ip": s3["ip"], "endpoint": "127.0.0.1", "docker_port": 9, "socket_path": s3["socket"]},
+        }
         placed = [("old-1", "pinned"), ("new-1", "auto"), ("plain-1", "default"), ("sock-1", "local")]
         path = write_env(tmp_path, model("apienv", ships, sleepers(placed)))
         ok(playbook("start", env=path))
         found = inspect_all(clean_lab)
         assert {n: (c["_ship"], c["State"]["Running"]) for n, c in found.items()} == {
-            "old-1": (s1["name"], True), "new-1": (s2["name"], True), "plain-1": (s2["name"], True),
-            "sock-1": (s3["name"], True)}
+            "old-1": (s1["name"], True),
+            "new-1": (s2["name"], True),
+            "plain-1": (s2["name"], True),
+            "sock-1": (s3["name"], True),
+        }
         rows = ok(playbook("status", env=path)).result("Ask every ship")["instances"]
         assert sorted((r["instance"], r["ship"], r["state"]) for r in rows) == sorted(
-            (name, ship, "running") for name, ship in placed), rows
+            (name, ship, "running") for name, ship in placed
+        ), rows
 
         for proxy, version in ((p1, "1.40"), (p2, "1.41"), (p3, "1.41")):
             paths = proxy.paths()
@@ -250,8 +335,11 @@ def test_slow_daemon_needs_a_long_timeout(clean_lab, tmp_path):
             slow_run, hasty_run = slow_run.result(), hasty_run.result()
 
         failed(hasty_run)
-        assert "ship hasty (tcp://%s:%d) did not answer within %d s: timed out" % (
-            hasty_proxy.host, hasty_proxy.port, MAESTRO_TIMEOUT) in hasty_run.output, str(hasty_run)
+        assert (
+            "ship hasty (tcp://%s:%d) did not answer within %d s: timed out"
+            % (hasty_proxy.host, hasty_proxy.port, MAESTRO_TIMEOUT)
+            in hasty_run.output
+        ), str(hasty_run)
         ok(slow_run)
         assert "60/60 started" in slow_run.output and "timed out" not in slow_run.output, str(slow_run)
         # Every create was held longer than MaestroNG would have waited.

@@ -1,13 +1,27 @@
 """playbooks/site.yml (maestro.ng.site) over the inventory plugin's ship hosts: the whole
 environment, level by level across ships, with the maestro.ng.service role."""
+
 import os
 import re
 import subprocess
 
 import pytest
-
-from envs import (ALL, ANSIBLE_PLAYBOOK, LEVELS, REPO, TRACEBACK, env_map, finished_at, inspect_all, ok, playbook,
-                  running, started_at, three_levels, write_env)
+from envs import (
+    ALL,
+    ANSIBLE_PLAYBOOK,
+    LEVELS,
+    REPO,
+    TRACEBACK,
+    env_map,
+    finished_at,
+    inspect_all,
+    ok,
+    playbook,
+    running,
+    started_at,
+    three_levels,
+    write_env,
+)
 from lab import unavailable
 from sshd import Sshd, missing_prerequisites
 
@@ -19,8 +33,10 @@ SITE = REPO / "playbooks" / "site.yml"
 class SiteRun:
     def __init__(self, rc, output):
         self.rc, self.output = rc, output
-        self.recap = {host: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", rest)}
-                      for host, rest in re.findall(r"^(\S+)\s*:\s*(ok=.*)$", output, re.M)}
+        self.recap = {
+            host: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", rest)}
+            for host, rest in re.findall(r"^(\S+)\s*:\s*(ok=.*)$", output, re.M)
+        }
 
     def total(self, key):
         return sum(counts[key] for counts in self.recap.values())
@@ -32,8 +48,16 @@ class SiteRun:
 def site(inventory, *args, environ=None, cwd=None):
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", PYTHONWARNINGS="ignore")
     env.update(environ or {})
-    proc = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(SITE), *args], cwd=str(cwd or REPO),
-                          env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300, check=False)
+    proc = subprocess.run(
+        [str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(SITE), *args],
+        cwd=str(cwd or REPO),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     run = SiteRun(proc.returncode, proc.stdout + proc.stderr)
     assert TRACEBACK not in run.output, str(run)
     return run
@@ -166,7 +190,7 @@ def test_site_over_ssh_runs_the_module_on_each_ship(clean_lab, ssh_ships, tmp_pa
     model = three_levels(lab, name="sitessh")
     model["ship_defaults"]["ssh_tunnel"] = {"user": "root", "key": str(ssh_ships[0].key)}
     write_env(tmp_path, model)
-    for server in ssh_ships[1:]:   # one key for all: the test's authorized_keys
+    for server in ssh_ships[1:]:  # one key for all: the test's authorized_keys
         (server.dir / "authorized_keys").write_text((ssh_ships[0].dir / "authorized_keys").read_text())
     sockets = ", ".join("'%s': 'unix://%s'" % (s["name"], s["socket"]) for s in lab.ships)
     (tmp_path / "maestro.yml").write_text(
@@ -174,10 +198,13 @@ def test_site_over_ssh_runs_the_module_on_each_ship(clean_lab, ssh_ships, tmp_pa
         "environment: env.yaml\n"
         "connection: ssh\n"
         "compose:\n"
-        "  maestro_docker_url: \"{%s}[maestro_ship.name]\"\n"
-        "  ansible_python_interpreter: \"'%s'\"\n" % (sockets, REPO / ".venv" / "bin" / "python"))
-    environ = {"ANSIBLE_PIPELINING": "1",
-               "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=5 -o UserKnownHostsFile=/dev/null"}
+        '  maestro_docker_url: "{%s}[maestro_ship.name]"\n'
+        "  ansible_python_interpreter: \"'%s'\"\n" % (sockets, REPO / ".venv" / "bin" / "python")
+    )
+    environ = {
+        "ANSIBLE_PIPELINING": "1",
+        "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=5 -o UserKnownHostsFile=/dev/null",
+    }
     run = site(tmp_path / "maestro.yml", "-vvv", environ=environ, cwd=tmp_path)
     assert run.rc == 0, str(run)
     for ship in lab.ships:

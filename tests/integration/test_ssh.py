@@ -9,6 +9,7 @@
 
 Known hosts go to a file of the test (MAESTRO_SSH_ARGS, ANSIBLE_SSH_ARGS), never to ~/.ssh.
 """
+
 import os
 import re
 import socket
@@ -17,13 +18,15 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from envs import ANSIBLE_PLAYBOOK, IMAGE, REPO, SERVE, TRACEBACK, inspect_all, playbook, write_env
 
 sys.path.insert(0, str(REPO / "collections"))
 
 from ansible_collections.maestro.ng.plugins.module_utils import (  # noqa: E402
-    docker_client, environment, ssh_tunnel)
+    docker_client,
+    environment,
+    ssh_tunnel,
+)
 
 
 @pytest.fixture
@@ -47,8 +50,7 @@ def tunnels_of(key):
 
 
 def web(ship, port):
-    return {"ship": ship, "command": ["sh", "-c", SERVE], "ports": {"http": "8080:%d" % port},
-            "stop_timeout": 1}
+    return {"ship": ship, "command": ["sh", "-c", SERVE], "ports": {"http": "8080:%d" % port}, "stop_timeout": 1}
 
 
 def tunnel_env(sshd, ships, instances, name="sshtest"):
@@ -57,16 +59,23 @@ def tunnel_env(sshd, ships, instances, name="sshtest"):
         "name": name,
         "ship_defaults": {"timeout": 10, "ssh_tunnel": {"user": "root", "key": str(sshd.key)}},
         "ships": ships,
-        "services": {"web": {"image": IMAGE, "env": {"PORT": 8080},
-                             "lifecycle": {"running": [{"type": "tcp", "port": "http", "max_wait": 10}]},
-                             "instances": instances}},
+        "services": {
+            "web": {
+                "image": IMAGE,
+                "env": {"PORT": 8080},
+                "lifecycle": {"running": [{"type": "tcp", "port": "http", "max_wait": 10}]},
+                "instances": instances,
+            }
+        },
     }
 
 
 # --------------------------------------------------------------------------- ssh_tunnel
 def test_start_status_through_ssh_tunnels(clean_lab, sshd, known_hosts, tmp_path):
-    ships = {"loopback": {"ip": sshd.ip},                                       # to 127.0.0.1:2375 there
-             "socket": {"ip": sshd.ip, "socket_path": sshd.ship["socket"]}}     # to its unix socket
+    ships = {
+        "loopback": {"ip": sshd.ip},  # to 127.0.0.1:2375 there
+        "socket": {"ip": sshd.ip, "socket_path": sshd.ship["socket"]},
+    }  # to its unix socket
     instances = {"web-1": web("loopback", 38181), "web-2": web("socket", 38182)}
     path = write_env(tmp_path, tunnel_env(sshd, ships, instances))
     run = playbook("start", env=path)
@@ -74,16 +83,22 @@ def test_start_status_through_ssh_tunnels(clean_lab, sshd, known_hosts, tmp_path
     found = inspect_all(clean_lab, ships=[2])
     assert {n: c["State"]["Running"] for n, c in found.items()} == {"web-1": True, "web-2": True}
     env = dict(e.split("=", 1) for e in found["web-2"]["Config"]["Env"])
-    assert env["WEB_WEB_1_HOST"] == sshd.ip      # the ship's ip, not the tunnel's local end
+    assert env["WEB_WEB_1_HOST"] == sshd.ip  # the ship's ip, not the tunnel's local end
     # accept-new: the unknown ship's host key was trusted and recorded.
-    assert subprocess.run(["ssh-keygen", "-F", sshd.ip, "-f", str(known_hosts)],
-                          capture_output=True, check=False).returncode == 0
+    assert (
+        subprocess.run(
+            ["ssh-keygen", "-F", sshd.ip, "-f", str(known_hosts)], capture_output=True, check=False
+        ).returncode
+        == 0
+    )
 
     run = playbook("start", env=path)
     assert run.rc == 0 and run.recap.get("changed") == 0, str(run)
     rows = playbook("status", env=path).result("Ask every ship")["instances"]
     assert {r["instance"]: (r["ship"], r["state"]) for r in rows} == {
-        "web-1": ("loopback", "running"), "web-2": ("socket", "running")}, rows
+        "web-1": ("loopback", "running"),
+        "web-2": ("socket", "running"),
+    }, rows
     # Each task's worker ended its tunnels when it exited.
     assert tunnels_of(sshd.key) == []
 
@@ -133,14 +148,14 @@ def test_tunnel_failures_name_the_ship(sshd, known_hosts, tmp_path):
     url = "ssh://root@%s:22" % sshd.ip
     expected = {
         "noport": "ship noport (ssh://root@%s:2200) is unreachable: ssh tunnel failed (exit 255): "
-                  "ssh: connect to host %s port 2200: Connection refused" % (sshd.ip, sshd.ip),
+        "ssh: connect to host %s port 2200: Connection refused" % (sshd.ip, sshd.ip),
         "wrongkey": "ship wrongkey (%s) is unreachable: ssh tunnel failed (exit 255): "
-                    "root@%s: Permission denied (publickey)." % (url, sshd.ip),
+        "root@%s: Permission denied (publickey)." % (url, sshd.ip),
         "nokey": "ship nokey (%s) is unreachable: ssh_tunnel.key %s: no such file" % (url, tmp_path / "missing_key"),
         "nodaemon": "ship nodaemon (%s) is unreachable: ssh tunnel is up, but nothing answers at "
-                    "127.0.0.1:2399 on the ship" % url,
+        "127.0.0.1:2399 on the ship" % url,
         "nosocket": "ship nosocket (%s) is unreachable: ssh tunnel is up, but nothing answers at "
-                    "/run/no-such-docker.sock on the ship" % url,
+        "/run/no-such-docker.sock on the ship" % url,
     }
     try:
         for name, message in expected.items():
@@ -152,8 +167,9 @@ def test_tunnel_failures_name_the_ship(sshd, known_hosts, tmp_path):
         known_hosts.write_text("%s %s\n" % (sshd.ip, " ".join(other)))
         with pytest.raises(docker_client.ShipUnreachable) as caught:
             docker_client.connect(environment.load(str(path)).ships["nodaemon"])
-        assert str(caught.value) == ("ship nodaemon (%s) is unreachable: ssh tunnel failed (exit 255): "
-                                     "Host key verification failed." % url)
+        assert str(caught.value) == (
+            "ship nodaemon (%s) is unreachable: ssh tunnel failed (exit 255): Host key verification failed." % url
+        )
     finally:
         ssh_tunnel.close_all()
         docker_client._clients.clear()
@@ -170,10 +186,18 @@ def test_service_role_through_a_tunnel(clean_lab, sshd, known_hosts, tmp_path):
     worker) reaches the ship through the ssh_tunnel the inventory hands it."""
     write_env(tmp_path, tunnel_env(sshd, {"tunnelled": {"ip": sshd.ip}}, {"web-1": web("tunnelled", 38184)}))
     (tmp_path / "site.yml").write_text(
-        "- hosts: web\n  gather_facts: false\n  roles: [{role: maestro.ng.service, maestro_service: web}]\n")
+        "- hosts: web\n  gather_facts: false\n  roles: [{role: maestro.ng.service, maestro_service: web}]\n"
+    )
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", "env.yaml", "site.yml"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [str(ANSIBLE_PLAYBOOK), "-i", "env.yaml", "site.yml"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0 and TRACEBACK not in out, out
     assert re.search(r"^tunnelled\s*:\s*ok=\d+\s+changed=1\s+unreachable=0\s+failed=0", out, re.M), out
@@ -211,15 +235,28 @@ def test_module_runs_on_the_ship_over_ssh(clean_lab, sshd, tmp_path):
         "connection: ssh\n"
         "ssh_docker_url: unix://%s\n"
         "compose:\n"
-        "  ansible_python_interpreter: \"'%s'\"\n" % (sshd.ship["socket"], REPO / ".venv" / "bin" / "python"))
+        "  ansible_python_interpreter: \"'%s'\"\n" % (sshd.ship["socket"], REPO / ".venv" / "bin" / "python")
+    )
     (tmp_path / "site.yml").write_text(SITE)
     # Pipelining and a short-lived master connection: one ssh login for the whole run.
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="1",
-               ANSIBLE_SSH_ARGS="-o ControlMaster=auto -o ControlPersist=2 -o UserKnownHostsFile=/dev/null")
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_PIPELINING="1",
+        ANSIBLE_SSH_ARGS="-o ControlMaster=auto -o ControlPersist=2 -o UserKnownHostsFile=/dev/null",
+    )
 
     def site():
-        proc = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", "maestro.yml", "site.yml"], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=120, check=False)
+        proc = subprocess.run(
+            [str(ANSIBLE_PLAYBOOK), "-i", "maestro.yml", "site.yml"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         out = proc.stdout + proc.stderr
         assert proc.returncode == 0 and TRACEBACK not in out, out
         return out

@@ -11,6 +11,7 @@ clean; after each, what the ships hold is checked with the Docker API. Deprecati
 message or traceback names this collection fails the test, others are listed.
 The last line is `smoke: passed (...)` or `smoke: FAILED: ...`; the exit code says the same.
 """
+
 import argparse
 import json
 import os
@@ -38,8 +39,16 @@ class SmokeFailure(Exception):
 
 
 def run(argv, cwd, env, timeout=300):
-    proc = subprocess.run([str(a) for a in argv], cwd=str(cwd), env=env, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    proc = subprocess.run(
+        [str(a) for a in argv],
+        cwd=str(cwd),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -108,17 +117,25 @@ class Smoke:
     def install(self):
         base = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
         (self.top / "empty.cfg").write_text("[defaults]\n")
-        base.update(ANSIBLE_CONFIG=str(self.top / "empty.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="true",
-                    ANSIBLE_DISPLAY_TRACEBACK="deprecated,deprecated_value")
-        rc, out, err = run([BIN / "ansible-galaxy", "collection", "build", REPO, "--output-path", self.top / "dist"],
-                           self.top, base)
+        base.update(
+            ANSIBLE_CONFIG=str(self.top / "empty.cfg"),
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_DEPRECATION_WARNINGS="true",
+            ANSIBLE_DISPLAY_TRACEBACK="deprecated,deprecated_value",
+        )
+        rc, out, err = run(
+            [BIN / "ansible-galaxy", "collection", "build", REPO, "--output-path", self.top / "dist"], self.top, base
+        )
         self.check_output("ansible-galaxy collection build", out + err)
         tarballs = sorted((self.top / "dist").glob("maestro-ng-*.tar.gz"))
         if rc != 0 or len(tarballs) != 1:
             raise SmokeFailure("ansible-galaxy collection build failed:\n" + out + err)
         cols = self.top / "cols"
-        rc, out, err = run([BIN / "ansible-galaxy", "collection", "install", "--offline", "--no-deps", "-p", cols,
-                            tarballs[0]], self.top, base)
+        rc, out, err = run(
+            [BIN / "ansible-galaxy", "collection", "install", "--offline", "--no-deps", "-p", cols, tarballs[0]],
+            self.top,
+            base,
+        )
         self.check_output("ansible-galaxy collection install", out + err)
         if rc != 0 or not (cols / "ansible_collections" / "maestro" / "ng" / "MANIFEST.json").is_file():
             raise SmokeFailure("ansible-galaxy collection install failed:\n" + out + err)
@@ -126,8 +143,12 @@ class Smoke:
         user.mkdir()
         (user / "ansible.cfg").write_text("[defaults]\nlocalhost_warning = false\n")
         # The collection's own stdout callback, as docs/output.md tells users to select it.
-        self.env = dict(base, ANSIBLE_CONFIG=str(user / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(cols),
-                        ANSIBLE_STDOUT_CALLBACK="maestro.ng.maestro")
+        self.env = dict(
+            base,
+            ANSIBLE_CONFIG=str(user / "ansible.cfg"),
+            ANSIBLE_COLLECTIONS_PATH=str(cols),
+            ANSIBLE_STDOUT_CALLBACK="maestro.ng.maestro",
+        )
         self.demo = demo_on(self.lab.ships, user / "demo.yaml")
         return tarballs[0].name
 
@@ -154,18 +175,21 @@ class Smoke:
     def run_all(self):
         out = self.playbook("start")
         self.expect("start: changed", 1, recap_changed(out))
-        self.expect("after start: running", {n: True for n in INSTANCES}, containers(self.lab))
+        self.expect("after start: running", dict.fromkeys(INSTANCES, True), containers(self.lab))
 
         out = self.playbook("start")
         self.expect("start again: changed", 0, recap_changed(out))
 
         rows = json.loads(self.playbook("status", "-e", "output=json"))
-        self.expect("status: state, drift", {n: ("running", []) for n in INSTANCES},
-                    {r["instance"]: (r["state"], r["drift"]) for r in rows})
+        self.expect(
+            "status: state, drift",
+            {n: ("running", []) for n in INSTANCES},
+            {r["instance"]: (r["state"], r["drift"]) for r in rows},
+        )
 
         out = self.playbook("stop")
         self.expect("stop: changed", 1, recap_changed(out))
-        self.expect("after stop: running", {n: False for n in INSTANCES}, containers(self.lab))
+        self.expect("after stop: running", dict.fromkeys(INSTANCES, False), containers(self.lab))
 
         out = self.playbook("clean")
         self.expect("clean: changed", 1, recap_changed(out))
@@ -191,16 +215,20 @@ def main():
         with tempfile.TemporaryDirectory(prefix="maestro-smoke.") as top:
             smoke = Smoke(lab, Path(top))
             tarball = smoke.install()
-            print("  %s installed; examples/demo.yaml on %s" % (tarball, ", ".join(s["name"] for s in lab.ships)),
-                  flush=True)
+            print(
+                "  %s installed; examples/demo.yaml on %s" % (tarball, ", ".join(s["name"] for s in lab.ships)),
+                flush=True,
+            )
             smoke.run_all()
     except (SmokeFailure, LabError, subprocess.TimeoutExpired) as exc:
         print("smoke: FAILED: %s" % exc)
         return 1
     for warning in smoke.others:
         print("  (not ours) " + warning.splitlines()[0])
-    print("smoke: passed (start, start again changed=0, status, stop, clean; %d deprecation warnings, none ours)"
-          " in %.0fs" % (len(smoke.others), time.monotonic() - started))
+    print(
+        "smoke: passed (start, start again changed=0, status, stop, clean; %d deprecation warnings, none ours)"
+        " in %.0fs" % (len(smoke.others), time.monotonic() - started)
+    )
     return 0
 
 

@@ -1,4 +1,5 @@
 """The changelog: valid fragments, and CHANGELOG.md generated from changelogs/changelog.yaml."""
+
 import os
 import subprocess
 import sys
@@ -8,8 +9,15 @@ TOOL = os.path.join(os.path.dirname(sys.executable), "antsibull-changelog")
 
 
 def run(*args):
-    return subprocess.run([TOOL] + list(args), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [TOOL] + list(args),
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_fragments_and_changelog_yaml_pass_lint():

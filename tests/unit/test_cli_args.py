@@ -1,4 +1,5 @@
 """The `maestro` command: MaestroNG's arguments -> the ansible-playbook command it runs."""
+
 import json
 import os
 import sys
@@ -34,8 +35,12 @@ def playbook(name):
 
 def test_no_command_is_status_of_maestro_yaml():
     book, env, extra, rest, inv = run()
-    assert (book, env, extra, rest) == (playbook("status"), "/home/me/env/maestro.yaml",
-                                        {"ignore_dependencies": True}, [])
+    assert (book, env, extra, rest) == (
+        playbook("status"),
+        "/home/me/env/maestro.yaml",
+        {"ignore_dependencies": True},
+        [],
+    )
     assert inv.env_file == "/home/me/env/maestro.yaml"
 
 
@@ -63,9 +68,19 @@ def test_path_with_spaces_goes_as_json():
     assert json.loads(inv.argv[3]) == {"env": "/tmp/my env.yaml"}
 
 
-@pytest.mark.parametrize("command,book", [
-    ("status", "status"), ("start", "start"), ("stop", "stop"), ("kill", "kill"), ("restart", "restart"),
-    ("clean", "clean"), ("pull", "pull"), ("deptree", "deps")])
+@pytest.mark.parametrize(
+    "command,book",
+    [
+        ("status", "status"),
+        ("start", "start"),
+        ("stop", "stop"),
+        ("kill", "kill"),
+        ("restart", "restart"),
+        ("clean", "clean"),
+        ("pull", "pull"),
+        ("deptree", "deps"),
+    ],
+)
 def test_each_command_runs_its_playbook(command, book):
     assert run(command)[0] == playbook(book)
 
@@ -78,7 +93,9 @@ def test_names_alone_act_on_the_named_things_only():
 def test_with_dependencies():
     assert run("start", "-d", "kafka")[2] == {"services": ["kafka"], "ignore_dependencies": False}
     assert run("stop", "--with-dependencies", "zookeeper")[2] == {
-        "services": ["zookeeper"], "ignore_dependencies": False}
+        "services": ["zookeeper"],
+        "ignore_dependencies": False,
+    }
 
 
 def test_ignore_dependencies():
@@ -89,11 +106,18 @@ def test_ignore_dependencies():
 
 
 def test_restart_options():
-    book, env, extra, rest, inv = run("restart", "-c", "1", "--only-if-changed", "--step-delay", "5",
-                                      "--stop-start-delay", "2", "-r", "web")
-    assert extra == {"services": ["web"], "ignore_dependencies": True, "rolling": True,
-                     "only_if_changed": True, "step_delay": 5.0, "stop_start_delay": 2.0,
-                     "refresh_images": True}
+    book, env, extra, rest, inv = run(
+        "restart", "-c", "1", "--only-if-changed", "--step-delay", "5", "--stop-start-delay", "2", "-r", "web"
+    )
+    assert extra == {
+        "services": ["web"],
+        "ignore_dependencies": True,
+        "rolling": True,
+        "only_if_changed": True,
+        "step_delay": 5.0,
+        "stop_start_delay": 2.0,
+        "refresh_images": True,
+    }
     assert inv.notes == []
     assert "rolling" not in run("restart", "web")[2]
 
@@ -152,8 +176,10 @@ def test_version(capsys):
     assert "maestro" in capsys.readouterr().out
 
 
-@pytest.mark.skipif(not os.path.isdir(os.path.join(REPO, "collections")),
-                    reason="not a source checkout (no collections/), e.g. under ansible-test units")
+@pytest.mark.skipif(
+    not os.path.isdir(os.path.join(REPO, "collections")),
+    reason="not a source checkout (no collections/), e.g. under ansible-test units",
+)
 def test_source_tree_sets_config_and_collections_path():
     inv = run("start")[4]
     assert inv.environ["ANSIBLE_CONFIG"] == os.path.join(REPO, "ansible.cfg")
@@ -161,8 +187,7 @@ def test_source_tree_sets_config_and_collections_path():
     # the user's own config is kept; their collections path stays after ours
     inv = run("start", environ={"ANSIBLE_CONFIG": "/etc/my.cfg", "ANSIBLE_COLLECTIONS_PATH": "/opt/cols"})[4]
     assert "ANSIBLE_CONFIG" not in inv.environ
-    assert inv.environ["ANSIBLE_COLLECTIONS_PATH"] == os.pathsep.join([os.path.join(REPO, "collections"),
-                                                                       "/opt/cols"])
+    assert inv.environ["ANSIBLE_COLLECTIONS_PATH"] == os.pathsep.join([os.path.join(REPO, "collections"), "/opt/cols"])
 
 
 def test_installed_collection_layout(tmp_path):
@@ -171,12 +196,16 @@ def test_installed_collection_layout(tmp_path):
     (root / "playbooks" / "start.yml").write_text("---\n")
     inv = cli.translate(["-f", "e.yaml", "start"], cwd=str(tmp_path), root=str(root), environ={})
     assert inv.argv[1] == str(root / "playbooks" / "start.yml")
-    assert inv.environ == {"ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(
-        [str(tmp_path / "cols"), "~/.ansible/collections", "/usr/share/ansible/collections"]),
-        "ANSIBLE_STDOUT_CALLBACK": "maestro.ng.maestro"}
+    assert inv.environ == {
+        "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(
+            [str(tmp_path / "cols"), "~/.ansible/collections", "/usr/share/ansible/collections"]
+        ),
+        "ANSIBLE_STDOUT_CALLBACK": "maestro.ng.maestro",
+    }
     # a callback the user chose is kept
-    inv = cli.translate(["-f", "e.yaml", "start"], cwd=str(tmp_path), root=str(root),
-                        environ={"ANSIBLE_STDOUT_CALLBACK": "json"})
+    inv = cli.translate(
+        ["-f", "e.yaml", "start"], cwd=str(tmp_path), root=str(root), environ={"ANSIBLE_STDOUT_CALLBACK": "json"}
+    )
     assert "ANSIBLE_STDOUT_CALLBACK" not in inv.environ
 
 
@@ -189,8 +218,10 @@ def test_without_the_playbooks_beside_it_uses_the_installed_collection(tmp_path)
 
 def test_the_command_has_the_collection_version():
     # `maestro --version`, pyproject.toml and galaxy.yml name one release.
-    import maestro_cli
     import yaml
+
+    import maestro_cli
+
     with open(os.path.join(REPO, "galaxy.yml"), encoding="utf-8") as handle:
         version = yaml.safe_load(handle)["version"]
     with open(os.path.join(REPO, "pyproject.toml"), encoding="utf-8") as handle:
@@ -203,7 +234,9 @@ def test_the_command_has_the_collection_version():
 def paths(monkeypatch):
     """main()'s two paths recorded instead of run: [("engine", command, extra) | ("ansible", argv)]."""
     calls = []
-    monkeypatch.setattr(cli.engine, "run", lambda args, extra, env_file: calls.append(("engine", args.command, extra)) or 0)
+    monkeypatch.setattr(
+        cli.engine, "run", lambda args, extra, env_file: calls.append(("engine", args.command, extra)) or 0
+    )
     monkeypatch.setattr(cli, "_via_ansible", lambda argv: calls.append(("ansible", argv)) or 0)
     return calls
 
@@ -213,8 +246,10 @@ def test_the_engine_runs_the_command_in_process(paths, tmp_path, monkeypatch):
     (tmp_path / "maestro.yaml").write_text("name: x\n")
     assert cli.main(["start", "-d", "web"]) == 0
     assert cli.main([]) == 0
-    assert paths == [("engine", "start", {"services": ["web"], "ignore_dependencies": False}),
-                     ("engine", "status", {"ignore_dependencies": True})]
+    assert paths == [
+        ("engine", "start", {"services": ["web"], "ignore_dependencies": False}),
+        ("engine", "status", {"ignore_dependencies": True}),
+    ]
 
 
 @pytest.mark.parametrize("argv", [["--via-ansible", "start"], ["start", "--", "--check"], ["--via-ansible"]])
@@ -227,7 +262,8 @@ def test_the_engine_path_checks_the_file_and_the_arguments(paths, tmp_path, monk
     monkeypatch.chdir(tmp_path)
     assert cli.main(["status"]) == 1
     assert capsys.readouterr().err == "maestro: cannot read environment file %s: no such file\n" % (
-        tmp_path / "maestro.yaml")
+        tmp_path / "maestro.yaml"
+    )
     assert cli.main(["-f", "-", "stop", "-C", "web-*", "web"]) == 2
     assert "-C/--container-filter cannot be combined" in capsys.readouterr().err
     assert paths == []
@@ -241,16 +277,40 @@ def test_help_says_when_ansible_playbook_runs(capsys):
 
 
 def test_orchestrate_options_are_the_playbooks():
-    from maestro_cli import engine
     from ansible_collections.maestro.ng.plugins.module_utils.action_specs import ORCHESTRATE_SPEC
+    from maestro_cli import engine
+
     args = cli.parse(["restart", "web", "-c", "1", "--only-if-changed", "--step-delay", "2", "-r"])[0]
     options = engine.orchestrate_options("restart", cli.playbook_vars(args, []))
     assert set(options) == set(ORCHESTRATE_SPEC)
-    assert {k: options[k] for k in ("state", "services", "ships", "with_dependencies", "rolling", "only_if_changed",
-                                    "step_delay", "refresh_images", "keep_going", "plan", "lock_timeout")} == {
-        "state": "restarted", "services": ["web"], "ships": [], "with_dependencies": False, "rolling": True,
-        "only_if_changed": True, "step_delay": 2, "refresh_images": True, "keep_going": False, "plan": None,
-        "lock_timeout": 300}
+    assert {
+        k: options[k]
+        for k in (
+            "state",
+            "services",
+            "ships",
+            "with_dependencies",
+            "rolling",
+            "only_if_changed",
+            "step_delay",
+            "refresh_images",
+            "keep_going",
+            "plan",
+            "lock_timeout",
+        )
+    } == {
+        "state": "restarted",
+        "services": ["web"],
+        "ships": [],
+        "with_dependencies": False,
+        "rolling": True,
+        "only_if_changed": True,
+        "step_delay": 2,
+        "refresh_images": True,
+        "keep_going": False,
+        "plan": None,
+        "lock_timeout": 300,
+    }
     assert engine.orchestrate_options("stop", {"ignore_dependencies": False})["with_dependencies"] is True
 
 

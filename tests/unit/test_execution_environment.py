@@ -5,6 +5,7 @@ introspection the image build runs finds the collection's Python and system requ
 ansible-builder is in every venv the tests run in (requirements-dev.txt, tests/matrix/ansible-*.txt);
 where it is missing this test skips, except under the matrix (MAESTRO_MATRIX=1), where that fails it.
 """
+
 import os
 import re
 import subprocess
@@ -28,20 +29,34 @@ def readme_definition(tarball):
 
 
 def run(argv, cwd, env):
-    proc = subprocess.run([str(a) for a in argv], cwd=str(cwd), env=env, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=300, check=False)
+    proc = subprocess.run(
+        [str(a) for a in argv],
+        cwd=str(cwd),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, "%s failed (%d):\n%s\n%s" % (argv, proc.returncode, proc.stdout, proc.stderr)
     return proc.stdout
 
 
-@pytest.mark.skipif(not BUILDER.exists() and os.environ.get("MAESTRO_MATRIX") != "1",
-                    reason="execution environment: no ansible-builder next to this Python (make venv installs it)")
+@pytest.mark.skipif(
+    not BUILDER.exists() and os.environ.get("MAESTRO_MATRIX") != "1",
+    reason="execution environment: no ansible-builder next to this Python (make venv installs it)",
+)
 def test_ansible_builder_context_offline(tmp_path):
     assert BUILDER.exists(), "ansible-builder is not installed next to %s (requirements-dev.txt)" % sys.executable
     # Offline: anything that tries the network goes to a closed port instead.
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-    env.update(ANSIBLE_CONFIG=str(tmp_path / "empty.cfg"), http_proxy="http://127.0.0.1:9",
-               https_proxy="http://127.0.0.1:9", ANSIBLE_GALAXY_SERVER="http://127.0.0.1:9/")
+    env.update(
+        ANSIBLE_CONFIG=str(tmp_path / "empty.cfg"),
+        http_proxy="http://127.0.0.1:9",
+        https_proxy="http://127.0.0.1:9",
+        ANSIBLE_GALAXY_SERVER="http://127.0.0.1:9/",
+    )
     (tmp_path / "empty.cfg").write_text("[defaults]\n")
     run([BIN / "ansible-galaxy", "collection", "build", ROOT, "--output-path", tmp_path], tmp_path, env)
     tarball = [p.name for p in tmp_path.glob("maestro-ng-*.tar.gz")]
@@ -60,10 +75,34 @@ def test_ansible_builder_context_offline(tmp_path):
     # What the build then does with the installed collection: introspect.py of this context reads
     # its meta/execution-environment.yml, requirements.txt and bindep.txt.
     cols = tmp_path / "cols"
-    run([BIN / "ansible-galaxy", "collection", "install", "--offline", "--no-deps", "-p", cols,
-         build / wanted[0]["name"]], tmp_path, env)
-    run([sys.executable, build / "scripts" / "introspect.py", "introspect", cols,
-         "--write-pip", tmp_path / "pip.txt", "--write-bindep", tmp_path / "bindep.txt"], tmp_path, env)
+    run(
+        [
+            BIN / "ansible-galaxy",
+            "collection",
+            "install",
+            "--offline",
+            "--no-deps",
+            "-p",
+            cols,
+            build / wanted[0]["name"],
+        ],
+        tmp_path,
+        env,
+    )
+    run(
+        [
+            sys.executable,
+            build / "scripts" / "introspect.py",
+            "introspect",
+            cols,
+            "--write-pip",
+            tmp_path / "pip.txt",
+            "--write-bindep",
+            tmp_path / "bindep.txt",
+        ],
+        tmp_path,
+        env,
+    )
     pip = (tmp_path / "pip.txt").read_text()
     bindep = (tmp_path / "bindep.txt").read_text()
     # ansible-core and PyYAML come with the base image (ansible-builder leaves them out).

@@ -5,6 +5,7 @@ it the whole of ``os.environ``, then calls MaestroNG's guest functions as a scri
 that container would. The last tests run the file in a fresh interpreter with nothing
 but that environment (``python3 -I``, no venv), to prove it needs nothing else.
 """
+
 import importlib.util
 import os
 import subprocess
@@ -88,8 +89,7 @@ def test_host_address_as_ip(guestutils, monkeypatch):
 def test_missing_names_raise(guestutils, monkeypatch):
     monkeypatch.setattr(os, "environ", {})
     assert guestutils.get_environment_name() == "local"
-    for func in (guestutils.get_service_name, guestutils.get_container_name,
-                 guestutils.get_container_host_address):
+    for func in (guestutils.get_service_name, guestutils.get_container_name, guestutils.get_container_host_address):
         with pytest.raises(guestutils.MaestroEnvironmentError):
             func()
 
@@ -124,12 +124,20 @@ def test_node_list(guestutils, inside):
     inside("kafka-1")
     assert guestutils.get_node_list("zookeeper") == ["192.168.10.2", "192.168.10.2", "192.168.10.3"]
     assert guestutils.get_node_list("zookeeper", ports=["client"]) == [
-        "192.168.10.2:2181", "192.168.10.2:2182", "192.168.10.3:2183"]
+        "192.168.10.2:2181",
+        "192.168.10.2:2182",
+        "192.168.10.3:2183",
+    ]
     assert guestutils.get_node_list("zookeeper", ports=["client", "peer"]) == [
-        "192.168.10.2:2181:2888", "192.168.10.2:2182:2889", "192.168.10.3:2183:2890"]
+        "192.168.10.2:2181:2888",
+        "192.168.10.2:2182:2889",
+        "192.168.10.3:2183:2890",
+    ]
     # peers of its own service
     assert guestutils.get_node_list(guestutils.get_service_name(), ports=["broker"]) == [
-        "192.168.10.2:9092", "192.168.10.3:9093"]
+        "192.168.10.2:9092",
+        "192.168.10.3:9093",
+    ]
 
 
 def test_node_list_minimum(guestutils, inside):
@@ -159,7 +167,10 @@ def test_node_list_without_instances_variable(guestutils, inside, monkeypatch):
     env = inside("kafka-1")
     del env["ZOOKEEPER_INSTANCES"]
     assert guestutils.get_node_list("zookeeper", ports=["client"]) == [
-        "192.168.10.2:2181", "192.168.10.2:2182", "192.168.10.3:2183"]
+        "192.168.10.2:2181",
+        "192.168.10.2:2182",
+        "192.168.10.3:2183",
+    ]
 
 
 def test_internal_address(guestutils):
@@ -172,27 +183,37 @@ def _run(args, env):
     """Run python3 with only ``env`` (plus PATH-free defaults), isolated (-I: no
     user site, no PYTHON* variables) so nothing of this venv can leak in."""
     python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
-    return subprocess.run([python, "-I", "-S", "-B"] + args, env=env, cwd=FILES,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30,
-                          check=False)
+    return subprocess.run(
+        [python, "-I", "-S", "-B"] + args,
+        env=env,
+        cwd=FILES,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=30,
+        check=False,
+    )
 
 
 def test_runs_alone_in_a_bare_interpreter(model):
     """-S: not even site-packages; the file is imported from its own folder."""
     env = {k: str(v) for k, v in model.instances["kafka-2"]["env"].items()}
-    code = ("import sys; sys.path.insert(0, '.'); from guestutils import *; "
-            "print(get_node_list('zookeeper', ports=['client'])); print(get_port('broker'))")
+    code = (
+        "import sys; sys.path.insert(0, '.'); from guestutils import *; "
+        "print(get_node_list('zookeeper', ports=['client'])); print(get_port('broker'))"
+    )
     proc = _run(["-c", code], env)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == [
-        "['192.168.10.2:2181', '192.168.10.2:2182', '192.168.10.3:2183']", "9092"]
+    assert proc.stdout.splitlines() == ["['192.168.10.2:2181', '192.168.10.2:2182', '192.168.10.3:2183']", "9092"]
 
 
 def test_command_line(model):
     env = {k: str(v) for k, v in model.instances["kafka-2"]["env"].items()}
     proc = _run(["guestutils.py", "get_node_list", "zookeeper", "--ports", "client,peer"], env)
-    assert (proc.returncode, proc.stdout) == (0, "192.168.10.2:2181:2888,192.168.10.2:2182:2889,"
-                                                 "192.168.10.3:2183:2890\n"), proc.stderr
+    assert (proc.returncode, proc.stdout) == (
+        0,
+        "192.168.10.2:2181:2888,192.168.10.2:2182:2889,192.168.10.3:2183:2890\n",
+    ), proc.stderr
     proc = _run(["guestutils.py", "get_specific_port", "zookeeper", "zk-node-3", "client"], env)
     assert (proc.returncode, proc.stdout) == (0, "2183\n")
     proc = _run(["guestutils.py", "get_port", "jmx", "7199"], env)

@@ -1,4 +1,5 @@
 """tests/conftest.py: every test run ends with one line on what was skipped and why."""
+
 import os
 import shutil
 import subprocess
@@ -9,7 +10,7 @@ import pytest
 
 CONFTEST = Path(__file__).resolve().parents[1] / "conftest.py"
 
-SKIPPING = '''
+SKIPPING = """
 import pytest
 
 @pytest.fixture(scope="module")
@@ -30,15 +31,22 @@ def test_pull():
 @pytest.mark.xfail(reason="known bug")
 def test_known_bug():
     assert False
-'''
+"""
 
 
 def last_line(folder, *args):
     # A plain pytest: not the plugins ansible-test units loads (they refuse a conftest.py
     # outside the collection).
     environ = {k: v for k, v in os.environ.items() if k not in ("PYTEST_PLUGINS", "PYTHONPATH")}
-    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args, str(folder)],
-                         cwd=folder, capture_output=True, text=True, timeout=120, check=False, env=environ)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args, str(folder)],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=environ,
+    )
     assert run.stdout, run.stderr
     return run.stdout.splitlines()[-1]
 
@@ -47,7 +55,9 @@ def last_line(folder, *args):
 def test_the_last_line_counts_the_skips_per_reason(tmp_path, args):
     shutil.copy(CONFTEST, tmp_path / "conftest.py")
     (tmp_path / "test_some.py").write_text(SKIPPING)
-    assert last_line(tmp_path, *args) == "skipped 3: 2 x SSH ships: no /usr/sbin/sshd; 1 x registries: no docker-registry"
+    assert (
+        last_line(tmp_path, *args) == "skipped 3: 2 x SSH ships: no /usr/sbin/sshd; 1 x registries: no docker-registry"
+    )
 
 
 def test_a_full_run_says_nothing_was_skipped(tmp_path):

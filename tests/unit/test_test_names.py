@@ -1,5 +1,6 @@
 """pytest imports test modules by basename (rootdir mode, no packages): two test files with one
 name in different folders break collection of the whole suite, so every name must be unique."""
+
 import collections
 from pathlib import Path
 

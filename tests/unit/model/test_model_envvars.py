@@ -5,8 +5,14 @@ import pytest
 from ansible_collections.maestro.ng.plugins.module_utils import environment, envvars
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
 
-BASE = ("MAESTRO_ENVIRONMENT_NAME", "SERVICE_NAME", "CONTAINER_NAME", "CONTAINER_HOST_ADDRESS",
-        "DOCKER_IMAGE", "DOCKER_TAG")
+BASE = (
+    "MAESTRO_ENVIRONMENT_NAME",
+    "SERVICE_NAME",
+    "CONTAINER_NAME",
+    "CONTAINER_HOST_ADDRESS",
+    "DOCKER_IMAGE",
+    "DOCKER_TAG",
+)
 
 
 def parse_pairs(text):
@@ -16,30 +22,36 @@ def parse_pairs(text):
 # ---------------------------------------------------------------- names
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("zookeeper", "ZOOKEEPER"),
-    ("kafka-1", "KAFKA_1"),
-    ("my.svc-v2", "MY_SVC_V2"),
-    ("a--b", "A__B"),               # every non-word character becomes one '_'
-    ("with space", "WITH_SPACE"),
-    ("under_score", "UNDER_SCORE"),
-    ("café", "CAFÉ"),               # \w is Unicode-aware, as in MaestroNG on Python 3
-    ("a/b:c@d", "A_B_C_D"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("zookeeper", "ZOOKEEPER"),
+        ("kafka-1", "KAFKA_1"),
+        ("my.svc-v2", "MY_SVC_V2"),
+        ("a--b", "A__B"),  # every non-word character becomes one '_'
+        ("with space", "WITH_SPACE"),
+        ("under_score", "UNDER_SCORE"),
+        ("café", "CAFÉ"),  # \w is Unicode-aware, as in MaestroNG on Python 3
+        ("a/b:c@d", "A_B_C_D"),
+    ],
+)
 def test_sanitize(name, expected):
     assert envvars.sanitize(name) == expected
 
 
-@pytest.mark.parametrize("image, tag", [
-    ("ubuntu", "latest"),
-    ("ubuntu:22.04", "22.04"),
-    ("quay.io/org/app:v1.2", "v1.2"),
-    ("registry:5000/app", "latest"),                 # ':' belongs to the registry host
-    ("registry:5000/app:3.1", "3.1"),
-    ("registry.example.com:5000/team/app:rc-1", "rc-1"),
-    ("app@sha256:abcdef", "abcdef"),                 # text after the last ':'
-    ("app:", ""),
-])
+@pytest.mark.parametrize(
+    "image, tag",
+    [
+        ("ubuntu", "latest"),
+        ("ubuntu:22.04", "22.04"),
+        ("quay.io/org/app:v1.2", "v1.2"),
+        ("registry:5000/app", "latest"),  # ':' belongs to the registry host
+        ("registry:5000/app:3.1", "3.1"),
+        ("registry.example.com:5000/team/app:rc-1", "rc-1"),
+        ("app@sha256:abcdef", "abcdef"),  # text after the last ':'
+        ("app:", ""),
+    ],
+)
 def test_docker_tag(image, tag):
     assert envvars.docker_tag(image) == tag
 
@@ -52,15 +64,19 @@ def test_envfiles_fixture_s1a_exactly(fixture_path):
     expected = parse_pairs(
         "MAESTRO_ENVIRONMENT_NAME=test-envfiles SERVICE_NAME=s1 CONTAINER_NAME=s1a "
         "CONTAINER_HOST_ADDRESS=localhost DOCKER_IMAGE=ubuntu DOCKER_TAG=latest S1_INSTANCES=s1a,s1b "
-        "S1_S1A_HOST=localhost S1_S1B_HOST=localhost SOME_ENV=value OVERRIDE=dog")
+        "S1_S1A_HOST=localhost S1_S1B_HOST=localhost SOME_ENV=value OVERRIDE=dog"
+    )
     assert env.instances["s1a"]["env"] == expected
 
 
-@pytest.mark.parametrize("instance, override", [
-    ("s1b", "giraffe"),   # its own env file beats the service's env
-    ("s2a", "giraffe"),   # of two service env files, the later wins
-    ("s2b", "cat"),       # instance env beats every file
-])
+@pytest.mark.parametrize(
+    "instance, override",
+    [
+        ("s1b", "giraffe"),  # its own env file beats the service's env
+        ("s2a", "giraffe"),  # of two service env files, the later wins
+        ("s2b", "cat"),  # instance env beats every file
+    ],
+)
 def test_envfiles_fixture_overrides(fixture_path, instance, override):
     env = environment.load(fixture_path("good", "envfiles.yaml"), environ={})
     variables = env.instances[instance]["env"]
@@ -136,7 +152,7 @@ def test_precedence(load_env):
         "MAESTRO_ENVIRONMENT_NAME": "instance-wins",
         # < CONTAINER_NAME/CONTAINER_HOST_ADDRESS/DOCKER_IMAGE/DOCKER_TAG
         "CONTAINER_NAME": "a-b-1",
-        "CONTAINER_HOST_ADDRESS": "10.0.0.1",        # the ship's ip, not its endpoint
+        "CONTAINER_HOST_ADDRESS": "10.0.0.1",  # the ship's ip, not its endpoint
         "DOCKER_IMAGE": "app:2.0",
         "DOCKER_TAG": "2.0",
         # < link variables: own service, then dependencies
@@ -150,14 +166,18 @@ def test_precedence(load_env):
     }
 
 
-@pytest.mark.parametrize("first, second, prefix", [
-    ("a_b", "a-b", "A_B"),          # MaestroNG 0.8.3 would give both A_B_*, the later service's values winning
-    ("log_1", "log.1", "LOG_1"),
-    ("web", "Web", "WEB"),          # upper-cased too
-])
+@pytest.mark.parametrize(
+    "first, second, prefix",
+    [
+        ("a_b", "a-b", "A_B"),  # MaestroNG 0.8.3 would give both A_B_*, the later service's values winning
+        ("log_1", "log.1", "LOG_1"),
+        ("web", "Web", "WEB"),  # upper-cased too
+    ],
+)
 def test_services_giving_the_same_variable_names_are_refused(load_env, first, second, prefix):
     with pytest.raises(MaestroError) as info:
-        load_env("""\
+        load_env(
+            """\
             name: clash
             ships: {vm1: {ip: 10.0.0.1}, vm2: {ip: 10.0.0.2}}
             services:
@@ -168,7 +188,9 @@ def test_services_giving_the_same_variable_names_are_refused(load_env, first, se
                 image: y
                 requires: [%s]
                 instances: {y-1: {ship: vm1}}
-            """ % (first, second, first))
+            """
+            % (first, second, first)
+        )
     assert info.value.key == "services." + second
     assert info.value.line == 8
     assert info.value.message.startswith("services %r and %r both give the variables %s_* " % (first, second, prefix))
@@ -251,10 +273,10 @@ def test_values_are_written_as_maestro_writes_them(load_env):
         "FALSE_VALUE": "False",
         "YES_VALUE": "True",
         "INT": "42",
-        "OCTAL_LOOKING": "511",          # YAML 1.1 octal, as PyYAML reads it
+        "OCTAL_LOOKING": "511",  # YAML 1.1 octal, as PyYAML reads it
         "QUOTED": "0777",
         "FLOAT": "1.5",
-        "NOTHING": "",                   # deliberate: MaestroNG wrote 'None'
+        "NOTHING": "",  # deliberate: MaestroNG wrote 'None'
         "NULL_VALUE": "",
         "LIST": "a b c",
         "NESTED": "-Xms1g -Xmx2g -server -verbose",
@@ -281,7 +303,8 @@ def test_instance_env_list_values(load_env):
 
 
 def test_mapping_inside_an_env_list_is_rejected(load_error):
-    assert load_error("""\
+    assert (
+        load_error("""\
         name: values
         ships: {vm1: {ip: 10.0.0.1}}
         services:
@@ -291,7 +314,9 @@ def test_mapping_inside_an_env_list_is_rejected(load_error):
               OPTS: [--a, {b: c}]
             instances:
               app-1: {ship: vm1}
-        """) == "env.yaml:7: services.app.env.OPTS: must be a string or a list, got a mapping"
+        """)
+        == "env.yaml:7: services.app.env.OPTS: must be a string or a list, got a mapping"
+    )
 
 
 # ---------------------------------------------------------------- link variables
@@ -334,9 +359,9 @@ def test_requires_is_transitive_wants_info_is_not(load_env):
     env = load_env(CHAIN)
     assert prefixes(env.instances["c-1"]["env"]) == ["C"]
     assert prefixes(env.instances["b-1"]["env"]) == ["B", "C"]
-    assert prefixes(env.instances["a-1"]["env"]) == ["A", "B", "C"]      # c through b
-    assert prefixes(env.instances["d-1"]["env"]) == ["A", "D"]           # not a's requirements
-    assert prefixes(env.instances["e-1"]["env"]) == ["C", "D", "E"]      # d, but not what d wants
+    assert prefixes(env.instances["a-1"]["env"]) == ["A", "B", "C"]  # c through b
+    assert prefixes(env.instances["d-1"]["env"]) == ["A", "D"]  # not a's requirements
+    assert prefixes(env.instances["e-1"]["env"]) == ["C", "D", "E"]  # d, but not what d wants
 
 
 def test_internal_port_only_for_own_service(load_env):
@@ -344,7 +369,7 @@ def test_internal_port_only_for_own_service(load_env):
     variables = env.instances["a-1"]["env"]
     assert variables["A_A_1_AP_PORT"] == "1003"
     assert variables["A_A_1_AP_INTERNAL_PORT"] == "3"
-    assert variables["A_A_2_AP_INTERNAL_PORT"] == "3"                  # own peers too
+    assert variables["A_A_2_AP_INTERNAL_PORT"] == "3"  # own peers too
     assert variables["B_B_1_BP_PORT"] == "1002"
     assert variables["C_C_1_CP_PORT"] == "1001"
     assert not [k for k in variables if k.endswith("_INTERNAL_PORT") and not k.startswith("A_")]
@@ -355,7 +380,7 @@ def test_internal_port_only_for_own_service(load_env):
 def test_instances_variable_is_sorted_and_hosts_are_ship_ips(load_env):
     env = load_env(CHAIN)
     variables = env.instances["d-1"]["env"]
-    assert variables["A_INSTANCES"] == "a-1,a-2"                        # defined a-2 first
+    assert variables["A_INSTANCES"] == "a-1,a-2"  # defined a-2 first
     assert variables["A_A_1_HOST"] == "10.0.0.1"
     assert variables["A_A_2_HOST"] == "10.0.0.2"
 
@@ -372,7 +397,7 @@ def test_sanitised_link_variable_names(load_env):
               my-app.v2-1: {ship: vm1}
         """)
     variables = env.instances["my-app.v2-1"]["env"]
-    assert variables["MY_APP_V2_INSTANCES"] == "my-app.v2-1"             # raw names in values
+    assert variables["MY_APP_V2_INSTANCES"] == "my-app.v2-1"  # raw names in values
     assert variables["MY_APP_V2_MY_APP_V2_1_HOST"] == "10.0.0.1"
     assert variables["MY_APP_V2_MY_APP_V2_1_HTTP_ALT_PORT"] == "8080"
     assert variables["MY_APP_V2_MY_APP_V2_1_GRPC_PORT_INTERNAL_PORT"] == "9090"
@@ -400,8 +425,7 @@ def test_volumes_from_orders_but_gives_no_variables(fixture_path):
 def test_link_variables_helper():
     instances = [
         {"name": "zk-2", "ship_ip": "10.0.0.2", "ports": []},
-        {"name": "zk-1", "ship_ip": "10.0.0.1",
-         "ports": [{"name": "client", "exposed": "2181", "external": "12181"}]},
+        {"name": "zk-1", "ship_ip": "10.0.0.1", "ports": [{"name": "client", "exposed": "2181", "external": "12181"}]},
     ]
     assert envvars.link_variables("zk", instances, internal=False) == {
         "ZK_INSTANCES": "zk-1,zk-2",

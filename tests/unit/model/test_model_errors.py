@@ -45,8 +45,10 @@ ERRORS = {
     "ship_defaults_ip.yaml": "ship_defaults_ip.yaml:4: ship_defaults.ip: unknown ship_defaults key 'ip' (set it on each ship, not in ship_defaults)",
     "ssh_tunnel_missing_user.yaml": "ssh_tunnel_missing_user.yaml:6: ships.vm1.ssh_tunnel.user: is required",
     "ship_api_version_number.yaml": "ship_api_version_number.yaml:5: ships.vm1.api_version: quote it: YAML reads 1.40 as the number 1.4",
-    "ship_api_version_bad.yaml": ("ship_api_version_bad.yaml:3: ship_defaults.api_version: must be a Docker API version "
-                                  "such as \"1.41\", or auto; got 'v1.41'"),
+    "ship_api_version_bad.yaml": (
+        "ship_api_version_bad.yaml:3: ship_defaults.api_version: must be a Docker API version "
+        "such as \"1.41\", or auto; got 'v1.41'"
+    ),
     "ship_timeout_zero.yaml": "ship_timeout_zero.yaml:3: ship_defaults.timeout: must be more than 0 seconds",
     "ship_api_version_old.yaml": "ship_api_version_old.yaml:5: ships.vm1.api_version: the docker SDK speaks API 1.24 and later; got 1.18",
     # --- services and instances: shape and keys
@@ -57,22 +59,34 @@ ERRORS = {
     "service_volumes.yaml": "service_volumes.yaml:8: services.web.volumes: unknown service key 'volumes' (an instance setting: put it under each instance)",
     "instance_not_mapping.yaml": "instance_not_mapping.yaml:8: services.web.instances.web-1: must be a mapping, got a string",
     "instance_missing_ship.yaml": "instance_missing_ship.yaml:9: services.web.instances.web-1.ship: is required",
-    "instance_unknown_key.yaml": ("instance_unknown_key.yaml:10: services.web.instances.web-1.privilged: unknown "
-                                  "instance key 'privilged' (did you mean 'privileged'?)"),
-    "instance_name_space.yaml": ("instance_name_space.yaml:8: services.web.instances.web 1: 'web 1' cannot be a container "
-                                 "name: Docker allows [a-zA-Z0-9][a-zA-Z0-9_.-]+ (two characters or more, starting with a "
-                                 "letter or digit)"),
-    "instance_name_one_char.yaml": ("instance_name_one_char.yaml:8: services.web.instances.w: 'w' cannot be a container "
-                                    "name: Docker allows [a-zA-Z0-9][a-zA-Z0-9_.-]+ (two characters or more, starting with "
-                                    "a letter or digit)"),
-    "duplicate_instance_across_services.yaml": ("duplicate_instance_across_services.yaml:13: "
-                                                "services.db.instances.node-1: duplicate instance name 'node-1' "
-                                                "(already an instance of service 'web')"),
-    "service_names_collide.yaml": ("service_names_collide.yaml:10: services.log.1: services 'log_1' and 'log.1' both give "
-                                   "the variables LOG_1_* (MaestroNG turns every non-word character into _); rename one"),
-    "instance_names_collide.yaml": ("instance_names_collide.yaml:9: services.zk.instances.zk.1: instances 'zk-1' and 'zk.1' "
-                                    "both give the variables ZK_ZK_1_* (MaestroNG turns every non-word character into _); "
-                                    "rename one"),
+    "instance_unknown_key.yaml": (
+        "instance_unknown_key.yaml:10: services.web.instances.web-1.privilged: unknown "
+        "instance key 'privilged' (did you mean 'privileged'?)"
+    ),
+    "instance_name_space.yaml": (
+        "instance_name_space.yaml:8: services.web.instances.web 1: 'web 1' cannot be a container "
+        "name: Docker allows [a-zA-Z0-9][a-zA-Z0-9_.-]+ (two characters or more, starting with a "
+        "letter or digit)"
+    ),
+    "instance_name_one_char.yaml": (
+        "instance_name_one_char.yaml:8: services.web.instances.w: 'w' cannot be a container "
+        "name: Docker allows [a-zA-Z0-9][a-zA-Z0-9_.-]+ (two characters or more, starting with "
+        "a letter or digit)"
+    ),
+    "duplicate_instance_across_services.yaml": (
+        "duplicate_instance_across_services.yaml:13: "
+        "services.db.instances.node-1: duplicate instance name 'node-1' "
+        "(already an instance of service 'web')"
+    ),
+    "service_names_collide.yaml": (
+        "service_names_collide.yaml:10: services.log.1: services 'log_1' and 'log.1' both give "
+        "the variables LOG_1_* (MaestroNG turns every non-word character into _); rename one"
+    ),
+    "instance_names_collide.yaml": (
+        "instance_names_collide.yaml:9: services.zk.instances.zk.1: instances 'zk-1' and 'zk.1' "
+        "both give the variables ZK_ZK_1_* (MaestroNG turns every non-word character into _); "
+        "rename one"
+    ),
     # --- wrong types
     "privileged_string.yaml": "privileged_string.yaml:10: services.web.instances.web-1.privileged: must be true or false, got 'yes'",
     "stop_timeout_string.yaml": "stop_timeout_string.yaml:10: services.web.instances.web-1.stop_timeout: must be an integer, got 'ten'",
@@ -91,8 +105,10 @@ ERRORS = {
     "links_other_ship.yaml": "links_other_ship.yaml:15: services.web.instances.web-1.links: db-1 runs on ship vm1, not on vm2 (links must be on the same ship)",
     # --- volumes
     "volumes_from_unknown.yaml": "volumes_from_unknown.yaml:12: services.app.instances.app-1.volumes_from: unknown instance 'data-1'",
-    "volumes_from_other_ship.yaml": ("volumes_from_other_ship.yaml:19: services.app.instances.app-1.volumes_from: "
-                                     "data-1 runs on ship vm1, not on vm2 (volumes_from must be on the same ship)"),
+    "volumes_from_other_ship.yaml": (
+        "volumes_from_other_ship.yaml:19: services.app.instances.app-1.volumes_from: "
+        "data-1 runs on ship vm1, not on vm2 (volumes_from must be on the same ship)"
+    ),
     "volumes_from_conflict.yaml": "volumes_from_conflict.yaml:18: services.store.instances.store-2.volumes: /cache is also a volume of store-1 (volumes_from)",
     "volumes_from_self.yaml": "volumes_from_self.yaml:10: services.app.instances.app-1.volumes_from: an instance cannot use itself",
     "volume_same_target.yaml": "volume_same_target.yaml:13: services.app.instances.app-1.volumes: /srv/one and /srv/two are both mounted at /data",
@@ -103,11 +119,15 @@ ERRORS = {
     "port_range_length.yaml": "port_range_length.yaml:8: services.media.ports.rtp: port ranges '10000-10010' and '20000-20005' differ in length",
     "port_garbage.yaml": "port_garbage.yaml:8: services.web.ports.http: invalid port 'eighty' (expected PORT, PORT/PROTO or FIRST-LAST)",
     "port_unknown_key.yaml": "port_unknown_key.yaml:9: services.web.ports.http: unknown port key 'internal' (exposed, external)",
-    "port_clash.yaml": ("port_clash.yaml:17: services.admin.instances.admin-1.ports.ui: host port 8000-8100/tcp is "
-                        "already used by web-1 (port http) on ship vm1"),
+    "port_clash.yaml": (
+        "port_clash.yaml:17: services.admin.instances.admin-1.ports.ui: host port 8000-8100/tcp is "
+        "already used by web-1 (port http) on ship vm1"
+    ),
     # --- container settings
-    "restart_bad_policy.yaml": ("restart_bad_policy.yaml:10: services.web.instances.web-1.restart: unknown restart "
-                                "policy 'sometimes' (known: no, always, on-failure, unless-stopped)"),
+    "restart_bad_policy.yaml": (
+        "restart_bad_policy.yaml:10: services.web.instances.web-1.restart: unknown restart "
+        "policy 'sometimes' (known: no, always, on-failure, unless-stopped)"
+    ),
     "restart_bad_retries.yaml": "restart_bad_retries.yaml:10: services.web.instances.web-1.restart: invalid retry count 'three'",
     "restart_retries_always.yaml": "restart_retries_always.yaml:10: services.web.instances.web-1.restart: a retry count only applies to on-failure",
     "limits_bad_size.yaml": "limits_bad_size.yaml:8: services.web.limits.memory: must be a size in bytes or with a k/m/g suffix, got '2 gigs'",
@@ -115,18 +135,28 @@ ERRORS = {
     "ulimits_bad.yaml": "ulimits_bad.yaml:12: services.web.instances.web-1.ulimits.nofile: soft limit 65536 is above the hard limit 1024",
     "ulimits_string.yaml": "ulimits_string.yaml:11: services.web.instances.web-1.ulimits.nofile: must be an integer, got 'unlimited'",
     # --- lifecycle checks
-    "lifecycle_unknown_state.yaml": ("lifecycle_unknown_state.yaml:10: services.web.lifecycle.started: unknown "
-                                     "lifecycle state 'started' (known: pre-start, running, pre-stop, stopped)"),
-    "lifecycle_unknown_type.yaml": ("lifecycle_unknown_type.yaml:11: services.web.lifecycle.running.1.type: unknown "
-                                    "check type 'ping' (known: exec, http, rexec, sleep, tcp)"),
-    "lifecycle_missing_command.yaml": ("lifecycle_missing_command.yaml:12: "
-                                       "services.web.instances.web-1.lifecycle.running.0.command: an exec check needs "
-                                       "'command'"),
-    "lifecycle_tcp_unknown_port.yaml": ("lifecycle_tcp_unknown_port.yaml:11: services.web.lifecycle.running.0.port: "
-                                        "unknown port 'https' for instance web-1 (known: http)"),
-    "lifecycle_bad_regex.yaml": ("lifecycle_bad_regex.yaml:15: "
-                                 "services.web.instances.web-1.lifecycle.running.0.match_regex: invalid regular "
-                                 "expression: missing ), unterminated subpattern at position 2"),
+    "lifecycle_unknown_state.yaml": (
+        "lifecycle_unknown_state.yaml:10: services.web.lifecycle.started: unknown "
+        "lifecycle state 'started' (known: pre-start, running, pre-stop, stopped)"
+    ),
+    "lifecycle_unknown_type.yaml": (
+        "lifecycle_unknown_type.yaml:11: services.web.lifecycle.running.1.type: unknown "
+        "check type 'ping' (known: exec, http, rexec, sleep, tcp)"
+    ),
+    "lifecycle_missing_command.yaml": (
+        "lifecycle_missing_command.yaml:12: "
+        "services.web.instances.web-1.lifecycle.running.0.command: an exec check needs "
+        "'command'"
+    ),
+    "lifecycle_tcp_unknown_port.yaml": (
+        "lifecycle_tcp_unknown_port.yaml:11: services.web.lifecycle.running.0.port: "
+        "unknown port 'https' for instance web-1 (known: http)"
+    ),
+    "lifecycle_bad_regex.yaml": (
+        "lifecycle_bad_regex.yaml:15: "
+        "services.web.instances.web-1.lifecycle.running.0.match_regex: invalid regular "
+        "expression: missing ), unterminated subpattern at position 2"
+    ),
     # --- env files
     "envfile_missing.yaml": "envfile_missing.yaml:7: services.web.envfile: cannot read env file missing.env: No such file or directory",
     "envfile_bad_line.yaml": "envfile_bad_line.yaml:12: services.web.instances.web-1.envfile.1: env file bad_line.env:4: expected KEY=value, got 'JUST_A_WORD'",
@@ -165,7 +195,7 @@ def test_error_from_absolute_path_names_the_path():
     path = os.path.join(BAD, "unknown_ship.yaml")
     with pytest.raises(MaestroError) as info:
         environment.load(path, environ={})
-    assert str(info.value) == path + ERRORS["unknown_ship.yaml"][len("unknown_ship.yaml"):]
+    assert str(info.value) == path + ERRORS["unknown_ship.yaml"][len("unknown_ship.yaml") :]
     assert info.value.file == path
     assert info.value.line == 15
     assert info.value.key == "services.kafka.instances.kafka-1.ship"
@@ -175,5 +205,7 @@ def test_error_from_absolute_path_names_the_path():
 def test_missing_environment_file():
     with pytest.raises(MaestroError) as info:
         environment.load(os.path.join(BAD, "no-such-file.yaml"))
-    assert str(info.value) == os.path.join(BAD, "no-such-file.yaml") + \
-        ": cannot read environment file: No such file or directory"
+    assert (
+        str(info.value)
+        == os.path.join(BAD, "no-such-file.yaml") + ": cannot read environment file: No such file or directory"
+    )

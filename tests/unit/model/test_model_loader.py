@@ -23,10 +23,9 @@ services:
 
 
 def test_template_reads_env_include_and_loops(fixture_path):
-    env = environment.load(fixture_path("good", "templated.maestro"),
-                           environ={"WEB_TAG": "1.25", "WEB_COUNT": "3"})
+    env = environment.load(fixture_path("good", "templated.maestro"), environ={"WEB_TAG": "1.25", "WEB_COUNT": "3"})
     assert env.name == "templated"
-    assert sorted(env.ships) == ["vm1", "vm2"]                       # from includes/ships.yaml
+    assert sorted(env.ships) == ["vm1", "vm2"]  # from includes/ships.yaml
     assert [env.instances[i]["ship"] for i in ("web-1", "web-2", "web-3")] == ["vm1", "vm2", "vm1"]
     assert env.instances["web-1"]["image"] == "nginx:1.25"
     assert env.instances["web-1"]["env"]["DOCKER_TAG"] == "1.25"
@@ -37,7 +36,7 @@ def test_template_undefined_renders_empty(fixture_path):
     assert env.name == "prod"
     assert env.instances["web-1"]["image"] == "nginx:"
     assert env.instances["web-1"]["env"]["EMPTY"] == ""
-    assert list(env.instances) == ["web-1", "web-2"]                 # default(2)
+    assert list(env.instances) == ["web-1", "web-2"]  # default(2)
 
 
 def test_template_env_defaults_to_process_environment(fixture_path, monkeypatch):
@@ -105,8 +104,10 @@ def test_stdin_relative_paths_use_the_working_directory(tmp_path, monkeypatch):
     (tmp_path / "ships.yaml").write_text("ships: {vm1: {ip: 10.9.9.9}}\n")
     (tmp_path / "web.env").write_text("FROM_FILE=yes\n")
     monkeypatch.chdir(tmp_path)
-    text = ('name: piped\n{% include "ships.yaml" %}\n'
-            "services: {web: {image: nginx, envfile: web.env, instances: {web-1: {ship: vm1}}}}\n")
+    text = (
+        'name: piped\n{% include "ships.yaml" %}\n'
+        "services: {web: {image: nginx, envfile: web.env, instances: {web-1: {ship: vm1}}}}\n"
+    )
     env = environment.load("-", stdin=io.StringIO(text), environ={})
     assert env.ships["vm1"]["ip"] == "10.9.9.9"
     assert env.instances["web-1"]["env"]["FROM_FILE"] == "yes"
@@ -182,7 +183,7 @@ def test_lines_are_recorded():
     doc = loader.parse_yaml("a: 1\nb:\n  c: 2\n  d:\n    - x\n    - y: 3\n", "f.yaml")
     assert doc.line == 1
     assert loader.line_of(doc, "a") == 1
-    assert loader.line_of(doc, "b") == 3           # the line of the value
+    assert loader.line_of(doc, "b") == 3  # the line of the value
     assert loader.line_of(doc["b"], "d") == 5
     assert loader.line_of(doc["b"]["d"], 1) == 6
     assert loader.line_of(doc["b"], "missing") == 3  # falls back to the mapping's line
@@ -233,10 +234,10 @@ def test_env_file_parsing(tmp_path):
         "\n"
         "   \n"
         "PLAIN=value\n"
-        "URL=postgres://u:p@db/x?a=b=c\n"        # split on the first '=' only
+        "URL=postgres://u:p@db/x?a=b=c\n"  # split on the first '=' only
         "EMPTY=\n"
-        "  SPACED  =  kept inside  \n"           # key trimmed; line stripped
-        "QUOTED=\"not unquoted\"\n"
+        "  SPACED  =  kept inside  \n"  # key trimmed; line stripped
+        'QUOTED="not unquoted"\n'
         "#DISABLED=1\n"
         "PLAIN=last wins\n"
     )
@@ -267,7 +268,8 @@ def test_env_file_read_once_and_shared(load_env):
           a: {image: x, envfile: common.env, instances: {a-1: {ship: vm1}}}
           b: {image: y, envfile: [common.env], instances: {b-1: {ship: vm1, envfile: common.env}}}
         """,
-        files={"common.env": "COMMON=1\n"})
+        files={"common.env": "COMMON=1\n"},
+    )
     assert env.instances["a-1"]["env"]["COMMON"] == "1"
     assert env.instances["b-1"]["env"]["COMMON"] == "1"
 
@@ -281,19 +283,23 @@ def test_env_file_path_relative_to_environment_file(load_env):
           a: {image: x, envfile: conf/a.env, instances: {a-1: {ship: vm1}}}
         """,
         name="deploy/env.yaml",
-        files={"deploy/conf/a.env": "WHERE=deploy/conf\n"})
+        files={"deploy/conf/a.env": "WHERE=deploy/conf\n"},
+    )
     assert env.instances["a-1"]["env"]["WHERE"] == "deploy/conf"
 
 
 def test_env_file_absolute_path(load_env, tmp_path):
     absolute = tmp_path / "abs.env"
     absolute.write_text("ABS=1\n")
-    env = load_env("""\
+    env = load_env(
+        """\
         name: abs
         ships: {vm1: {ip: 10.0.0.1}}
         services:
           a: {image: x, envfile: %s, instances: {a-1: {ship: vm1}}}
-        """ % absolute)
+        """
+        % absolute
+    )
     assert env.instances["a-1"]["env"]["ABS"] == "1"
 
 
@@ -304,7 +310,7 @@ def test_flow_mappings_alone_do_not_start_jinja(write_env, monkeypatch):
         raise AssertionError("Jinja2 should not run on a file without {{, {% or {#")
 
     monkeypatch.setattr(jinja2, "Environment", refuse)
-    path = write_env(MINIMAL)                       # has '{' in flow mappings only
+    path = write_env(MINIMAL)  # has '{' in flow mappings only
     assert environment.load(path, environ={}).name == "minimal"
 
 
@@ -314,19 +320,28 @@ def test_without_pyyaml_imports_and_says_so(write_env):
     import subprocess
     import sys
 
-    code = ("import sys; sys.modules['yaml'] = None\n"  # `import yaml` now raises ImportError
-            "from ansible_collections.maestro.ng.plugins.module_utils import environment, loader\n"
-            "from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError\n"
-            "assert not loader.HAS_YAML and 'yaml' in loader.YAML_IMPORT_ERROR\n"
-            "try:\n"
-            "    environment.load(sys.argv[1], environ={})\n"
-            "except MaestroError as exc:\n"
-            "    print(exc)\n")
+    code = (
+        "import sys; sys.modules['yaml'] = None\n"  # `import yaml` now raises ImportError
+        "from ansible_collections.maestro.ng.plugins.module_utils import environment, loader\n"
+        "from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError\n"
+        "assert not loader.HAS_YAML and 'yaml' in loader.YAML_IMPORT_ERROR\n"
+        "try:\n"
+        "    environment.load(sys.argv[1], environ={})\n"
+        "except MaestroError as exc:\n"
+        "    print(exc)\n"
+    )
     path = write_env(MINIMAL)
     # the folder holding ansible_collections/ (collections/ in a checkout), as conftest.py put it on sys.path
     root = environment.__file__.rsplit(os.sep + "ansible_collections" + os.sep, 1)[0]
-    proc = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, timeout=60,
-                          env=dict(os.environ, PYTHONPATH=root), check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, path],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, PYTHONPATH=root),
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith(path + ": reading environment files needs the PyYAML Python library "
-                                  "(pip install PyYAML): "), proc.stdout
+    assert proc.stdout.startswith(
+        path + ": reading environment files needs the PyYAML Python library (pip install PyYAML): "
+    ), proc.stdout

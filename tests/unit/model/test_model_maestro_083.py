@@ -14,25 +14,35 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 
 def one_instance(instance="", top="", service="", files=None):
     """Service `app` (image app:1) with instance `app-1` on `vm1`; extra YAML lines per level."""
+
     def block(text, indent):
         return "".join(" " * indent + line + "\n" for line in text.strip("\n").splitlines())
 
-    return (block(top, 0) + "name: compat\nships: {vm1: {ip: 10.0.0.1}}\nservices:\n  app:\n    image: app:1\n"
-            + block(service, 4) + "    instances:\n      app-1:\n        ship: vm1\n" + block(instance, 8))
+    return (
+        block(top, 0)
+        + "name: compat\nships: {vm1: {ip: 10.0.0.1}}\nservices:\n  app:\n    image: app:1\n"
+        + block(service, 4)
+        + "    instances:\n      app-1:\n        ship: vm1\n"
+        + block(instance, 8)
+    )
 
 
 # ---------------------------------------------------------------- __maestro.schema
 # MaestroNG 0.8.3 tests `schema == 1` and nothing else: no __maestro (or schema: 1) is
 # schema 1, any other value is schema 2, a mapping such as {version: 1} included.
 
-@pytest.mark.parametrize("top, schema, volume", [
-    ("", 1, {"source": "/b", "target": "/a", "mode": "rw"}),                     # default: container: host
-    ("__maestro: {schema: 1}", 1, {"source": "/b", "target": "/a", "mode": "rw"}),
-    ("__maestro: {schema: 2}", 2, {"source": "/a", "target": "/b", "mode": "rw"}),
-    ("__maestro: {schema: {version: 1}}", 2, {"source": "/a", "target": "/b", "mode": "rw"}),
-    ("__maestro: {schema: {version: 2}}", 2, {"source": "/a", "target": "/b", "mode": "rw"}),
-    ("__maestro: {schema: {}}", 2, {"source": "/a", "target": "/b", "mode": "rw"}),
-])
+
+@pytest.mark.parametrize(
+    "top, schema, volume",
+    [
+        ("", 1, {"source": "/b", "target": "/a", "mode": "rw"}),  # default: container: host
+        ("__maestro: {schema: 1}", 1, {"source": "/b", "target": "/a", "mode": "rw"}),
+        ("__maestro: {schema: 2}", 2, {"source": "/a", "target": "/b", "mode": "rw"}),
+        ("__maestro: {schema: {version: 1}}", 2, {"source": "/a", "target": "/b", "mode": "rw"}),
+        ("__maestro: {schema: {version: 2}}", 2, {"source": "/a", "target": "/b", "mode": "rw"}),
+        ("__maestro: {schema: {}}", 2, {"source": "/a", "target": "/b", "mode": "rw"}),
+    ],
+)
 def test_schema_as_maestro_083_reads_it(load_env, top, schema, volume):
     env = load_env(one_instance("volumes: {/a: /b}", top=top))
     assert env.schema == schema
@@ -44,7 +54,8 @@ def test_schema_mapping_is_read_as_2_with_a_located_warning(write_env):
     env = environment.load(path, environ={})
     assert env.warnings == [
         "%s:3: __maestro.schema: {version: 1} is read as schema 2 (volumes are host: container), as MaestroNG "
-        "0.8.3 reads every schema but a plain 1; write schema: 2" % path]
+        "0.8.3 reads every schema but a plain 1; write schema: 2" % path
+    ]
 
 
 @pytest.mark.parametrize("top", ["", "__maestro: {schema: 1}", "__maestro: {schema: 2}"])
@@ -53,6 +64,7 @@ def test_plain_schemas_load_without_warnings(load_env, top):
 
 
 # ---------------------------------------------------------------- !!binary env values
+
 
 def test_binary_env_value_is_its_text(load_env):
     # MaestroNG 0.8.3 gives `hello world`, not Python's `b'hello world'`.
@@ -69,6 +81,7 @@ def test_binary_env_value_that_is_not_text_is_refused(load_env):
 
 
 # ---------------------------------------------------------------- the demo loads in MaestroNG 0.8.3
+
 
 @pytest.mark.parametrize("name", ["demo.yaml", "demo-local.yaml"])
 def test_demo_files_use_no_merge_keys(name):
@@ -93,6 +106,7 @@ def test_demo_files_use_no_merge_keys(name):
 
 
 # ---------------------------------------------------------------- differences kept on purpose
+
 
 def test_env_file_key_spaces_are_trimmed(load_env):
     # MaestroNG 0.8.3 keeps them: a variable named `KEY ` (no shell can read it), value ` value`.
@@ -123,7 +137,9 @@ def test_numbers_in_command_and_labels_are_strings(load_env):
 
 def test_relative_tls_paths_are_taken_from_the_file_folder(tmp_path, write_env, monkeypatch):
     # MaestroNG 0.8.3 resolves them from the current directory.
-    path = write_env(one_instance().replace("vm1: {ip: 10.0.0.1}", "vm1: {ip: 10.0.0.1, tls: true, tls_ca_cert: ca.pem}"))
+    path = write_env(
+        one_instance().replace("vm1: {ip: 10.0.0.1}", "vm1: {ip: 10.0.0.1, tls: true, tls_ca_cert: ca.pem}")
+    )
     monkeypatch.chdir("/")
     env = environment.load(path, environ={})
     assert env.ships["vm1"]["tls_ca_cert"] == str(tmp_path / "ca.pem")

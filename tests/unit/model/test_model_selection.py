@@ -25,47 +25,50 @@ def filtering():
     return environment.load(os.path.join(GOOD, "container_filter.yaml"), environ={})
 
 
-@pytest.mark.parametrize("kwargs, expected", [
-    # no names: every service not marked omit, plus what they need (web-3 needs data-1)
-    ({}, ZK + ["data-1"] + KAFKA + WEB + ["monitor-1"]),
-    ({"names": None}, ZK + ["data-1"] + KAFKA + WEB + ["monitor-1"]),
-    ({"names": ""}, ZK + ["data-1"] + KAFKA + WEB + ["monitor-1"]),
-    ({"names": []}, ZK + ["data-1"] + KAFKA + WEB + ["monitor-1"]),
-    # ... and without dependencies, omit is honoured
-    ({"dependencies": False}, ZK + KAFKA + WEB + ["monitor-1"]),
-    # by service: requires is followed transitively, wants_info is not
-    ({"names": ["kafka"]}, ZK + KAFKA),
-    ({"names": ["web"]}, ZK + ["data-1"] + KAFKA + WEB),
-    ({"names": ["monitor"]}, ["monitor-1"]),
-    # an omitted service can still be named
-    ({"names": ["data"]}, ["data-1"]),
-    # by instance: its service's dependencies, not its peers
-    ({"names": ["web-3"]}, ZK + ["data-1"] + KAFKA + ["web-3"]),
-    # dependencies are per service: web needs data (through web-3's volumes_from)
-    ({"names": ["web-1"]}, ZK + ["data-1"] + KAFKA + ["web-1"]),
-    ({"names": ["web-3"], "dependencies": False}, ["web-3"]),
-    ({"names": ["kafka-2", "zk-1"], "dependencies": False}, ["zk-1", "kafka-2"]),   # dependency order
-    # a comma-separated string works like a list
-    ({"names": "kafka-2, zk-1", "dependencies": False}, ["zk-1", "kafka-2"]),
-    # fnmatch patterns over services and instances
-    ({"names": ["zk-*"], "dependencies": False}, ZK),
-    ({"names": ["zk-[12]"], "dependencies": False}, ["zk-1", "zk-2"]),
-    ({"names": ["k*"], "dependencies": False}, KAFKA),
-    ({"names": ["web*"], "dependencies": False}, WEB),
-    ({"names": ["*-2"], "dependencies": False}, ["zk-2", "kafka-2", "web-2"]),
-    ({"names": ["?eb"]}, ZK + ["data-1"] + KAFKA + WEB),
-    # dependents, for stop-like commands
-    ({"names": ["zookeeper"], "dependencies": False, "dependents": True}, ZK + KAFKA + WEB),
-    ({"names": ["zk-2"], "dependencies": False, "dependents": True}, ["zk-2"] + KAFKA + WEB),
-    ({"names": ["data-1"], "dependencies": False, "dependents": True}, ["data-1"] + WEB),
-    ({"names": ["kafka"], "dependencies": False, "dependents": True}, KAFKA + WEB),
-    ({"names": ["monitor"], "dependencies": False, "dependents": True}, ["monitor-1"]),
-    # ships: fnmatch patterns, applied after dependencies
-    ({"ships": "vm3"}, ["zk-3", "data-1", "web-3", "monitor-1"]),
-    ({"ships": ["vm1", "vm2"], "dependencies": False}, ["zk-1", "zk-2", "kafka-1", "kafka-2", "web-1", "web-2"]),
-    ({"ships": "vm[13]", "names": ["web"]}, ["zk-1", "zk-3", "data-1", "kafka-1", "web-1", "web-3"]),
-    ({"ships": "vm*", "names": ["kafka"], "dependencies": False}, KAFKA),
-])
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        # no names: every service not marked omit, plus what they need (web-3 needs data-1)
+        ({}, ZK + ["data-1"] + KAFKA + WEB + ["monitor-1"]),
+        ({"names": None}, ZK + ["data-1"] + KAFKA + WEB + ["monitor-1"]),
+        ({"names": ""}, ZK + ["data-1"] + KAFKA + WEB + ["monitor-1"]),
+        ({"names": []}, ZK + ["data-1"] + KAFKA + WEB + ["monitor-1"]),
+        # ... and without dependencies, omit is honoured
+        ({"dependencies": False}, ZK + KAFKA + WEB + ["monitor-1"]),
+        # by service: requires is followed transitively, wants_info is not
+        ({"names": ["kafka"]}, ZK + KAFKA),
+        ({"names": ["web"]}, ZK + ["data-1"] + KAFKA + WEB),
+        ({"names": ["monitor"]}, ["monitor-1"]),
+        # an omitted service can still be named
+        ({"names": ["data"]}, ["data-1"]),
+        # by instance: its service's dependencies, not its peers
+        ({"names": ["web-3"]}, ZK + ["data-1"] + KAFKA + ["web-3"]),
+        # dependencies are per service: web needs data (through web-3's volumes_from)
+        ({"names": ["web-1"]}, ZK + ["data-1"] + KAFKA + ["web-1"]),
+        ({"names": ["web-3"], "dependencies": False}, ["web-3"]),
+        ({"names": ["kafka-2", "zk-1"], "dependencies": False}, ["zk-1", "kafka-2"]),  # dependency order
+        # a comma-separated string works like a list
+        ({"names": "kafka-2, zk-1", "dependencies": False}, ["zk-1", "kafka-2"]),
+        # fnmatch patterns over services and instances
+        ({"names": ["zk-*"], "dependencies": False}, ZK),
+        ({"names": ["zk-[12]"], "dependencies": False}, ["zk-1", "zk-2"]),
+        ({"names": ["k*"], "dependencies": False}, KAFKA),
+        ({"names": ["web*"], "dependencies": False}, WEB),
+        ({"names": ["*-2"], "dependencies": False}, ["zk-2", "kafka-2", "web-2"]),
+        ({"names": ["?eb"]}, ZK + ["data-1"] + KAFKA + WEB),
+        # dependents, for stop-like commands
+        ({"names": ["zookeeper"], "dependencies": False, "dependents": True}, ZK + KAFKA + WEB),
+        ({"names": ["zk-2"], "dependencies": False, "dependents": True}, ["zk-2"] + KAFKA + WEB),
+        ({"names": ["data-1"], "dependencies": False, "dependents": True}, ["data-1"] + WEB),
+        ({"names": ["kafka"], "dependencies": False, "dependents": True}, KAFKA + WEB),
+        ({"names": ["monitor"], "dependencies": False, "dependents": True}, ["monitor-1"]),
+        # ships: fnmatch patterns, applied after dependencies
+        ({"ships": "vm3"}, ["zk-3", "data-1", "web-3", "monitor-1"]),
+        ({"ships": ["vm1", "vm2"], "dependencies": False}, ["zk-1", "zk-2", "kafka-1", "kafka-2", "web-1", "web-2"]),
+        ({"ships": "vm[13]", "names": ["web"]}, ["zk-1", "zk-3", "data-1", "kafka-1", "web-1", "web-3"]),
+        ({"ships": "vm*", "names": ["kafka"], "dependencies": False}, KAFKA),
+    ],
+)
 def test_select(platform, kwargs, expected):
     assert selection.select(platform, **kwargs) == expected
 
@@ -85,12 +88,15 @@ def test_patterns_are_case_sensitive(filtering):
         selection.select(filtering, ships="SHIP1")
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"names": ["nope"]}, "services: no service or instance matches 'nope'"),
-    ({"names": ["web", "x*"]}, "services: no service or instance matches 'x*'"),
-    ({"ships": "vm9"}, "ships: no ship matches 'vm9' (known: vm1, vm2, vm3)"),
-    ({"ships": ["vm1", "ship*"]}, "ships: no ship matches 'ship*' (known: vm1, vm2, vm3)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"names": ["nope"]}, "services: no service or instance matches 'nope'"),
+        ({"names": ["web", "x*"]}, "services: no service or instance matches 'x*'"),
+        ({"ships": "vm9"}, "ships: no ship matches 'vm9' (known: vm1, vm2, vm3)"),
+        ({"ships": ["vm1", "ship*"]}, "ships: no ship matches 'ship*' (known: vm1, vm2, vm3)"),
+    ],
+)
 def test_select_errors(platform, kwargs, message):
     with pytest.raises(MaestroError) as info:
         selection.select(platform, **kwargs)
@@ -129,8 +135,12 @@ def test_impact_follows_the_hard_edges_that_stop_follows(platform):
     """A change to data reaches web (web-3 takes its volumes), as `stop data` does; wants_info
     (monitor wants kafka's and web's information) reaches nothing."""
     impact = deptree.impact(platform, ["zookeeper", "data", "kafka", "monitor"])
-    assert impact == {"zookeeper": ["zookeeper", "kafka", "web"], "data": ["data", "web"],
-                      "kafka": ["kafka", "web"], "monitor": ["monitor"]}
+    assert impact == {
+        "zookeeper": ["zookeeper", "kafka", "web"],
+        "data": ["data", "web"],
+        "kafka": ["kafka", "web"],
+        "monitor": ["monitor"],
+    }
     stopped = selection.select(platform, ["data"], dependencies=False, dependents=True)
     assert sorted({platform.instances[i]["service"] for i in stopped}) == impact["data"]
 

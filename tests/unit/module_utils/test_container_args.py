@@ -4,8 +4,16 @@ from ansible.module_utils.basic import remove_values
 
 from ansible_collections.maestro.ng.plugins.module_utils.container_args import registry_secrets_only
 
-OPTION = {"lab": {"name": "lab", "registry": "https://10.250.0.1:5443/v2/", "username": "maestro",
-                  "password": "Secret-123", "email": None, "retry": {"attempts": 3, "when": [503]}}}
+OPTION = {
+    "lab": {
+        "name": "lab",
+        "registry": "https://10.250.0.1:5443/v2/",
+        "username": "maestro",
+        "password": "Secret-123",
+        "email": None,
+        "retry": {"attempts": 3, "when": [503]},
+    }
+}
 
 
 def test_only_the_passwords_and_the_client_key_stay_hidden():
@@ -13,10 +21,10 @@ def test_only_the_passwords_and_the_client_key_stay_hidden():
     listed = {"lab", "https://10.250.0.1:5443/v2/", "maestro", "Secret-123", "3", "503", "/keys/client.pem"}
     kept = registry_secrets_only(listed, {"registries": OPTION, "client_key": "/keys/client.pem"})
     assert kept == {"Secret-123", "/keys/client.pem"}
-    shown = remove_values({"msg": "registry lab (https://10.250.0.1:5443/v2/, user maestro) refused Secret-123",
-                           "id": "3f3c"}, kept)
-    assert shown == {"msg": "registry lab (https://10.250.0.1:5443/v2/, user maestro) refused ********",
-                     "id": "3f3c"}
+    shown = remove_values(
+        {"msg": "registry lab (https://10.250.0.1:5443/v2/, user maestro) refused Secret-123", "id": "3f3c"}, kept
+    )
+    assert shown == {"msg": "registry lab (https://10.250.0.1:5443/v2/, user maestro) refused ********", "id": "3f3c"}
 
 
 def test_a_password_equal_to_another_value_stays_hidden():

@@ -1,4 +1,5 @@
 """module_utils/lab.py: the lab file's name, ship numbers, and the rewritten environment."""
+
 import os
 
 import pytest
@@ -29,9 +30,16 @@ services:
 LAB_SHIPS = {"vm1": {"ip": "10.250.0.51", "port": 2375}, "vm2": {"ip": "10.250.0.52", "port": 2375}}
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("demo.yaml", "demo.lab.yaml"), ("demo.yml", "demo.lab.yaml"), ("demo", "demo.lab.yaml"),
-    ("demo.lab.yaml", "demo.lab.yaml"), ("x.maestro", "x.lab.yaml")])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("demo.yaml", "demo.lab.yaml"),
+        ("demo.yml", "demo.lab.yaml"),
+        ("demo", "demo.lab.yaml"),
+        ("demo.lab.yaml", "demo.lab.yaml"),
+        ("x.maestro", "x.lab.yaml"),
+    ],
+)
 def test_lab_file_sits_next_to_the_original(tmp_path, name, expected):
     assert lab.lab_file_name(str(tmp_path / name)) == str(tmp_path / expected)
 
@@ -52,16 +60,18 @@ def test_rewritten_file_points_every_ship_at_its_lab_ship(write_env):
         handle.write(text)
     labbed = environment.load(lab_path, environ={})
     assert {n: s["docker_url"] for n, s in labbed.ships.items()} == {
-        "vm1": "tcp://10.250.0.51:2375", "vm2": "tcp://10.250.0.52:2375"}
+        "vm1": "tcp://10.250.0.51:2375",
+        "vm2": "tcp://10.250.0.52:2375",
+    }
     # Only timeout is kept: no TLS, SSH or API version of the real ship.
     assert labbed.ships["vm2"]["timeout"] == 5 and labbed.ships["vm1"]["timeout"] == 20
     assert not labbed.ships["vm2"]["tls"] and labbed.ships["vm1"]["api_version"] is None
     web1, web2 = labbed.instances["web-1"], labbed.instances["web-2"]
-    assert web1["env"]["PEER"] == "10.250.0.52"                      # a ship's ip, exactly
-    assert web1["env"]["FROM_FILE"] == "yes"                         # the env file still resolves
-    assert web1["env"]["TEMPLATE"] == "{{ not me }}"                 # rendered once, not twice
+    assert web1["env"]["PEER"] == "10.250.0.52"  # a ship's ip, exactly
+    assert web1["env"]["FROM_FILE"] == "yes"  # the env file still resolves
+    assert web1["env"]["TEMPLATE"] == "{{ not me }}"  # rendered once, not twice
     assert web1["ports"][0]["host_ip"] == "10.250.0.52"
-    assert web2["extra_hosts"] == {"db": "10.250.0.51"}              # a ship's endpoint too
+    assert web2["extra_hosts"] == {"db": "10.250.0.51"}  # a ship's endpoint too
     assert lab.read_lab_record(lab_path) == record
     assert lab.read_lab_record(path) is None
     assert lab.images_by_ship(env) == {"vm1": ["web:1"], "vm2": ["web:1", "web:2"]}

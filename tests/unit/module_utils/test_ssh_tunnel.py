@@ -5,8 +5,15 @@ from ansible_collections.maestro.ng.plugins.module_utils import ssh_tunnel
 
 
 def ship(**extra):
-    base = {"name": "vm1", "ip": "10.0.0.1", "endpoint": "admin1", "docker_port": 2375, "socket_path": None,
-            "ssh_timeout": None, "ssh_tunnel": {"user": "ops", "key": "/keys/ops", "port": 2222}}
+    base = {
+        "name": "vm1",
+        "ip": "10.0.0.1",
+        "endpoint": "admin1",
+        "docker_port": 2375,
+        "socket_path": None,
+        "ssh_timeout": None,
+        "ssh_tunnel": {"user": "ops", "key": "/keys/ops", "port": 2222},
+    }
     base.update(extra)
     return base
 
@@ -16,14 +23,17 @@ def command(ship_dict, port=40000):
 
 
 def option(argv, name):
-    return [argv[i + 1].split("=", 1)[1] for i, word in enumerate(argv[:-1])
-            if word == "-o" and argv[i + 1].startswith(name + "=")]
+    return [
+        argv[i + 1].split("=", 1)[1]
+        for i, word in enumerate(argv[:-1])
+        if word == "-o" and argv[i + 1].startswith(name + "=")
+    ]
 
 
 def test_forward_to_the_daemon_port_on_the_ships_loopback(monkeypatch):
     monkeypatch.delenv(ssh_tunnel.EXTRA_ARGS_VAR, raising=False)
     argv = command(ship())
-    assert argv[0] == "ssh" and argv[-2:] == ["--", "admin1"]           # the endpoint, as MaestroNG
+    assert argv[0] == "ssh" and argv[-2:] == ["--", "admin1"]  # the endpoint, as MaestroNG
     assert argv[argv.index("-L") + 1] == "127.0.0.1:40000:127.0.0.1:2375"
     assert argv[argv.index("-p") + 1] == "2222" and argv[argv.index("-l") + 1] == "ops"
     assert argv[argv.index("-i") + 1] == "/keys/ops" and option(argv, "IdentitiesOnly") == ["yes"]

@@ -52,10 +52,12 @@ def inventory_list(source):
 
 
 def run(*args, cwd=ROOT, check=True, **kw):
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_CALLBACK_RESULT_FORMAT="json")
-    proc = subprocess.run([str(BIN / args[0]), *args[1:]], cwd=cwd, env=env, capture_output=True, text=True,
-                          check=False, **kw)
+    env = dict(
+        os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_CALLBACK_RESULT_FORMAT="json"
+    )
+    proc = subprocess.run(
+        [str(BIN / args[0]), *args[1:]], cwd=cwd, env=env, capture_output=True, text=True, check=False, **kw
+    )
     if check and proc.returncode != 0:
         raise AssertionError("%s failed (%d):\n%s\n%s" % (args, proc.returncode, proc.stdout, proc.stderr))
     return proc
@@ -119,7 +121,8 @@ def test_dependency_levels_and_safe_groups(tmp_path):
         "    image: zk\n"
         "    instances: {zk-1: {ship: vm1}, zk-2: {ship: vm1, volumes_from: [zk-1]}}\n"
         "  kafka: {image: k, requires: [zoo-keeper.v3], instances: {kafka-1: {ship: vm2}}}\n"
-        "  web: {image: w, wants_info: [kafka], instances: {web-1: {ship: vm1}}}\n")
+        "  web: {image: w, wants_info: [kafka], instances: {web-1: {ship: vm1}}}\n"
+    )
     data = plain(json.loads(run("ansible-inventory", "-i", str(tmp_path / "env.yaml"), "--list", "--export").stdout))
     # The order start.yml uses (zk-2 takes volumes from zk-1: zoo-keeper.v3 spans two levels).
     assert data["maestro"]["vars"]["maestro_levels"] == [["zoo-keeper.v3"], ["zoo-keeper.v3"], ["kafka"], ["web"]]
@@ -127,15 +130,20 @@ def test_dependency_levels_and_safe_groups(tmp_path):
     assert data["maestro_level_0"]["children"] == ["maestro_service_zoo_keeper_v3"]
     assert data["maestro_level_2"]["children"] == ["maestro_service_kafka"]
     # Each service: its own name and a name a play can use, both with its (first) level.
-    for group, hosts, level in (("zoo-keeper.v3", ["vm1"], 0), ("maestro_service_zoo_keeper_v3", ["vm1"], 0),
-                                ("kafka", ["vm2"], 2), ("maestro_service_kafka", ["vm2"], 2),
-                                ("maestro_service_web", ["vm1"], 3)):
+    for group, hosts, level in (
+        ("zoo-keeper.v3", ["vm1"], 0),
+        ("maestro_service_zoo_keeper_v3", ["vm1"], 0),
+        ("kafka", ["vm2"], 2),
+        ("maestro_service_kafka", ["vm2"], 2),
+        ("maestro_service_web", ["vm1"], 3),
+    ):
         assert data[group]["hosts"] == hosts and data[group]["vars"] == {"maestro_level": level}, group
     graph = run("ansible-inventory", "-i", str(tmp_path / "env.yaml"), "--graph").stdout
     assert "@maestro_level_2:\n  |  |  |--@maestro_service_kafka:\n  |  |  |  |--vm2" in graph, graph
     # A play can name the safe group.
-    proc = run("ansible", "-i", str(tmp_path / "env.yaml"), "maestro_service_zoo_keeper_v3:&maestro_level_1",
-               "--list-hosts")
+    proc = run(
+        "ansible", "-i", str(tmp_path / "env.yaml"), "maestro_service_zoo_keeper_v3:&maestro_level_1", "--list-hosts"
+    )
     assert proc.stdout.split()[-1] == "vm1" and "hosts (1)" in proc.stdout, proc.stdout
 
 
@@ -145,7 +153,9 @@ def test_services_whose_safe_group_names_clash(tmp_path):
     (tmp_path / "env.yaml").write_text(
         "name: clash\nships: {vm1: {ip: 10.1.0.1}}\nservices:\n"
         "  web-\u00fc: {image: w, instances: {a-1: {ship: vm1}}}\n"
-        "  web-_: {image: w, instances: {b-1: {ship: vm1}}}\n", encoding="utf-8")
+        "  web-_: {image: w, instances: {b-1: {ship: vm1}}}\n",
+        encoding="utf-8",
+    )
     proc = run("ansible-inventory", "-i", str(tmp_path / "env.yaml"), "--list")
     data = plain(json.loads(proc.stdout))
     assert "maestro_service_web__" not in data and data["web-_"]["hosts"] == ["vm1"]
@@ -159,7 +169,8 @@ def test_config_file_with_constructed_options(env_file, tmp_path):
         "environment: cli.yaml\n"
         "compose:\n  docker: maestro_docker_url\n"
         "groups:\n  big: maestro_instances | length > 1\n"
-        "keyed_groups:\n  - key: maestro_docker_timeout | string\n    prefix: timeout\n")
+        "keyed_groups:\n  - key: maestro_docker_timeout | string\n    prefix: timeout\n"
+    )
     data = inventory_list(config)
     assert data["_meta"]["hostvars"]["vm1"]["docker"] == "tcp://10.1.0.1:2375"
     assert data["big"]["hosts"] == ["vm2"]
@@ -181,11 +192,14 @@ def test_ssh_connection_host_vars(tmp_path):
         "  t1: {ip: 10.1.0.1, endpoint: admin1, ssh_tunnel: {user: ops, key: keys/ops, port: 2222}}\n"
         "  s2: {ip: 10.1.0.2, tls_verify: true, tls_ca_cert: /ca.pem}\n"
         "services:\n"
-        "  web: {image: w, instances: {web-1: {ship: t1}, web-2: {ship: s2}}}\n")
+        "  web: {image: w, instances: {web-1: {ship: t1}, web-2: {ship: s2}}}\n"
+    )
     config = tmp_path / "maestro.yml"
-    config.write_text("plugin: maestro.ng.maestro\nenvironment: env.yaml\nconnection: ssh\n"
-                      "ssh_docker_url: unix:///run/d.sock\n"
-                      "compose:\n  ansible_python_interpreter: \"'/opt/venv/bin/python'\"\n")
+    config.write_text(
+        "plugin: maestro.ng.maestro\nenvironment: env.yaml\nconnection: ssh\n"
+        "ssh_docker_url: unix:///run/d.sock\n"
+        "compose:\n  ansible_python_interpreter: \"'/opt/venv/bin/python'\"\n"
+    )
     hostvars = inventory_list(config)["_meta"]["hostvars"]
     t1, s2 = hostvars["t1"], hostvars["s2"]
     # The ssh_tunnel's address and credentials log Ansible in; the module uses the ship's own socket.
@@ -196,15 +210,23 @@ def test_ssh_connection_host_vars(tmp_path):
     assert s2["ansible_host"] == "10.1.0.2" and "ansible_user" not in s2
     # The controller's TLS files and tunnels mean nothing on the ship's socket.
     assert (s2["maestro_docker_tls"], s2["maestro_docker_tls_verify"], s2["maestro_docker_ca_cert"]) == (
-        False, False, None)
+        False,
+        False,
+        None,
+    )
     assert t1["maestro_docker_ssh_tunnel"] is None
 
     # The default local connection: maestro.ng.container gets the tunnel to make.
     local = inventory_list(tmp_path / "env.yaml")["_meta"]["hostvars"]
     assert local["t1"]["maestro_docker_url"] == "ssh://ops@admin1:2222"
     assert local["t1"]["maestro_docker_ssh_tunnel"] == {
-        "host": "admin1", "user": "ops", "port": 2222, "key": str(tmp_path / "keys" / "ops"),
-        "target": "127.0.0.1:2375", "timeout": None}
+        "host": "admin1",
+        "user": "ops",
+        "port": 2222,
+        "key": str(tmp_path / "keys" / "ops"),
+        "target": "127.0.0.1:2375",
+        "timeout": None,
+    }
     assert local["s2"]["maestro_docker_ssh_tunnel"] is None
 
 
@@ -213,8 +235,9 @@ def test_bad_environment_file_is_one_clear_line(tmp_path):
     bad.write_text(ENV_FILE.replace("ship: vm2, ports: {broker", "ship: vm9, ports: {broker"))
     proc = run("ansible-inventory", "-i", str(bad), "--list", check=False)
     assert proc.returncode != 0 or "Unable to parse" in proc.stderr
-    assert "bad.yaml:16: services.kafka.instances.kafka-1.ship: unknown ship 'vm9' (known: vm1, vm2, vm3)" \
-        in proc.stderr
+    assert (
+        "bad.yaml:16: services.kafka.instances.kafka-1.ship: unknown ship 'vm9' (known: vm1, vm2, vm3)" in proc.stderr
+    )
 
 
 def test_lookup_through_ansible(env_file):
