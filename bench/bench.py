@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Speed of the command playbooks against a Docker-SDK floor (not a test): ``make bench``.
 
-On the lab's ships 7..9 (tests/integration/lab.py, ``Lab(first=7)``, so it never meets the
+On the lab's ships 7..9 (tests/integration/helpers/lab.py, ``Lab(first=7)``, so it never meets the
 test workers' ships 1..6), and ships 41..52 for the 12-ship one, it writes three
 environments (bench/envs.py):
 
@@ -53,10 +53,10 @@ REPO = os.path.dirname(HERE)
 PYTHON = os.path.join(REPO, ".venv", "bin", "python")
 ANSIBLE_PLAYBOOK = os.path.join(REPO, ".venv", "bin", "ansible-playbook")
 sys.path.insert(0, HERE)
-sys.path.append(os.path.join(REPO, "tests", "integration"))  # lab.py (its envs.py is not ours)
+sys.path.append(os.path.join(REPO, "tests", "integration"))  # helpers/lab.py (bench/envs.py is not the tests' envs.py)
 
 import envs  # noqa: E402
-from lab import Lab  # noqa: E402
+from helpers.lab import Lab  # noqa: E402
 
 FIRST_SHIP = {"small": 7, "large": 7, "many": 41}
 SHIPS = {"small": 3, "large": 3, "many": 12}

@@ -3,7 +3,7 @@
     skipped 9: 5 x SSH ships: no /usr/sbin/sshd (...); 4 x registries: no docker-registry (...)
 
 so a green run that skipped half of the integration suite is never taken for a full one.
-Reasons are grouped as they are written; the lab's own skips (tests/integration/lab.py
+Reasons are grouped as they are written; the lab's own skips (tests/integration/helpers/lab.py
 `unavailable`) start with the area they cover.
 """
 

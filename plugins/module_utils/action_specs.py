@@ -20,7 +20,7 @@ SELECTION_SPEC = {
 }
 
 # The states of maestro.ng.orchestrate: the keys of module_utils.orchestrate.COMMANDS
-# (tests/unit/plugins/test_action_specs.py keeps them equal).
+# (tests/unit/plugins/module_utils/test_action_specs.py keeps them equal).
 STATES = ("started", "stopped", "killed", "restarted", "absent", "cleaned", "pulled")
 
 ORCHESTRATE_SPEC = dict(

@@ -7,11 +7,11 @@
     def test_other(lab):                    # the same lab, containers left as they are
         ...
 
-`sshd` (module scope) runs an sshd in the second ship's netns (tests/integration/sshd.py)
+`sshd` (module scope) runs an sshd in the second ship's netns (tests/integration/helpers/sshd.py)
 for the tests of ships reached over SSH.
 
 `lab` (session scope) brings 3 ships up once per session (fast when already up), removes
-their containers, and yields a tests/integration/lab.py `Lab`. The lab is left up at the
+their containers, and yields a tests/integration/helpers/lab.py `Lab`. The lab is left up at the
 end so reruns are fast; MAESTRO_LAB_DOWN=1 tears it down (without pytest-xdist).
 Under pytest-xdist each worker gets its own 3 ships (gw0: ship1-3, gw1: ship4-6, ...),
 so resets in one worker never hit another worker's containers; MAESTRO_LAB_SLOT=S moves
@@ -28,9 +28,9 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from lab import missing_prerequisites, ready, unavailable, worker_index  # noqa: E402
-from sshd import Sshd  # noqa: E402
-from sshd import missing_prerequisites as sshd_missing  # noqa: E402
+from helpers.lab import missing_prerequisites, ready, unavailable, worker_index  # noqa: E402
+from helpers.sshd import Sshd  # noqa: E402
+from helpers.sshd import missing_prerequisites as sshd_missing  # noqa: E402
 
 SHIPS_PER_WORKER = 3
 
@@ -66,7 +66,7 @@ def clean_lab(lab):
 @pytest.fixture(scope="module")
 def sshd(lab):
     """An sshd (and a loopback relay to the daemon) in the netns of the lab's second ship
-    (tests/integration/sshd.py), for the tests of ships reached over SSH."""
+    (tests/integration/helpers/sshd.py), for the tests of ships reached over SSH."""
     reason = sshd_missing()
     if reason:
         unavailable("SSH ships: " + reason)

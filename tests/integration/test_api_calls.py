@@ -11,7 +11,7 @@ import types
 
 import pytest
 from docker import APIClient
-from envs import IMAGE, SERVE, inspect_all, ship_name, ships_of, write_env
+from helpers.envs import IMAGE, SERVE, inspect_all, ship_name, ships_of, write_env
 
 from ansible_collections.maestro.ng.plugins.module_utils import environment, orchestrate  # noqa: E402
 from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import Orchestrator  # noqa: E402

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 import yaml
-from envs import IMAGE, REPO, TRACEBACK, inspect_all, running, serving, ship_name, ships_of, write_env
+from helpers.envs import IMAGE, REPO, TRACEBACK, inspect_all, running, serving, ship_name, ships_of, write_env
 from test_concurrency import SLOW, slow_levels
 
 PYTHON = REPO / ".venv" / "bin" / "python"

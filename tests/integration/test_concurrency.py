@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from envs import (
+from helpers.envs import (
     ALL,
     ANSIBLE_PLAYBOOK,
     IMAGE,

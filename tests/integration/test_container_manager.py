@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from lab import unavailable
+from helpers.lab import unavailable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "collections"))
 

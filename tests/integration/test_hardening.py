@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from ansible.errors import AnsibleError  # noqa: E402
-from envs import (
+from helpers.envs import (
     ALL,
     ANSIBLE_PLAYBOOK,
     IMAGE,
@@ -372,7 +372,7 @@ def test_check_with_every_kind_of_change_never_touches_a_daemon(clean_lab, tmp_p
 
 def _bad_errors():
     spec = importlib.util.spec_from_file_location(
-        "bad_errors", REPO / "tests" / "unit" / "model" / "test_model_errors.py"
+        "bad_errors", REPO / "tests" / "unit" / "plugins" / "module_utils" / "test_errors.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

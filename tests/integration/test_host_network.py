@@ -11,8 +11,8 @@ this collection publishes nothing there and still gives every dependent the vari
 import functools
 import urllib.request
 
-from envs import IMAGE, env_map, exec_in, expected_env, inspect_all, playbook, ship_name, ships_of, write_env
-from envs import ok as _ok
+from helpers.envs import IMAGE, env_map, exec_in, expected_env, inspect_all, playbook, ship_name, ships_of, write_env
+from helpers.envs import ok as _ok
 
 ok = functools.partial(_ok, warnings=False)
 

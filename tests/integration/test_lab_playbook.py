@@ -14,9 +14,9 @@ import sys
 import docker
 import pytest
 import yaml
-from envs import IMAGE, IMAGE_V2, REPO, SERVE, failed, playbook
-from envs import ok as _ok
-from lab import missing_prerequisites, unavailable
+from helpers.envs import IMAGE, IMAGE_V2, REPO, SERVE, failed, playbook
+from helpers.envs import ok as _ok
+from helpers.lab import missing_prerequisites, unavailable
 
 # These runs must not even warn.
 ok = functools.partial(_ok, warnings=False)

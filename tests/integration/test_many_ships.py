@@ -7,8 +7,8 @@ stopped as a user runs the playbooks. Ships 60*S+10 .. 60*S+21 for MAESTRO_LAB_S
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from envs import IMAGE, ok, playbook, ships_of, write_env
-from lab import ready, worker_index
+from helpers.envs import IMAGE, ok, playbook, ships_of, write_env
+from helpers.lab import ready, worker_index
 
 pytestmark = pytest.mark.many_ships
 

@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 import yaml
-from envs import (
+from helpers.envs import (
     ANSIBLE_PLAYBOOK,
     IMAGE,
     REPO,

@@ -8,7 +8,7 @@ import tarfile
 
 import pytest
 import yaml
-from envs import IMAGE, REPO, inspect_all, running, serving, ship_name, ships_of, write_env
+from helpers.envs import IMAGE, REPO, inspect_all, running, serving, ship_name, ships_of, write_env
 
 BIN = REPO / ".venv" / "bin"
 

@@ -1,6 +1,6 @@
 """The command playbooks (playbooks/*.yml) run as a user runs them, against the lab.
 
-Every test writes an environment file for the lab's three ships (tests/integration/envs.py),
+Every test writes an environment file for the lab's three ships (tests/integration/helpers/envs.py),
 runs `ansible-playbook playbooks/<command>.yml -e env=FILE ...` in a subprocess and checks
 what really happened through each ship's Docker API and the network: container ids,
 StartedAt/FinishedAt order, Env, exit codes, and connections between containers.
@@ -20,7 +20,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from envs import (
+from helpers.envs import (
     ALL,
     LEVELS,
     env_map,
@@ -38,7 +38,7 @@ from envs import (
     three_levels,
     write_env,
 )
-from envs import (
+from helpers.envs import (
     ok as _ok,
 )
 

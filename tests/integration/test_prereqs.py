@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from lab import REPO_ROOT, unavailable
+from helpers.lab import REPO_ROOT, unavailable
 
 SCRIPT = REPO_ROOT / "tests" / "lab" / "prereqs.sh"
 NOBODY = 65534

@@ -3,7 +3,7 @@
 A real `docker-registry` (htpasswd, bcrypt; TLS with a CA made for the test, trusted by
 the ships through /etc/docker/certs.d) listens on the lab bridge; the test image is pushed
 into it, and the ships' own copy of that name is removed before each pull. A small HTTPS
-proxy in front of it (tests/integration/registry.py) answers HTTP errors to chosen pull
+proxy in front of it (tests/integration/helpers/registry.py) answers HTTP errors to chosen pull
 attempts, for the retry policy. What the ships hold is checked on their Docker APIs.
 """
 
@@ -17,9 +17,9 @@ import uuid
 
 import docker
 import pytest
-from envs import IMAGE, REPO, playbook, ship_name, ships_of, write_env
-from lab import unavailable, worker_index
-from registry import FlakyProxy, Registry, missing_tools
+from helpers.envs import IMAGE, REPO, playbook, ship_name, ships_of, write_env
+from helpers.lab import unavailable, worker_index
+from helpers.registry import FlakyProxy, Registry, missing_tools
 from test_roles import recap_changed, run_user_playbook
 
 from ansible_collections.maestro.ng.plugins.module_utils import environment  # noqa: E402

@@ -3,7 +3,7 @@
 import os
 import subprocess
 
-from envs import ANSIBLE_PLAYBOOK, REPO, inspect_all, running, started_at, three_levels, write_env
+from helpers.envs import ANSIBLE_PLAYBOOK, REPO, inspect_all, running, started_at, three_levels, write_env
 
 SITE = """\
 - hosts: zookeeper

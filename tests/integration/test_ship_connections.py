@@ -1,6 +1,6 @@
 """How ships are reached: TLS (a test CA made here with openssl, a ship daemon run with
 --tlsverify), a unix socket (`socket_path`), the `api_version` each request carries, and
-`timeout` against a daemon made slow for real by a proxy (tests/integration/slowproxy.py).
+`timeout` against a daemon made slow for real by a proxy (tests/integration/helpers/slowproxy.py).
 
 The TLS ship is the lab's special ship 40 (`lab.sh tls-ship 40 DIR`), which no other test
 uses; every other ship comes from the `lab` fixture. What happened is always read from the
@@ -13,9 +13,9 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from envs import IMAGE, REPO, failed, inspect_all, ok, playbook, write_env
-from lab import Lab
-from slowproxy import SlowProxy
+from helpers.envs import IMAGE, REPO, failed, inspect_all, ok, playbook, write_env
+from helpers.lab import Lab
+from helpers.slowproxy import SlowProxy
 
 SLEEP = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 TLS_SHIP = 40

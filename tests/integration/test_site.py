@@ -6,7 +6,7 @@ import re
 import subprocess
 
 import pytest
-from envs import (
+from helpers.envs import (
     ALL,
     ANSIBLE_PLAYBOOK,
     LEVELS,
@@ -22,8 +22,8 @@ from envs import (
     three_levels,
     write_env,
 )
-from lab import unavailable
-from sshd import Sshd, missing_prerequisites
+from helpers.lab import unavailable
+from helpers.sshd import Sshd, missing_prerequisites
 
 from ansible_collections.maestro.ng.plugins.module_utils import environment, ordering
 

@@ -1,5 +1,5 @@
 """Ships reached over SSH, against a real sshd run in a lab ship's network namespace
-(tests/integration/sshd.py):
+(tests/integration/helpers/sshd.py):
 
 * `ssh_tunnel` ships: the controller talks to the ship's dockerd through `ssh -L`, to the
   daemon's port on the ship's loopback (MaestroNG's setup; a relay stands in for a daemon
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from envs import ANSIBLE_PLAYBOOK, IMAGE, REPO, SERVE, TRACEBACK, inspect_all, playbook, write_env
+from helpers.envs import ANSIBLE_PLAYBOOK, IMAGE, REPO, SERVE, TRACEBACK, inspect_all, playbook, write_env
 
 sys.path.insert(0, str(REPO / "collections"))
 

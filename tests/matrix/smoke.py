@@ -27,7 +27,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 
-from lab import Lab, LabError, missing_prerequisites  # noqa: E402
+from helpers.lab import Lab, LabError, missing_prerequisites  # noqa: E402
 
 BIN = Path(sys.executable).parent
 INSTANCES = ["zk-1", "zk-2", "zk-3", "kafka-1", "kafka-2", "kafka-3", "web-1", "web-2"]

@@ -5,7 +5,7 @@ import time
 
 import pytest
 import requests
-from lab import API_VERSION, IMAGE, IMAGE_V2
+from helpers.lab import API_VERSION, IMAGE, IMAGE_V2
 
 HTTP_GET = "GET /etc/hostname HTTP/1.0\r\n\r\n"
 

@@ -9,7 +9,7 @@ import pytest
 from ansible_collections.maestro.ng.plugins.module_utils import environment
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 
 
 def one_instance(instance="", top="", service="", files=None):

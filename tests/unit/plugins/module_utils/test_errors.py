@@ -16,7 +16,7 @@ import pytest
 from ansible_collections.maestro.ng.plugins.module_utils import environment
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
 
-BAD = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "bad")
+BAD = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "fixtures", "bad")
 
 ERRORS = {
     # --- YAML and templating

@@ -1,6 +1,6 @@
 """Python side of the multi-ship Docker lab (files/lab/lab.sh) for the integration tests.
 
-    from lab import Lab
+    from helpers.lab import Lab
     lab = Lab()
     ships = lab.up(3)     # [{'name': 'ship1', 'ip': '10.250.0.2',
                           #   'url': 'tcp://10.250.0.2:2375',
@@ -30,7 +30,7 @@ from pathlib import Path
 import docker
 import requests
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 LAB_SH = REPO_ROOT / "files" / "lab" / "lab.sh"
 API_VERSION = "1.41"  # dockerd 20.10 (Debian docker.io); pinned: no negotiation
 IMAGE = "maestro-test/busybox:latest"

@@ -12,7 +12,7 @@ KAFKA = ["kafka-1", "kafka-2"]
 WEB = ["web-1", "web-2", "web-3"]
 
 
-GOOD = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "good")
+GOOD = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "fixtures", "good")
 
 
 @pytest.fixture(scope="module")

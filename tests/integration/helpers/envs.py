@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 ANSIBLE_PLAYBOOK = REPO / ".venv" / "bin" / "ansible-playbook"
 IMAGE = "maestro-test/busybox:latest"
 IMAGE_V2 = "maestro-test/busybox:v2"
@@ -159,7 +159,7 @@ ALL = [name for level in LEVELS for name in level]
 
 def write_env(folder, model, filename="env.yaml"):
     path = Path(folder) / filename
-    path.write_text("# written by tests/integration/envs.py\n" + yaml.safe_dump(model, sort_keys=False))
+    path.write_text("# written by tests/integration/helpers/envs.py\n" + yaml.safe_dump(model, sort_keys=False))
     return path
 
 

@@ -1,7 +1,7 @@
 """The audit trail's pure parts (audit_section.py and audit.py): reading the ``audit``
 section, MaestroNG's sentences, level filtering, ignore_errors, hidden passwords and
 the start/outcome events around a command. Deliveries go to real files and real
-programs (an http receiver is in tests/integration/test_audit.py)."""
+programs (an http receiver is in tests/integration/test_audit_trail.py)."""
 
 import json
 import os

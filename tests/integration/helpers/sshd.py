@@ -1,6 +1,6 @@
 """An sshd inside a lab ship's network namespace, for the SSH tests (tests/integration/test_ssh.py).
 
-    server = Sshd(lab.ships[1])      # a ship dict of tests/integration/lab.py
+    server = Sshd(lab.ships[1])      # a ship dict of tests/integration/helpers/lab.py
     server.start()                   # idempotent: reuses our sshd if it already runs
     server.key                       # private key the server accepts for root
     server.loopback_docker()         # the ship's dockerd also at 127.0.0.1:2375 in its netns

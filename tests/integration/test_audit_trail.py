@@ -16,7 +16,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from envs import IMAGE, SERVE, TRACEBACK, inspect_all, playbook, ship_name, ships_of, write_env
+from helpers.envs import IMAGE, SERVE, TRACEBACK, inspect_all, playbook, ship_name, ships_of, write_env
 
 STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "collections"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "collections"))
 
 from ansible_collections.maestro.ng.plugins.module_utils.container import (  # noqa: E402
     LABEL_ENVIRONMENT,

@@ -15,7 +15,7 @@ import pytest
 
 from ansible_collections.maestro.ng.plugins.module_utils import environment
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 FILES = os.path.join(REPO, "files")
 GUESTUTILS = os.path.join(FILES, "guestutils.py")
 
