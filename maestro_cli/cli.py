@@ -63,94 +63,104 @@ def _parser():
     parser.add_argument("-v", "--version", action="version", version="maestro (maestro.ng) " + __version__)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name, help_text, things=True, concurrency=True, deps=True, filters=True):
-        sub = commands.add_parser(name, help=help_text, description=help_text)
-        if things:
-            sub.add_argument(
-                "things",
-                nargs="*",
-                metavar="thing",
-                help="service(s) or instance(s) to act on (names or fnmatch patterns)",
-            )
-        if concurrency:
-            sub.add_argument(
-                "-c",
-                "--concurrency",
-                "--concurrency-limit",
-                dest="limit",
-                type=int,
-                metavar="LIMIT",
-                help="-c 1 on restart: one container at a time (rolling)",
-            )
-        if deps:
-            sub.add_argument(
-                "-d",
-                "--with-dependencies",
-                action="store_true",
-                help="include the dependencies (dependents for stop, kill, clean)",
-            )
-            sub.add_argument("-i", "--ignore-dependencies", action="store_true", help="act on the named things only")
-        if filters:
-            sub.add_argument(
-                "-C", "--container-filter", metavar="PATTERN", help="only containers whose name matches (fnmatch)"
-            )
-            sub.add_argument(
-                "-S", "--ship-filter", metavar="PATTERN", help="only containers on ships whose name matches (fnmatch)"
-            )
-        return sub
-
-    status = command("status", "display container status")
+    status = _command(commands, "status", "display container status")
     status.add_argument("-F", "--full", action="store_true", help="accepted; the status is always full")
-    command("pull", "pull container images onto their ships")
-    for name, text in (("start", "start services and containers"), ("restart", "restart services and containers")):
-        sub = command(name, text)
-        sub.add_argument("-r", "--refresh-images", action="store_true", help="pull images even when the ship has them")
-        sub.add_argument(
-            "--reuse", action="store_true", help="accepted; existing containers are always reused unless they drifted"
-        )
-        sub.add_argument(
-            "--start-grace",
-            type=float,
-            default=0,
-            metavar="SECONDS",
-            help="seconds each started container must keep running before its dependents "
-            "start (default 0: checked once right after the start)",
-        )
-        if name == "restart":
-            sub.add_argument(
-                "-a",
-                "--all",
-                action="store_true",
-                help="accepted (MaestroNG wants it to act on everything); no names always is",
-            )
-            sub.add_argument(
-                "--only-if-changed", action="store_true", help="only restart containers whose image or settings changed"
-            )
-            sub.add_argument("--step-delay", type=float, default=0, metavar="SECONDS", help="delay between containers")
-            sub.add_argument(
-                "--stop-start-delay",
-                type=float,
-                default=0,
-                metavar="SECONDS",
-                help="delay between the stop and the start of a container",
-            )
-    for name, text in (("stop", "stop services and containers"), ("kill", "kill services and containers")):
-        command(name, text).add_argument(
-            "-a",
-            "--all",
-            action="store_true",
-            help="accepted (MaestroNG wants it to act on everything); no names always is",
-        )
-    command("clean", "remove stopped containers")
-    logs = command("logs", "show the log of one container", things=False, concurrency=False, deps=False, filters=False)
+    _command(commands, "pull", "pull container images onto their ships")
+    _start_options(_command(commands, "start", "start services and containers"))
+    _restart_options(_start_options(_command(commands, "restart", "restart services and containers")))
+    _all_option(_command(commands, "stop", "stop services and containers"))
+    _all_option(_command(commands, "kill", "kill services and containers"))
+    _command(commands, "clean", "remove stopped containers")
+    logs = _command(
+        commands, "logs", "show the log of one container", things=False, concurrency=False, deps=False, filters=False
+    )
     logs.add_argument("container", help="the instance")
     logs.add_argument(
         "-n", type=int, default=-1, dest="lines", metavar="N", help="only the last N lines (default: the whole log)"
     )
     logs.add_argument("-F", "--follow", action="store_true", help="follow the log")
-    deptree = command("deptree", "show the dependency tree", concurrency=False, deps=False, filters=False)
+    deptree = _command(commands, "deptree", "show the dependency tree", concurrency=False, deps=False, filters=False)
     deptree.add_argument("-r", "--recursive", action="store_true", help="accepted; the tree is always complete")
     return parser
+
+
+def _command(commands, name, help_text, things=True, concurrency=True, deps=True, filters=True):
+    """One subcommand with the options most commands share (MaestroNG's)."""
+    sub = commands.add_parser(name, help=help_text, description=help_text)
+    if things:
+        sub.add_argument(
+            "things",
+            nargs="*",
+            metavar="thing",
+            help="service(s) or instance(s) to act on (names or fnmatch patterns)",
+        )
+    if concurrency:
+        sub.add_argument(
+            "-c",
+            "--concurrency",
+            "--concurrency-limit",
+            dest="limit",
+            type=int,
+            metavar="LIMIT",
+            help="-c 1 on restart: one container at a time (rolling)",
+        )
+    if deps:
+        sub.add_argument(
+            "-d",
+            "--with-dependencies",
+            action="store_true",
+            help="include the dependencies (dependents for stop, kill, clean)",
+        )
+        sub.add_argument("-i", "--ignore-dependencies", action="store_true", help="act on the named things only")
+    if filters:
+        sub.add_argument(
+            "-C", "--container-filter", metavar="PATTERN", help="only containers whose name matches (fnmatch)"
+        )
+        sub.add_argument(
+            "-S", "--ship-filter", metavar="PATTERN", help="only containers on ships whose name matches (fnmatch)"
+        )
+    return sub
+
+
+def _start_options(sub):
+    """start's and restart's options."""
+    sub.add_argument("-r", "--refresh-images", action="store_true", help="pull images even when the ship has them")
+    sub.add_argument(
+        "--reuse", action="store_true", help="accepted; existing containers are always reused unless they drifted"
+    )
+    sub.add_argument(
+        "--start-grace",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="seconds each started container must keep running before its dependents "
+        "start (default 0: checked once right after the start)",
+    )
+    return sub
+
+
+def _restart_options(sub):
+    _all_option(sub)
+    sub.add_argument(
+        "--only-if-changed", action="store_true", help="only restart containers whose image or settings changed"
+    )
+    sub.add_argument("--step-delay", type=float, default=0, metavar="SECONDS", help="delay between containers")
+    sub.add_argument(
+        "--stop-start-delay",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="delay between the stop and the start of a container",
+    )
+
+
+def _all_option(sub):
+    sub.add_argument(
+        "-a",
+        "--all",
+        action="store_true",
+        help="accepted (MaestroNG wants it to act on everything); no names always is",
+    )
 
 
 def _with_default_command(argv):
