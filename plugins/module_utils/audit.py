@@ -18,6 +18,7 @@ import shlex
 import time
 
 from .audit_section import LEVELS
+from .defaults import HIDDEN
 
 # When an event reaches a notifier: its level against the notifier's (audit_section.LEVELS).
 EVENT_LEVELS = {"start": 20, "success": 25, "failure": 40}
@@ -35,7 +36,6 @@ ACTIONS = {
     "pulled": "pull",
 }
 REVERSED = ("stop", "kill", "remove", "clean")
-HIDDEN = "********"
 
 
 class AuditError(Exception):

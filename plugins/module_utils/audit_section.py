@@ -38,8 +38,8 @@ REQUIRED = {
 }
 TYPE_HINTS = {"webhook": "MaestroNG calls the webhook notifier 'http'"}
 HTTP_METHODS = ("GET", "POST")
-HTTP_TIMEOUT = 3  # MaestroNG's
-EXEC_TIMEOUT = 30
+NOTIFY_HTTP_TIMEOUT = 3  # MaestroNG's
+NOTIFY_EXEC_TIMEOUT = 30
 PLACEHOLDERS = ("action", "environment", "event", "message", "what", "who")
 
 
@@ -91,7 +91,7 @@ def _read_http(entry, path, item):
         fail("must be GET or POST, got %r" % entry["method"], path + ("method",), entry, "method")
     item["method"] = method
     item["headers"] = schema.get_str_map(entry, "headers", path)
-    item["timeout"] = _timeout(entry, path, HTTP_TIMEOUT)
+    item["timeout"] = _timeout(entry, path, NOTIFY_HTTP_TIMEOUT)
     payload = entry.get("payload")
     if payload is not None and not isinstance(payload, (dict, list)):
         fail("must be a mapping or a list, got %s" % schema.type_name(payload), path + ("payload",), entry, "payload")
@@ -111,7 +111,7 @@ def _read_exec(entry, path, item, folder):
         fail("cannot split into words: %s" % exc, path + ("args",), entry, "args")
     _check_templates(words, path + ("args",), entry, "args")
     item["args"] = args
-    item["timeout"] = _timeout(entry, path, EXEC_TIMEOUT)
+    item["timeout"] = _timeout(entry, path, NOTIFY_EXEC_TIMEOUT)
 
 
 def _timeout(entry, path, default):

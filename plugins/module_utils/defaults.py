@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Default values shared by the model (what a file that leaves a key out means) and the code
+"""Values shared by the model (what a file that leaves a key out means) and the code
 that runs containers and checks (what a spec built by hand, without the model, gets)."""
 
 from __future__ import annotations
@@ -15,3 +15,5 @@ DEFAULT_STOP_TIMEOUT = 10
 CHECK_MAX_WAIT = {"tcp": 180, "http": 300}
 # Tries of an exec/rexec lifecycle check (MaestroNG's default).
 EXEC_CHECK_ATTEMPTS = 180
+# What a password or token is printed as (audit messages, registry errors).
+HIDDEN = "********"

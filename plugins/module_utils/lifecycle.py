@@ -27,7 +27,7 @@ from ansible_collections.maestro.ng.plugins.module_utils.docker_client import Do
 # container, then closes the connection as soon as its own connect to the backend fails.
 TCP_SETTLE = 0.3
 CONNECT_TIMEOUT = 1.0
-HTTP_TIMEOUT = 5.0
+HTTP_CHECK_TIMEOUT = 5.0
 
 
 def _tcp_probe(host, port):
@@ -51,7 +51,7 @@ def _http_probe(check, url):
     # No proxy: the ship is addressed directly, like MaestroNG does.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with opener.open(request, timeout=HTTP_TIMEOUT) as response:
+        with opener.open(request, timeout=HTTP_CHECK_TIMEOUT) as response:
             status, body = response.status, response.read()
     except urllib.error.HTTPError as exc:
         status, body = exc.code, exc.read()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import time
 
+from ansible_collections.maestro.ng.plugins.module_utils.defaults import HIDDEN
 from ansible_collections.maestro.ng.plugins.module_utils.docker_client import APIError, DockerException
 
 try:
@@ -28,7 +29,6 @@ except ImportError:  # docker missing: connect() reports it before any pull
     resolve_index_name = resolve_repository_name = None
 
 RETRY_DELAY = 1.0  # seconds between two attempts, as MaestroNG
-HIDDEN = "********"
 # How dockerd names the registry's own answer: "received unexpected HTTP status: 503 Service Unavailable".
 _REGISTRY_STATUS = re.compile(r"\bHTTP status:? (\d{3})\b|\bstatus code:? (\d{3})\b|\bstatus: (\d{3}) [A-Z]")
 # A registry that refused the credentials (or wanted some): retrying cannot help.

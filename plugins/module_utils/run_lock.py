@@ -22,7 +22,10 @@ import os
 import re
 import time
 
-DEFAULT_TIMEOUT = 300.0
+from .action_specs import ORCHESTRATE_SPEC
+
+# The orchestrate option's default (-e lock_timeout=SECONDS).
+LOCK_TIMEOUT = float(ORCHESTRATE_SPEC["lock_timeout"]["default"])
 POLL_SECONDS = 0.2
 
 
@@ -64,9 +67,9 @@ class EnvironmentLock:
     line naming the holder, when the lock is taken by another run.
     """
 
-    def __init__(self, environment, timeout=DEFAULT_TIMEOUT, on_wait=None, owner=None, folder=None):
+    def __init__(self, environment, timeout=LOCK_TIMEOUT, on_wait=None, owner=None, folder=None):
         self.environment = environment
-        self.timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
+        self.timeout = LOCK_TIMEOUT if timeout is None else float(timeout)
         self.on_wait = on_wait or (lambda line: None)
         self.owner = owner or os.getpid()
         self.path = lock_path(environment, folder)
