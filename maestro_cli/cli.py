@@ -21,7 +21,8 @@ from pathlib import Path
 
 from maestro_cli import __version__, engine
 
-COMMANDS = ("status", "start", "stop", "kill", "restart", "clean", "pull", "logs", "deptree")
+# MaestroNG's command words (command_specs.BY_WORD has no status, logs or deptree; maestro has no remove).
+COMMAND_WORDS = ("status", "start", "stop", "kill", "restart", "clean", "pull", "logs", "deptree")
 PLAYBOOKS = {"deptree": "deps"}  # command -> playbook name, when they differ
 DEFAULT_FILE = "maestro.yaml"
 
@@ -178,7 +179,7 @@ def _with_default_command(argv):
         ):
             index += 1
             continue
-        if word in COMMANDS:
+        if word in COMMAND_WORDS:
             return argv
         break
     return argv[:index] + ["status"] + argv[index:]

@@ -14,15 +14,6 @@ import sys
 import time
 
 FAILED = 2
-# Orchestrate states of the commands (the playbooks' `state:`).
-STATES = {
-    "start": "started",
-    "stop": "stopped",
-    "kill": "killed",
-    "restart": "restarted",
-    "clean": "cleaned",
-    "pull": "pulled",
-}
 # Playbook variables that are orchestrate options as they are.
 OPTIONS = (
     "services",
@@ -112,20 +103,21 @@ def _stop_like(state):
     """Whether ``state`` selects dependents, as the orchestrate action does (none for status, deptree)."""
     if state is None:
         return False
-    from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import COMMANDS
+    from ansible_collections.maestro.ng.plugins.module_utils.command_specs import COMMANDS
 
-    return COMMANDS[state][1]
+    return COMMANDS[state].reverse
 
 
 def orchestrate_options(command, extra):
     """The orchestrate action's arguments (action_specs.ORCHESTRATE_SPEC, defaults filled in)
     for ``command`` and the playbook variables ``extra``, as the command's playbook sets them."""
     from ansible_collections.maestro.ng.plugins.module_utils.action_specs import ORCHESTRATE_SPEC
+    from ansible_collections.maestro.ng.plugins.module_utils.command_specs import BY_WORD
 
     options = {key: copy.deepcopy(spec.get("default")) for key, spec in ORCHESTRATE_SPEC.items()}
     options.update(
         {key: extra[key] for key in OPTIONS if key in extra},
-        state=STATES.get(command),
+        state=BY_WORD[command].state if command in BY_WORD else None,
         with_dependencies=not extra.get("ignore_dependencies", False),
     )
     return options

@@ -11,9 +11,9 @@ import os
 from ansible.utils.display import Display
 
 from ansible_collections.maestro.ng.plugins.module_utils.action_specs import ORCHESTRATE_SPEC
+from ansible_collections.maestro.ng.plugins.module_utils.command_specs import COMMANDS
 from ansible_collections.maestro.ng.plugins.module_utils.commands import orchestrate
 from ansible_collections.maestro.ng.plugins.module_utils.interrupt import Speaker, controller_stderr
-from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import COMMANDS
 from ansible_collections.maestro.ng.plugins.plugin_utils.action import MaestroAction
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load_and_select
 from ansible_collections.maestro.ng.plugins.plugin_utils.output import say
@@ -25,7 +25,7 @@ class ActionModule(MaestroAction):
     ARGUMENT_SPEC = ORCHESTRATE_SPEC
 
     def act(self, args, task_vars):
-        env, names = load_and_select(args, dependents=COMMANDS[args["state"]][1])
+        env, names = load_and_select(args, dependents=COMMANDS[args["state"]].reverse)
         # Once interrupted, ansible-playbook no longer reads this worker's display: its stderr does.
         speaker = Speaker(lambda line: say(display, line), fd=controller_stderr())
         try:

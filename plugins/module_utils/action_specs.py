@@ -6,10 +6,13 @@
 Their action plugins validate their options with these; their stub modules (which
 only carry the documentation) declare the same specs, so ansible-test's
 validate-modules checks the documentation against what the plugins accept.
-Kept free of other imports: a stub module bundles nothing else.
+Kept free of other imports but command_specs.py (itself free of imports): a stub module
+bundles nothing else.
 """
 
 from __future__ import annotations
+
+from ansible_collections.maestro.ng.plugins.module_utils.command_specs import COMMANDS
 
 # Selection options every orchestrating command accepts (doc fragment maestro.ng.selection).
 SELECTION_SPEC = {
@@ -19,13 +22,9 @@ SELECTION_SPEC = {
     "ships": {"type": "list", "elements": "str", "default": []},
 }
 
-# The states of maestro.ng.orchestrate: the keys of module_utils.orchestrate.COMMANDS
-# (tests/unit/plugins/module_utils/test_action_specs.py keeps them equal).
-STATES = ("started", "stopped", "killed", "restarted", "absent", "cleaned", "pulled")
-
 ORCHESTRATE_SPEC = dict(
     SELECTION_SPEC,
-    state={"type": "str", "default": "started", "choices": sorted(STATES)},
+    state={"type": "str", "default": "started", "choices": sorted(COMMANDS)},
     refresh_images={"type": "bool", "default": False},
     only_if_changed={"type": "bool", "default": False},
     step_delay={"type": "float", "default": 0},

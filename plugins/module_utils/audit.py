@@ -18,6 +18,7 @@ import shlex
 import time
 
 from .audit_section import LEVELS
+from .command_specs import COMMANDS
 from .defaults import HIDDEN
 
 # When an event reaches a notifier: its level against the notifier's (audit_section.LEVELS).
@@ -25,17 +26,6 @@ EVENT_LEVELS = {"start": 20, "success": 25, "failure": 40}
 INSTANCE_LEVEL = 10
 # Read, so MaestroNG files load, but not sent to.
 UNSENT = ("slack", "hipchat")
-# The orchestrate states as MaestroNG names its commands.
-ACTIONS = {
-    "started": "start",
-    "stopped": "stop",
-    "killed": "kill",
-    "restarted": "restart",
-    "absent": "remove",
-    "cleaned": "clean",
-    "pulled": "pull",
-}
-REVERSED = ("stop", "kill", "remove", "clean")
 
 
 class AuditError(Exception):
@@ -271,10 +261,11 @@ def audited(env, state, names, run, check_mode=False, warn=None):
     if check_mode or not names or not getattr(env, "audit", None):
         return run()
     auditor = Auditor(env, warn=warn)
-    action = ACTIONS.get(state, state)
+    command = COMMANDS[state]
+    action = command.word
     # Named in the order the command goes through them (dependents first for a stop).
     order = {name: index for index, name in enumerate(env.instances)}
-    names = sorted(names, key=lambda name: order.get(name, -1), reverse=action in REVERSED)
+    names = sorted(names, key=lambda name: order.get(name, -1), reverse=command.reverse)
     problems = auditor.send(Event("start", action, names))
     if problems:
         msg = "audit: %s; nothing was done (set ignore_errors: true on a notifier to go on without it)" % "; ".join(

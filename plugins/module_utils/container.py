@@ -19,6 +19,7 @@ import time
 from contextlib import contextmanager
 
 from ansible_collections.maestro.ng.plugins.module_utils import registries
+from ansible_collections.maestro.ng.plugins.module_utils.command_specs import CONTAINER_STATES
 from ansible_collections.maestro.ng.plugins.module_utils.defaults import DEFAULT_STOP_TIMEOUT
 from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (
     TRANSPORT_ERRORS,
@@ -37,7 +38,6 @@ LABEL_SHIP = "maestro.ng.ship"
 # then tells, without an inspect per container, that it still matches the file.
 LABEL_DIGEST = "maestro.ng.digest"
 
-STATES = ("started", "stopped", "killed", "absent", "restarted")
 LOG_TAIL = 20
 # Seconds a started container without running checks must keep running before the start
 # counts as done: 0 (MaestroNG's behaviour, and docker compose's) inspects it once, right
@@ -540,7 +540,7 @@ class ContainerManager:
         listed: what a container listing just said of it (None: no container), which spares
         the inspect when that is all this state needs (all but an existing container to start).
         """
-        if state not in STATES:
+        if state not in CONTAINER_STATES:
             raise ContainerError("%s: unknown state %r" % (self.name, state))
         with self._errors():
             if (

@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from ansible_collections.maestro.ng.plugins.module_utils import registries
+from ansible_collections.maestro.ng.plugins.module_utils.command_specs import CONTAINER_STATES
 from ansible_collections.maestro.ng.plugins.module_utils.container import ContainerError, ContainerManager
 from ansible_collections.maestro.ng.plugins.module_utils.docker_client import ShipUnreachable, connect
 
@@ -50,7 +51,7 @@ _ULIMIT = dict(
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
-    state=dict(type="str", default="started", choices=["started", "stopped", "killed", "absent", "restarted"]),
+    state=dict(type="str", default="started", choices=list(CONTAINER_STATES)),
     refresh=dict(type="bool", default=False),
     start_grace=dict(type="float", default=0),
     docker_host=dict(type="str", default="unix:///var/run/docker.sock"),

@@ -18,6 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from . import ordering, registries
+from .command_specs import COMMANDS
 from .container import NOT_LISTED, START_GRACE, ContainerError, ContainerManager, state_of
 from .docker_client import (
     DockerException,
@@ -32,34 +33,6 @@ from .plans import LIVE_KEYS, short_id, spec_digest
 from .report import Line, level_end_lines, level_start_lines, summary_line, tone_of
 from .selection import hard_edges, plan
 
-# What each command does to one instance, and whether levels run in reverse.
-COMMANDS = {
-    "started": ("started", False),
-    "stopped": ("stopped", True),
-    "killed": ("killed", True),
-    "restarted": ("restarted", False),
-    "absent": ("absent", True),
-    "cleaned": ("cleaned", True),
-    "pulled": ("pulled", False),
-}
-PAST = {
-    "started": "started",
-    "stopped": "stopped",
-    "killed": "killed",
-    "restarted": "restarted",
-    "absent": "removed",
-    "cleaned": "cleaned",
-    "pulled": "pulled",
-}
-DOING = {
-    "started": "starting",
-    "stopped": "stopping",
-    "killed": "killing",
-    "restarted": "restarting",
-    "absent": "removing",
-    "cleaned": "cleaning",
-    "pulled": "pulling",
-}
 MAX_THREADS = 32
 # What starting a container whose old task outlived a daemon crash fails with.
 STALE_TASK = re.compile(r"task [0-9a-f]{12,}: already exists|failed to start shim: mkdir \S*[0-9a-f]{64}: file exists")
@@ -322,7 +295,7 @@ class Orchestrator:
 
         ``planned``: {instance: plan entry} to carry out a plan (see make_plan) instead.
         """
-        state, reverse = COMMANDS[command]
+        reverse = COMMANDS[command].reverse
         self._reverse = reverse
         if planned is not None:
             self._planned = planned
@@ -353,7 +326,7 @@ class Orchestrator:
     def _run_level(self, command, level, place, edges, bad, restart_options):
         """One level's instances, in parallel; with keep_going, those after a failed or lost
         instance (``bad``, which this adds to) are skipped."""
-        state = COMMANDS[command][0]
+        state = command
         todo, skipped = level["instances"], {}
         if self.keep_going:
             todo = []
@@ -512,12 +485,12 @@ class Orchestrator:
     # ------------------------------------------------------------------ reporting
     def _report_start(self, number, total, level, names, command):
         """Before a level works: what it is about to do, so a long wait is never silent."""
-        doing = "checking" if self.check_mode else DOING[command]
+        doing = "checking" if self.check_mode else COMMANDS[command].doing
         for line in level_start_lines(self.env, number, total, level, names, doing):
             self.progress(line)
 
     def _report_level(self, number, total, level, results, command, seconds):
-        for line in level_end_lines(number, total, level, results, PAST[command], seconds, self.check_mode):
+        for line in level_end_lines(number, total, level, results, COMMANDS[command].past, seconds, self.check_mode):
             self.progress(line)
 
     def _summary(self, command, results, seconds):

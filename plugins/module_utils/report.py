@@ -35,8 +35,8 @@ OUTCOMES = (
     "skipped",
     "failed",
 )
-# Check mode's actions ("would create") in the past tense of the real ones ("created").
-PAST = {
+# A container's actions ("create", also check mode's "would create") in the past tense ("created").
+ACTION_PAST = {
     "create": "created",
     "start": "started",
     "stop": "stopped",
@@ -81,7 +81,7 @@ def outcome(result):
         if action.startswith("would "):  # check mode
             action = action[len("would ") :]
         word = action.split(" ", 1)[0]
-        done.add(PAST.get(word, word))
+        done.add(ACTION_PAST.get(word, word))
     if "created" in done:
         return "recreated" if "removed" in done or result.get("reasons") else "created"
     if "stopped" in done and "started" in done:

@@ -1,7 +1,10 @@
 """The house style (pyproject.toml [tool.ruff]): `ruff format` leaves every Python file as it is
 and `ruff check` finds nothing, over plugins, maestro_cli, bench and tests."""
 
+import ast
+import collections
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -10,6 +13,7 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FOLDERS = ["plugins", "maestro_cli", "bench", "tests"]
 RUFF = os.path.join(os.path.dirname(sys.executable), "ruff")
+ANSIBLE_NAMES = ("DOCUMENTATION", "EXAMPLES", "RETURN")
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("MAESTRO_MATRIX") == "1" and not os.path.exists(RUFF),
@@ -37,3 +41,18 @@ def test_ruff_format_leaves_every_file_as_it_is():
 def test_ruff_check_finds_nothing():
     proc = ruff("check", "--output-format", "concise")
     assert proc.returncode == 0, proc.stdout[-5000:]
+
+
+def test_no_constant_is_defined_twice():
+    """A public module-level constant (an UPPER_CASE name) of the engine or the maestro command has one home;
+    the modules' DOCUMENTATION, EXAMPLES and RETURN are Ansible's names, one per module."""
+    homes = collections.defaultdict(list)
+    for folder in ("plugins", "maestro_cli"):
+        for path in sorted(pathlib.Path(REPO, folder).rglob("*.py")):
+            for node in ast.parse(path.read_text(encoding="utf-8")).body:
+                targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+                for target in targets:
+                    name = getattr(target, "id", "")
+                    if name.isupper() and not name.startswith("_") and name not in ANSIBLE_NAMES:
+                        homes[name].append(str(path.relative_to(REPO)))
+    assert {name: files for name, files in homes.items() if len(files) > 1} == {}
