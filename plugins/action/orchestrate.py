@@ -39,6 +39,7 @@ class ActionModule(MaestroAction):
                 warn=display.warning,
                 diff=bool(self._task.diff),
                 lock_owner=os.getppid(),
+                on_interrupt=speaker.go_direct,
             )
         finally:
             speaker.close()

@@ -18,18 +18,21 @@ from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (
     connection_errors,
 )
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
-from ansible_collections.maestro.ng.plugins.module_utils.interrupt import Speaker, interruptible
+from ansible_collections.maestro.ng.plugins.module_utils.interrupt import interruptible
 from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import Orchestrator
 from ansible_collections.maestro.ng.plugins.module_utils.plans import make_plan, read_plan
 from ansible_collections.maestro.ng.plugins.module_utils.run_lock import EnvironmentLock, LockTimeout
 
 
-def orchestrate(env, names, options, progress, check_mode=False, warn=None, diff=False, lock_owner=None):
+def orchestrate(
+    env, names, options, progress, check_mode=False, warn=None, diff=False, lock_owner=None, on_interrupt=None
+):
     """Run ``options["state"]`` on the instances ``names`` of ``env``; the result dict (the
     orchestrator's summary, ``failed`` / ``msg`` on failure). ``options`` holds the
     orchestrate action's arguments (action_specs.ORCHESTRATE_SPEC, defaults filled in);
-    ``progress`` shows a line (a Speaker goes straight to its fd once interrupted), ``warn``
-    a warning; ``lock_owner`` is the pid the environment's lock is held for."""
+    ``progress`` shows a line, ``warn`` a warning; ``lock_owner`` is the pid the environment's
+    lock is held for; ``on_interrupt()`` is called first when a signal arrives (the action
+    plugin's progress then writes to ansible-playbook's stderr itself)."""
     if options["plan"] and options["apply_plan"]:
         return dict(failed=True, msg="plan and apply_plan exclude each other")
     if options["plan"] and not check_mode:
@@ -46,8 +49,8 @@ def orchestrate(env, names, options, progress, check_mode=False, warn=None, diff
 
     def interrupted(signal_name):
         if not orchestrator.interrupted:
-            if isinstance(progress, Speaker):
-                progress.direct = True
+            if on_interrupt is not None:
+                on_interrupt()
             progress("%s: finishing the containers in progress, starting no new ones" % signal_name)
         orchestrator.interrupt(signal_name)
 

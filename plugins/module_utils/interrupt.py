@@ -74,6 +74,10 @@ class Speaker:
         else:
             self.display_line(line)
 
+    def go_direct(self):
+        """From now on, straight to ``fd``."""
+        self.direct = True
+
     def close(self):
         if self.fd is not None:
             os.close(self.fd)
