@@ -4,7 +4,7 @@
 """Bring a selection of an environment to a state, level by level, in parallel.
 
 Every instance of a dependency level converges at once (threads across and within
-ships); the next level starts only when the whole level succeeded. A ship that
+ships: level_runner.py); the next level starts only when the whole level succeeded. A ship that
 does not answer fails its own instances, with its name and URL, and nothing else.
 Used in-process by the controller-side action plugins (no module fork per
 container), and usable from any Python code.
@@ -15,25 +15,16 @@ from __future__ import annotations
 import re
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from . import ordering, registries
 from .command_specs import COMMANDS
 from .container import NOT_LISTED, START_GRACE, ContainerError, ContainerManager, state_of
-from .docker_client import (
-    DockerException,
-    NotFound,
-    ShipUnreachable,
-    connect,
-    connection_errors,
-    containers_by_name,
-    image_id,
-)
+from .docker_client import NotFound, connect, image_id
+from .level_runner import LevelRunner
 from .plans import LIVE_KEYS, short_id, spec_digest
 from .report import Line, level_end_lines, level_start_lines, summary_line, tone_of
-from .selection import hard_edges, plan
+from .selection import plan, waits_for
 
-MAX_THREADS = 32
 # What starting a container whose old task outlived a daemon crash fails with.
 STALE_TASK = re.compile(r"task [0-9a-f]{12,}: already exists|failed to start shim: mkdir \S*[0-9a-f]{64}: file exists")
 STALE_TASK_RETRIES = 3
@@ -52,8 +43,13 @@ class Orchestrator:
         keep_going=False,
         record_live=False,
         start_grace=START_GRACE,
+        connect_ship=connect,
+        manager=ContainerManager,
     ):
         self.env = env
+        # The seams of the unit tests: a ship's Docker client, and what converges one container.
+        self.runner = LevelRunner(env, connect_ship)
+        self._new_manager = manager
         self.check_mode = check_mode
         self.progress = progress or (lambda line: None)
         self.refresh = refresh
@@ -68,102 +64,38 @@ class Orchestrator:
         self.start_grace = float(start_grace or 0)
         self._planned = None  # instance -> plan entry, when applying a plan
         self._reverse = False
-        self.down = {}  # ship -> ShipUnreachable, so a dead ship is tried once
         self._pulls = {}
         self._started = {}  # instance -> (manager, when) still to prove it survived its start
         self._images = {}  # ship -> {image: inspect or None}: one image inspect per ship and image
         self._listed = {}  # instance -> its entry in this level's container listing (None: absent)
         self._pull_lock = threading.Lock()
-        self.interrupted = None  # why the run stops starting new work (e.g. "SIGINT"), see interrupt()
+
+    @property
+    def interrupted(self):
+        """Why the run stops starting new work (e.g. "SIGINT"), see interrupt(); None while it goes on."""
+        return self.runner.interrupted
 
     def interrupt(self, why):
         """Stop at the next instance: those in progress finish, no new one begins, and the
         later levels do not run (callable from a signal handler or another thread)."""
-        # ansible-playbook passes a Ctrl-C (SIGINT) on and then SIGTERMs its workers as it cleans
-        # up; the two can arrive either way round, and the user's own signal is the one to name.
-        if not self.interrupted or (self.interrupted == "SIGTERM" and why == "SIGINT"):
-            self.interrupted = why
+        self.runner.interrupt(why)
 
     # ------------------------------------------------------------------ plumbing
     def client(self, ship_name):
-        if ship_name in self.down:
-            raise self.down[ship_name]
-        ship = self.env.ships[ship_name]
-        try:
-            client = connect(ship)
-        except ShipUnreachable as exc:
-            self.down[ship_name] = exc
-            raise
-        registries.login(client, getattr(self.env, "registries", None))
-        return client
+        """A ship's Docker API client, logged in to the environment's registries."""
+        return self.runner.client(ship_name)
 
-    def _one(self, name, action):
-        spec = self.env.instances[name]
-        result = {
-            "instance": name,
-            "service": spec["service"],
-            "ship": spec["ship"],
-            "changed": False,
-            "failed": False,
-            "actions": [],
-            "reasons": [],
-        }
-        ship = self.env.ships[spec["ship"]]
-        if self.interrupted:
-            return dict(result, skipped=True, msg="not run: interrupted (%s)" % self.interrupted)
-        try:
-            with connection_errors(ship["name"], ship["docker_url"]):
-                if self.record_live:
-                    result.update(live=self.live_state(spec), spec_digest=spec_digest(spec))
-                result.update(action(spec))
-        except ShipUnreachable as exc:
-            self.down.setdefault(spec["ship"], exc)
-            result.update(failed=True, msg=str(exc), unreachable=True)
-        except ContainerError as exc:
-            result.update(exc.result or {})
-            result.update(failed=True, msg=str(exc))
-        except DockerException as exc:
-            result.update(failed=True, msg="%s: %s" % (name, getattr(exc, "explanation", None) or exc))
-        return result
+    def _run_each(self, names, action):
+        """``action`` on every instance of ``names`` at once; a plan records each one's live state first."""
+        return self.runner.run_each(names, action, before=self._live_record if self.record_live else None)
 
-    def _parallel(self, names, action, threads=None):
-        if not names:
-            return []
-        with ThreadPoolExecutor(min(threads or len(names), MAX_THREADS)) as pool:
-            return list(pool.map(lambda n: self._one(n, action), names))
-
-    def _list_containers(self, names):
-        """{instance: its container listing entry, None when it has none}: one listing per ship
-        instead of an inspect per container. A ship whose listing fails is left out (its
-        instances are then inspected, and a lost ship is marked down at once)."""
-        by_ship = {}
-        for name in names:
-            by_ship.setdefault(self.env.instances[name]["ship"], []).append(name)
-
-        def listing(item):
-            ship_name, wanted = item
-            if ship_name in self.down:
-                return {}
-            try:
-                with connection_errors(ship_name, self.env.ships[ship_name]["docker_url"]):
-                    found = containers_by_name(self.client(ship_name), wanted)
-            except ShipUnreachable as exc:
-                self.down.setdefault(ship_name, exc)
-                return {}
-            except DockerException:
-                return {}
-            return {name: found.get(name) for name in wanted}
-
-        listed = {}
-        with ThreadPoolExecutor(min(len(by_ship), MAX_THREADS) or 1) as pool:
-            for part in pool.map(listing, by_ship.items()):
-                listed.update(part)
-        return listed
+    def _live_record(self, spec):
+        return {"live": self.live_state(spec), "spec_digest": spec_digest(spec)}
 
     def _manager(self, spec, check_mode=None):
         # With a start_grace, run() checks a whole level at once (_verify_started), after one
         # wait; without, each container is inspected right after its own start, in its thread.
-        return ContainerManager(
+        return self._new_manager(
             self.client(spec["ship"]),
             spec,
             start_grace=None if self.start_grace else 0,
@@ -209,7 +141,7 @@ class Orchestrator:
                 raise ContainerError("%s: %s" % (spec["name"], ", ".join(why)))
             return {}
 
-        results = self._parallel(list(entries), check)
+        results = self._run_each(list(entries), check)
         return [r["msg"] for r in results if r["failed"]]
 
     def _guarded(self, action):
@@ -281,7 +213,7 @@ class Orchestrator:
             manager.verify_running()
             return {"container": manager.result()["container"]}
 
-        verdicts = dict(zip(pending, self._parallel(list(pending), survived)))
+        verdicts = dict(zip(pending, self._run_each(list(pending), survived)))
         for result in results:
             verdict = verdicts.get(result["instance"])
             if verdict and verdict["failed"]:
@@ -304,9 +236,7 @@ class Orchestrator:
         levels = plan(self.env, instances, reverse=reverse)
         if command in ("cleaned", "pulled"):  # no ordering needed: all at once
             levels = [{"level": 0, "services": [], "instances": [i for lvl in levels for i in lvl["instances"]]}]
-        edges = hard_edges(self.env)
-        if reverse:
-            edges = ordering.reverse(edges)
+        edges = waits_for(self.env, reverse)
         results, failed_level, bad = [], None, {}  # bad: service -> why its dependents are skipped (keep_going)
         started = time.monotonic()
         for number, level in enumerate(levels, 1):
@@ -341,8 +271,8 @@ class Orchestrator:
             level_results = self._restart_level(todo, restart_options or {})
         else:
             if state != "pulled":
-                self._listed = self._list_containers(todo)
-            level_results = self._parallel(todo, self._guarded(self._action(state)))
+                self._listed = self.runner.list_containers(todo)
+            level_results = self._run_each(todo, self._guarded(self._action(state)))
         self._verify_started(level_results)
         if not self.keep_going:
             return level_results
@@ -358,8 +288,8 @@ class Orchestrator:
         return level_results
 
     def _skip_reason(self, spec, edges, bad):
-        if spec["ship"] in self.down:
-            return str(self.down[spec["ship"]])
+        if spec["ship"] in self.runner.down:
+            return str(self.runner.down[spec["ship"]])
         for service in sorted(ordering.closure([spec["service"]], edges) & set(bad)):
             return "%s %s, and %s" % ("comes after" if self._reverse else "depends on", service, bad[service])
         return None
@@ -450,12 +380,12 @@ class Orchestrator:
 
         restart = self._guarded(restart)
         if not rolling and not step_delay:
-            return self._parallel(names, restart)
+            return self._run_each(names, restart)
         results = []
         for index, name in enumerate(names):
             if index and step_delay and not self.check_mode:
                 time.sleep(step_delay)
-            result = self._parallel([name], restart)[0]
+            result = self._run_each([name], restart)[0]
             self._verify_started([result])
             results.append(result)
             if result["failed"]:

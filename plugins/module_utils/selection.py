@@ -109,14 +109,20 @@ def plan(env, instances, reverse=False):
     return levels[::-1] if reverse else levels
 
 
+def waits_for(env, reverse=False):
+    """{service: the services it waits for}: its hard dependencies (``reverse``, for stop-like
+    work: its hard dependents). The keep_going rule: once a service failed or was lost, every
+    service that waits for it, transitively (ordering.closure), is skipped."""
+    edges = hard_edges(env)
+    return ordering.reverse(edges) if reverse else edges
+
+
 def followers(env, instances, reverse=False):
     """{instance: the ``instances`` that must not run once it failed or was lost} for ``keep_going``:
     those of the services that depend on its service (``reverse``, for stop-like work: that it
     depends on), transitively; the orchestrator's skip rule, for callers that converge level by
     level themselves (playbooks/site.yml)."""
-    edges = hard_edges(env)
-    if not reverse:
-        edges = ordering.reverse(edges)
+    edges = ordering.reverse(waits_for(env, reverse))
     service_of = {name: env.instances[name]["service"] for name in instances}
     after = {service: ordering.closure([service], edges) for service in set(service_of.values())}
     return {name: [other for other in instances if service_of[other] in after[service_of[name]]] for name in instances}

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .container import ContainerManager, compare, listed_current
 from .docker_client import DockerException, NotFound, ShipUnreachable, connect, connection_errors, containers_by_name
-from .orchestrate import MAX_THREADS
+from .level_runner import MAX_THREADS
 
 
 def status(env, instances, drift=True):

@@ -1,0 +1,14 @@
+"""Every engine module imports (a name moved from one module to another breaks its importers
+only when they load: the action plugins and playbooks would find it first)."""
+
+import importlib
+import pathlib
+
+import pytest
+
+MODULE_UTILS = pathlib.Path(__file__).resolve().parents[4] / "plugins" / "module_utils"
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in MODULE_UTILS.glob("*.py") if p.stem != "__init__"))
+def test_module_imports(name):
+    importlib.import_module("ansible_collections.maestro.ng.plugins.module_utils." + name)
