@@ -16,10 +16,14 @@ import json
 import os
 import shlex
 import time
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional
 
 from .audit_section import LEVELS
 from .command_specs import COMMANDS
 from .defaults import HIDDEN
+
+if TYPE_CHECKING:
+    from .environment import Environment
 
 # When an event reaches a notifier: its level against the notifier's (audit_section.LEVELS).
 EVENT_LEVELS = {"start": 20, "success": 25, "failure": 40}
@@ -36,7 +40,15 @@ class AuditError(Exception):
 class Event:
     """One audit event: ``kind`` start, success or failure of ``action`` on ``what``."""
 
-    def __init__(self, kind, action, what, message=None, instance=False, details=None):
+    def __init__(
+        self,
+        kind: str,
+        action: str,
+        what: Iterable[str] | str,
+        message: Optional[str] = None,
+        instance: bool = False,
+        details: Optional[str] = None,
+    ):
         self.kind = kind
         self.action = action
         self.what = list(what)
@@ -46,11 +58,11 @@ class Event:
         self.level = INSTANCE_LEVEL if instance else EVENT_LEVELS[kind]
 
 
-def verb(action, end="ing"):
+def verb(action: str, end: str = "ing") -> str:
     return ("stopp" if action == "stop" else action[:-1] if action.endswith("e") else action) + end
 
 
-def sentence(event, who):
+def sentence(event: Event, who: str) -> str:
     """The event in MaestroNG's words."""
     what = ", ".join(event.what)
     if event.kind == "start":
@@ -66,10 +78,10 @@ def sentence(event, who):
 class LogNotifier:
     """A line per event appended to ``file``, in MaestroNG's logging format."""
 
-    def __init__(self, config):
+    def __init__(self, config: Mapping[str, Any]):
         self.config = config
 
-    def deliver(self, event, auditor):
+    def deliver(self, event: Event, auditor: Auditor) -> None:
         # "%(asctime)s %(levelname)s: %(message)s"
         now = time.time()
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)) + ",%03d" % (int(now * 1000) % 1000)
@@ -88,10 +100,10 @@ class LogNotifier:
 class HttpNotifier:
     """A JSON request to ``endpoint``: the event's fields, or ``payload`` filled with them."""
 
-    def __init__(self, config):
+    def __init__(self, config: Mapping[str, Any]):
         self.config = config
 
-    def deliver(self, event, auditor):
+    def deliver(self, event: Event, auditor: Auditor) -> None:
         config = self.config
         fields = auditor.fields(event)
         body = _fill(config["payload"], fields) if config["payload"] else fields
@@ -126,10 +138,10 @@ class ExecNotifier:
     """A local program run with ``args`` filled with the event's fields; on stdin, as in
     MaestroNG, ``{instance: {ship: its ip, service}}`` for what the event is about."""
 
-    def __init__(self, config):
+    def __init__(self, config: Mapping[str, Any]):
         self.config = config
 
-    def deliver(self, event, auditor):
+    def deliver(self, event: Event, auditor: Auditor) -> None:
         config = self.config
         fields = auditor.fields(event)
         argv = [config["script"]] + [word.format(**fields) for word in shlex.split(config["args"])]
@@ -173,7 +185,7 @@ class Auditor:
     fails the run with them); those of the others go to ``warn``.
     """
 
-    def __init__(self, env, warn=None, who=None):
+    def __init__(self, env: Environment, warn: Optional[Callable[[str], None]] = None, who: Optional[str] = None):
         self.env = env
         self.notifiers = list(getattr(env, "audit", None) or [])
         self._deliver = [NOTIFIERS[n["type"]](n) if n["type"] in NOTIFIERS else None for n in self.notifiers]
@@ -192,7 +204,7 @@ class Auditor:
             text = text.replace(secret, HIDDEN)
         return text
 
-    def send(self, event):
+    def send(self, event: Event) -> list[str]:
         if event.message:
             event.message = self._hide(str(event.message))
         problems = []
@@ -218,7 +230,7 @@ class Auditor:
                     problems.append(problem)
         return problems
 
-    def fields(self, event):
+    def fields(self, event: Event) -> dict[str, Any]:
         return {
             "action": event.action,
             "environment": self.env.name,
@@ -251,7 +263,14 @@ def _user():
 
 
 # ---------------------------------------------------------------------- around a command
-def audited(env, state, names, run, check_mode=False, warn=None):
+def audited(
+    env: Environment,
+    state: str,
+    names: list[str],
+    run: Callable[[], dict],
+    check_mode: bool = False,
+    warn: Optional[Callable[[str], None]] = None,
+) -> dict[str, Any]:
     """Run ``run()`` (an orchestrate command over ``names``) inside its audit events.
 
     Returns the run's summary. A start event a notifier without ``ignore_errors``

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shlex
 import string
+from typing import Any, Mapping
 
 from . import schema
 from .schema import fail
@@ -43,7 +44,7 @@ NOTIFY_EXEC_TIMEOUT = 30
 PLACEHOLDERS = ("action", "environment", "event", "message", "what", "who")
 
 
-def read(doc, folder):
+def read(doc: Mapping[str, Any], folder: str) -> list[dict[str, Any]]:
     """The ``audit`` list of an environment document, validated and normalised."""
     raw = doc.get("audit")
     if raw is None:
@@ -53,7 +54,7 @@ def read(doc, folder):
     return [read_notifier(entry, ("audit", index), raw, index, folder) for index, entry in enumerate(raw)]
 
 
-def read_notifier(entry, path, parent, key, folder):
+def read_notifier(entry: Any, path: tuple, parent: Any, key: Any, folder: str) -> dict[str, Any]:
     schema.check_map(entry, path, parent, key)
     kind = schema.get_str(entry, "type", path, required=True)
     if kind not in KEYS:

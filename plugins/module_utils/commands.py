@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
 from ansible_collections.maestro.ng.plugins.module_utils.audit import audited
 from ansible_collections.maestro.ng.plugins.module_utils.container import ContainerError
@@ -23,10 +24,21 @@ from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import Orch
 from ansible_collections.maestro.ng.plugins.module_utils.plans import make_plan, read_plan
 from ansible_collections.maestro.ng.plugins.module_utils.run_lock import EnvironmentLock, LockTimeout
 
+if TYPE_CHECKING:
+    from .environment import Environment
+
 
 def orchestrate(
-    env, names, options, progress, check_mode=False, warn=None, diff=False, lock_owner=None, on_interrupt=None
-):
+    env: Environment,
+    names: list[str],
+    options: Mapping[str, Any],
+    progress: Callable[[str], None],
+    check_mode: bool = False,
+    warn: Optional[Callable[[str], None]] = None,
+    diff: bool = False,
+    lock_owner: Optional[int] = None,
+    on_interrupt: Optional[Callable[[], None]] = None,
+) -> dict[str, Any]:
     """Run ``options["state"]`` on the instances ``names`` of ``env``; the result dict (the
     orchestrator's summary, ``failed`` / ``msg`` on failure). ``options`` holds the
     orchestrate action's arguments (action_specs.ORCHESTRATE_SPEC, defaults filled in);
@@ -127,7 +139,13 @@ def _run_locked(env, names, options, orchestrator, check_mode, progress, warn, d
     return result
 
 
-def write_plan(env, state, summary, options, progress):
+def write_plan(
+    env: Environment,
+    state: str,
+    summary: Mapping[str, Any],
+    options: Mapping[str, Any],
+    progress: Callable[[str], None],
+) -> None:
     """Write the plan of a check run to ``options["plan"]`` (whole or not at all) and say so."""
     selection = {key: options[key] for key in ("services", "ships", "with_dependencies")}
     doc = make_plan(env, state, summary, selection=selection)
@@ -144,7 +162,7 @@ def write_plan(env, state, summary, options, progress):
     )
 
 
-def logs(env, name, show, tail=-1, follow=False):
+def logs(env: Environment, name: str, show: Callable[[str], None], tail: int = -1, follow: bool = False) -> list[str]:
     """The log lines of instance ``name`` (its last ``tail``; -1: all); ``follow`` shows each
     line with ``show`` as it comes, until the container stops, and returns none.
     Raises MaestroError (an unknown instance or container) or ShipUnreachable."""

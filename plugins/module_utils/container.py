@@ -17,6 +17,7 @@ import json
 import shlex
 import time
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from ansible_collections.maestro.ng.plugins.module_utils import registries
 from ansible_collections.maestro.ng.plugins.module_utils.command_specs import CONTAINER_STATES
@@ -29,6 +30,9 @@ from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (
     connection_errors,
 )
 from ansible_collections.maestro.ng.plugins.module_utils.lifecycle import run_checks as _run_checks
+
+if TYPE_CHECKING:
+    from docker import APIClient
 
 LABEL_ENVIRONMENT = "maestro.ng.environment"
 LABEL_SERVICE = "maestro.ng.service"
@@ -69,7 +73,7 @@ RACE_WAIT = 0.2
 class ContainerError(Exception):
     """A failure to converge a container; ``result`` holds what was done until then."""
 
-    def __init__(self, message, result=None):
+    def __init__(self, message: str, result: Optional[dict] = None):
         super().__init__(message)
         self.result = result or {}
 
@@ -171,7 +175,7 @@ def _published(spec, bindings):
     return bindings, exposed
 
 
-def desired_config(spec):
+def desired_config(spec: Mapping[str, Any]) -> dict[str, Any]:
     """The arguments to create the container of ``spec``.
 
     Returns {"create": kwargs for APIClient.create_container (without host_config),
@@ -221,13 +225,13 @@ def desired_config(spec):
     return {"create": create, "host_config": host_config}
 
 
-def config_digest(desired):
+def config_digest(desired: Mapping[str, Any]) -> str:
     """A short fingerprint of a desired_config()."""
     text = json.dumps(desired, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def listed_current(spec, entry, image):
+def listed_current(spec: Mapping[str, Any], entry: Mapping[str, Any], image: Optional[Mapping[str, Any]]) -> bool:
     """True when a container listing ``entry`` shows a container created from exactly ``spec``'s
     settings (its digest label) with ``image`` (the spec's image on the ship now): no drift, known
     without an inspect. Containers that name others (links, volumes_from, a container: network) are
@@ -336,7 +340,7 @@ class _Differences(list):
                 )
 
 
-def differences(spec, container, image):
+def differences(spec: Mapping[str, Any], container: Mapping[str, Any], image: Optional[Mapping[str, Any]]) -> list:
     """The settings in which ``container`` (an inspect) differs from ``spec``.
 
     ``image`` is the inspect of the spec's image on the same ship (None if missing).
@@ -452,7 +456,7 @@ def _log_differences(diffs, host, wanted):
     diffs.check_map("log_opt", {k: actual_opts[k] for k in wanted_opts if k in actual_opts}, wanted_opts)
 
 
-def compare(spec, container, image):
+def compare(spec: Mapping[str, Any], container: Mapping[str, Any], image: Optional[Mapping[str, Any]]) -> list[str]:
     """Human reasons why ``container`` differs from ``spec`` (empty list = up to date)."""
     return [d.reason for d in differences(spec, container, image)]
 
@@ -471,7 +475,7 @@ _WOULD = {
 }
 
 
-def race_of(exc):
+def race_of(exc: Exception) -> Optional[str]:
     """What another run did, when Docker error ``exc`` says the container changed under us
     (None: a real error)."""
     if not isinstance(exc, APIError):
@@ -492,7 +496,7 @@ def _listed_container(entry):
     }
 
 
-def state_of(inspect):
+def state_of(inspect: Optional[Mapping[str, Any]]) -> str:
     """'absent', 'running', or Docker's status of a stopped container ('exited', 'created', ...)."""
     if inspect is None:
         return "absent"
@@ -506,7 +510,15 @@ class ContainerManager:
     Only the low-level APIClient is used; in check mode no mutating call is made.
     """
 
-    def __init__(self, client, spec, check_mode=False, start_grace=START_GRACE, image_cache=None, registries=None):
+    def __init__(
+        self,
+        client: APIClient,
+        spec: Mapping[str, Any],
+        check_mode: bool = False,
+        start_grace: Optional[float] = START_GRACE,
+        image_cache: Optional[dict] = None,
+        registries: Optional[Mapping[str, dict]] = None,
+    ):
         self.client = client
         self.spec = spec
         self.check_mode = check_mode
@@ -532,7 +544,9 @@ class ContainerManager:
 
     # -- public ---------------------------------------------------------------------
 
-    def converge(self, state, refresh=False, only_if_stopped=False, listed=NOT_LISTED):
+    def converge(
+        self, state: str, refresh: bool = False, only_if_stopped: bool = False, listed: Any = NOT_LISTED
+    ) -> dict[str, Any]:
         """Reach ``state``; return {changed, actions, reasons, container, diff}.
 
         refresh: pull the image first (started/restarted).
@@ -586,7 +600,7 @@ class ContainerManager:
             if self.state != "running":
                 self._remove()
 
-    def run_checks(self, state):
+    def run_checks(self, state: str) -> None:
         """Run the spec's lifecycle checks of ``state``; raise ContainerError on failure."""
         checks = (self.spec.get("lifecycle") or {}).get(state) or []
         if not checks or self.check_mode:
@@ -605,7 +619,7 @@ class ContainerManager:
                     message += self._exit_details()
                 raise ContainerError(message)
 
-    def result(self):
+    def result(self) -> dict[str, Any]:
         """What has been done so far, in the shape converge() returns."""
         container = self.container or {}
         before = {d.setting: d.before for d in self.drift}
@@ -701,7 +715,7 @@ class ContainerManager:
         # recreates it instead, but the same config gives the same container, faster.
         self._start()
 
-    def resolved_container(self):
+    def resolved_container(self) -> Optional[dict[str, Any]]:
         """The inspect, with "container:<id>" network modes turned back into the name
         the spec uses when that name still points at the same container."""
         mode = (self.container.get("HostConfig") or {}).get("NetworkMode") or ""
@@ -749,10 +763,10 @@ class ContainerManager:
             self._wait_for_early_exit()
         self.verify_running()
 
-    def has_running_checks(self):
+    def has_running_checks(self) -> bool:
         return bool((self.spec.get("lifecycle") or {}).get("running"))
 
-    def verify_running(self):
+    def verify_running(self) -> None:
         """Raise ContainerError, with the exit code and last log lines, unless it runs."""
         self.container = self.client.inspect_container(self._id())
         if not self.container["State"]["Running"]:

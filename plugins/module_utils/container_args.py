@@ -7,6 +7,7 @@ connection and instance spec that container.py works with, and the one converge 
 
 from __future__ import annotations
 
+from typing import Any, Iterable, Mapping, Optional
 from urllib.parse import urlparse
 
 from ansible_collections.maestro.ng.plugins.module_utils import registries
@@ -118,7 +119,7 @@ _CONNECTION = (
 )
 
 
-def ship_of(params):
+def ship_of(params: Mapping[str, Any]) -> tuple[dict[str, Any], Optional[str]]:
     """The ship dict for docker_client.connect()."""
     url = urlparse(params["docker_host"])
     host = url.hostname if url.scheme in ("tcp", "http", "https") else None
@@ -146,7 +147,7 @@ def ship_of(params):
     return ship, host
 
 
-def instance_spec(params, ship, host):
+def instance_spec(params: Mapping[str, Any], ship: Mapping[str, Any], host: Optional[str]) -> dict[str, Any]:
     """The instance spec of the module's parameters (see module_utils/container.py)."""
     spec = {key: value for key, value in params.items() if key not in _CONNECTION}
     spec.update(
@@ -169,7 +170,7 @@ def _leaves(value):
     return {str(value)}
 
 
-def registry_secrets_only(no_log_values, params):
+def registry_secrets_only(no_log_values: Iterable[str], params: Mapping[str, Any]) -> set[str]:
     """no_log on ``registries`` makes Ansible mask each of its values in the module's whole
     output, down to the "3" of retry.attempts (in container ids too) and the registry and user
     names its errors give; of these, only the passwords are secret (client_key stays masked)."""
@@ -179,7 +180,13 @@ def registry_secrets_only(no_log_values, params):
     return (set(no_log_values) - _leaves(option)) | secrets
 
 
-def converge(params, known_registries, check_mode=False, diff=False, unreachable=False):
+def converge(
+    params: Mapping[str, Any],
+    known_registries: Optional[Mapping[str, dict]],
+    check_mode: bool = False,
+    diff: bool = False,
+    unreachable: bool = False,
+) -> dict[str, Any]:
     """The container's run for checked ``params``: its result, with ``failed`` and ``msg``
     when it failed (what it had done kept, its diff dropped) and ``diff`` only when asked.
     ``unreachable``: a ship that does not answer is ``unreachable``, not ``failed``."""

@@ -5,10 +5,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Iterable
+
 from . import selection
 
+if TYPE_CHECKING:
+    from .environment import Environment
 
-def tree(env, services):
+
+def tree(env: Environment, services: Iterable[str]) -> str:
     """Each service with what it requires (and wants info from), indented."""
     lines = []
 
@@ -37,7 +42,7 @@ def tree(env, services):
     return "\n".join(lines)
 
 
-def impact(env, services):
+def impact(env: Environment, services: Iterable[str]) -> dict[str, list[str]]:
     """service -> the services a change to it reaches: itself and everything that hard-depends
     on it (``requires``, ``volumes_from``, ``links``), the same edges and the same selection a
     stop-like command makes for it (selection.select with dependents)."""
@@ -50,7 +55,7 @@ def impact(env, services):
     return result
 
 
-def dot(env, services):
+def dot(env: Environment, services: Iterable[str]) -> str:
     """Graphviz DOT of the selected services: solid requires, dashed wants_info."""
     lines = ["digraph %s {" % _quote(env.name), "  rankdir=LR;", "  node [shape=box];"]
     for name in services:

@@ -15,6 +15,7 @@ import threading
 import traceback
 import warnings
 from contextlib import contextmanager
+from typing import Any, Iterable, Iterator, Mapping, Optional
 from urllib.parse import urlparse
 
 from . import ssh_tunnel
@@ -84,7 +85,7 @@ class ShipUnreachable(Exception):
     """The Docker daemon of a ship did not answer, or could not be talked to (TLS, a
     missing certificate file): every instance on it fails (or is skipped) alike."""
 
-    def __init__(self, ship, url, reason, what="is unreachable"):
+    def __init__(self, ship: Optional[str], url: str, reason: str, what: str = "is unreachable"):
         self.ship = ship
         self.url = url
         self.reason = reason
@@ -122,7 +123,7 @@ def _short_reason(exc):
 
 
 @contextmanager
-def connection_errors(ship, url):
+def connection_errors(ship: Optional[str], url: str) -> Iterator[None]:
     """Turn connection failures raised inside the block into ShipUnreachable."""
     try:
         yield
@@ -195,7 +196,7 @@ def _base_url(ship):
 # ---- end of SSH tunnels -------------------------------------------------------------------
 
 
-def connect(ship):
+def connect(ship: Mapping[str, Any]) -> docker.APIClient:
     """Return the shared ``docker.APIClient`` for a ship dict.
 
     ``ship`` keys: name, docker_url, api_version (None = 1.41, "auto" = ask the daemon),
@@ -235,7 +236,7 @@ def connect(ship):
         return client
 
 
-def image_id(client, image):
+def image_id(client: docker.APIClient, image: str) -> Optional[str]:
     """The id of ``image`` on the client's daemon, or None when it does not have it."""
     try:
         return client.inspect_image(image)["Id"]
@@ -243,7 +244,7 @@ def image_id(client, image):
         return None
 
 
-def containers_by_name(client, names=None):
+def containers_by_name(client: docker.APIClient, names: Optional[Iterable[str]] = None) -> dict[str, dict]:
     """{container name: its entry in the ship's container listing}, all containers or those
     whose names match ``names`` (Docker matches them as patterns: look the names up exactly)."""
     entries = client.containers(all=True, filters={"name": list(names)} if names else None)

@@ -13,6 +13,8 @@ no Ansible imports, so anything can use it.
 
 from __future__ import annotations
 
+from typing import Any, Iterable, Mapping, Optional
+
 from . import audit_section, envvars, ordering, references, registries_section, schema
 from . import services as service_reader
 from . import ships as ship_reader
@@ -25,7 +27,19 @@ from .schema import fail
 class Environment:
     """A loaded environment; ``to_dict()`` gives its documented plain form."""
 
-    def __init__(self, name, file, schema_version, ships, services, instances, levels, registries, audit, warnings=()):
+    def __init__(
+        self,
+        name: str,
+        file: str,
+        schema_version: int,
+        ships: dict[str, dict],
+        services: dict[str, dict],
+        instances: dict[str, dict],
+        levels: list[dict],
+        registries: dict[str, dict],
+        audit: list[dict],
+        warnings: Iterable[str] = (),
+    ):
         self.name = name
         self.file = file
         self.schema = schema_version
@@ -38,7 +52,7 @@ class Environment:
         # Located texts ("file:line: key: ...") of what loads but may not mean what it says.
         self.warnings = list(warnings)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "file": self.file,
@@ -52,7 +66,7 @@ class Environment:
         }
 
 
-def load(path, stdin=None, environ=None):
+def load(path: str, stdin: Any = None, environ: Optional[Mapping[str, str]] = None) -> Environment:
     """Load and check an environment file (``-`` reads standard input)."""
     shown = display_name(path)
     try:
@@ -63,7 +77,7 @@ def load(path, stdin=None, environ=None):
         raise
 
 
-def build(doc, context):
+def build(doc: Mapping[str, Any], context: FileContext) -> Environment:
     """The Environment of a parsed document."""
     if doc is None:
         doc = {}

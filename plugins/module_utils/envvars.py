@@ -6,18 +6,22 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from . import ordering
+
+if TYPE_CHECKING:
+    from .services import Drafts
 
 _NON_WORD = re.compile(r"[^\w]")
 
 
-def sanitize(name):
+def sanitize(name: str) -> str:
     """MaestroNG's variable-name form: every non-word character becomes ``_``."""
     return _NON_WORD.sub("_", name).upper()
 
 
-def docker_tag(image):
+def docker_tag(image: str) -> str:
     """Text after the last ``:``; ``latest`` when there is none or it holds a ``/``."""
     dummy, sep, tag = image.rpartition(":")
     if not sep or "/" in tag:
@@ -25,7 +29,7 @@ def docker_tag(image):
     return tag
 
 
-def base_variables(env_name, service, instance, ship_ip, image):
+def base_variables(env_name: str, service: str, instance: str, ship_ip: str, image: str) -> dict[str, dict[str, str]]:
     return {
         "service": {"MAESTRO_ENVIRONMENT_NAME": env_name, "SERVICE_NAME": service},
         "instance": {
@@ -37,7 +41,7 @@ def base_variables(env_name, service, instance, ship_ip, image):
     }
 
 
-def link_variables(service, instances, internal):
+def link_variables(service: str, instances: Iterable[Mapping[str, Any]], internal: bool) -> dict[str, str]:
     """Where a service's instances live: ``S_INSTANCES``, ``S_I_HOST``, ``S_I_P_PORT``
     (and ``S_I_P_INTERNAL_PORT`` for the container's own service)."""
     prefix = sanitize(service)
@@ -53,7 +57,7 @@ def link_variables(service, instances, internal):
     return result
 
 
-def compose(env_name, services, instances, drafts):
+def compose(env_name: str, services: Mapping[str, dict], instances: Mapping[str, dict], drafts: Drafts) -> None:
     """Set every instance's ``env``, in MaestroNG's precedence (later wins): the service's
     env files and env, the service variables, the instance's env files and env, the instance
     variables, its own service's link variables, those of its dependencies (``requires``,

@@ -9,11 +9,13 @@ straight to the line; file and line are left out when they are not known.
 
 from __future__ import annotations
 
+from typing import Any, Optional
+
 
 class MaestroError(Exception):
     """A problem with an environment file, located by file, line and key path."""
 
-    def __init__(self, message, path=None, line=None, file=None):
+    def __init__(self, message: str, path: Any = None, line: Optional[int] = None, file: Optional[str] = None):
         super().__init__(message)
         self.message = message
         self.path = tuple(path or ())
@@ -21,10 +23,10 @@ class MaestroError(Exception):
         self.file = file
 
     @property
-    def key(self):
+    def key(self) -> str:
         return ".".join(str(p) for p in self.path)
 
-    def located(self, file=None, line=None):
+    def located(self, file: Optional[str] = None, line: Optional[int] = None) -> MaestroError:
         """Fill in the file (and line) when the raiser did not know them."""
         if self.file is None:
             self.file = file

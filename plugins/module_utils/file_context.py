@@ -7,6 +7,7 @@ start, the env files it names (each read once), and the warnings it earns."""
 from __future__ import annotations
 
 import os
+from typing import Any, Mapping
 
 from . import schema
 from .errors import MaestroError
@@ -14,20 +15,20 @@ from .loader import line_of, read_env_file
 
 
 class FileContext:
-    def __init__(self, file, folder):
+    def __init__(self, file: str, folder: str):
         self.file = file  # the name errors and warnings show
         self.folder = folder  # relative paths in the file start here
         self.warnings = []  # located texts: "file:line: key: message"
         self._env_files = {}
 
-    def path(self, value):
+    def path(self, value: str) -> str:
         """``value`` with ``~`` expanded and, when relative, joined to the file's folder."""
         if not value:
             return value
         value = os.path.expanduser(value)
         return value if os.path.isabs(value) else os.path.join(self.folder, value)
 
-    def env_files(self, parent, path):
+    def env_files(self, parent: Mapping[str, Any], path: tuple) -> list[dict[str, str]]:
         """The variables of each file ``parent``'s ``envfile`` names, in order."""
         result = []
         for index, name in enumerate(schema.get_str_list(parent, "envfile", path)):
@@ -43,7 +44,7 @@ class FileContext:
             result.append(self._env_files[full])
         return result
 
-    def env(self, parent, path):
+    def env(self, parent: Mapping[str, Any], path: tuple) -> dict[str, str]:
         """``parent``'s variables: its env files, then its ``env`` (which wins)."""
         variables = {}
         for env_file in self.env_files(parent, path):
@@ -51,5 +52,5 @@ class FileContext:
         variables.update(schema.get_str_map(parent, "env", path, lists=True))
         return variables
 
-    def warn(self, message, path, parent, key):
+    def warn(self, message: str, path: tuple, parent: Any, key: Any) -> None:
         self.warnings.append(str(MaestroError(message, path, line_of(parent, key), self.file)))

@@ -7,6 +7,7 @@ normalised into the spec container.py works with (its env is composed later: env
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any, Mapping
 
 from . import ports as portspec
 from . import schema
@@ -14,10 +15,24 @@ from .defaults import CHECK_MAX_WAIT, DEFAULT_STOP_TIMEOUT, EXEC_CHECK_ATTEMPTS
 from .loader import line_of
 from .schema import fail
 
+if TYPE_CHECKING:
+    from .file_context import FileContext
+    from .services import ServiceDraft
+
 _SIZE = re.compile(r"^\s*(\d+)\s*([kKmMgG]?)[bB]?\s*$")
 
 
-def read(service, draft, name, raw, path, context, env_name, schema_version, ships):
+def read(
+    service: Mapping[str, Any],
+    draft: ServiceDraft,
+    name: str,
+    raw: Mapping[str, Any],
+    path: tuple,
+    context: FileContext,
+    env_name: str,
+    schema_version: int,
+    ships: Mapping[str, dict],
+) -> tuple[dict[str, Any], dict[str, str]]:
     """(the spec of instance ``name`` of ``service``, its own env before the variables)."""
     schema.check_keys(raw, schema.INSTANCE_KEYS, path, "instance")
     ship = schema.get_str(raw, "ship", path, required=True)
@@ -73,7 +88,7 @@ def read(service, draft, name, raw, path, context, env_name, schema_version, shi
     return spec, own_env
 
 
-def read_ports(parent, path):
+def read_ports(parent: Mapping[str, Any], path: tuple) -> dict[str, dict]:
     """Port name -> port (ports.parse_port) of a service's or an instance's ``ports``."""
     raw = schema.get_map(parent, "ports", path)
     return {
@@ -82,7 +97,7 @@ def read_ports(parent, path):
     }
 
 
-def read_lifecycle(parent, path):
+def read_lifecycle(parent: Mapping[str, Any], path: tuple) -> dict[str, list[tuple]]:
     """State -> [(raw check, its path)] of a service's or an instance's ``lifecycle``, the
     checks' types and keys checked (their values are read per instance: _check)."""
     raw = schema.get_map(parent, "lifecycle", path)

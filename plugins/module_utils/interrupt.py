@@ -24,11 +24,12 @@ import os
 import signal
 import threading
 from contextlib import contextmanager
+from typing import Callable, Iterator, Optional
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def controller_stderr():
+def controller_stderr() -> Optional[int]:
     """A file descriptor of ansible-playbook's standard error (Linux; None elsewhere)."""
     try:
         return os.open("/proc/%d/fd/2" % os.getppid(), os.O_WRONLY | os.O_APPEND)
@@ -37,7 +38,7 @@ def controller_stderr():
 
 
 @contextmanager
-def interruptible(on_signal):
+def interruptible(on_signal: Callable[[str], None]) -> Iterator[None]:
     """Within the block, SIGINT and SIGTERM call ``on_signal(name)`` instead of ending the
     process (only in the main thread, where Python runs signal handlers)."""
     if threading.current_thread() is not threading.main_thread():
@@ -60,7 +61,7 @@ class Speaker:
     straight to the file descriptor ``fd`` (ansible-playbook's standard error: its display
     may no longer be read; None: always ``display_line``)."""
 
-    def __init__(self, display_line, fd=None):
+    def __init__(self, display_line: Callable[[str], None], fd: Optional[int] = None):
         self.display_line = display_line
         self.fd = fd
         self.direct = False
@@ -74,11 +75,11 @@ class Speaker:
         else:
             self.display_line(line)
 
-    def go_direct(self):
+    def go_direct(self) -> None:
         """From now on, straight to ``fd``."""
         self.direct = True
 
-    def close(self):
+    def close(self) -> None:
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None

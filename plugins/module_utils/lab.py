@@ -11,9 +11,13 @@ themselves are driven by lab_ships.py.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
 from .errors import MaestroError
 from .loader import LineDict, LineList, load_document
+
+if TYPE_CHECKING:
+    from .environment import Environment
 
 # Ship numbers 1-30 belong to the tests and the benchmarks (files/lab/lab.sh numbers ships
 # globally: ship K is netns shipK at 10.250.0.(K+1)).
@@ -26,7 +30,7 @@ KEPT_SHIP_KEYS = ("timeout",)
 _SUFFIXES = (".yaml", ".yml", ".maestro")
 
 
-def lab_file_name(env_path):
+def lab_file_name(env_path: str) -> str:
     """``dir/demo.yaml`` -> ``dir/demo.lab.yaml``: next to the original, so that relative
     paths in it (env files, certificates) still resolve."""
     folder, base = os.path.split(os.path.abspath(env_path))
@@ -40,7 +44,7 @@ def lab_file_name(env_path):
     return os.path.join(folder, stem + ".lab.yaml")
 
 
-def read_lab_record(path):
+def read_lab_record(path: str) -> Optional[dict[str, Any]]:
     """The ``_maestro_lab`` record of a lab file, or None when the file does not exist or
     is not a lab file."""
     if not os.path.isfile(path):
@@ -50,14 +54,14 @@ def read_lab_record(path):
     return plain(record) if isinstance(record, dict) else None
 
 
-def numbering(ship_names, first):
+def numbering(ship_names: Iterable[str], first: int) -> dict[str, int]:
     """{ship name: lab ship number}, in the file's order."""
     if not isinstance(first, int) or first < 1:
         raise MaestroError("lab_first must be a ship number >= 1, got %r" % (first,))
     return {name: first + index for index, name in enumerate(ship_names)}
 
 
-def plain(value):
+def plain(value: Any) -> Any:
     """LineDict/LineList (the loader's line-aware types) -> dict/list, for dumping."""
     if isinstance(value, (dict, LineDict)):
         return {k: plain(v) for k, v in value.items()}
@@ -77,7 +81,7 @@ def _replace_addresses(value, addresses):
     return value
 
 
-def rewrite(doc, env, lab_ships, record):
+def rewrite(doc: Any, env: Environment, lab_ships: Mapping[str, dict], record: Mapping[str, Any]) -> Any:
     """The document of ``env`` with each ship pointed at its lab ship.
 
     ``doc`` is the rendered, parsed file; ``lab_ships`` maps ship name -> {"ip", "port"};
@@ -105,7 +109,7 @@ def rewrite(doc, env, lab_ships, record):
     return doc
 
 
-def images_used(env):
+def images_used(env: Environment) -> dict[str, list[str]]:
     """{image: [instances using it]}."""
     used = {}
     for name, spec in env.instances.items():
@@ -113,7 +117,7 @@ def images_used(env):
     return used
 
 
-def images_by_ship(env):
+def images_by_ship(env: Environment) -> dict[str, list[str]]:
     """{ship name: sorted images its instances use}."""
     found = {name: set() for name in env.ships}
     for spec in env.instances.values():
@@ -121,7 +125,7 @@ def images_by_ship(env):
     return {name: sorted(images) for name, images in found.items()}
 
 
-def dump(doc, source):
+def dump(doc: Any, source: str) -> str:
     """The lab file's text. The original was rendered with Jinja2 already: the raw block
     keeps anything that looks like Jinja2 in the values from being rendered again."""
     import yaml

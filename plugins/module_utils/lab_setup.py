@@ -8,6 +8,7 @@ themselves: lab_ships.py)."""
 from __future__ import annotations
 
 import os
+from typing import Any, Optional
 
 from . import lab, lab_ships
 from .environment import load
@@ -15,7 +16,7 @@ from .errors import MaestroError
 from .loader import load_document
 
 
-def up(env_path, first, script, check_mode=False):
+def up(env_path: str, first: Optional[int], script: str, check_mode: bool = False) -> dict[str, Any]:
     """Make (or repair) the lab of ``env_path``: its ships from ``first`` on (None: the number
     its lab file records, or lab.DEFAULT_FIRST), their images, the lab file. A result dict."""
     env = load(env_path)
@@ -129,7 +130,7 @@ def _roll_back(script, numbers):
             lab_ships.remove(script, number)
 
 
-def down(env_path, script, check_mode=False):
+def down(env_path: str, script: str, check_mode: bool = False) -> dict[str, Any]:
     """Remove the lab of ``env_path``: its ships and its lab file. A result dict."""
     lab_path = lab.lab_file_name(env_path)
     record = lab.read_lab_record(lab_path)

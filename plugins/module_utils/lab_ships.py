@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Iterable, Mapping, Optional
 
 from .docker_client import TRANSPORT_ERRORS, DockerException, ShipUnreachable, connect, image_id
 
@@ -33,7 +34,7 @@ class LabError(Exception):
     """Something the lab could not do; the message is one line for the user."""
 
 
-def check_prerequisites(script):
+def check_prerequisites(script: str) -> None:
     if os.geteuid() != 0:
         raise LabError(
             "the lab needs root (it makes network namespaces and starts dockerd): "
@@ -48,12 +49,12 @@ def check_prerequisites(script):
         )
 
 
-def exists(number):
+def exists(number: int) -> bool:
     """Whether lab ship ``number`` exists (its network namespace does)."""
     return os.path.exists(os.path.join(NETNS_DIR, "ship%d" % number))
 
 
-def check_free(numbers):
+def check_free(numbers: Iterable[int]) -> None:
     """Refuse ship numbers that exist already (another lab's, or the tests')."""
     taken = ["ship%d" % n for n in numbers if exists(n)]
     if taken:
@@ -80,7 +81,7 @@ def _run(script, *args):
     return proc.stdout
 
 
-def running(number):
+def running(number: int) -> Optional[dict[str, Any]]:
     """{"ip", "port", "url"} of ship ``number`` if it exists and its API answers, else None."""
     url = "tcp://%s:%d" % (ip_of(number), PORT)
     if exists(number) and _answers(url):
@@ -88,7 +89,7 @@ def running(number):
     return None
 
 
-def start(script, number):
+def start(script: str, number: int) -> dict[str, Any]:
     """Make ship ``number`` (idempotent) and return {"ip", "port", "url", "started"}; started is
     whether lab.sh had to make or start it."""
     up = running(number)
@@ -114,7 +115,7 @@ def _client(url, name, timeout=120):
     return connect({"name": name, "docker_url": url, "api_version": "auto", "timeout": timeout})
 
 
-def check_images(images_used):
+def check_images(images_used: Mapping[str, list[str]]) -> dict[str, str]:
     """{image: id on the main daemon}; a missing image is named with what uses it."""
     main = _client(MAIN_DOCKER, "main")
     ids, missing = {}, []
@@ -130,7 +131,9 @@ def check_images(images_used):
     return ids
 
 
-def images_to_copy(ship_urls, wanted, ids):
+def images_to_copy(
+    ship_urls: Mapping[str, str], wanted: Mapping[str, list[str]], ids: Mapping[str, str]
+) -> list[tuple[str, str]]:
     """[(ship name, image)] whose ship lacks the image or has another id."""
     todo = []
     for name, images in wanted.items():
@@ -139,7 +142,7 @@ def images_to_copy(ship_urls, wanted, ids):
     return todo
 
 
-def copy_images(ship_urls, todo):
+def copy_images(ship_urls: Mapping[str, str], todo: list[tuple[str, str]]) -> None:
     """docker save on the main daemon (once per image), docker load on each ship (in parallel)."""
     main = _client(MAIN_DOCKER, "main")
     with tempfile.TemporaryDirectory(prefix="maestro-lab-") as folder:
@@ -161,10 +164,10 @@ def copy_images(ship_urls, todo):
             list(pool.map(load, todo))
 
 
-def remove(script, number):
+def remove(script: str, number: int) -> None:
     """Remove ship ``number`` and only it: containers, dockerd, netns, veth, data."""
     _run(script, "down-ship", number)
 
 
-def ip_of(number):
+def ip_of(number: int) -> str:
     return "%s.%d" % (os.environ.get("LAB_NET", "10.250.0"), number + 1)

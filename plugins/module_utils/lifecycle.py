@@ -18,9 +18,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
 from ansible_collections.maestro.ng.plugins.module_utils.defaults import CHECK_MAX_WAIT, EXEC_CHECK_ATTEMPTS
 from ansible_collections.maestro.ng.plugins.module_utils.docker_client import DockerException
+
+if TYPE_CHECKING:
+    from docker import APIClient
 
 # How long a fresh connection must stay open (or answer) to count as a real listener:
 # docker-proxy accepts on the published port even when nothing listens in the
@@ -138,7 +142,13 @@ def _container_env(spec):
     return {str(k): str(v) for k, v in (spec.get("env") or {}).items()}
 
 
-def run_check(check, spec, client, container_id, expect_running=None):
+def run_check(
+    check: Mapping[str, Any],
+    spec: Mapping[str, Any],
+    client: APIClient,
+    container_id: str,
+    expect_running: Optional[bool] = None,
+) -> Optional[str]:
     """Run one check; return None when it passes, else a one-line failure message."""
     kind = check.get("type")
     guard = _state_guard(client, container_id, expect_running)
@@ -173,7 +183,13 @@ def run_check(check, spec, client, container_id, expect_running=None):
     return None if error is None else "%s failed: %s" % (what, error)
 
 
-def run_checks(checks, spec, client, container_id, expect_running=None):
+def run_checks(
+    checks: Iterable[Mapping[str, Any]],
+    spec: Mapping[str, Any],
+    client: APIClient,
+    container_id: str,
+    expect_running: Optional[bool] = None,
+) -> list[str]:
     """Run checks in parallel; return the failure messages (empty list = all passed).
 
     expect_running: True/False makes polling checks fail as soon as the container is

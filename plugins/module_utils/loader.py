@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from typing import IO, Any, Mapping, Optional
 
 from .errors import MaestroError
 
@@ -48,7 +49,7 @@ class LineList(list):
     __slots__ = ("line", "lines")
 
 
-def line_of(container, key=None):
+def line_of(container: Any, key: Any = None) -> Optional[int]:
     """Line of ``container[key]`` (or of the container itself), if known."""
     lines = getattr(container, "lines", None)
     if key is not None and lines:
@@ -119,18 +120,18 @@ if HAS_YAML:
     _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-def display_name(path):
+def display_name(path: str) -> str:
     return "<stdin>" if path == STDIN else str(path)
 
 
-def base_dir(path):
+def base_dir(path: str) -> str:
     """Folder that relative paths (includes, env files) resolve against."""
     if path == STDIN:
         return os.getcwd()
     return os.path.dirname(os.path.abspath(path))
 
 
-def read_source(path, stdin=None):
+def read_source(path: str, stdin: Optional[IO[str]] = None) -> str:
     if path == STDIN:
         return (stdin or sys.stdin).read()
     try:
@@ -142,7 +143,7 @@ def read_source(path, stdin=None):
         raise MaestroError("not UTF-8 text (%s)" % exc.reason, file=display_name(path)) from exc
 
 
-def render(text, path, environ=None):
+def render(text: str, path: str, environ: Optional[Mapping[str, str]] = None) -> str:
     """Render the file as a Jinja2 template: ``env`` is the process environment."""
     if "{{" not in text and "{%" not in text and "{#" not in text:
         return text  # no Jinja2 delimiter (flow mappings are not): skip importing and running it
@@ -177,7 +178,7 @@ def _jinja_line(exc):
     return line
 
 
-def parse_yaml(text, path):
+def parse_yaml(text: str, path: str) -> Any:
     if not HAS_YAML:
         raise MaestroError(
             "reading environment files needs the PyYAML Python library (pip install PyYAML): %s"
@@ -202,13 +203,13 @@ def parse_yaml(text, path):
     return data
 
 
-def load_document(path, stdin=None, environ=None):
+def load_document(path: str, stdin: Optional[IO[str]] = None, environ: Optional[Mapping[str, str]] = None) -> Any:
     """Read, render and parse ``path`` (``-`` = standard input)."""
     text = read_source(path, stdin)
     return parse_yaml(render(text, path, environ), path)
 
 
-def read_env_file(path, display):
+def read_env_file(path: str, display: str) -> dict[str, str]:
     """Parse a Docker env file: KEY=value lines; blank lines and # comments skipped."""
     result = {}
     try:

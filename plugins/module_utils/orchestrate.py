@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
 from . import ordering, registries
 from .command_specs import COMMANDS
@@ -24,6 +25,9 @@ from .level_runner import LevelRunner
 from .plans import LIVE_KEYS, short_id, spec_digest
 from .report import Line, level_end_lines, level_start_lines, summary_line, tone_of
 from .selection import plan, waits_for
+
+if TYPE_CHECKING:
+    from .environment import Environment
 
 # What starting a container whose old task outlived a daemon crash fails with.
 STALE_TASK = re.compile(r"task [0-9a-f]{12,}: already exists|failed to start shim: mkdir \S*[0-9a-f]{64}: file exists")
@@ -36,15 +40,15 @@ class Orchestrator:
 
     def __init__(
         self,
-        env,
-        check_mode=False,
-        progress=None,
-        refresh=False,
-        keep_going=False,
-        record_live=False,
-        start_grace=START_GRACE,
-        connect_ship=connect,
-        manager=ContainerManager,
+        env: Environment,
+        check_mode: bool = False,
+        progress: Optional[Callable[[str], None]] = None,
+        refresh: bool = False,
+        keep_going: bool = False,
+        record_live: bool = False,
+        start_grace: Optional[float] = START_GRACE,
+        connect_ship: Callable[[dict], Any] = connect,
+        manager: Callable[..., ContainerManager] = ContainerManager,
     ):
         self.env = env
         # The seams of the unit tests: a ship's Docker client, and what converges one container.
@@ -71,17 +75,17 @@ class Orchestrator:
         self._pull_lock = threading.Lock()
 
     @property
-    def interrupted(self):
+    def interrupted(self) -> Optional[str]:
         """Why the run stops starting new work (e.g. "SIGINT"), see interrupt(); None while it goes on."""
         return self.runner.interrupted
 
-    def interrupt(self, why):
+    def interrupt(self, why: str) -> None:
         """Stop at the next instance: those in progress finish, no new one begins, and the
         later levels do not run (callable from a signal handler or another thread)."""
         self.runner.interrupt(why)
 
     # ------------------------------------------------------------------ plumbing
-    def client(self, ship_name):
+    def client(self, ship_name: str) -> Any:
         """A ship's Docker API client, logged in to the environment's registries."""
         return self.runner.client(ship_name)
 
@@ -104,7 +108,7 @@ class Orchestrator:
             registries=getattr(self.env, "registries", None),
         )
 
-    def live_state(self, spec):
+    def live_state(self, spec: Mapping[str, Any]) -> dict[str, Any]:
         """What a plan records of an instance: its container and the id of its image on the ship."""
         client = self.client(spec["ship"])
         try:
@@ -120,7 +124,7 @@ class Orchestrator:
             "spec_image_id": spec_image_id,
         }
 
-    def moved(self, spec, entry):
+    def moved(self, spec: Mapping[str, Any], entry: Mapping[str, Any]) -> list[str]:
         """Why the live state of ``spec``'s instance no longer is the one its plan ``entry``
         was made from (a list of texts; empty = unchanged)."""
         why = []
@@ -132,7 +136,7 @@ class Orchestrator:
                 why.append("%s changed (%s -> %s)" % (key, short_id(then.get(key)), short_id(live.get(key))))
         return why
 
-    def verify_plan(self, entries):
+    def verify_plan(self, entries: Mapping[str, dict]) -> list[str]:
         """[instance: why] for every planned instance whose live state moved (in parallel)."""
 
         def check(spec):
@@ -222,7 +226,13 @@ class Orchestrator:
                 result["container"] = verdict["container"]
 
     # ------------------------------------------------------------------ commands
-    def run(self, command, instances, restart_options=None, planned=None):
+    def run(
+        self,
+        command: str,
+        instances: list[str],
+        restart_options: Optional[Mapping[str, Any]] = None,
+        planned: Optional[Mapping[str, dict]] = None,
+    ) -> dict[str, Any]:
         """Apply ``command`` to ``instances`` (names, in dependency order).
 
         ``planned``: {instance: plan entry} to carry out a plan (see make_plan) instead.

@@ -11,10 +11,17 @@ two services want each other's information).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
+
 from .schema import fail
 
+if TYPE_CHECKING:
+    from .services import Drafts
 
-def hard_edges(services, instances):
+
+def hard_edges(
+    services: Mapping[str, dict], instances: Mapping[str, dict]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """The hard edges, computed here only: ``(service -> services it hard-depends on,
     instance -> instances of its own service it takes volumes from or links to)``.
 
@@ -34,7 +41,7 @@ def hard_edges(services, instances):
     return by_service, by_instance
 
 
-def find_cycle(nodes, edges):
+def find_cycle(nodes: Iterable[str], edges: Mapping[str, Iterable[str]]) -> Optional[list[str]]:
     """First cycle in ``edges`` (node -> ordered successors), as a node list, or None."""
     state = {}
     stack = []
@@ -73,7 +80,9 @@ def _reaches(edges, start, goal):
     return False
 
 
-def with_soft_edges(nodes, hard, soft):
+def with_soft_edges(
+    nodes: Iterable[str], hard: Mapping[str, list[str]], soft: Mapping[str, list[str]]
+) -> dict[str, list[str]]:
     """Hard edges plus every soft edge that does not close a cycle (in file order)."""
     edges = {node: list(hard.get(node, ())) for node in nodes}
     for node in nodes:
@@ -83,7 +92,7 @@ def with_soft_edges(nodes, hard, soft):
     return edges
 
 
-def levels(nodes, edges):
+def levels(nodes: Iterable[str], edges: Mapping[str, Iterable[str]]) -> dict[str, int]:
     """Longest-path layering of an acyclic graph: node -> level (0 = no dependencies)."""
     level = {}
 
@@ -98,7 +107,7 @@ def levels(nodes, edges):
     return level
 
 
-def closure(start, edges):
+def closure(start: Iterable[str], edges: Mapping[str, Iterable[str]]) -> set[str]:
     """Everything reachable from the ``start`` nodes (not including them unless reached)."""
     seen, todo = set(), list(start)
     while todo:
@@ -109,7 +118,7 @@ def closure(start, edges):
     return seen
 
 
-def reverse(edges):
+def reverse(edges: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
     result = {}
     for node, succs in edges.items():
         result.setdefault(node, [])
@@ -118,7 +127,9 @@ def reverse(edges):
     return result
 
 
-def order(services, instances, drafts):
+def order(
+    services: Mapping[str, dict], instances: Mapping[str, dict], drafts: Drafts
+) -> tuple[dict[str, int], list[dict[str, Any]]]:
     """The environment's order: (service -> its level, [{level, services, instances}]) with
     each instance's ``level`` set; a hard cycle fails located at its first service or instance.
 

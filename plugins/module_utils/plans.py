@@ -9,21 +9,25 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from .container import ContainerError
+
+if TYPE_CHECKING:
+    from .environment import Environment
 
 PLAN_VERSION = 1
 # The live state a plan records per instance; any change of it since refuses the plan.
 LIVE_KEYS = ("container_id", "state", "image_id", "started_at", "spec_image_id")
 
 
-def spec_digest(spec):
+def spec_digest(spec: Mapping[str, Any]) -> str:
     """A short fingerprint of everything the file says about an instance."""
     text = json.dumps(spec, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def short_id(value):
+def short_id(value: Any) -> Any:
     """A container or image id as its first 12 hex digits; anything else as it is."""
     if isinstance(value, str) and len(value) > 24 and ":" in value[:8]:
         return value.partition(":")[2][:12]
@@ -32,7 +36,7 @@ def short_id(value):
     return value
 
 
-def plan_action(command, result):
+def plan_action(command: str, result: Mapping[str, Any]) -> str:
     """create, recreate, restart, start, stop, kill, remove, pull or none: what a
     check-mode ``result`` of ``command`` would do to its instance."""
     if not result.get("changed"):
@@ -51,7 +55,9 @@ def plan_action(command, result):
     return {"stopped": "stop", "killed": "kill", "absent": "remove", "cleaned": "remove", "pulled": "pull"}[command]
 
 
-def make_plan(env, command, summary, selection=None):
+def make_plan(
+    env: Environment, command: str, summary: Mapping[str, Any], selection: Optional[Mapping[str, Any]] = None
+) -> dict[str, Any]:
     """The machine-readable plan of a check-mode run made with record_live=True."""
     failed = [r for r in summary["instances"] if r["failed"] or r.get("skipped")]
     if failed:
@@ -82,7 +88,7 @@ def make_plan(env, command, summary, selection=None):
     }
 
 
-def read_plan(env, command, doc):
+def read_plan(env: Environment, command: str, doc: Any) -> dict[str, dict]:
     """{instance: entry} of a plan document, after checking it fits ``env`` and ``command``."""
     if not isinstance(doc, dict) or doc.get("maestro_plan") != PLAN_VERSION:
         raise ContainerError("not a maestro.ng plan (version %s expected)" % PLAN_VERSION)

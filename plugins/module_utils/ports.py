@@ -12,6 +12,7 @@ external range means "any free host port in that range".
 from __future__ import annotations
 
 import re
+from typing import Any, Iterable, Mapping, Optional
 
 from .errors import MaestroError
 
@@ -41,7 +42,7 @@ def _text(first, last):
     return str(first) if first == last else "%d-%d" % (first, last)
 
 
-def parse_port(name, spec, path, line=None):
+def parse_port(name: str, spec: Any, path: tuple, line: Optional[int] = None) -> dict[str, Any]:
     """One named port -> {name, exposed, external, protocol, host_ip}."""
     host_ip = "0.0.0.0"
     if isinstance(spec, bool) or spec is None:
@@ -86,12 +87,12 @@ def parse_port(name, spec, path, line=None):
     }
 
 
-def span(port_text):
+def span(port_text: str) -> tuple[int, int]:
     first, dummy, last = str(port_text).partition("-")
     return int(first), int(last or first)
 
 
-def overlaps(a, b):
+def overlaps(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Two ports that would fight for the same host socket on one ship."""
     if a["protocol"] != b["protocol"]:
         return False
@@ -106,12 +107,12 @@ def overlaps(a, b):
     return a1 <= b2 and b1 <= a2
 
 
-def same_address(a, b):
+def same_address(a: Optional[str], b: Optional[str]) -> bool:
     """Two host addresses that bind the same sockets (0.0.0.0 is every address)."""
     return a == b or a == "0.0.0.0" or b == "0.0.0.0"
 
 
-def host_numbers(port):
+def host_numbers(port: Mapping[str, Any]) -> range:
     """The host port numbers ``port`` surely binds (none for a random pick in a range)."""
     if is_random(port):
         return range(0)
@@ -119,11 +120,11 @@ def host_numbers(port):
     return range(first, last + 1)
 
 
-def is_random(port):
+def is_random(port: Mapping[str, Any]) -> bool:
     return "-" not in port["exposed"] and "-" in port["external"]
 
 
-def bindings(ports):
+def bindings(ports: Iterable[Mapping[str, Any]]) -> dict[str, list[tuple]]:
     """Docker SDK ``port_bindings``: {'80/tcp': [('0.0.0.0', 8080)], ...}."""
     result = {}
     for port in ports:

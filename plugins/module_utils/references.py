@@ -7,11 +7,16 @@ publish on a ship."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Mapping
+
 from . import ports as portspec
 from .schema import fail
 
+if TYPE_CHECKING:
+    from .services import Drafts
 
-def check(services, instances, drafts):
+
+def check(services: Mapping[str, dict], instances: Mapping[str, dict], drafts: Drafts) -> None:
     """Fail, located, at the first reference that cannot hold."""
     for name, svc in services.items():
         draft = drafts.services[name]

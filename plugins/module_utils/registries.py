@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import re
 import time
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
 from ansible_collections.maestro.ng.plugins.module_utils.defaults import HIDDEN
 from ansible_collections.maestro.ng.plugins.module_utils.docker_client import APIError, DockerException
+
+if TYPE_CHECKING:
+    from docker import APIClient
 
 try:
     from docker.auth import resolve_index_name, resolve_repository_name
@@ -47,13 +51,13 @@ class PullFailed(DockerException):
     """A pull that failed for good; the message names image, ship and registry, never a password."""
 
 
-def host_of(url):
+def host_of(url: str) -> str:
     """``https://reg.example:5000/v1/`` -> ``reg.example:5000`` (a bare ``host:port`` too)."""
     rest = url.split("://", 1)[1] if "://" in url else url
     return rest.split("/", 1)[0].rsplit("@", 1)[-1].lower()
 
 
-def find(image, registries):
+def find(image: str, registries: Optional[Mapping[str, dict]]) -> Optional[dict]:
     """The registry (dict) an image comes from, by MaestroNG's rule, or None."""
     if not registries:
         return None
@@ -70,7 +74,7 @@ def find(image, registries):
     return None
 
 
-def login(client, registries):
+def login(client: APIClient, registries: Optional[Mapping[str, dict]]) -> None:
     """Like ``docker login``: each registry's credentials for any pull of ``client`` from
     that registry's host (never for another host: not by name). Idempotent."""
     configs = getattr(client, "_auth_configs", None)
@@ -86,7 +90,7 @@ def login(client, registries):
             )
 
 
-def from_option(value):
+def from_option(value: Any) -> dict[str, dict]:
     """maestro.ng.container's ``registries`` (the model's section, or written by hand) in the
     model's form. Raises ValueError ``registries.NAME.KEY: message``, never showing a value."""
     if not value:
@@ -144,7 +148,7 @@ def _known(mapping, known, path, what):
             )
 
 
-def for_image(image, registries):
+def for_image(image: str, registries: Optional[Mapping[str, dict]]) -> dict[str, dict]:
     """Only the registry ``image`` comes from ({} if none): what a pull of it needs."""
     registry = find(image, registries) if image else None
     return {name: reg for name, reg in (registries or {}).items() if reg is registry}
@@ -155,7 +159,7 @@ def _docker_registry(image):
     return resolve_repository_name(image)[0]
 
 
-def credentials(image, registry):
+def credentials(image: str, registry: Optional[Mapping[str, Any]]) -> Optional[dict[str, str]]:
     """The auth_config to send with the pull of ``image``, or None (Docker's own config applies)."""
     if not registry or not registry.get("username"):
         return None
@@ -171,14 +175,14 @@ def credentials(image, registry):
     return auth
 
 
-def policy(registry):
+def policy(registry: Optional[Mapping[str, Any]]) -> tuple[int, frozenset]:
     """(attempts, codes): MaestroNG's ``retry`` of a registry; no registry or no codes = one attempt."""
     retry = (registry or {}).get("retry") or {}
     codes = frozenset(retry.get("when") or ())
     return (int(retry.get("attempts") or 1) if codes else 1), codes
 
 
-def status_codes(exc):
+def status_codes(exc: Exception) -> set[int]:
     """The HTTP statuses of a failed pull: the Docker API's answer, and the registry's as dockerd reports it."""
     codes = set()
     response = getattr(exc, "response", None)
@@ -189,7 +193,7 @@ def status_codes(exc):
     return codes
 
 
-def error_text(exc):
+def error_text(exc: Exception) -> str:
     explanation = getattr(exc, "explanation", None)
     if isinstance(explanation, bytes):
         explanation = explanation.decode("utf-8", "replace")
@@ -200,7 +204,7 @@ class _StreamError(DockerException):
     """An error the daemon put in the stream of a 200 answer."""
 
 
-def hide(text, registries):
+def hide(text: str, registries: Optional[Mapping[str, dict]]) -> str:
     """``text`` without any registry password in it."""
     for registry in (registries or {}).values():
         if registry.get("password"):
@@ -208,7 +212,13 @@ def hide(text, registries):
     return text
 
 
-def pull(client, image, registries=None, on_retry=None, sleep=time.sleep):
+def pull(
+    client: APIClient,
+    image: str,
+    registries: Optional[Mapping[str, dict]] = None,
+    on_retry: Optional[Callable[[str], None]] = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[str]:
     """Pull ``image`` through ``client`` (a docker.APIClient) with the credentials and
     retry policy of its registry; returns the retries made (texts, empty if none).
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any, Mapping
 
 from . import schema
 from .schema import fail
@@ -14,7 +15,7 @@ from .schema import fail
 _REGISTRY_URL = re.compile(r"^(https?://)?[A-Za-z0-9._\[\]:-]*[A-Za-z0-9\]](:\d+)?(/\S*)?$")
 
 
-def read(doc):
+def read(doc: Mapping[str, Any]) -> dict[str, dict]:
     """Registry name -> {name, registry, username, password, email, retry: {attempts, when}}."""
     raw = schema.get_map(doc, "registries", ())
     result = {}

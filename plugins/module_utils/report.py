@@ -10,6 +10,11 @@ line or a cell reads; the controller maps tones to Ansible's configured colours
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional
+
+if TYPE_CHECKING:
+    from .environment import Environment
+
 # What the user typed, per orchestrate state.
 COMMAND_NAMES = {
     "started": "start",
@@ -57,7 +62,7 @@ class Line(str):
         return line
 
 
-def tone_of(results):
+def tone_of(results: Iterable[Mapping[str, Any]]) -> str:
     """The tone of a level or of a whole run."""
     if any(r["failed"] for r in results):
         return "failed"
@@ -68,7 +73,7 @@ def tone_of(results):
     return "ok"
 
 
-def outcome(result):
+def outcome(result: Mapping[str, Any]) -> str:
     """What happened to one instance, as one word of OUTCOMES."""
     if result["failed"]:
         return "failed"
@@ -92,11 +97,11 @@ def outcome(result):
     return "changed"
 
 
-def plural(count, word):
+def plural(count: int, word: str) -> str:
     return "%d %s%s" % (count, word, "" if count == 1 else "s")
 
 
-def summary_line(command, results, seconds, ships, check_mode=False):
+def summary_line(command: str, results: list[dict], seconds: float, ships: set[str], check_mode: bool = False) -> Line:
     """``start: 9 instances on 3 ships: 6 created, 3 unchanged in 2.1s`` (a Line)."""
     counts = {}
     for result in results:
@@ -120,7 +125,9 @@ def summary_line(command, results, seconds, ships, check_mode=False):
     return Line(text, tone_of(results))
 
 
-def level_start_lines(env, number, total, level, names, doing):
+def level_start_lines(
+    env: Environment, number: int, total: int, level: Mapping[str, Any], names: list[str], doing: str
+) -> list[str]:
     """Before a level works, per service: "level N/M SERVICE: DOING K instances on SHIPS ..."."""
     lines = []
     for service in level["services"] or sorted({env.instances[n]["service"] for n in names}):
@@ -134,7 +141,15 @@ def level_start_lines(env, number, total, level, names, doing):
     return lines
 
 
-def level_end_lines(number, total, level, results, past, seconds, check_mode=False):
+def level_end_lines(
+    number: int,
+    total: int,
+    level: Mapping[str, Any],
+    results: list[dict],
+    past: str,
+    seconds: float,
+    check_mode: bool = False,
+) -> list[str]:
     """After a level, per service: what it did (toned), then a line per instance skipped by
     keep_going, raced by another run, or recreated (with its drift reasons)."""
     lines = []
@@ -173,7 +188,7 @@ def level_end_lines(number, total, level, results, past, seconds, check_mode=Fal
     return lines
 
 
-def state_tone(row):
+def state_tone(row: Mapping[str, Any]) -> str:
     """The tone of a status row's state: running ok, stopped changed, absent failed, ship down down."""
     if row["status"] == "host down":
         return "down"
@@ -184,7 +199,7 @@ def state_tone(row):
     return "failed"  # absent, dead
 
 
-def drift_tone(row):
+def drift_tone(row: Mapping[str, Any]) -> Optional[str]:
     """ok when the container matches the file, drift when not, None when there is none."""
     drift = row.get("drift")
     if drift is None:
@@ -192,7 +207,7 @@ def drift_tone(row):
     return "drift" if drift else "ok"
 
 
-def status_summary(rows, seconds):
+def status_summary(rows: list[dict], seconds: float) -> Line:
     """``status: 9 instances on 3 ships: 7 running, 1 stopped, 1 absent; 1 drifted in 0.2s``."""
     words = {"ok": "running", "changed": "stopped", "down": "on a ship down"}
     counts = {}
@@ -212,7 +227,7 @@ def status_summary(rows, seconds):
     return Line(text + " in %.1fs" % seconds, status_tone(rows))
 
 
-def status_tone(rows):
+def status_tone(rows: list[dict]) -> str:
     """failed when a ship is down, changed when anything is not running or drifted, else ok."""
     tones = {state_tone(row) for row in rows}
     if "down" in tones:
@@ -222,7 +237,7 @@ def status_tone(rows):
     return "ok"
 
 
-def status_table(rows, paint=None):
+def status_table(rows: list[dict], paint: Optional[Callable[[str, Optional[str]], str]] = None) -> str:
     """Aligned text table (the `status` playbook prints it).
 
     paint(text, tone): colours the state and drift cells (report.state_tone, drift_tone);

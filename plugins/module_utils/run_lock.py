@@ -21,6 +21,7 @@ import json
 import os
 import re
 import time
+from typing import Any, Callable, Optional
 
 from .action_specs import ORCHESTRATE_SPEC
 
@@ -33,18 +34,18 @@ class LockTimeout(Exception):
     """The environment stayed locked by another run for longer than the timeout."""
 
 
-def lock_folder():
+def lock_folder() -> str:
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(cache, "maestro.ng", "locks")
 
 
-def lock_path(environment, folder=None):
+def lock_path(environment: str, folder: Optional[str] = None) -> str:
     """The lock file of the environment named ``environment``."""
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", environment) or "_"
     return os.path.join(folder or lock_folder(), safe + ".lock")
 
 
-def command_of(pid):
+def command_of(pid: int) -> str:
     """The command line of process ``pid`` (Linux /proc), as a user typed it."""
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as handle:
@@ -67,7 +68,14 @@ class EnvironmentLock:
     line naming the holder, when the lock is taken by another run.
     """
 
-    def __init__(self, environment, timeout=LOCK_TIMEOUT, on_wait=None, owner=None, folder=None):
+    def __init__(
+        self,
+        environment: str,
+        timeout: Optional[float] = LOCK_TIMEOUT,
+        on_wait: Optional[Callable[[str], None]] = None,
+        owner: Optional[int] = None,
+        folder: Optional[str] = None,
+    ):
         self.environment = environment
         self.timeout = LOCK_TIMEOUT if timeout is None else float(timeout)
         self.on_wait = on_wait or (lambda line: None)
@@ -75,7 +83,7 @@ class EnvironmentLock:
         self.path = lock_path(environment, folder)
         self._fd = None
 
-    def holder(self):
+    def holder(self) -> dict[str, Any]:
         """{pid, command, since} of the run holding the lock, as it wrote them ({} if unknown)."""
         try:
             with open(self.path, encoding="utf-8") as handle:
@@ -88,7 +96,7 @@ class EnvironmentLock:
             return "another run"
         return "pid %s (%s) since %s" % (holder["pid"], holder.get("command") or "?", holder.get("since") or "?")
 
-    def acquire(self, cancelled=None):
+    def acquire(self, cancelled: Optional[Callable[[], Any]] = None) -> bool:
         """Wait for the lock (up to the timeout; raise LockTimeout then); False when
         ``cancelled()`` became true while waiting, True once held."""
         os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
@@ -126,7 +134,7 @@ class EnvironmentLock:
         self._fd = fd
         return True
 
-    def release(self):
+    def release(self) -> None:
         if self._fd is not None:
             os.ftruncate(self._fd, 0)
             os.close(self._fd)  # closing the file releases the flock

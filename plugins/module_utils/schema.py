@@ -10,6 +10,7 @@ path and the line the value sits on.
 from __future__ import annotations
 
 import difflib
+from typing import Any, Iterable, Mapping, NoReturn, Optional
 
 from .errors import MaestroError
 from .loader import line_of
@@ -97,11 +98,11 @@ CHECK_REQUIRED = {"tcp": "port", "http": "port", "exec": "command", "rexec": "co
 _SCALARS = (str, int, float)
 
 
-def fail(message, path, parent=None, key=None):
+def fail(message: str, path: tuple, parent: Any = None, key: Any = None) -> NoReturn:
     raise MaestroError(message, path=path, line=line_of(parent, key) if parent is not None else None)
 
 
-def type_name(value):
+def type_name(value: Any) -> str:
     if value is None:
         return "nothing"
     if isinstance(value, bool):
@@ -115,13 +116,15 @@ def type_name(value):
     return "a string"
 
 
-def check_map(value, path, parent, key):
+def check_map(value: Any, path: tuple, parent: Any, key: Any) -> dict:
     """``parent[key]`` (already read into ``value``) must be a mapping."""
     if not isinstance(value, dict):
         fail("must be a mapping, got %s" % type_name(value), path, parent, key)
 
 
-def check_keys(mapping, known, path, what, hints=None):
+def check_keys(
+    mapping: Mapping[str, Any], known: Iterable[str], path: tuple, what: str, hints: Optional[Mapping[str, str]] = None
+) -> None:
     """Unknown keys are errors, with a "did you mean" when one is close."""
     for key in mapping:
         if key in known:
@@ -139,7 +142,7 @@ def check_keys(mapping, known, path, what, hints=None):
         fail(message, path + (name,), mapping, key)
 
 
-def get_map(parent, key, path, required=False, what="a mapping"):
+def get_map(parent: Mapping[str, Any], key: str, path: tuple, required: bool = False, what: str = "a mapping") -> dict:
     value = parent.get(key) if isinstance(parent, dict) else None
     if value is None:
         if required and (not isinstance(parent, dict) or key not in parent):
@@ -152,7 +155,14 @@ def get_map(parent, key, path, required=False, what="a mapping"):
     return value
 
 
-def get_str(parent, key, path, required=False, default=None, numbers=True):
+def get_str(
+    parent: Mapping[str, Any],
+    key: str,
+    path: tuple,
+    required: bool = False,
+    default: Optional[str] = None,
+    numbers: bool = True,
+) -> Optional[str]:
     """A string; numbers are taken as their text (``ip: 10`` is rare but valid YAML)."""
     if key not in parent or parent[key] is None:
         if required:
@@ -167,7 +177,7 @@ def get_str(parent, key, path, required=False, default=None, numbers=True):
     return value
 
 
-def get_bool(parent, key, path, default=False):
+def get_bool(parent: Mapping[str, Any], key: str, path: tuple, default: bool = False) -> bool:
     value = parent.get(key)
     if value is None:
         return default
@@ -176,7 +186,9 @@ def get_bool(parent, key, path, default=False):
     return value
 
 
-def get_int(parent, key, path, default=None, minimum=None):
+def get_int(
+    parent: Mapping[str, Any], key: str, path: tuple, default: Optional[int] = None, minimum: Optional[int] = None
+) -> Optional[int]:
     value = parent.get(key)
     if value is None:
         return default
@@ -189,7 +201,7 @@ def get_int(parent, key, path, default=None, minimum=None):
     return value
 
 
-def get_number(parent, key, path, default=None):
+def get_number(parent: Mapping[str, Any], key: str, path: tuple, default: Optional[float] = None) -> Optional[float]:
     value = parent.get(key)
     if value is None:
         return default
@@ -200,7 +212,7 @@ def get_number(parent, key, path, default=None):
     return value
 
 
-def get_str_list(parent, key, path, default=None):
+def get_str_list(parent: Mapping[str, Any], key: str, path: tuple, default: Optional[list] = None) -> list[str]:
     """A string or a list of strings (MaestroNG accepts both almost everywhere)."""
     value = parent.get(key)
     if value is None:
@@ -215,7 +227,7 @@ def get_str_list(parent, key, path, default=None):
     return [str(item) for item in value]
 
 
-def get_str_map(parent, key, path, lists=False):
+def get_str_map(parent: Mapping[str, Any], key: str, path: tuple, lists: bool = False) -> dict[str, str]:
     """A mapping of strings to scalar values, as strings. With ``lists`` (``env``),
     list values are accepted, flattened and space-joined, as MaestroNG does."""
     value = get_map(parent, key, path)
@@ -248,7 +260,7 @@ def _nested_mapping(value):
     return None
 
 
-def env_value(value):
+def env_value(value: Any) -> str:
     """A value as MaestroNG writes it into the environment: lists flattened and
     space-joined, booleans as ``True``/``False``, nothing as an empty string, a
     ``!!binary`` value as its (UTF-8) text, not ``b'...'``."""

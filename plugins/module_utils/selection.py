@@ -12,9 +12,13 @@ service not marked ``omit``. Ships filter the result by fnmatch patterns.
 from __future__ import annotations
 
 import fnmatch
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
 from . import ordering
 from .errors import MaestroError
+
+if TYPE_CHECKING:
+    from .environment import Environment
 
 
 def _as_list(value):
@@ -26,7 +30,7 @@ def _as_list(value):
     return [str(part).strip() for part in value if str(part).strip()]
 
 
-def select_options(env, options, dependents=False):
+def select_options(env: Environment, options: Mapping[str, Any], dependents: bool = False) -> list[str]:
     """``select`` from a command's options (services, ships, with_dependencies): the
     dependencies of start-like commands, the dependents of stop-like ones."""
     follow = options.get("with_dependencies", True)
@@ -39,12 +43,18 @@ def select_options(env, options, dependents=False):
     )
 
 
-def hard_edges(env):
+def hard_edges(env: Environment) -> dict[str, list[str]]:
     """service -> services it hard-depends on (ordering.hard_edges)."""
     return ordering.hard_edges(env.services, env.instances)[0]
 
 
-def select(env, names=None, dependencies=True, dependents=False, ships=None):
+def select(
+    env: Environment,
+    names: Optional[Iterable[str]] = None,
+    dependencies: bool = True,
+    dependents: bool = False,
+    ships: Optional[Iterable[str]] = None,
+) -> list[str]:
     """Instance names to act on, in dependency order (reverse it for stop-like work).
 
     ``dependencies``: add what the selection needs (start-like commands).
@@ -93,12 +103,12 @@ def select(env, names=None, dependencies=True, dependents=False, ships=None):
     return [name for name in env.instances if name in chosen]
 
 
-def services_of(env, instances):
+def services_of(env: Environment, instances: Iterable[str]) -> list[str]:
     """The services of ``instances``, each once, in the instances' order."""
     return list(dict.fromkeys(env.instances[name]["service"] for name in instances))
 
 
-def plan(env, instances, reverse=False):
+def plan(env: Environment, instances: Iterable[str], reverse: bool = False) -> list[dict[str, Any]]:
     """Levels restricted to ``instances``: [{level, services, instances}] in run order."""
     wanted = set(instances)
     levels = []
@@ -109,7 +119,7 @@ def plan(env, instances, reverse=False):
     return levels[::-1] if reverse else levels
 
 
-def waits_for(env, reverse=False):
+def waits_for(env: Environment, reverse: bool = False) -> dict[str, list[str]]:
     """{service: the services it waits for}: its hard dependencies (``reverse``, for stop-like
     work: its hard dependents). The keep_going rule: once a service failed or was lost, every
     service that waits for it, transitively (ordering.closure), is skipped."""
@@ -117,7 +127,7 @@ def waits_for(env, reverse=False):
     return ordering.reverse(edges) if reverse else edges
 
 
-def followers(env, instances, reverse=False):
+def followers(env: Environment, instances: list[str], reverse: bool = False) -> dict[str, list[str]]:
     """{instance: the ``instances`` that must not run once it failed or was lost} for ``keep_going``:
     those of the services that depend on its service (``reverse``, for stop-like work: that it
     depends on), transitively; the orchestrator's skip rule, for callers that converge level by

@@ -8,11 +8,15 @@ settings: instances.py). What later steps need of the file but the model does no
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any, Mapping
 
 from . import envvars, schema
 from . import instances as instance_reader
 from .instances import read_lifecycle, read_ports
 from .schema import fail
+
+if TYPE_CHECKING:
+    from .file_context import FileContext
 
 # The instance name is the container's name: Docker's rule, so a bad one fails here and not at the daemon.
 CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
@@ -26,7 +30,7 @@ class ServiceDraft:
 
     __slots__ = ("raw", "path", "index", "env", "ports", "limits", "lifecycle")
 
-    def __init__(self, raw, path, index):
+    def __init__(self, raw: Mapping[str, Any], path: tuple, index: int):
         self.raw = raw
         self.path = path
         self.index = index  # its place in the file: the tie-break of the order
@@ -41,7 +45,7 @@ class InstanceDraft:
 
     __slots__ = ("raw", "path", "own_env")
 
-    def __init__(self, raw, path, own_env):
+    def __init__(self, raw: Mapping[str, Any], path: tuple, own_env: dict[str, str]):
         self.raw = raw
         self.path = path
         self.own_env = own_env  # its env files and env, before the variables
@@ -55,7 +59,9 @@ class Drafts:
         self.instances = {}
 
 
-def read(doc, context, env_name, schema_version, ships):
+def read(
+    doc: Mapping[str, Any], context: FileContext, env_name: str, schema_version: int, ships: Mapping[str, dict]
+) -> tuple[dict[str, dict], dict[str, dict], Drafts]:
     """(service name -> service, instance name -> spec, Drafts), in the file's order."""
     raw = schema.get_map(doc, "services", (), required=True)
     services, instances, owner, prefixes = {}, {}, {}, {}

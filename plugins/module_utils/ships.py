@@ -7,10 +7,14 @@ Docker API (TCP, TLS, a unix socket or an SSH tunnel)."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any, Mapping
 
 from . import schema
 from .defaults import DEFAULT_TIMEOUT
 from .schema import fail
+
+if TYPE_CHECKING:
+    from .file_context import FileContext
 
 DEFAULT_DOCKER_PORT = 2375
 DEFAULT_TLS_PORT = 2376
@@ -18,7 +22,7 @@ API_VERSION = re.compile(r"^1\.(\d+)$")
 MIN_API_MINOR = 24  # docker SDK 7 refuses older API versions
 
 
-def read(doc, context):
+def read(doc: Mapping[str, Any], context: FileContext) -> dict[str, dict]:
     """Ship name -> ship dict (see the lookup plugin's RETURN)."""
     defaults = schema.get_map(doc, "ship_defaults", ())
     schema.check_keys(

@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from typing import Any, Mapping, Optional
 
 # Extra ssh arguments (shell words), put before ours so that their -o options win
 # (ssh keeps the first value it sees), e.g. "-o UserKnownHostsFile=/path -o ProxyJump=bastion".
@@ -41,7 +42,7 @@ class TunnelError(Exception):
     """The tunnel could not be made (the message is the reason, without the ship)."""
 
 
-def route_of(ship):
+def route_of(ship: Mapping[str, Any]) -> tuple[str, str, int, Optional[str], str]:
     """(user, host, ssh port, key, remote target) of a ship dict with ``ssh_tunnel``
     (whose own ``target``, "host:port" or a socket path on the ship, comes first)."""
     tunnel = ship["ssh_tunnel"]
@@ -55,13 +56,13 @@ def route_of(ship):
     )
 
 
-def describe(ship):
+def describe(ship: Mapping[str, Any]) -> str:
     """``ssh://user@host:port`` of a ship's tunnel, for messages."""
     user, host, port = route_of(ship)[:3]
     return "ssh://%s@%s:%d" % (user, host, port)
 
 
-def local_url(ship):
+def local_url(ship: Mapping[str, Any]) -> str:
     """Open (or reuse) the ship's tunnel; return the Docker URL of its local end."""
     route = route_of(ship)
     with _tunnels_lock:
@@ -84,7 +85,7 @@ def local_url(ship):
         return tunnel.url
 
 
-def close_all():
+def close_all() -> None:
     """End the tunnels this process opened (not those inherited from a parent process)."""
     with _tunnels_lock:
         tunnels = list(_tunnels.values())

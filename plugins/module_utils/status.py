@@ -7,13 +7,17 @@ container's drift from the file."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .container import ContainerManager, compare, listed_current
 from .docker_client import DockerException, NotFound, ShipUnreachable, connect, connection_errors, containers_by_name
 from .level_runner import MAX_THREADS
 
+if TYPE_CHECKING:
+    from .environment import Environment
 
-def status(env, instances, drift=True):
+
+def status(env: Environment, instances: Iterable[str], drift: bool = True) -> list[dict[str, Any]]:
     """One row per instance: where it runs and what Docker says about it.
 
     drift: also compare each existing container with the file ("drift": [] when it
@@ -119,7 +123,7 @@ def _add_drift(env, specs, rows, entries):
             row["drift"] = compare(spec, inspect, image)
 
 
-def port_texts(spec):
+def port_texts(spec: Mapping[str, Any]) -> list[str]:
     texts = []
     for port in spec["ports"]:
         host = "" if port["host_ip"] == "0.0.0.0" else port["host_ip"] + ":"

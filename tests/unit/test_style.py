@@ -56,3 +56,29 @@ def test_no_constant_is_defined_twice():
                     if name.isupper() and not name.startswith("_") and name not in ANSIBLE_NAMES:
                         homes[name].append(str(path.relative_to(REPO)))
     assert {name: files for name, files in homes.items() if len(files) > 1} == {}
+
+
+def _unannotated(path):
+    """file:line name of each public function or method of ``path`` missing a parameter or return annotation."""
+    missing = []
+
+    def visit(node, owner=""):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef) and not child.name.startswith("_"):
+                visit(child, child.name + ".")
+            elif isinstance(child, ast.FunctionDef) and (not child.name.startswith("_") or child.name == "__init__"):
+                args = child.args.posonlyargs + child.args.args + child.args.kwonlyargs
+                if owner and args and args[0].arg in ("self", "cls"):
+                    args = args[1:]
+                args += [arg for arg in (child.args.vararg, child.args.kwarg) if arg]
+                if any(arg.annotation is None for arg in args) or (child.returns is None and child.name != "__init__"):
+                    missing.append("%s:%d %s%s" % (path.relative_to(REPO), child.lineno, owner, child.name))
+
+    visit(ast.parse(path.read_text(encoding="utf-8")))
+    return missing
+
+
+def test_the_engines_public_functions_have_type_hints():
+    """Every public function and method of plugins/module_utils says what it takes and gives."""
+    engine = sorted(pathlib.Path(REPO, "plugins", "module_utils").glob("*.py"))
+    assert [line for path in engine for line in _unannotated(path)] == []
