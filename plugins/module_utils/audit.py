@@ -287,40 +287,13 @@ def audited(
     names = sorted(names, key=lambda name: order.get(name, -1), reverse=command.reverse)
     problems = auditor.send(Event("start", action, names))
     if problems:
-        msg = "audit: %s; nothing was done (set ignore_errors: true on a notifier to go on without it)" % "; ".join(
-            problems
-        )
-        auditor.send(Event("failure", action, names, message=msg))  # the notifiers that took the start
-        return {
-            "changed": False,
-            "failed": True,
-            "command": state,
-            "instances": [],
-            "msg": msg,
-            "counts": {"total": 0, "changed": 0, "failed": 0, "skipped": 0},
-        }
+        return _refused(auditor, state, action, names, problems)
     try:
         summary = run()
     except Exception as exc:
         auditor.send(Event("failure", action, names, message=str(exc) or type(exc).__name__))
         raise
-    for result in summary.get("instances", []):
-        if result.get("skipped"):
-            continue
-        if result.get("failed"):
-            problems += auditor.send(
-                Event("failure", action, [result["instance"]], message=result.get("msg"), instance=True)
-            )
-        else:
-            problems += auditor.send(
-                Event(
-                    "success",
-                    action,
-                    [result["instance"]],
-                    instance=True,
-                    details=", ".join(result.get("actions") or []) or None,
-                )
-            )
+    problems += _instance_events(auditor, action, summary)
     if summary.get("failed"):
         problems += auditor.send(Event("failure", action, names, message=summary.get("msg") or "failed"))
     else:
@@ -329,3 +302,34 @@ def audited(
         text = "audit: %s" % "; ".join(problems)
         summary = dict(summary, failed=True, msg="%s; %s" % (summary["msg"], text) if summary.get("msg") else text)
     return summary
+
+
+def _refused(auditor, state, action, names, problems):
+    """The summary of a command a notifier would not let start (nothing was done)."""
+    msg = "audit: %s; nothing was done (set ignore_errors: true on a notifier to go on without it)" % "; ".join(
+        problems
+    )
+    auditor.send(Event("failure", action, names, message=msg))  # the notifiers that took the start
+    return {
+        "changed": False,
+        "failed": True,
+        "command": state,
+        "instances": [],
+        "msg": msg,
+        "counts": {"total": 0, "changed": 0, "failed": 0, "skipped": 0},
+    }
+
+
+def _instance_events(auditor, action, summary):
+    """One success or failure event per instance the run acted on; the notifiers' problems."""
+    problems = []
+    for result in summary.get("instances", []):
+        if result.get("skipped"):
+            continue
+        if result.get("failed"):
+            event = Event("failure", action, [result["instance"]], message=result.get("msg"), instance=True)
+        else:
+            details = ", ".join(result.get("actions") or []) or None
+            event = Event("success", action, [result["instance"]], instance=True, details=details)
+        problems += auditor.send(event)
+    return problems
