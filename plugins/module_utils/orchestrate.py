@@ -4,8 +4,8 @@
 """Bring a selection of an environment to a state, level by level, in parallel.
 
 Every instance of a dependency level converges at once (threads across and within
-ships: level_runner.py); the next level starts only when the whole level succeeded. A ship that
-does not answer fails its own instances, with its name and URL, and nothing else.
+ships, level_runner.py); the next level starts only when the whole level succeeded. A ship
+that does not answer fails its own instances, with its name and URL, and nothing else.
 Used in-process by the controller-side action plugins (no module fork per
 container), and usable from any Python code.
 """
@@ -266,7 +266,6 @@ class Orchestrator:
     def _run_level(self, command, level, place, edges, bad, restart_options):
         """One level's instances, in parallel; with keep_going, those after a failed or lost
         instance (``bad``, which this adds to) are skipped."""
-        state = command
         todo, skipped = level["instances"], {}
         if self.keep_going:
             todo = []
@@ -280,9 +279,9 @@ class Orchestrator:
         if command == "restarted":
             level_results = self._restart_level(todo, restart_options or {})
         else:
-            if state != "pulled":
+            if command != "pulled":
                 self._listed = self.runner.list_containers(todo)
-            level_results = self._run_each(todo, self._guarded(self._action(state)))
+            level_results = self._run_each(todo, self._guarded(self._action(command)))
         self._verify_started(level_results)
         if not self.keep_going:
             return level_results
