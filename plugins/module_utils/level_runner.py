@@ -12,7 +12,7 @@ those). ``connect_ship`` is the seam: a function from a ship to its Docker API c
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 from . import registries
 from .container import ContainerError
@@ -21,6 +21,22 @@ from .docker_client import DockerException, ShipUnreachable, connect, connection
 MAX_THREADS = 32
 
 Action = Callable[[dict], dict]
+
+
+def blank_result(spec: Mapping[str, Any], **outcome: Any) -> dict[str, Any]:
+    """An instance's result before anything was done to it, with ``outcome`` on top."""
+    return dict(
+        {
+            "instance": spec["name"],
+            "service": spec["service"],
+            "ship": spec["ship"],
+            "changed": False,
+            "failed": False,
+            "actions": [],
+            "reasons": [],
+        },
+        **outcome,
+    )
 
 
 class LevelRunner:
@@ -65,18 +81,10 @@ class LevelRunner:
 
     def _one(self, name: str, action: Action, before: Optional[Action]) -> dict:
         spec = self.env.instances[name]
-        result = {
-            "instance": name,
-            "service": spec["service"],
-            "ship": spec["ship"],
-            "changed": False,
-            "failed": False,
-            "actions": [],
-            "reasons": [],
-        }
-        ship = self.env.ships[spec["ship"]]
         if self.interrupted:
-            return dict(result, skipped=True, msg="not run: interrupted (%s)" % self.interrupted)
+            return blank_result(spec, skipped=True, msg="not run: interrupted (%s)" % self.interrupted)
+        result = blank_result(spec)
+        ship = self.env.ships[spec["ship"]]
         try:
             with connection_errors(ship["name"], ship["docker_url"]):
                 if before is not None:

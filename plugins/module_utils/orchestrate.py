@@ -21,7 +21,7 @@ from . import ordering, registries
 from .command_specs import COMMANDS
 from .container import NOT_LISTED, START_GRACE, ContainerError, ContainerManager, state_of
 from .docker_client import NotFound, connect, image_id
-from .level_runner import LevelRunner
+from .level_runner import LevelRunner, blank_result
 from .plans import LIVE_KEYS, short_id, spec_digest
 from .report import Line, level_end_lines, level_start_lines, summary_line, tone_of
 from .selection import plan, waits_for
@@ -304,19 +304,7 @@ class Orchestrator:
         return None
 
     def _skipped(self, name, why):
-        spec = self.env.instances[name]
-        return {
-            "instance": name,
-            "service": spec["service"],
-            "ship": spec["ship"],
-            "changed": False,
-            "failed": False,
-            "skipped": True,
-            "kept_going": True,
-            "actions": [],
-            "reasons": [],
-            "msg": "skipped: " + why,
-        }
+        return blank_result(self.env.instances[name], skipped=True, kept_going=True, msg="skipped: " + why)
 
     def _action(self, state):
         if state == "pulled":
@@ -406,20 +394,7 @@ class Orchestrator:
         why = "not run: level %d failed" % level if level else "not run: an earlier instance failed"
         if self.interrupted and not level:
             why = "not run: interrupted (%s)" % self.interrupted
-        return [
-            {
-                "instance": n,
-                "service": self.env.instances[n]["service"],
-                "ship": self.env.instances[n]["ship"],
-                "changed": False,
-                "failed": False,
-                "skipped": True,
-                "actions": [],
-                "reasons": [],
-                "msg": why,
-            }
-            for n in names
-        ]
+        return [blank_result(self.env.instances[name], skipped=True, msg=why) for name in names]
 
     # ------------------------------------------------------------------ reporting
     def _report_start(self, number, total, level, names, command):
