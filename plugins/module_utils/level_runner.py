@@ -48,6 +48,7 @@ class LevelRunner:
         self._connect = connect_ship
         self.down: dict[str, ShipUnreachable] = {}  # ship -> why, so a dead ship is tried once
         self.interrupted: Optional[str] = None  # why no new work starts (e.g. "SIGINT")
+        self._admitted: set[str] = set()  # instances in progress: an interrupt lets them finish
 
     def interrupt(self, why: str) -> None:
         """No new instance begins; those in progress finish (callable from a signal handler)."""
@@ -55,6 +56,17 @@ class LevelRunner:
         # up; the two can arrive either way round, and the user's own signal is the one to name.
         if not self.interrupted or (self.interrupted == "SIGTERM" and why == "SIGINT"):
             self.interrupted = why
+
+    def admit(self, names: list[str], threads: Optional[int] = None) -> bool:
+        """Mark the first batch of ``names`` (as many as run at once) as in progress, so an
+        interrupt from now on lets them finish; False, admitting none, once interrupted.
+
+        Call it before announcing the work: what was announced as starting then really runs,
+        whenever the signal comes."""
+        if self.interrupted:
+            return False
+        self._admitted.update(names[: min(threads or len(names), MAX_THREADS)])
+        return True
 
     def client(self, ship_name: str) -> Any:
         """The Docker API client of a ship, logged in to the environment's registries."""
@@ -73,15 +85,17 @@ class LevelRunner:
     ) -> list[dict]:
         """``action(spec)`` for every instance of ``names`` at once (at most ``threads``): one
         result per instance, in order, merged into its base result; errors become its ``msg``.
-        ``before(spec)``, when given, is merged first (a plan's record of the live state)."""
+        ``before(spec)``, when given, is merged first (a plan's record of the live state).
+        Once interrupted, only the admitted instances (see admit) still run."""
         if not names:
             return []
+        self.admit(names, threads)
         with ThreadPoolExecutor(min(threads or len(names), MAX_THREADS)) as pool:
             return list(pool.map(lambda name: self._one(name, action, before), names))
 
     def _one(self, name: str, action: Action, before: Optional[Action]) -> dict:
         spec = self.env.instances[name]
-        if self.interrupted:
+        if self.interrupted and name not in self._admitted:
             return blank_result(spec, skipped=True, msg="not run: interrupted (%s)" % self.interrupted)
         result = blank_result(spec)
         ship = self.env.ships[spec["ship"]]

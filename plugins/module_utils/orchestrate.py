@@ -35,6 +35,11 @@ STALE_TASK_RETRIES = 3
 STALE_TASK_WAIT = 1.0
 
 
+def _one_by_one(restart_options: Mapping[str, Any]) -> bool:
+    """Whether a restart goes one instance at a time (rolling, or a delay between steps)."""
+    return bool(restart_options.get("rolling")) or float(restart_options.get("step_delay") or 0) > 0
+
+
 class Orchestrator:
     """Runs one command over the selected instances of a loaded environment."""
 
@@ -250,11 +255,13 @@ class Orchestrator:
         results, failed_level, bad = [], None, {}  # bad: service -> why its dependents are skipped (keep_going)
         started = time.monotonic()
         for number, level in enumerate(levels, 1):
-            if failed_level is not None or self.interrupted:
+            level_results = None
+            if failed_level is None and not self.interrupted:
+                t0 = time.monotonic()
+                level_results = self._run_level(command, level, (number, len(levels)), edges, bad, restart_options)
+            if level_results is None:
                 results.extend(self._not_run(level["instances"], failed_level))
                 continue
-            t0 = time.monotonic()
-            level_results = self._run_level(command, level, (number, len(levels)), edges, bad, restart_options)
             results.extend(level_results)
             self._report_level(number, len(levels), level, level_results, command, time.monotonic() - t0)
             if any(r["failed"] for r in level_results) and not self.keep_going:
@@ -265,7 +272,8 @@ class Orchestrator:
 
     def _run_level(self, command, level, place, edges, bad, restart_options):
         """One level's instances, in parallel; with keep_going, those after a failed or lost
-        instance (``bad``, which this adds to) are skipped."""
+        instance (``bad``, which this adds to) are skipped. None when an interrupt came before
+        any of them began."""
         todo, skipped = level["instances"], {}
         if self.keep_going:
             todo = []
@@ -275,12 +283,16 @@ class Orchestrator:
                     skipped[name] = self._skipped(name, why)
                 else:
                     todo.append(name)
+        restart_options = restart_options or {}
+        one_by_one = command == "restarted" and _one_by_one(restart_options)
+        if command not in ("restarted", "pulled"):
+            self._listed = self.runner.list_containers(todo)
+        if not self.runner.admit(todo, threads=1 if one_by_one else None):
+            return None
         self._report_start(place[0], place[1], level, todo, command)
         if command == "restarted":
-            level_results = self._restart_level(todo, restart_options or {})
+            level_results = self._restart_level(todo, restart_options)
         else:
-            if command != "pulled":
-                self._listed = self.runner.list_containers(todo)
             level_results = self._run_each(todo, self._guarded(self._action(command)))
         self._verify_started(level_results)
         if not self.keep_going:
@@ -359,7 +371,6 @@ class Orchestrator:
         only_if_changed = options.get("only_if_changed", False)
         step_delay = float(options.get("step_delay") or 0)
         stop_start_delay = float(options.get("stop_start_delay") or 0)
-        rolling = options.get("rolling", False)
 
         def restart(spec):
             if only_if_changed:
@@ -376,7 +387,7 @@ class Orchestrator:
             return self._converge(spec, "restarted", refresh=self.refresh)
 
         restart = self._guarded(restart)
-        if not rolling and not step_delay:
+        if not _one_by_one(options):
             return self._run_each(names, restart)
         results = []
         for index, name in enumerate(names):

@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+from ansible_collections.maestro.ng.plugins.module_utils import level_runner
 from ansible_collections.maestro.ng.plugins.module_utils.container import ContainerError
 from ansible_collections.maestro.ng.plugins.module_utils.docker_client import ShipUnreachable
 from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import Orchestrator
@@ -212,6 +213,58 @@ def test_an_interrupt_lets_the_level_finish_and_runs_no_other(env):
     assert order(ships) == ["db-1"]
     assert results["api-1"]["msg"] == results["web-1"]["msg"] == "not run: interrupted (SIGINT)"
     assert summary["failed"] and summary["interrupted"] == "SIGINT"
+
+
+def interrupt_when(orchestrator, text, lines):
+    """A progress callback that keeps the lines and interrupts once one starts with ``text``."""
+
+    def progress(line):
+        lines.append(str(line))
+        if line.startswith(text):
+            orchestrator.interrupt("SIGTERM")
+
+    return progress
+
+
+def test_an_interrupt_right_after_a_level_is_announced_lets_all_of_it_run(env):
+    # What was announced as starting runs, however soon the signal follows the line.
+    ships, lines = Ships(), []
+    orchestrator = Orchestrator(env, connect_ship=ships.connect, manager=ships.manager)
+    orchestrator.progress = interrupt_when(orchestrator, "level 2/3 api: starting", lines)
+    summary = orchestrator.run("started", ["db-1", "api-1", "api-2", "web-1"])
+    assert order(ships)[1:] in (["api-1", "api-2"], ["api-2", "api-1"])
+    assert by_instance(summary)["web-1"]["msg"] == "not run: interrupted (SIGTERM)"
+    assert [line for line in lines if line.startswith("level 3/3")] == []
+
+
+def test_an_interrupt_after_the_announcement_starts_no_more_than_run_at_once(env, monkeypatch):
+    monkeypatch.setattr(level_runner, "MAX_THREADS", 1)
+    ships, lines = Ships(), []
+    orchestrator = Orchestrator(env, connect_ship=ships.connect, manager=ships.manager)
+    orchestrator.progress = interrupt_when(orchestrator, "level 2/3 api: starting", lines)
+    summary = orchestrator.run("started", ["db-1", "api-1", "api-2", "web-1"])
+    assert order(ships) == ["db-1", "api-1"]
+    assert by_instance(summary)["api-2"]["msg"] == "not run: interrupted (SIGTERM)"
+
+
+def test_an_interrupt_before_a_level_is_announced_runs_none_of_it(env, monkeypatch):
+    # The signal lands while the level's containers are being listed, before its line.
+    ships, lines = Ships(), []
+    orchestrator = Orchestrator(env, connect_ship=ships.connect, manager=ships.manager)
+    orchestrator.progress = lines.append
+    listed = FakeClient.containers
+
+    def containers(client, all=False, filters=None):  # noqa: A002 - the Docker SDK's name
+        if "api-1" in str(filters):
+            orchestrator.interrupt("SIGINT")
+        return listed(client, all, filters)
+
+    monkeypatch.setattr(FakeClient, "containers", containers)
+    summary = orchestrator.run("started", ["db-1", "api-1", "api-2", "web-1"])
+    assert order(ships) == ["db-1"]
+    assert [line for line in lines if line.startswith("level 2/3")] == []
+    assert by_instance(summary)["api-2"]["msg"] == "not run: interrupted (SIGINT)"
+    assert summary["interrupted"] == "SIGINT"
 
 
 def test_rolling_restart_restarts_one_container_at_a_time(env):
