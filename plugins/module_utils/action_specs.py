@@ -12,17 +12,19 @@ bundles nothing else.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ansible_collections.maestro.ng.plugins.module_utils.command_specs import COMMANDS
 
 # Selection options every orchestrating command accepts (doc fragment maestro.ng.selection).
-SELECTION_SPEC = {
+SELECTION_SPEC: dict[str, dict[str, Any]] = {
     "env": {"type": "str", "required": True},
     "services": {"type": "list", "elements": "str", "default": []},
     "with_dependencies": {"type": "bool", "default": True},
     "ships": {"type": "list", "elements": "str", "default": []},
 }
 
-ORCHESTRATE_SPEC = dict(
+ORCHESTRATE_SPEC: dict[str, dict[str, Any]] = dict(
     SELECTION_SPEC,
     state={"type": "str", "default": "started", "choices": sorted(COMMANDS)},
     refresh_images={"type": "bool", "default": False},

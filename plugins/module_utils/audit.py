@@ -149,7 +149,7 @@ class ExecNotifier:
         targets = {}
         for name in event.what:
             spec = env.instances.get(name) or {}
-            ship = env.ships.get(spec.get("ship")) or {}
+            ship = env.ships.get(spec.get("ship") or "") or {}
             targets[name] = {"ship": ship.get("ip"), "service": spec.get("service")}
         import subprocess  # pylint: disable=import-outside-toplevel
 
@@ -188,7 +188,7 @@ class Auditor:
     def __init__(self, env: Environment, warn: Optional[Callable[[str], None]] = None, who: Optional[str] = None):
         self.env = env
         self.notifiers = list(getattr(env, "audit", None) or [])
-        self._deliver = [NOTIFIERS[n["type"]](n) if n["type"] in NOTIFIERS else None for n in self.notifiers]
+        self._deliver: list[Any] = [NOTIFIERS[n["type"]](n) if n["type"] in NOTIFIERS else None for n in self.notifiers]
         self.warn = warn or (lambda text: None)
         self.who = who or _user()
         # Never send a registry password, even inside an error text.
@@ -197,7 +197,7 @@ class Auditor:
             key=len,
             reverse=True,
         )
-        self._told = set()
+        self._told: set[int] = set()
 
     def _hide(self, text):
         for secret in self.secrets:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Union
 
 from ansible_collections.maestro.ng.plugins.module_utils.audit import audited
 from ansible_collections.maestro.ng.plugins.module_utils.container import ContainerError
@@ -153,7 +153,7 @@ def write_plan(
     with open(tmp_path, "w", encoding="utf-8") as handle:
         json.dump(doc, handle, indent=1)
     os.replace(tmp_path, options["plan"])
-    counts = {}
+    counts: dict[str, int] = {}
     for entry in doc["instances"]:
         counts[entry["action"]] = counts.get(entry["action"], 0) + 1
     progress(
@@ -169,14 +169,14 @@ def logs(env: Environment, name: str, show: Callable[[str], None], tail: int = -
     if name not in env.instances:
         raise MaestroError("unknown instance %r (known: %s)" % (name, ", ".join(env.instances)))
     ship = env.ships[env.instances[name]["ship"]]
-    tail = tail if tail >= 0 else "all"
+    last: Union[int, str] = tail if tail >= 0 else "all"
     try:
         with connection_errors(ship["name"], ship["docker_url"]):
             client = connect(ship)
             if not follow:
-                return client.logs(name, tail=tail).decode("utf-8", "replace").splitlines()
+                return client.logs(name, tail=last).decode("utf-8", "replace").splitlines()
             buffer = b""
-            for chunk in client.logs(name, stream=True, follow=True, tail=tail):
+            for chunk in client.logs(name, stream=True, follow=True, tail=last):
                 buffer += chunk
                 *done, buffer = buffer.split(b"\n")
                 for line in done:

@@ -533,14 +533,15 @@ class ContainerManager:
         self.image_cache = image_cache
         self.name = spec["name"]
         self.ship = spec.get("ship") or "local"
-        self.container = None  # the latest inspect (None when absent or only "would create")
-        self.image = None
-        self.state = None
-        self.initial_state = None
-        self.drift = []
+        # The latest inspect (None when absent or only "would create").
+        self.container: Optional[dict[str, Any]] = None
+        self.image: Optional[dict[str, Any]] = None
+        self.state: Optional[str] = None
+        self.initial_state: Optional[str] = None
+        self.drift: list[Difference] = []
         self.changed = False
-        self.actions = []
-        self.raced = []  # what another run did to this container while we converged it
+        self.actions: list[str] = []
+        self.raced: list[str] = []  # what another run did to this container while we converged it
 
     # -- public ---------------------------------------------------------------------
 
@@ -621,7 +622,7 @@ class ContainerManager:
 
     def result(self) -> dict[str, Any]:
         """What has been done so far, in the shape converge() returns."""
-        container = self.container or {}
+        container: dict[str, Any] = self.container or {}
         before = {d.setting: d.before for d in self.drift}
         after = {d.setting: d.after for d in self.drift}
         if self.state != self.initial_state:
@@ -718,6 +719,8 @@ class ContainerManager:
     def resolved_container(self) -> Optional[dict[str, Any]]:
         """The inspect, with "container:<id>" network modes turned back into the name
         the spec uses when that name still points at the same container."""
+        if self.container is None:
+            return None
         mode = (self.container.get("HostConfig") or {}).get("NetworkMode") or ""
         wanted = self.spec.get("network_mode") or ""
         if not (mode.startswith("container:") and wanted.startswith("container:")) or mode == wanted:

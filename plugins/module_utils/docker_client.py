@@ -37,19 +37,19 @@ except ImportError:
     DOCKER_IMPORT_ERROR = traceback.format_exc()
 
     # Stand-ins so that callers can name these in except clauses without docker.
-    class DockerException(Exception):
+    class DockerException(Exception):  # type: ignore[no-redef]
         pass
 
-    class APIError(DockerException):
+    class APIError(DockerException):  # type: ignore[no-redef]
         pass
 
-    class NotFound(APIError):
+    class NotFound(APIError):  # type: ignore[no-redef]
         pass
 
-    class _RequestsConnectionError(Exception):
+    class _RequestsConnectionError(Exception):  # type: ignore[no-redef]
         pass
 
-    class _RequestsTimeout(Exception):
+    class _RequestsTimeout(Exception):  # type: ignore[no-redef]
         pass
 
     TRANSPORT_ERRORS = (_RequestsConnectionError, _RequestsTimeout)
@@ -77,7 +77,7 @@ DEFAULT_API_VERSION = "1.41"
 # Enough connections for a thread per container of a ship plus its lifecycle checks.
 MAX_POOL_SIZE = 32
 
-_clients = {}
+_clients: dict[Any, Any] = {}
 _clients_lock = threading.Lock()
 
 

@@ -18,8 +18,8 @@ class FileContext:
     def __init__(self, file: str, folder: str):
         self.file = file  # the name errors and warnings show
         self.folder = folder  # relative paths in the file start here
-        self.warnings = []  # located texts: "file:line: key: message"
-        self._env_files = {}
+        self.warnings: list[str] = []  # located texts: "file:line: key: message"
+        self._env_files: dict[str, Any] = {}
 
     def path(self, value: str) -> str:
         """``value`` with ``~`` expanded and, when relative, joined to the file's folder."""

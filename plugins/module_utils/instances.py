@@ -77,7 +77,7 @@ def read(
         "lifecycle": {},
         "level": None,
     }
-    checks = {}
+    checks: dict[str, list[tuple]] = {}
     for state, items in draft.lifecycle.items():
         checks.setdefault(state, []).extend(items)
     for state, items in read_lifecycle(raw, path).items():
@@ -101,7 +101,7 @@ def read_lifecycle(parent: Mapping[str, Any], path: tuple) -> dict[str, list[tup
     """State -> [(raw check, its path)] of a service's or an instance's ``lifecycle``, the
     checks' types and keys checked (their values are read per instance: _check)."""
     raw = schema.get_map(parent, "lifecycle", path)
-    result = {}
+    result: dict[str, list[tuple]] = {}
     for state, checks in raw.items():
         spath = path + ("lifecycle", str(state))
         if state not in schema.LIFECYCLE_STATES:

@@ -93,7 +93,7 @@ def rewrite(doc: Any, env: Environment, lab_ships: Mapping[str, dict], record: M
     doc["ship_defaults"] = {k: v for k, v in defaults.items() if k in KEPT_SHIP_KEYS}
     if not doc["ship_defaults"]:
         del doc["ship_defaults"]
-    addresses = {}
+    addresses: dict[str, str] = {}
     ships = {}
     for name, raw in (doc.get("ships") or {}).items():
         ship = env.ships[str(name)]
@@ -111,7 +111,7 @@ def rewrite(doc: Any, env: Environment, lab_ships: Mapping[str, dict], record: M
 
 def images_used(env: Environment) -> dict[str, list[str]]:
     """{image: [instances using it]}."""
-    used = {}
+    used: dict[str, list[str]] = {}
     for name, spec in env.instances.items():
         used.setdefault(spec["image"], []).append(name)
     return used
@@ -119,7 +119,7 @@ def images_used(env: Environment) -> dict[str, list[str]]:
 
 def images_by_ship(env: Environment) -> dict[str, list[str]]:
     """{ship name: sorted images its instances use}."""
-    found = {name: set() for name in env.ships}
+    found: dict[str, set[str]] = {name: set() for name in env.ships}
     for spec in env.instances.values():
         found[spec["ship"]].add(spec["image"])
     return {name: sorted(images) for name, images in found.items()}

@@ -27,13 +27,14 @@ def up(env_path: str, first: Optional[int], script: str, check_mode: bool = Fals
     ids = lab_ships.check_images(lab.images_used(env))
     stale = sorted(ours - set(numbers.values()))
     if check_mode:
-        ships = {name: lab_ships.running(number) for name, number in numbers.items()}
-        if stale or None in ships.values():
+        running = {name: lab_ships.running(number) for name, number in numbers.items()}
+        if stale or None in running.values():
             return {
                 "changed": True,
                 "lab_env": lab_path,
                 "msg": "would make lab ships %s for %s" % (", ".join(map(str, numbers.values())), env_path),
             }
+        ships = {name: ship for name, ship in running.items() if ship is not None}
     else:
         for number in stale:  # ships the file no longer has
             lab_ships.remove(script, number)

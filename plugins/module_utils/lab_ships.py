@@ -118,24 +118,23 @@ def _client(url, name, timeout=120):
 def check_images(images_used: Mapping[str, list[str]]) -> dict[str, str]:
     """{image: id on the main daemon}; a missing image is named with what uses it."""
     main = _client(MAIN_DOCKER, "main")
-    ids, missing = {}, []
-    for image, users in images_used.items():
-        ids[image] = image_id(main, image)
-        if ids[image] is None:
-            missing.append("%s (used by %s)" % (image, ", ".join(users)))
+    found = {image: image_id(main, image) for image in images_used}
+    missing = [
+        "%s (used by %s)" % (image, ", ".join(users)) for image, users in images_used.items() if not found[image]
+    ]
     if missing:
         raise LabError(
             "not on the local Docker daemon (%s), so it cannot be copied into the lab: %s; "
             "pull or build it there first" % (MAIN_DOCKER, "; ".join(missing))
         )
-    return ids
+    return {image: found_id for image, found_id in found.items() if found_id}
 
 
 def images_to_copy(
     ship_urls: Mapping[str, str], wanted: Mapping[str, list[str]], ids: Mapping[str, str]
 ) -> list[tuple[str, str]]:
     """[(ship name, image)] whose ship lacks the image or has another id."""
-    todo = []
+    todo: list[tuple[str, str]] = []
     for name, images in wanted.items():
         client = _client(ship_urls[name], name)
         todo.extend((name, image) for image in images if image_id(client, image) != ids[image])
@@ -146,7 +145,7 @@ def copy_images(ship_urls: Mapping[str, str], todo: list[tuple[str, str]]) -> No
     """docker save on the main daemon (once per image), docker load on each ship (in parallel)."""
     main = _client(MAIN_DOCKER, "main")
     with tempfile.TemporaryDirectory(prefix="maestro-lab-") as folder:
-        tars = {}
+        tars: dict[str, str] = {}
         for image in sorted({item[1] for item in todo}):
             tars[image] = os.path.join(folder, "%d.tar" % len(tars))
             with open(tars[image], "wb") as handle:

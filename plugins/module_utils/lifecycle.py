@@ -196,7 +196,7 @@ def run_checks(
     found stopped/running; None does not look at the container.
     """
     checks = list(checks or [])
-    results = [None] * len(checks)
+    results: list[Optional[str]] = [None] * len(checks)
 
     def worker(index):
         try:

@@ -22,12 +22,13 @@ try:
     HAS_YAML = True
     YAML_IMPORT_ERROR = None
 except ImportError:
-    yaml = None
+    yaml = None  # type: ignore[assignment]  # parse_yaml() says PyYAML is missing
     HAS_YAML = False
     YAML_IMPORT_ERROR = traceback.format_exc()
 
 STDIN = "-"
 
+_BaseLoader: Any  # yaml's fastest SafeLoader; a placeholder without PyYAML
 if not HAS_YAML:  # pragma: no cover - parse_yaml() says PyYAML is missing before using it
     _BaseLoader = object
 else:
@@ -182,7 +183,7 @@ def parse_yaml(text: str, path: str) -> Any:
     if not HAS_YAML:
         raise MaestroError(
             "reading environment files needs the PyYAML Python library (pip install PyYAML): %s"
-            % YAML_IMPORT_ERROR.strip().splitlines()[-1],
+            % str(YAML_IMPORT_ERROR).strip().splitlines()[-1],
             file=display_name(path),
         )
     try:

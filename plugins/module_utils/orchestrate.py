@@ -71,12 +71,15 @@ class Orchestrator:
         # Seconds each started container must keep running before its dependents start
         # (see container.START_GRACE); checked once per level.
         self.start_grace = float(start_grace or 0)
-        self._planned = None  # instance -> plan entry, when applying a plan
+        self._planned: Optional[Mapping[str, dict]] = None  # instance -> plan entry, when applying a plan
         self._reverse = False
-        self._pulls = {}
-        self._started = {}  # instance -> (manager, when) still to prove it survived its start
-        self._images = {}  # ship -> {image: inspect or None}: one image inspect per ship and image
-        self._listed = {}  # instance -> its entry in this level's container listing (None: absent)
+        self._pulls: dict[Any, threading.Event] = {}
+        # instance -> (manager, when) still to prove it survived its start
+        self._started: dict[str, tuple] = {}
+        # ship -> {image: inspect or None}: one image inspect per ship and image
+        self._images: dict[str, dict[str, Optional[dict]]] = {}
+        # instance -> its entry in this level's container listing (None: absent)
+        self._listed: dict[str, Optional[dict]] = {}
         self._pull_lock = threading.Lock()
 
     @property
@@ -252,7 +255,8 @@ class Orchestrator:
         if command in ("cleaned", "pulled"):  # no ordering needed: all at once
             levels = [{"level": 0, "services": [], "instances": [i for lvl in levels for i in lvl["instances"]]}]
         edges = waits_for(self.env, reverse)
-        results, failed_level, bad = [], None, {}  # bad: service -> why its dependents are skipped (keep_going)
+        results, failed_level = [], None
+        bad: dict[str, str] = {}  # service -> why its dependents are skipped (keep_going)
         started = time.monotonic()
         for number, level in enumerate(levels, 1):
             level_results = None

@@ -29,7 +29,7 @@ def hard_edges(
     its instances take volumes from or link to.
     """
     by_service = {name: list(svc["requires"]) for name, svc in services.items()}
-    by_instance = {}
+    by_instance: dict[str, list[str]] = {}
     for name, inst in instances.items():
         by_instance[name] = []
         for target in inst["volumes_from"] + list(inst["links"]):
@@ -119,7 +119,7 @@ def closure(start: Iterable[str], edges: Mapping[str, Iterable[str]]) -> set[str
 
 
 def reverse(edges: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
-    result = {}
+    result: dict[str, list[str]] = {}
     for node, succs in edges.items():
         result.setdefault(node, [])
         for succ in succs:
@@ -155,7 +155,7 @@ def order(
     inst_level = levels(list(instances), inst_edges)
     for name, inst in instances.items():
         inst["level"] = inst_level[name]
-    result = []
+    result: list[dict[str, Any]] = []
     for name in sorted(instances, key=lambda n: (inst_level[n], drafts.services[instances[n]["service"]].index, n)):
         level = inst_level[name]
         while len(result) <= level:

@@ -126,7 +126,7 @@ def is_random(port: Mapping[str, Any]) -> bool:
 
 def bindings(ports: Iterable[Mapping[str, Any]]) -> dict[str, list[tuple]]:
     """Docker SDK ``port_bindings``: {'80/tcp': [('0.0.0.0', 8080)], ...}."""
-    result = {}
+    result: dict[str, list[tuple]] = {}
     for port in ports:
         e1, e2 = span(port["exposed"])
         x1, x2 = span(port["external"])

@@ -29,7 +29,7 @@ def check(services: Mapping[str, dict], instances: Mapping[str, dict], drafts: D
                         draft.raw,
                         key,
                     )
-    taken = {}
+    taken: dict[tuple, str] = {}
     for inst in instances.values():
         draft = drafts.instances[inst["name"]]
         _check_instance_links(inst, instances, draft)

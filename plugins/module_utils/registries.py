@@ -229,7 +229,7 @@ def pull(
     registry = find(image, registries)
     auth = credentials(image, registry)
     attempts, when = policy(registry)
-    retries = []
+    retries: list[str] = []
     for attempt in range(1, attempts + 1):
         try:
             # The daemon reports most pull errors inside a 200 answer's stream.
@@ -241,7 +241,7 @@ def pull(
             text, codes = error_text(exc), status_codes(exc)
             denied = bool(_DENIED.search(text))
             matched = sorted(codes & when)
-            if attempt < attempts and matched and not denied:
+            if registry is not None and attempt < attempts and matched and not denied:
                 note = "registry %s: HTTP %s on attempt %d/%d, retrying in %gs" % (
                     registry["name"],
                     matched[0],

@@ -103,7 +103,7 @@ def plural(count: int, word: str) -> str:
 
 def summary_line(command: str, results: list[dict], seconds: float, ships: set[str], check_mode: bool = False) -> Line:
     """``start: 9 instances on 3 ships: 6 created, 3 unchanged in 2.1s`` (a Line)."""
-    counts = {}
+    counts: dict[str, int] = {}
     for result in results:
         word = outcome(result)
         counts[word] = counts.get(word, 0) + 1
@@ -129,7 +129,7 @@ def level_start_lines(
     env: Environment, number: int, total: int, level: Mapping[str, Any], names: list[str], doing: str
 ) -> list[str]:
     """Before a level works, per service: "level N/M SERVICE: DOING K instances on SHIPS ..."."""
-    lines = []
+    lines: list[str] = []
     for service in level["services"] or sorted({env.instances[n]["service"] for n in names}):
         mine = [n for n in names if env.instances[n]["service"] == service]
         if mine:
@@ -152,7 +152,7 @@ def level_end_lines(
 ) -> list[str]:
     """After a level, per service: what it did (toned), then a line per instance skipped by
     keep_going, raced by another run, or recreated (with its drift reasons)."""
-    lines = []
+    lines: list[str] = []
     for service in level["services"] or sorted({r["service"] for r in results}):
         mine = [r for r in results if r["service"] == service]
         ok = [r for r in mine if not r["failed"] and not r.get("skipped")]
@@ -210,7 +210,7 @@ def drift_tone(row: Mapping[str, Any]) -> Optional[str]:
 def status_summary(rows: list[dict], seconds: float) -> Line:
     """``status: 9 instances on 3 ships: 7 running, 1 stopped, 1 absent; 1 drifted in 0.2s``."""
     words = {"ok": "running", "changed": "stopped", "down": "on a ship down"}
-    counts = {}
+    counts: dict[str, int] = {}
     for row in rows:
         word = words.get(state_tone(row), row["state"])
         counts[word] = counts.get(word, 0) + 1
@@ -244,7 +244,7 @@ def status_table(rows: list[dict], paint: Optional[Callable[[str, Optional[str]]
     the padding stays outside the colour codes, so the columns stay aligned.
     """
     header = ("SERVICE", "INSTANCE", "SHIP", "IMAGE", "STATE", "PORTS", "DRIFT")
-    lines = [(header, (None,) * len(header))]
+    lines: list[tuple[tuple[str, ...], tuple[Optional[str], ...]]] = [(header, (None,) * len(header))]
     for row in rows:
         image = row["image"].rsplit("/", 1)[-1]
         if row["image_id"]:

@@ -81,7 +81,7 @@ class EnvironmentLock:
         self.on_wait = on_wait or (lambda line: None)
         self.owner = owner or os.getpid()
         self.path = lock_path(environment, folder)
-        self._fd = None
+        self._fd: Optional[int] = None
 
     def holder(self) -> dict[str, Any]:
         """{pid, command, since} of the run holding the lock, as it wrote them ({} if unknown)."""

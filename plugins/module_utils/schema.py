@@ -10,7 +10,7 @@ path and the line the value sits on.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Iterable, Mapping, NoReturn, Optional
+from typing import Any, Iterable, Literal, Mapping, NoReturn, Optional, overload
 
 from .errors import MaestroError
 from .loader import line_of
@@ -116,7 +116,7 @@ def type_name(value: Any) -> str:
     return "a string"
 
 
-def check_map(value: Any, path: tuple, parent: Any, key: Any) -> dict:
+def check_map(value: Any, path: tuple, parent: Any, key: Any) -> None:
     """``parent[key]`` (already read into ``value``) must be a mapping."""
     if not isinstance(value, dict):
         fail("must be a mapping, got %s" % type_name(value), path, parent, key)
@@ -153,6 +153,28 @@ def get_map(parent: Mapping[str, Any], key: str, path: tuple, required: bool = F
     if not isinstance(value, dict):
         fail("must be %s, got %s" % (what, type_name(value)), path + (key,), parent, key)
     return value
+
+
+@overload
+def get_str(
+    parent: Mapping[str, Any],
+    key: str,
+    path: tuple,
+    required: Literal[True],
+    default: None = None,
+    numbers: bool = True,
+) -> str: ...
+
+
+@overload
+def get_str(
+    parent: Mapping[str, Any],
+    key: str,
+    path: tuple,
+    required: bool = False,
+    default: Optional[str] = None,
+    numbers: bool = True,
+) -> Optional[str]: ...
 
 
 def get_str(

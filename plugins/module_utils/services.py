@@ -34,10 +34,10 @@ class ServiceDraft:
         self.raw = raw
         self.path = path
         self.index = index  # its place in the file: the tie-break of the order
-        self.env = {}  # its env files and env, before the variables
-        self.ports = {}  # port name -> port, which instances may override
-        self.limits = {}
-        self.lifecycle = {}  # state -> [(raw check, its path)]
+        self.env: dict[str, Any] = {}  # its env files and env, before the variables
+        self.ports: dict[str, Any] = {}  # port name -> port, which instances may override
+        self.limits: dict[str, Any] = {}
+        self.lifecycle: dict[str, list[tuple]] = {}  # state -> [(raw check, its path)]
 
 
 class InstanceDraft:
@@ -64,7 +64,10 @@ def read(
 ) -> tuple[dict[str, dict], dict[str, dict], Drafts]:
     """(service name -> service, instance name -> spec, Drafts), in the file's order."""
     raw = schema.get_map(doc, "services", (), required=True)
-    services, instances, owner, prefixes = {}, {}, {}, {}
+    services: dict[str, dict] = {}
+    instances: dict[str, dict] = {}
+    owner: dict[str, str] = {}  # instance -> its service
+    prefixes: dict[tuple, Any] = {}
     drafts = Drafts()
     for index, (name, svc) in enumerate(raw.items()):
         name = str(name)
@@ -72,7 +75,7 @@ def read(
         service_prefix = _variable_prefix(prefixes, (envvars.sanitize(name),), "services", name, path, raw)
         schema.check_map(svc, path, raw, name)
         schema.check_keys(svc, schema.SERVICE_KEYS, path, "service", _SERVICE_HINTS)
-        service = {
+        service: dict[str, Any] = {
             "name": name,
             "image": schema.get_str(svc, "image", path, required=True),
             "requires": schema.get_str_list(svc, "requires", path),

@@ -32,9 +32,9 @@ LOGIN_GRACE = 20
 BIND_ATTEMPTS = 3
 READY = "maestro-ssh-tunnel-ready"
 
-_tunnels = {}
+_tunnels: dict[Any, Any] = {}
 _tunnels_lock = threading.Lock()
-_route_locks = {}
+_route_locks: dict[Any, threading.Lock] = {}
 _cleanup_pid = None
 
 

@@ -21,7 +21,7 @@ from ansible_collections.maestro.ng.plugins.plugin_utils import quick_exit
 quick_exit.install()
 
 display = Display()
-_cache = {}
+_cache: dict[tuple, environment.Environment] = {}  # (absolute path, its mtime) -> its model
 
 
 def load(path):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import atexit
 import gc
 
-_registered = []
+_registered: list[bool] = []
 
 
 def install():

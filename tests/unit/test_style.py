@@ -1,5 +1,6 @@
 """The house style (pyproject.toml [tool.ruff]): `ruff format` leaves every Python file as it is
-and `ruff check` finds nothing, over plugins, maestro_cli, bench and tests."""
+and `ruff check` finds nothing, over plugins, maestro_cli, bench and tests; the engine's type
+hints are complete and `mypy` (pyproject.toml [tool.mypy]) agrees with them."""
 
 import ast
 import collections
@@ -13,6 +14,7 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FOLDERS = ["plugins", "maestro_cli", "bench", "tests"]
 RUFF = os.path.join(os.path.dirname(sys.executable), "ruff")
+MYPY = os.path.join(os.path.dirname(sys.executable), "mypy")
 ANSIBLE_NAMES = ("DOCUMENTATION", "EXAMPLES", "RETURN")
 
 pytestmark = pytest.mark.skipif(
@@ -40,6 +42,21 @@ def test_ruff_format_leaves_every_file_as_it_is():
 
 def test_ruff_check_finds_nothing():
     proc = ruff("check", "--output-format", "concise")
+    assert proc.returncode == 0, proc.stdout[-5000:]
+
+
+def test_mypy_finds_nothing():
+    # No cache: mypy's notes a file's mtime in whole seconds, so an edit undone within the same
+    # second (a test of this test) would be read from the cache.
+    proc = subprocess.run(
+        [MYPY, "--cache-dir=/dev/null"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout[-5000:]
 
 
