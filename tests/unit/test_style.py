@@ -23,16 +23,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def ruff(*args):
+def run(*argv):
+    """A tool of the venv, from the checkout: its exit code and output."""
     return subprocess.run(
-        [RUFF, *args, *FOLDERS],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=120,
-        check=False,
+        argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300, check=False
     )
+
+
+def ruff(*args):
+    return run(RUFF, *args, *FOLDERS)
 
 
 def test_ruff_format_leaves_every_file_as_it_is():
@@ -46,17 +45,9 @@ def test_ruff_check_finds_nothing():
 
 
 def test_mypy_finds_nothing():
-    # No cache: mypy's notes a file's mtime in whole seconds, so an edit undone within the same
+    # No cache: mypy notes a file's mtime in whole seconds, so an edit undone within the same
     # second (a test of this test) would be read from the cache.
-    proc = subprocess.run(
-        [MYPY, "--cache-dir=/dev/null"],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    proc = run(MYPY, "--cache-dir=/dev/null")
     assert proc.returncode == 0, proc.stdout[-5000:]
 
 
