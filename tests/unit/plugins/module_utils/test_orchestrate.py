@@ -267,6 +267,21 @@ def test_an_interrupt_before_a_level_is_announced_runs_none_of_it(env, monkeypat
     assert summary["interrupted"] == "SIGINT"
 
 
+def test_an_interrupt_during_a_rolling_restart_lets_only_the_container_in_progress_finish(env, monkeypatch):
+    ships = Ships()
+    orchestrator = Orchestrator(env, connect_ship=ships.connect, manager=ships.manager)
+    first = FakeManager.converge
+
+    def converge_then_interrupt(manager, state, **options):
+        orchestrator.interrupt("SIGINT")
+        return first(manager, state, **options)
+
+    monkeypatch.setattr(FakeManager, "converge", converge_then_interrupt)
+    summary = orchestrator.run("restarted", ["api-1", "api-2"], restart_options={"rolling": True})
+    assert order(ships) == ["api-1"]
+    assert by_instance(summary)["api-2"]["msg"] == "not run: interrupted (SIGINT)"
+
+
 def test_rolling_restart_restarts_one_container_at_a_time(env):
     ships = Ships()
     orchestrator = Orchestrator(env, connect_ship=ships.connect, manager=ships.manager)
