@@ -381,16 +381,24 @@ start_ship_daemon() {
 }
 
 wait_ship() {
-    local k=$1 ns deadline start=$SECONDS
-    ns=$(ship_name "$k"); deadline=$(( SECONDS + LAB_WAIT ))
+    local k=$1 ns deadline start=$SECONDS retried=0 dlog
+    ns=$(ship_name "$k"); deadline=$(( SECONDS + LAB_WAIT )); dlog="$(ship_data "$k")/dockerd.log"
     until api_up "$k"; do
         if (( SECONDS > deadline )); then
-            tail -n 30 "$(ship_data "$k")/dockerd.log" >&2 || true
+            tail -n 30 "$dlog" >&2 || true
             die "$ns: API $(ship_url "$k") did not answer within ${LAB_WAIT}s"
         fi
         # Give dockerd a moment to write its pidfile before declaring it dead.
         if [[ -z $(ship_pid "$k") ]] && (( SECONDS > start + 8 )); then
-            tail -n 30 "$(ship_data "$k")/dockerd.log" >&2 || true
+            # dockerd gives its containerd 15 s to start; with many ships starting on a busy
+            # machine that can be too short: start it once more.
+            if (( ! retried )) && tail -n 3 "$dlog" | grep -q "timeout waiting for containerd to start"; then
+                retried=1; start=$SECONDS
+                log "$ns: dockerd gave up waiting for its containerd to start; starting it again"
+                start_ship_daemon "$k"
+                continue
+            fi
+            tail -n 30 "$dlog" >&2 || true
             die "$ns: dockerd is not running (see $(ship_data "$k")/dockerd.log)"
         fi
         sleep 0.2
