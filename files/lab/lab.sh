@@ -361,6 +361,13 @@ start_ship_daemon() {
     # An explicit, empty daemon config: the ship must not pick up /etc/docker/daemon.json.
     [[ -f $data/daemon.json ]] || echo '{}' >"$data/daemon.json"
     rm -f "$run/dockerd.pid" "$run/docker.sock"
+    # dockerd adopts the containerd its pidfile names if kill -0 succeeds, and then waits for
+    # a socket that never comes ("timeout waiting for containerd to start"). A stale pidfile
+    # can name anything by then: pids are reused (pid_max is 32768 here), and a thread id of another ship's
+    # containerd passes kill -0. Keep the file only when it names our own containerd.
+    if [[ -z $(ship_containerd_pid "$k") ]]; then
+        rm -f "$run/containerd/containerd.pid"
+    fi
     log "$ns: starting dockerd on $(ship_url "$k")"
     # nsenter (not `ip netns exec`, which remounts /sys and hides the cgroup mounts);
     # setsid so the daemon survives the caller's process group / terminal; 9>&- so it does
@@ -381,24 +388,16 @@ start_ship_daemon() {
 }
 
 wait_ship() {
-    local k=$1 ns deadline start=$SECONDS retried=0 dlog
-    ns=$(ship_name "$k"); deadline=$(( SECONDS + LAB_WAIT )); dlog="$(ship_data "$k")/dockerd.log"
+    local k=$1 ns deadline start=$SECONDS
+    ns=$(ship_name "$k"); deadline=$(( SECONDS + LAB_WAIT ))
     until api_up "$k"; do
         if (( SECONDS > deadline )); then
-            tail -n 30 "$dlog" >&2 || true
+            tail -n 30 "$(ship_data "$k")/dockerd.log" >&2 || true
             die "$ns: API $(ship_url "$k") did not answer within ${LAB_WAIT}s"
         fi
         # Give dockerd a moment to write its pidfile before declaring it dead.
         if [[ -z $(ship_pid "$k") ]] && (( SECONDS > start + 8 )); then
-            # dockerd gives its containerd 15 s to start; with many ships starting on a busy
-            # machine that can be too short: start it once more.
-            if (( ! retried )) && tail -n 3 "$dlog" | grep -q "timeout waiting for containerd to start"; then
-                retried=1; start=$SECONDS
-                log "$ns: dockerd gave up waiting for its containerd to start; starting it again"
-                start_ship_daemon "$k"
-                continue
-            fi
-            tail -n 30 "$dlog" >&2 || true
+            tail -n 30 "$(ship_data "$k")/dockerd.log" >&2 || true
             die "$ns: dockerd is not running (see $(ship_data "$k")/dockerd.log)"
         fi
         sleep 0.2

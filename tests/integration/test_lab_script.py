@@ -1,7 +1,9 @@
 """Smoke tests of the multi-ship Docker lab itself (files/lab/lab.sh + lab.py)."""
 
+import os
 import socket
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -114,3 +116,18 @@ def test_stop_and_start_ship(clean_lab):
     assert state["Running"] is False
     assert api.inspect_image(IMAGE)["Id"]
     api.remove_container(cid, force=True)
+
+
+def test_a_stale_containerd_pidfile_naming_another_process_does_not_stop_a_ship_starting(clean_lab):
+    # dockerd adopts whatever live process its containerd pidfile names; pids are reused, so
+    # after a stop the file may name another ship's containerd thread (seen: a lab that never
+    # came up, "timeout waiting for containerd to start"). This process stands in for it.
+    lab, k = clean_lab, 2
+    pidfile = Path(lab.ship(k)["socket"]).parent / "containerd" / "containerd.pid"
+    lab.stop_ship(k)
+    try:
+        pidfile.write_text(str(os.getpid()))
+    finally:
+        lab.start_ship(k)
+    assert lab.client(k).ping() is True
+    assert pidfile.read_text().strip() != str(os.getpid())
