@@ -171,14 +171,24 @@ ship_pid() {
     fi
 }
 
-# The pid of ship K's dockerd-managed containerd, if alive and ours.
-ship_containerd_pid() {
-    local k=$1 run cpid
-    run=$(ship_run "$k")
+# The pid of the containerd a dockerd with exec-root RUN manages, if alive and really that one.
+containerd_pid_in() {
+    local run=$1 cpid
     [[ -s $run/containerd/containerd.pid ]] || return 0
     cpid=$(<"$run/containerd/containerd.pid")
     [[ $cpid =~ ^[0-9]+$ && -r /proc/$cpid/cmdline ]] || return 0
     if tr '\0' ' ' 2>/dev/null <"/proc/$cpid/cmdline" | grep -q -- "$run/"; then echo "$cpid"; fi
+}
+
+ship_containerd_pid() { containerd_pid_in "$(ship_run "$1")"; }
+
+# dockerd adopts the containerd its pidfile names if kill -0 succeeds, and then waits for a
+# socket that never comes ("timeout waiting for containerd to start"). A stale pidfile can
+# name anything by then: pids are reused (pid_max is 32768 here), and a thread id of another
+# ship's containerd passes kill -0. Before starting the dockerd of exec-root RUN, keep the
+# file only when it names that dockerd's own containerd (a kill -9'd dockerd re-adopts it).
+drop_stale_containerd_pidfile() {
+    [[ -n $(containerd_pid_in "$1") ]] || rm -f "$1/containerd/containerd.pid"
 }
 
 api_up() { timeout 5 "$LAB_DOCKER" -H "$(ship_api "$1")" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
@@ -210,6 +220,7 @@ start_main_daemon() {
     fi
     command -v dockerd >/dev/null 2>&1 || die "dockerd not found (apt-get install docker.io)"
     rm -f "$MAIN_PIDFILE"
+    drop_stale_containerd_pidfile /var/run/docker
     log "starting the main dockerd (log $MAIN_LOG)"
     mkdir -p "$(dirname "$MAIN_LOG")"
     setsid dockerd --pidfile "$MAIN_PIDFILE" </dev/null >>"$MAIN_LOG" 2>&1 9>&- &
@@ -361,13 +372,7 @@ start_ship_daemon() {
     # An explicit, empty daemon config: the ship must not pick up /etc/docker/daemon.json.
     [[ -f $data/daemon.json ]] || echo '{}' >"$data/daemon.json"
     rm -f "$run/dockerd.pid" "$run/docker.sock"
-    # dockerd adopts the containerd its pidfile names if kill -0 succeeds, and then waits for
-    # a socket that never comes ("timeout waiting for containerd to start"). A stale pidfile
-    # can name anything by then: pids are reused (pid_max is 32768 here), and a thread id of another ship's
-    # containerd passes kill -0. Keep the file only when it names our own containerd.
-    if [[ -z $(ship_containerd_pid "$k") ]]; then
-        rm -f "$run/containerd/containerd.pid"
-    fi
+    drop_stale_containerd_pidfile "$run"
     log "$ns: starting dockerd on $(ship_url "$k")"
     # nsenter (not `ip netns exec`, which remounts /sys and hides the cgroup mounts);
     # setsid so the daemon survives the caller's process group / terminal; 9>&- so it does
