@@ -13,6 +13,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from helpers.certs import make_ca, sign
 from helpers.envs import IMAGE, REPO, failed, inspect_all, ok, playbook, write_env
 from helpers.lab import Lab
 from helpers.slowproxy import SlowProxy
@@ -40,80 +41,14 @@ def model(name, ships, services):
 
 
 # --------------------------------------------------------------------------- a test CA
-def _openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, text=True)
-
-
-def _ca(folder, name):
-    folder.mkdir(parents=True, exist_ok=True)
-    _openssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        "ca-key.pem",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=%s" % name,
-        cwd=folder,
-    )
-    return folder
-
-
-def _signed(ca, folder, stem, subject, extensions):
-    """A key (STEM-key.pem) and a certificate (STEM-cert.pem) signed by the CA in ``ca``."""
-    (folder / (stem + ".ext")).write_text(extensions + "\n")
-    _openssl(
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        stem + "-key.pem",
-        "-out",
-        stem + ".csr",
-        "-subj",
-        "/CN=%s" % subject,
-        cwd=folder,
-    )
-    _openssl(
-        "x509",
-        "-req",
-        "-in",
-        stem + ".csr",
-        "-CA",
-        str(ca / "ca.pem"),
-        "-CAkey",
-        str(ca / "ca-key.pem"),
-        "-set_serial",
-        str(int.from_bytes(os.urandom(8), "big")),
-        "-days",
-        "2",
-        "-extfile",
-        stem + ".ext",
-        "-out",
-        stem + "-cert.pem",
-        cwd=folder,
-    )
-
-
 def make_certs(folder, ip):
     """Docker's layout: the ship's CA and server certificate (for ``ip``), a client
     certificate of the same CA, and a second CA with its own client certificate."""
-    good = _ca(folder / "ca", "maestro test CA")
-    _signed(good, good, "server", "ship", "subjectAltName=IP:%s\nextendedKeyUsage=serverAuth" % ip)
-    _signed(good, good, "client", "maestro", "extendedKeyUsage=clientAuth")
-    other = _ca(folder / "other", "some other CA")
-    _signed(other, other, "client", "maestro", "extendedKeyUsage=clientAuth")
+    good = make_ca(folder / "ca", "maestro test CA")
+    sign(good, good, "server", "ship", "subjectAltName=IP:%s\nextendedKeyUsage=serverAuth" % ip)
+    sign(good, good, "client", "maestro", "extendedKeyUsage=clientAuth")
+    other = make_ca(folder / "other", "some other CA")
+    sign(other, other, "client", "maestro", "extendedKeyUsage=clientAuth")
     return good, other
 
 

@@ -29,6 +29,8 @@ import threading
 import time
 from pathlib import Path
 
+from .certs import make_ca, sign
+
 BRIDGE_IP = "10.250.0.1"  # mbr0: the ships reach the host there
 CERTS_D = Path("/etc/docker/certs.d")
 REGISTRY_BIN = "docker-registry"
@@ -91,65 +93,6 @@ def _stop_pid(pidfile, name):
     Path(pidfile).unlink(missing_ok=True)
 
 
-def _make_tls(folder, ip):
-    """A test CA and a server certificate for ``ip`` signed by it; returns (ca, cert, key)."""
-    ca_key, ca_crt = folder / "ca.key", folder / "ca.crt"
-    key, csr, crt, ext = folder / "server.key", folder / "server.csr", folder / "server.crt", folder / "san.ext"
-    _run(
-        "openssl",
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        ca_key,
-        "-out",
-        ca_crt,
-        "-days",
-        "2",
-        "-subj",
-        "/CN=maestro-test registry CA",
-    )
-    _run(
-        "openssl",
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        key,
-        "-out",
-        csr,
-        "-subj",
-        "/CN=%s" % ip,
-    )
-    ext.write_text("subjectAltName=IP:%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n" % ip)
-    _run(
-        "openssl",
-        "x509",
-        "-req",
-        "-in",
-        csr,
-        "-CA",
-        ca_crt,
-        "-CAkey",
-        ca_key,
-        "-CAcreateserial",
-        "-out",
-        crt,
-        "-days",
-        "2",
-        "-extfile",
-        ext,
-    )
-    return ca_crt, crt, key
-
-
 def trust(host, ca_crt):
     """Make every dockerd of this host trust ``ca_crt`` for the registry at ``host``."""
     folder = CERTS_D / host
@@ -184,15 +127,22 @@ class Registry:
         self.url = "https://%s" % self.host
         self.folder = Path(root) / ("maestro-registry-%d" % port)
         self.pidfile = self.folder / "registry.pid"
-        self.ca = self.folder / "ca.crt"
-        self.cert = self.folder / "server.crt"
-        self.key = self.folder / "server.key"
+        self.ca = self.folder / "ca.pem"
+        self.cert = self.folder / "server-cert.pem"
+        self.key = self.folder / "server-key.pem"
 
     def start(self):
         _stop_pid(self.pidfile, REGISTRY_BIN)  # a leftover from an earlier run
         shutil.rmtree(self.folder, ignore_errors=True)
         (self.folder / "data").mkdir(parents=True)
-        _make_tls(self.folder, self.ip)
+        make_ca(self.folder, "maestro-test registry CA")
+        sign(
+            self.folder,
+            self.folder,
+            "server",
+            self.ip,
+            "subjectAltName=IP:%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth" % self.ip,
+        )
         htpasswd = self.folder / "htpasswd"
         htpasswd.write_text(_run("htpasswd", "-Bbn", self.user, self.password).stdout)
         config = self.folder / "config.yml"
