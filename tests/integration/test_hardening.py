@@ -11,7 +11,6 @@ import json
 import os
 import re
 import signal
-import subprocess
 import threading
 import time
 import uuid
@@ -22,11 +21,11 @@ import pytest
 from ansible.errors import AnsibleError  # noqa: E402
 from helpers.envs import (
     ALL,
-    ANSIBLE_PLAYBOOK,
     IMAGE,
     IMAGE_V2,
     REPO,
     _callback_plugins,
+    ansible_playbook,
     failed,
     ids,
     inspect_all,
@@ -546,28 +545,13 @@ def test_values_from_the_daemon_are_not_evaluated_as_templates(clean_lab, tmp_pa
 """
         % (path, control)
     )
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_CALLBACK_PLUGINS=_callback_plugins(),
-        PYTHONWARNINGS="ignore",
+    rc, out = ansible_playbook(
+        book, environ=dict(ANSIBLE_CALLBACK_PLUGINS=_callback_plugins(), PYTHONWARNINGS="ignore"), timeout=120
     )
-    proc = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), str(book)],
-        cwd=str(REPO),
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout
-    assert control.exists(), proc.stdout  # the control proves pipe lookups work here
-    assert not marker.exists(), proc.stdout  # the daemon's strings were not evaluated
-    assert "env.%s removed" % payload in proc.stdout.replace("''", "'") or payload in proc.stdout, proc.stdout
+    assert rc == 0, out
+    assert control.exists(), out  # the control proves pipe lookups work here
+    assert not marker.exists(), out  # the daemon's strings were not evaluated
+    assert "env.%s removed" % payload in out.replace("''", "'") or payload in out, out
     # The standard status playbook, both outputs.
     for output in ("table", "json"):
         run = ok(playbook("status", path, output=output))

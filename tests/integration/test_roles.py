@@ -1,9 +1,6 @@
 """The inventory plugin and the roles, used from a user's own playbook in another folder."""
 
-import os
-import subprocess
-
-from helpers.envs import ANSIBLE_PLAYBOOK, REPO, inspect_all, running, started_at, three_levels, write_env
+from helpers.envs import ansible_playbook, inspect_all, running, started_at, three_levels, write_env
 
 SITE = """\
 - hosts: zookeeper
@@ -25,11 +22,7 @@ WHOLE = """\
 
 
 def run_user_playbook(folder, *args):
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), *args], cwd=folder, env=env, capture_output=True, text=True, timeout=240, check=False
-    )
-    return proc.returncode, proc.stdout + proc.stderr
+    return ansible_playbook(*args, cwd=folder)
 
 
 def recap_changed(output):

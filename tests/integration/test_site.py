@@ -1,17 +1,15 @@
 """playbooks/site.yml (maestro.ng.site) over the inventory plugin's ship hosts: the whole
 environment, level by level across ships, with the maestro.ng.service role."""
 
-import os
 import re
-import subprocess
 
 import pytest
 from helpers.envs import (
     ALL,
-    ANSIBLE_PLAYBOOK,
     LEVELS,
     REPO,
     TRACEBACK,
+    ansible_playbook,
     env_map,
     finished_at,
     inspect_all,
@@ -46,19 +44,8 @@ class SiteRun:
 
 
 def site(inventory, *args, environ=None, cwd=None):
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", PYTHONWARNINGS="ignore")
-    env.update(environ or {})
-    proc = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(SITE), *args],
-        cwd=str(cwd or REPO),
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    run = SiteRun(proc.returncode, proc.stdout + proc.stderr)
+    environ = dict({"PYTHONWARNINGS": "ignore"}, **(environ or {}))
+    run = SiteRun(*ansible_playbook("-i", inventory, SITE, *args, cwd=cwd or REPO, environ=environ, timeout=300))
     assert TRACEBACK not in run.output, str(run)
     return run
 

@@ -10,7 +10,6 @@
 Known hosts go to a file of the test (MAESTRO_SSH_ARGS, ANSIBLE_SSH_ARGS), never to ~/.ssh.
 """
 
-import os
 import re
 import socket
 import subprocess
@@ -18,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers.envs import ANSIBLE_PLAYBOOK, IMAGE, REPO, SERVE, TRACEBACK, inspect_all, playbook, write_env
+from helpers.envs import IMAGE, REPO, SERVE, TRACEBACK, ansible_playbook, inspect_all, playbook, write_env
 
 sys.path.insert(0, str(REPO / "collections"))
 
@@ -188,18 +187,8 @@ def test_service_role_through_a_tunnel(clean_lab, sshd, known_hosts, tmp_path):
     (tmp_path / "site.yml").write_text(
         "- hosts: web\n  gather_facts: false\n  roles: [{role: maestro.ng.service, maestro_service: web}]\n"
     )
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", "env.yaml", "site.yml"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0 and TRACEBACK not in out, out
+    rc, out = ansible_playbook("-i", "env.yaml", "site.yml", cwd=tmp_path, timeout=120)
+    assert rc == 0 and TRACEBACK not in out, out
     assert re.search(r"^tunnelled\s*:\s*ok=\d+\s+changed=1\s+unreachable=0\s+failed=0", out, re.M), out
     assert inspect_all(clean_lab, ships=[2])["web-1"]["State"]["Running"], out
     assert tunnels_of(sshd.key) == []
@@ -239,26 +228,14 @@ def test_module_runs_on_the_ship_over_ssh(clean_lab, sshd, tmp_path):
     )
     (tmp_path / "site.yml").write_text(SITE)
     # Pipelining and a short-lived master connection: one ssh login for the whole run.
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
+    environ = dict(
         ANSIBLE_PIPELINING="1",
         ANSIBLE_SSH_ARGS="-o ControlMaster=auto -o ControlPersist=2 -o UserKnownHostsFile=/dev/null",
     )
 
     def site():
-        proc = subprocess.run(
-            [str(ANSIBLE_PLAYBOOK), "-i", "maestro.yml", "site.yml"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        out = proc.stdout + proc.stderr
-        assert proc.returncode == 0 and TRACEBACK not in out, out
+        rc, out = ansible_playbook("-i", "maestro.yml", "site.yml", cwd=tmp_path, environ=environ, timeout=120)
+        assert rc == 0 and TRACEBACK not in out, out
         return out
 
     out = site()

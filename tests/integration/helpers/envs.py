@@ -219,6 +219,24 @@ def failed(run, *words):
     return run
 
 
+def ansible_playbook(*args, cwd=REPO, environ=None, timeout=240):
+    """``ansible-playbook ARGS`` from ``cwd`` with the checkout's ansible.cfg and no colour
+    (``environ`` adds to its environment): (rc, stdout then stderr)."""
+    run_env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    run_env.update(environ or {})
+    proc = subprocess.run(
+        [str(ANSIBLE_PLAYBOOK), *map(str, args)],
+        cwd=str(cwd),
+        env=run_env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
 def playbook(command, env, *options, stdin=None, timeout=240, split_output=False, environ=None, **extra):
     """Run playbooks/<command>.yml with -e env=ENV and each extra var as -e JSON.
 
