@@ -233,7 +233,7 @@ def model_load_seconds(env_path, runs=7):
     """Import the model and load ``env_path`` in a fresh process (Python start-up excluded)."""
     code = (
         "import sys, time; t = time.perf_counter(); sys.path.insert(0, %r)\n"
-        "from ansible_collections.maestro.ng.plugins.module_utils import environment\n"
+        "from ansible_collections.maestro.ng.plugins.module_utils.model import environment\n"
         "environment.load(%r); print(time.perf_counter() - t)"
     ) % (os.path.join(REPO, "collections"), env_path)
     return [float(subprocess.check_output([PYTHON, "-c", code], text=True)) for dummy in range(runs)]

@@ -83,7 +83,7 @@ def child(path):
     """Runs in the measured process: import the model, load, print timings as JSON."""
     started = time.perf_counter()
     sys.path.insert(0, COLLECTIONS)
-    from ansible_collections.maestro.ng.plugins.module_utils import environment
+    from ansible_collections.maestro.ng.plugins.module_utils.model import environment
 
     imported = time.perf_counter()
     cpu = time.process_time()
@@ -108,7 +108,7 @@ def profile(path, top):
     import pstats
 
     sys.path.insert(0, COLLECTIONS)
-    from ansible_collections.maestro.ng.plugins.module_utils import environment
+    from ansible_collections.maestro.ng.plugins.module_utils.model import environment
 
     environment.load(path, environ={})  # warm imports (Jinja2 is imported lazily)
     profiler = cProfile.Profile()

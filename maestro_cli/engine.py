@@ -36,7 +36,7 @@ def importable(collections):
     if collections is not None and str(collections) not in sys.path:
         sys.path.insert(0, str(collections))
     try:
-        from ansible_collections.maestro.ng.plugins.module_utils import environment  # noqa: F401 pylint: disable=unused-import
+        from ansible_collections.maestro.ng.plugins.module_utils.model import environment  # noqa: F401 pylint: disable=unused-import
     except ImportError:
         return False
     return True
@@ -78,8 +78,8 @@ class Output:
 
 def run(args, extra, env_file, out=None):
     """Run the command ``args.command`` with the playbook variables ``extra``; the exit code."""
-    from ansible_collections.maestro.ng.plugins.module_utils import environment, selection
     from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
+    from ansible_collections.maestro.ng.plugins.module_utils.model import environment, selection
 
     out = out or Output()
     options = orchestrate_options(args.command, extra)
@@ -124,8 +124,8 @@ def orchestrate_options(command, extra):
 
 
 def _status(env, names, out):
-    from ansible_collections.maestro.ng.plugins.module_utils.report import status_summary, status_table, status_tone
-    from ansible_collections.maestro.ng.plugins.module_utils.status import status
+    from ansible_collections.maestro.ng.plugins.module_utils.run.report import status_summary, status_table, status_tone
+    from ansible_collections.maestro.ng.plugins.module_utils.run.status import status
 
     started = time.monotonic()
     rows = status(env, names, drift=True)
@@ -135,7 +135,7 @@ def _status(env, names, out):
 
 
 def _orchestrate(env, names, options, out):
-    from ansible_collections.maestro.ng.plugins.module_utils.commands import orchestrate
+    from ansible_collections.maestro.ng.plugins.module_utils.run.commands import orchestrate
 
     result = orchestrate(env, names, options, progress=out.line, warn=out.warn)
     if result.get("interrupted"):  # the run has said so, and what is left
@@ -146,8 +146,8 @@ def _orchestrate(env, names, options, out):
 
 
 def _logs(env, extra, out):
-    from ansible_collections.maestro.ng.plugins.module_utils.commands import logs
-    from ansible_collections.maestro.ng.plugins.module_utils.docker_client import ShipUnreachable
+    from ansible_collections.maestro.ng.plugins.module_utils.docker.client import ShipUnreachable
+    from ansible_collections.maestro.ng.plugins.module_utils.run.commands import logs
 
     try:
         for line in logs(env, extra["instance"], tail=extra["tail"], follow=extra.get("follow", False), show=out.line):
@@ -158,8 +158,8 @@ def _logs(env, extra, out):
 
 
 def _deptree(env, names, out):
-    from ansible_collections.maestro.ng.plugins.module_utils import deptree
-    from ansible_collections.maestro.ng.plugins.module_utils.selection import plan, services_of
+    from ansible_collections.maestro.ng.plugins.module_utils.model import deptree
+    from ansible_collections.maestro.ng.plugins.module_utils.model.selection import plan, services_of
 
     services = services_of(env, names)
     out.line(deptree.tree(env, services))

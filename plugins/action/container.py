@@ -14,8 +14,12 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.maestro.ng.plugins.module_utils import registries
-from ansible_collections.maestro.ng.plugins.module_utils.container_args import ARGUMENT_SPEC, REQUIRED_IF, converge
+from ansible_collections.maestro.ng.plugins.module_utils.docker import registries
+from ansible_collections.maestro.ng.plugins.module_utils.docker.container_args import (
+    ARGUMENT_SPEC,
+    REQUIRED_IF,
+    converge,
+)
 
 
 class ActionModule(ActionBase):

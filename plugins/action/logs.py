@@ -8,8 +8,8 @@ from __future__ import annotations
 from ansible.utils.display import Display
 
 from ansible_collections.maestro.ng.plugins.module_utils.action_specs import LOGS_SPEC
-from ansible_collections.maestro.ng.plugins.module_utils.commands import logs
-from ansible_collections.maestro.ng.plugins.module_utils.docker_client import ShipUnreachable
+from ansible_collections.maestro.ng.plugins.module_utils.docker.client import ShipUnreachable
+from ansible_collections.maestro.ng.plugins.module_utils.run.commands import logs
 from ansible_collections.maestro.ng.plugins.plugin_utils.action import MaestroAction
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load
 

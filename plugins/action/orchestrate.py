@@ -12,8 +12,8 @@ from ansible.utils.display import Display
 
 from ansible_collections.maestro.ng.plugins.module_utils.action_specs import ORCHESTRATE_SPEC
 from ansible_collections.maestro.ng.plugins.module_utils.command_specs import COMMANDS
-from ansible_collections.maestro.ng.plugins.module_utils.commands import orchestrate
-from ansible_collections.maestro.ng.plugins.module_utils.interrupt import Speaker, controller_stderr
+from ansible_collections.maestro.ng.plugins.module_utils.run.commands import orchestrate
+from ansible_collections.maestro.ng.plugins.module_utils.run.interrupt import Speaker, controller_stderr
 from ansible_collections.maestro.ng.plugins.plugin_utils.action import MaestroAction
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load_and_select
 from ansible_collections.maestro.ng.plugins.plugin_utils.output import say

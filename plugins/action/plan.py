@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.maestro.ng.plugins.module_utils import deptree
 from ansible_collections.maestro.ng.plugins.module_utils.action_specs import PLAN_SPEC
-from ansible_collections.maestro.ng.plugins.module_utils.selection import followers, plan, services_of
+from ansible_collections.maestro.ng.plugins.module_utils.model import deptree
+from ansible_collections.maestro.ng.plugins.module_utils.model.selection import followers, plan, services_of
 from ansible_collections.maestro.ng.plugins.plugin_utils.action import MaestroAction
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load_and_select
 

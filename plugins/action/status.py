@@ -8,8 +8,8 @@ from __future__ import annotations
 import time
 
 from ansible_collections.maestro.ng.plugins.module_utils.action_specs import STATUS_SPEC
-from ansible_collections.maestro.ng.plugins.module_utils.report import status_summary, status_table
-from ansible_collections.maestro.ng.plugins.module_utils.status import status
+from ansible_collections.maestro.ng.plugins.module_utils.run.report import status_summary, status_table
+from ansible_collections.maestro.ng.plugins.module_utils.run.status import status
 from ansible_collections.maestro.ng.plugins.plugin_utils.action import MaestroAction
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load_and_select
 

@@ -45,7 +45,7 @@ import sys
 from ansible import constants as C
 from ansible.plugins.callback.default import CallbackModule as DefaultCallback
 
-from ansible_collections.maestro.ng.plugins.module_utils.report import status_table, status_tone
+from ansible_collections.maestro.ng.plugins.module_utils.run.report import status_table, status_tone
 from ansible_collections.maestro.ng.plugins.plugin_utils.output import colour, paint
 
 STATUS = "maestro.ng.status"

@@ -93,8 +93,8 @@ _raw:
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.maestro.ng.plugins.module_utils import selection
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
+from ansible_collections.maestro.ng.plugins.module_utils.model import selection
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.maestro.ng.plugins.module_utils.command_specs import COMMANDS
+from .command_specs import COMMANDS
 
 # Selection options every orchestrating command accepts (doc fragment maestro.ng.selection).
 SELECTION_SPEC: dict[str, dict[str, Any]] = {
@@ -51,7 +51,7 @@ LOGS_SPEC = {
 }
 
 # maestro.ng.lab (playbooks/lab.yml). No default for first: an existing lab keeps its numbers,
-# a new one starts at module_utils.lab.DEFAULT_FIRST.
+# a new one starts at module_utils.lab.rewrite.DEFAULT_FIRST.
 LAB_SPEC = {
     "env": {"type": "path", "required": True},
     "state": {"type": "str", "default": "present", "choices": ["absent", "present"]},

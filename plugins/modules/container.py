@@ -501,16 +501,13 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.maestro.ng.plugins.module_utils import registries
-from ansible_collections.maestro.ng.plugins.module_utils.container_args import (
+from ansible_collections.maestro.ng.plugins.module_utils.docker import registries
+from ansible_collections.maestro.ng.plugins.module_utils.docker.client import DOCKER_IMPORT_ERROR, HAS_DOCKER
+from ansible_collections.maestro.ng.plugins.module_utils.docker.container_args import (
     ARGUMENT_SPEC,
     REQUIRED_IF,
     converge,
     registry_secrets_only,
-)
-from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (
-    DOCKER_IMPORT_ERROR,
-    HAS_DOCKER,
 )
 
 

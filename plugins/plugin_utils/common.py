@@ -14,8 +14,8 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.common.validation import check_type_bool
 from ansible.utils.display import Display
 
-from ansible_collections.maestro.ng.plugins.module_utils import environment, selection
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
+from ansible_collections.maestro.ng.plugins.module_utils.model import environment, selection
 from ansible_collections.maestro.ng.plugins.plugin_utils import quick_exit
 
 quick_exit.install()

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Tones (plugins/module_utils/report.py) as Ansible's configured colours.
+"""Tones (plugins/module_utils/run/report.py) as Ansible's configured colours.
 
 Colour follows Ansible's own rules (ansible.utils.color): none when stdout is not a
 terminal, ANSIBLE_NOCOLOR / NO_COLOR turn it off, ANSIBLE_FORCE_COLOR turns it on.

@@ -13,8 +13,9 @@ import pytest
 from docker import APIClient
 from helpers.envs import IMAGE, SERVE, inspect_all, ship_name, ships_of, write_env
 
-from ansible_collections.maestro.ng.plugins.module_utils import environment, orchestrate  # noqa: E402
-from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import Orchestrator  # noqa: E402
+from ansible_collections.maestro.ng.plugins.module_utils.model import environment
+from ansible_collections.maestro.ng.plugins.module_utils.run import orchestrate  # noqa: E402
+from ansible_collections.maestro.ng.plugins.module_utils.run.orchestrate import Orchestrator  # noqa: E402
 
 COUNTED = ("containers", "inspect_container", "inspect_image", "create_container", "start", "stop", "remove_container")
 

@@ -39,7 +39,7 @@ from helpers.envs import (
 
 sys.path.insert(0, str(REPO / "collections"))
 
-from ansible_collections.maestro.ng.plugins.module_utils.run_lock import EnvironmentLock  # noqa: E402
+from ansible_collections.maestro.ng.plugins.module_utils.run.lock import EnvironmentLock  # noqa: E402
 
 # What Docker answers when two clients change one container at once; never for a user to read.
 RAW_CONFLICT = (

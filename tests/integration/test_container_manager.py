@@ -21,17 +21,13 @@ from helpers.lab import unavailable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "collections"))
 
-from ansible_collections.maestro.ng.plugins.module_utils.container import (  # noqa: E402
+from ansible_collections.maestro.ng.plugins.module_utils.docker.client import NotFound, ShipUnreachable, connect
+from ansible_collections.maestro.ng.plugins.module_utils.docker.container import (
     LABEL_INSTANCE,
     ContainerError,
     ContainerManager,
     compare,
     desired_config,
-)
-from ansible_collections.maestro.ng.plugins.module_utils.docker_client import (  # noqa: E402
-    NotFound,
-    ShipUnreachable,
-    connect,
 )
 
 DOCKER_URL = os.environ.get("MAESTRO_TEST_DOCKER", "unix:///var/run/docker.sock")

@@ -39,11 +39,11 @@ from helpers.envs import (
     write_env,
 )
 
-from ansible_collections.maestro.ng.plugins.module_utils import environment  # noqa: E402
-from ansible_collections.maestro.ng.plugins.module_utils.container import ContainerError, desired_config  # noqa
-from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import Orchestrator  # noqa
-from ansible_collections.maestro.ng.plugins.module_utils.plans import read_plan  # noqa
-from ansible_collections.maestro.ng.plugins.module_utils.status import status  # noqa
+from ansible_collections.maestro.ng.plugins.module_utils.docker.container import ContainerError, desired_config  # noqa
+from ansible_collections.maestro.ng.plugins.module_utils.model import environment  # noqa: E402
+from ansible_collections.maestro.ng.plugins.module_utils.run.orchestrate import Orchestrator  # noqa
+from ansible_collections.maestro.ng.plugins.module_utils.run.plans import read_plan  # noqa
+from ansible_collections.maestro.ng.plugins.module_utils.run.status import status  # noqa
 from ansible_collections.maestro.ng.plugins.plugin_utils import common  # noqa: E402
 
 SLEEP = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]

@@ -23,7 +23,8 @@ ok = functools.partial(_ok, warnings=False)
 
 sys.path.insert(0, str(REPO / "collections"))
 
-from ansible_collections.maestro.ng.plugins.module_utils import environment, lab_ships  # noqa: E402
+from ansible_collections.maestro.ng.plugins.module_utils.lab import daemons  # noqa: E402
+from ansible_collections.maestro.ng.plugins.module_utils.model import environment
 
 FIRST = 57
 COPIED = "maestro-test/lab-copy:t1"  # a tag only the main daemon has: lab.yml must copy it
@@ -56,7 +57,7 @@ def lab_env(tmp_path):
     reason = missing_prerequisites()
     if reason:
         unavailable("the Docker lab: " + reason)
-    script = SCRIPT or lab_ships.DEFAULT_SCRIPT
+    script = SCRIPT or daemons.DEFAULT_SCRIPT
     # lab.sh's own answer on the highest ship this test uses (stopping a ship that is not
     # running does nothing).
     probe = subprocess.run(["bash", script, "stop-ship", str(FIRST + 1)], capture_output=True, text=True, check=False)
@@ -65,8 +66,8 @@ def lab_env(tmp_path):
             "the Docker lab: %s: %s (this test uses ships %d-%d)" % (script, probe.stderr.strip(), FIRST, FIRST + 2)
         )
     for number in (FIRST, FIRST + 1, FIRST + 2):  # a previous run that died half-way
-        if lab_ships.exists(number):
-            lab_ships.remove(script, number)
+        if daemons.exists(number):
+            daemons.remove(script, number)
     main = api(MAIN)
     main.tag(IMAGE, *COPIED.split(":"))
     cmd = "trap 'exit 0' TERM; httpd -f -p 8080 -h / & wait"
@@ -107,7 +108,7 @@ def test_lab_then_playbooks_then_down(lab_env, tmp_path):
     lab_file = tmp_path / "try.lab.yaml"
     check = ok(lab_run(lab_env, "--check", lab_first=FIRST))  # says what it would do, does nothing
     assert check.recap["changed"] == 1 and "would make lab ships %d, %d" % (FIRST, FIRST + 1) in check.output
-    assert not lab_file.exists() and not lab_ships.exists(FIRST) and not lab_ships.exists(FIRST + 1)
+    assert not lab_file.exists() and not daemons.exists(FIRST) and not daemons.exists(FIRST + 1)
 
     run = ok(lab_run(lab_env, lab_first=FIRST))
     assert lab_file.is_file() and str(lab_file) in run.output, str(run)
@@ -147,16 +148,16 @@ def test_lab_then_playbooks_then_down(lab_env, tmp_path):
     second = other / "try.yaml"
     second.write_text(lab_env.read_text())
     failed(lab_run(second, lab_first=FIRST + 1), "ship%d already exists" % (FIRST + 1), "-e lab_first=N")
-    assert not lab_ships.exists(FIRST + 2)
+    assert not daemons.exists(FIRST + 2)
     model = yaml.safe_load(lab_env.read_text())
     model["services"]["tool"]["image"] = "maestro-test/not-here:1"
     second.write_text(yaml.safe_dump(model))
     failed(lab_run(second, lab_first=FIRST + 2), "maestro-test/not-here:1 (used by tool-1)")
-    assert not lab_ships.exists(FIRST + 2) and not (other / "try.lab.yaml").exists()
+    assert not daemons.exists(FIRST + 2) and not (other / "try.lab.yaml").exists()
 
     assert reachable(urls["alpha"]) and reachable(urls["beta"])
     ok(lab_run(lab_env, lab="down"))
     assert not lab_file.exists()
     for number, url in ((FIRST, urls["alpha"]), (FIRST + 1, urls["beta"])):
-        assert not lab_ships.exists(number)
+        assert not daemons.exists(number)
         assert not reachable(url)

@@ -22,8 +22,8 @@ from helpers.lab import unavailable, worker_index
 from helpers.registry import FlakyProxy, Registry, missing_tools
 from test_roles import recap_changed, run_user_playbook
 
-from ansible_collections.maestro.ng.plugins.module_utils import environment  # noqa: E402
-from ansible_collections.maestro.ng.plugins.module_utils.orchestrate import Orchestrator  # noqa: E402
+from ansible_collections.maestro.ng.plugins.module_utils.model import environment  # noqa: E402
+from ansible_collections.maestro.ng.plugins.module_utils.run.orchestrate import Orchestrator  # noqa: E402
 
 USER = "maestro"
 GOOD = "Reg-good-" + uuid.uuid4().hex[:12]  # distinctive, so any leak is found in the output

@@ -23,7 +23,7 @@ from helpers.envs import (
 from helpers.lab import unavailable
 from helpers.sshd import Sshd, missing_prerequisites
 
-from ansible_collections.maestro.ng.plugins.module_utils import environment, ordering
+from ansible_collections.maestro.ng.plugins.module_utils.model import environment, ordering
 
 SITE = REPO / "playbooks" / "site.yml"
 

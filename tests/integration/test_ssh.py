@@ -21,11 +21,9 @@ from helpers.envs import IMAGE, REPO, SERVE, TRACEBACK, ansible_playbook, inspec
 
 sys.path.insert(0, str(REPO / "collections"))
 
-from ansible_collections.maestro.ng.plugins.module_utils import (  # noqa: E402
-    docker_client,
-    environment,
-    ssh_tunnel,
-)
+from ansible_collections.maestro.ng.plugins.module_utils.docker import client as docker_client  # noqa: E402
+from ansible_collections.maestro.ng.plugins.module_utils.docker import ssh_tunnel  # noqa: E402
+from ansible_collections.maestro.ng.plugins.module_utils.model import environment  # noqa: E402
 
 
 @pytest.fixture

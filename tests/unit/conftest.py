@@ -53,7 +53,7 @@ def write_env(tmp_path):
 @pytest.fixture
 def load_env(write_env):
     """``load_env(yaml_text, environ=None, **files)`` -> Environment."""
-    from ansible_collections.maestro.ng.plugins.module_utils import environment
+    from ansible_collections.maestro.ng.plugins.module_utils.model import environment
 
     def load(text, environ=None, name="env.yaml", files=None, **more):
         path = write_env(text, name=name, files=files, **more)
@@ -65,8 +65,8 @@ def load_env(write_env):
 @pytest.fixture
 def load_error(write_env):
     """``load_error(yaml_text, **files)`` -> the MaestroError text, file shown as ``env.yaml``."""
-    from ansible_collections.maestro.ng.plugins.module_utils import environment
     from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
+    from ansible_collections.maestro.ng.plugins.module_utils.model import environment
 
     def load(text, environ=None, name="env.yaml", files=None, **more):
         path = write_env(text, name=name, files=files, **more)

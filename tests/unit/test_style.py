@@ -93,5 +93,5 @@ def _unannotated(path):
 
 def test_the_engines_public_functions_have_type_hints():
     """Every public function and method of plugins/module_utils says what it takes and gives."""
-    engine = sorted(pathlib.Path(REPO, "plugins", "module_utils").glob("*.py"))
+    engine = sorted(pathlib.Path(REPO, "plugins", "module_utils").rglob("*.py"))
     assert [line for path in engine for line in _unannotated(path)] == []

@@ -36,7 +36,7 @@ CHATTY = 'for i in 1 2 3 4 5; do echo "$CONTAINER_NAME line $i"; done; ' + SERVE
 
 sys.path.insert(0, str(REPO / "collections"))
 
-from ansible_collections.maestro.ng.plugins.module_utils import environment  # noqa: E402
+from ansible_collections.maestro.ng.plugins.module_utils.model import environment  # noqa: E402
 
 _CALLBACK = '''
 import json

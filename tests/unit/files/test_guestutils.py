@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from ansible_collections.maestro.ng.plugins.module_utils import environment
+from ansible_collections.maestro.ng.plugins.module_utils.model import environment
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 FILES = os.path.join(REPO, "files")

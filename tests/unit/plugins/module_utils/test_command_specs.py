@@ -2,8 +2,8 @@
 
 import pytest
 
-from ansible_collections.maestro.ng.plugins.module_utils import container_args
 from ansible_collections.maestro.ng.plugins.module_utils.command_specs import BY_WORD, COMMANDS, CONTAINER_STATES
+from ansible_collections.maestro.ng.plugins.module_utils.docker import container_args
 
 # What the orchestrate module's states meant before there was one record (orchestrate.COMMANDS,
 # PAST and DOING, audit.ACTIONS and REVERSED): MaestroNG's words, the progress words, the order.

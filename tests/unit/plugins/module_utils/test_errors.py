@@ -13,8 +13,8 @@ import os
 
 import pytest
 
-from ansible_collections.maestro.ng.plugins.module_utils import environment
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
+from ansible_collections.maestro.ng.plugins.module_utils.model import environment
 
 BAD = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "fixtures", "bad")
 

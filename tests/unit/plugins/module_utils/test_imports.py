@@ -9,6 +9,8 @@ import pytest
 MODULE_UTILS = pathlib.Path(__file__).resolve().parents[4] / "plugins" / "module_utils"
 
 
-@pytest.mark.parametrize("name", sorted(p.stem for p in MODULE_UTILS.glob("*.py") if p.stem != "__init__"))
+@pytest.mark.parametrize(
+    "name", sorted(".".join(p.relative_to(MODULE_UTILS).with_suffix("").parts) for p in MODULE_UTILS.rglob("*.py"))
+)
 def test_module_imports(name):
     importlib.import_module("ansible_collections.maestro.ng.plugins.module_utils." + name)

@@ -1,0 +1,143 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run one piece of work per instance, in parallel across and within ships.
+
+The orchestrator's executor: it knows ships, threads, Ctrl-C and how a Docker error becomes
+an instance's result, and nothing of commands, levels or keep_going (orchestrate.py decides
+those). ``connect_ship`` is the seam: a function from a ship to its Docker API client
+(docker_client.connect; the unit tests give a fake).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterable, Mapping, Optional
+
+from ..docker import registries
+from ..docker.client import DockerException, ShipUnreachable, connect, connection_errors, containers_by_name
+from ..docker.container import ContainerError
+
+MAX_THREADS = 32
+
+Action = Callable[[dict], dict]
+
+
+def blank_result(spec: Mapping[str, Any], **outcome: Any) -> dict[str, Any]:
+    """An instance's result before anything was done to it, with ``outcome`` on top."""
+    return dict(
+        {
+            "instance": spec["name"],
+            "service": spec["service"],
+            "ship": spec["ship"],
+            "changed": False,
+            "failed": False,
+            "actions": [],
+            "reasons": [],
+        },
+        **outcome,
+    )
+
+
+class LevelRunner:
+    """The ships of one environment, for one run: their clients, the ships found down, and
+    whether the run was interrupted."""
+
+    def __init__(self, env: Any, connect_ship: Callable[[dict], Any] = connect) -> None:
+        self.env = env
+        self._connect = connect_ship
+        self.down: dict[str, ShipUnreachable] = {}  # ship -> why, so a dead ship is tried once
+        self.interrupted: Optional[str] = None  # why no new work starts (e.g. "SIGINT")
+        self._admitted: set[str] = set()  # instances in progress: an interrupt lets them finish
+
+    def interrupt(self, why: str) -> None:
+        """No new instance begins; those in progress finish (callable from a signal handler)."""
+        # ansible-playbook passes a Ctrl-C (SIGINT) on and then SIGTERMs its workers as it cleans
+        # up; the two can arrive either way round, and the user's own signal is the one to name.
+        if not self.interrupted or (self.interrupted == "SIGTERM" and why == "SIGINT"):
+            self.interrupted = why
+
+    def admit(self, names: list[str], threads: Optional[int] = None) -> bool:
+        """Mark the first batch of ``names`` (as many as run at once) as in progress, so an
+        interrupt from now on lets them finish; False, admitting none, once interrupted.
+
+        Call it before announcing the work: what was announced as starting then really runs,
+        whenever the signal comes."""
+        if self.interrupted:
+            return False
+        self._admitted.update(names[: min(threads or len(names), MAX_THREADS)])
+        return True
+
+    def client(self, ship_name: str) -> Any:
+        """The Docker API client of a ship, logged in to the environment's registries."""
+        if ship_name in self.down:
+            raise self.down[ship_name]
+        try:
+            client = self._connect(self.env.ships[ship_name])
+        except ShipUnreachable as exc:
+            self.down[ship_name] = exc
+            raise
+        registries.login(client, getattr(self.env, "registries", None))
+        return client
+
+    def run_each(
+        self, names: list[str], action: Action, threads: Optional[int] = None, before: Optional[Action] = None
+    ) -> list[dict]:
+        """``action(spec)`` for every instance of ``names`` at once (at most ``threads``): one
+        result per instance, in order, merged into its base result; errors become its ``msg``.
+        ``before(spec)``, when given, is merged first (a plan's record of the live state).
+        Once interrupted, only the admitted instances (see admit) still run."""
+        if not names:
+            return []
+        self.admit(names, threads)
+        with ThreadPoolExecutor(min(threads or len(names), MAX_THREADS)) as pool:
+            return list(pool.map(lambda name: self._one(name, action, before), names))
+
+    def _one(self, name: str, action: Action, before: Optional[Action]) -> dict:
+        spec = self.env.instances[name]
+        if self.interrupted and name not in self._admitted:
+            return blank_result(spec, skipped=True, msg="not run: interrupted (%s)" % self.interrupted)
+        result = blank_result(spec)
+        ship = self.env.ships[spec["ship"]]
+        try:
+            with connection_errors(ship["name"], ship["docker_url"]):
+                if before is not None:
+                    result.update(before(spec))
+                result.update(action(spec))
+        except ShipUnreachable as exc:
+            self.down.setdefault(spec["ship"], exc)
+            result.update(failed=True, msg=str(exc), unreachable=True)
+        except ContainerError as exc:
+            result.update(exc.result or {})
+            result.update(failed=True, msg=str(exc))
+        except DockerException as exc:
+            result.update(failed=True, msg="%s: %s" % (name, getattr(exc, "explanation", None) or exc))
+        return result
+
+    def list_containers(self, names: Iterable[str]) -> dict[str, Optional[dict]]:
+        """{instance: its container listing entry, None when it has none}: one listing per ship
+        instead of an inspect per container. A ship whose listing fails is left out (its
+        instances are then inspected, and a lost ship is marked down at once)."""
+        by_ship: dict[str, list[str]] = {}
+        for name in names:
+            by_ship.setdefault(self.env.instances[name]["ship"], []).append(name)
+
+        def listing(item):
+            ship_name, wanted = item
+            if ship_name in self.down:
+                return {}
+            try:
+                with connection_errors(ship_name, self.env.ships[ship_name]["docker_url"]):
+                    found = containers_by_name(self.client(ship_name), wanted)
+            except ShipUnreachable as exc:
+                self.down.setdefault(ship_name, exc)
+                return {}
+            except DockerException:
+                return {}
+            return {name: found.get(name) for name in wanted}
+
+        listed: dict[str, Optional[dict]] = {}
+        with ThreadPoolExecutor(min(len(by_ship), MAX_THREADS) or 1) as pool:
+            for part in pool.map(listing, by_ship.items()):
+                listed.update(part)
+        return listed

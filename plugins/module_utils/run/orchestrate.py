@@ -1,0 +1,471 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Bring a selection of an environment to a state, level by level, in parallel.
+
+Every instance of a dependency level converges at once (threads across and within
+ships, level_runner.py); the next level starts only when the whole level succeeded. A ship
+that does not answer fails its own instances, with its name and URL, and nothing else.
+Used in-process by the controller-side action plugins (no module fork per
+container), and usable from any Python code.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
+
+from ..command_specs import COMMANDS
+from ..docker import registries
+from ..docker.client import NotFound, connect, image_id
+from ..docker.container import NOT_LISTED, START_GRACE, ContainerError, ContainerManager, state_of
+from ..model import ordering
+from ..model.selection import plan, waits_for
+from .level_runner import LevelRunner, blank_result
+from .plans import LIVE_KEYS, short_id, spec_digest
+from .report import Line, level_end_lines, level_start_lines, summary_line, tone_of
+
+if TYPE_CHECKING:
+    from ..model.environment import Environment
+
+# What starting a container whose old task outlived a daemon crash fails with.
+STALE_TASK = re.compile(r"task [0-9a-f]{12,}: already exists|failed to start shim: mkdir \S*[0-9a-f]{64}: file exists")
+STALE_TASK_RETRIES = 3
+STALE_TASK_WAIT = 1.0
+
+
+def _one_by_one(restart_options: Mapping[str, Any]) -> bool:
+    """Whether a restart goes one instance at a time (rolling, or a delay between steps)."""
+    return bool(restart_options.get("rolling")) or float(restart_options.get("step_delay") or 0) > 0
+
+
+class Orchestrator:
+    """Runs one command over the selected instances of a loaded environment."""
+
+    def __init__(
+        self,
+        env: Environment,
+        check_mode: bool = False,
+        progress: Optional[Callable[[str], None]] = None,
+        refresh: bool = False,
+        keep_going: bool = False,
+        record_live: bool = False,
+        start_grace: Optional[float] = START_GRACE,
+        connect_ship: Callable[[dict], Any] = connect,
+        manager: Callable[..., ContainerManager] = ContainerManager,
+    ):
+        self.env = env
+        # The seams of the unit tests: a ship's Docker client, and what converges one container.
+        self.runner = LevelRunner(env, connect_ship)
+        self._new_manager = manager
+        self.check_mode = check_mode
+        self.progress = progress or (lambda line: None)
+        self.refresh = refresh
+        # keep_going: a lost ship (or a failed instance) skips only its own instances and
+        # the services that depend on them; everything else still converges.
+        self.keep_going = keep_going
+        # record_live: each result gets "live" (the state before the run) and "spec_digest",
+        # which is what a plan needs (see make_plan).
+        self.record_live = record_live
+        # Seconds each started container must keep running before its dependents start
+        # (see container.START_GRACE); checked once per level.
+        self.start_grace = float(start_grace or 0)
+        self._planned: Optional[Mapping[str, dict]] = None  # instance -> plan entry, when applying a plan
+        self._reverse = False
+        self._pulls: dict[Any, threading.Event] = {}
+        # instance -> (manager, when) still to prove it survived its start
+        self._started: dict[str, tuple] = {}
+        # ship -> {image: inspect or None}: one image inspect per ship and image
+        self._images: dict[str, dict[str, Optional[dict]]] = {}
+        # instance -> its entry in this level's container listing (None: absent)
+        self._listed: dict[str, Optional[dict]] = {}
+        self._pull_lock = threading.Lock()
+
+    @property
+    def interrupted(self) -> Optional[str]:
+        """Why the run stops starting new work (e.g. "SIGINT"), see interrupt(); None while it goes on."""
+        return self.runner.interrupted
+
+    def interrupt(self, why: str) -> None:
+        """Stop at the next instance: those in progress finish, no new one begins, and the
+        later levels do not run (callable from a signal handler or another thread)."""
+        self.runner.interrupt(why)
+
+    # ------------------------------------------------------------------ plumbing
+    def client(self, ship_name: str) -> Any:
+        """A ship's Docker API client, logged in to the environment's registries."""
+        return self.runner.client(ship_name)
+
+    def _run_each(self, names, action):
+        """``action`` on every instance of ``names`` at once; a plan records each one's live state first."""
+        return self.runner.run_each(names, action, before=self._live_record if self.record_live else None)
+
+    def _live_record(self, spec):
+        return {"live": self.live_state(spec), "spec_digest": spec_digest(spec)}
+
+    def _manager(self, spec, check_mode=None):
+        # With a start_grace, run() checks a whole level at once (_verify_started), after one
+        # wait; without, each container is inspected right after its own start, in its thread.
+        return self._new_manager(
+            self.client(spec["ship"]),
+            spec,
+            start_grace=None if self.start_grace else 0,
+            check_mode=self.check_mode if check_mode is None else check_mode,
+            image_cache=self._images.setdefault(spec["ship"], {}),
+            registries=getattr(self.env, "registries", None),
+        )
+
+    def live_state(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        """What a plan records of an instance: its container and the id of its image on the ship."""
+        client = self.client(spec["ship"])
+        try:
+            container = client.inspect_container(spec["name"])
+        except NotFound:
+            container = None
+        spec_image_id = image_id(client, spec["image"])
+        return {
+            "container_id": container["Id"] if container else None,
+            "state": state_of(container),
+            "image_id": container.get("Image") if container else None,
+            "started_at": (container.get("State") or {}).get("StartedAt") if container else None,
+            "spec_image_id": spec_image_id,
+        }
+
+    def moved(self, spec: Mapping[str, Any], entry: Mapping[str, Any]) -> list[str]:
+        """Why the live state of ``spec``'s instance no longer is the one its plan ``entry``
+        was made from (a list of texts; empty = unchanged)."""
+        why = []
+        if entry.get("spec_digest") != spec_digest(spec):
+            why.append("its settings in the environment file changed")
+        live, then = self.live_state(spec), entry.get("live") or {}
+        for key in LIVE_KEYS:
+            if live.get(key) != then.get(key):
+                why.append("%s changed (%s -> %s)" % (key, short_id(then.get(key)), short_id(live.get(key))))
+        return why
+
+    def verify_plan(self, entries: Mapping[str, dict]) -> list[str]:
+        """[instance: why] for every planned instance whose live state moved (in parallel)."""
+
+        def check(spec):
+            why = self.moved(spec, entries[spec["name"]])
+            if why:
+                raise ContainerError("%s: %s" % (spec["name"], ", ".join(why)))
+            return {}
+
+        results = self._run_each(list(entries), check)
+        return [r["msg"] for r in results if r["failed"]]
+
+    def _guarded(self, action):
+        """When applying a plan: do nothing where the plan says none, and refuse an
+        instance whose live state moved since the plan was made."""
+        if self._planned is None:
+            return action
+
+        def guarded(spec):
+            entry = self._planned[spec["name"]]
+            if entry["action"] == "none":
+                return {"changed": False, "actions": ["planned: nothing to do"]}
+            why = self.moved(spec, entry)
+            if why:
+                raise ContainerError("%s: refused, moved since the plan was made: %s" % (spec["name"], ", ".join(why)))
+            return action(spec)
+
+        return guarded
+
+    def _converge(self, spec, state, **options):
+        replaced = []
+        listed = self._listed.pop(spec["name"], NOT_LISTED)
+        for attempt in range(1, STALE_TASK_RETRIES + 3):
+            manager = self._manager(spec)
+            try:
+                result = manager.converge(state, listed=listed if attempt == 1 else NOT_LISTED, **options)
+                break
+            except ContainerError as exc:
+                # A daemon restarted after a crash can still hold the container's old task
+                # in containerd: starting it then fails (STALE_TASK). That may
+                # clear in a moment; when it does not (dockerd restored the container as not
+                # running while containerd still runs its task), only a container with a new
+                # id escapes it: remove this one, and create it again.
+                if replaced or self.check_mode or not STALE_TASK.search(str(exc)):
+                    raise
+                if attempt <= STALE_TASK_RETRIES:
+                    self.progress(
+                        "  %s on %s: the daemon still holds an old task (restarted after a crash?), "
+                        "retrying" % (spec["name"], spec["ship"])
+                    )
+                    time.sleep(STALE_TASK_WAIT)
+                    continue
+                self.progress(
+                    "  %s on %s: the daemon still holds an old task; removing the container to "
+                    "create it again" % (spec["name"], spec["ship"])
+                )
+                manager.client.remove_container(spec["name"], v=True, force=True)
+                replaced.append("removed (the daemon held a stale task of it)")
+        result["actions"] = replaced + result["actions"]
+        result["changed"] = result["changed"] or bool(replaced)
+        if "started" in result["actions"] and not manager.has_running_checks() and self.start_grace:
+            self._started[spec["name"]] = (manager, time.monotonic())
+        return result
+
+    def _verify_started(self, results):
+        """Containers started without running checks must still run ``start_grace`` seconds
+        after their start; one wait per level, from its last start (without a start_grace,
+        each was inspected right after its own start)."""
+        pending = {r["instance"]: self._started.pop(r["instance"]) for r in results if r["instance"] in self._started}
+        if not pending or self.check_mode:
+            return
+        # From the level's last start, so that every container gets the whole of it.
+        remaining = self.start_grace - (time.monotonic() - max(when for dummy, when in pending.values()))
+        if remaining > 0:
+            time.sleep(remaining)
+
+        def survived(spec):
+            manager = pending[spec["name"]][0]
+            manager.verify_running()
+            return {"container": manager.result()["container"]}
+
+        verdicts = dict(zip(pending, self._run_each(list(pending), survived)))
+        for result in results:
+            verdict = verdicts.get(result["instance"])
+            if verdict and verdict["failed"]:
+                result.update(failed=True, msg=verdict["msg"])
+            elif verdict:
+                result["container"] = verdict["container"]
+
+    # ------------------------------------------------------------------ commands
+    def run(
+        self,
+        command: str,
+        instances: list[str],
+        restart_options: Optional[Mapping[str, Any]] = None,
+        planned: Optional[Mapping[str, dict]] = None,
+    ) -> dict[str, Any]:
+        """Apply ``command`` to ``instances`` (names, in dependency order).
+
+        ``planned``: {instance: plan entry} to carry out a plan (see make_plan) instead.
+        """
+        reverse = COMMANDS[command].reverse
+        self._reverse = reverse
+        if planned is not None:
+            self._planned = planned
+            instances = [name for name in instances if name in planned]
+            restart_options = dict(restart_options or {}, only_if_changed=False)
+        levels = plan(self.env, instances, reverse=reverse)
+        if command in ("cleaned", "pulled"):  # no ordering needed: all at once
+            levels = [{"level": 0, "services": [], "instances": [i for lvl in levels for i in lvl["instances"]]}]
+        edges = waits_for(self.env, reverse)
+        results, failed_level = [], None
+        bad: dict[str, str] = {}  # service -> why its dependents are skipped (keep_going)
+        started = time.monotonic()
+        for number, level in enumerate(levels, 1):
+            level_results = None
+            if failed_level is None and not self.interrupted:
+                t0 = time.monotonic()
+                level_results = self._run_level(command, level, (number, len(levels)), edges, bad, restart_options)
+            if level_results is None:
+                results.extend(self._not_run(level["instances"], failed_level))
+                continue
+            results.extend(level_results)
+            self._report_level(number, len(levels), level, level_results, command, time.monotonic() - t0)
+            if any(r["failed"] for r in level_results) and not self.keep_going:
+                failed_level = number
+        summary = self._summary(command, results, time.monotonic() - started)
+        self.progress(Line(summary["summary"], tone_of(results)))
+        return summary
+
+    def _run_level(self, command, level, place, edges, bad, restart_options):
+        """One level's instances, in parallel; with keep_going, those after a failed or lost
+        instance (``bad``, which this adds to) are skipped. None when an interrupt came before
+        any of them began."""
+        todo, skipped = level["instances"], {}
+        if self.keep_going:
+            todo = []
+            for name in level["instances"]:
+                why = self._skip_reason(self.env.instances[name], edges, bad)
+                if why:
+                    skipped[name] = self._skipped(name, why)
+                else:
+                    todo.append(name)
+        restart_options = restart_options or {}
+        one_by_one = command == "restarted" and _one_by_one(restart_options)
+        if command not in ("restarted", "pulled"):
+            self._listed = self.runner.list_containers(todo)
+        if not self.runner.admit(todo, threads=1 if one_by_one else None):
+            return None
+        self._report_start(place[0], place[1], level, todo, command)
+        if command == "restarted":
+            level_results = self._restart_level(todo, restart_options)
+        else:
+            level_results = self._run_each(todo, self._guarded(self._action(command)))
+        self._verify_started(level_results)
+        if not self.keep_going:
+            return level_results
+        for r in level_results:
+            if r.get("unreachable"):
+                r.update(failed=False, skipped=True, kept_going=True, msg="skipped: " + r["msg"])
+        by_name = dict(skipped, **{r["instance"]: r for r in level_results})
+        level_results = [by_name[name] for name in level["instances"]]
+        for r in level_results:
+            if r["failed"] or r.get("kept_going"):
+                outcome = "was skipped" if r.get("skipped") else "failed"
+                bad.setdefault(r["service"], "%s %s" % (r["instance"], outcome))
+        return level_results
+
+    def _skip_reason(self, spec, edges, bad):
+        if spec["ship"] in self.runner.down:
+            return str(self.runner.down[spec["ship"]])
+        for service in sorted(ordering.closure([spec["service"]], edges) & set(bad)):
+            return "%s %s, and %s" % ("comes after" if self._reverse else "depends on", service, bad[service])
+        return None
+
+    def _skipped(self, name, why):
+        return blank_result(self.env.instances[name], skipped=True, kept_going=True, msg="skipped: " + why)
+
+    def _action(self, state):
+        if state == "pulled":
+            return self._pull
+
+        def converge(spec):
+            if state == "cleaned":
+                return self._manager(spec).converge(
+                    "absent", only_if_stopped=True, listed=self._listed.pop(spec["name"], NOT_LISTED)
+                )
+            return self._converge(spec, state, refresh=self.refresh)
+
+        return converge
+
+    def _pull(self, spec):
+        """Pull an instance's image on its ship; instances sharing one pull it once."""
+        key = (spec["ship"], spec["image"])
+        with self._pull_lock:
+            event = self._pulls.get(key)
+            first = event is None
+            if first:
+                event = self._pulls[key] = threading.Event()
+        if not first:
+            event.wait()
+            return {"changed": False, "actions": ["pulled with another instance on %s" % spec["ship"]]}
+        try:
+            if self.check_mode:
+                return {"changed": True, "actions": ["would pull %s" % spec["image"]]}
+            client = self.client(spec["ship"])
+            before = image_id(client, spec["image"])
+            try:
+                retries = registries.pull(
+                    client,
+                    spec["image"],
+                    self.env.registries,
+                    on_retry=lambda note: self.progress("  %s on %s: %s" % (spec["name"], spec["ship"], note)),
+                )
+            except registries.PullFailed as exc:
+                raise ContainerError(
+                    "%s: pulling %s on %s failed: %s" % (spec["name"], spec["image"], spec["ship"], exc)
+                ) from None
+            # Changed only when the ship got a new image for that name.
+            changed = image_id(client, spec["image"]) != before
+            return {
+                "changed": changed,
+                "actions": ["pulled %s%s" % (spec["image"], "" if changed else ", already up to date")] + retries,
+            }
+        finally:
+            event.set()
+
+    def _restart_level(self, names, options):
+        only_if_changed = options.get("only_if_changed", False)
+        step_delay = float(options.get("step_delay") or 0)
+        stop_start_delay = float(options.get("stop_start_delay") or 0)
+
+        def restart(spec):
+            if only_if_changed:
+                preview = self._manager(spec, check_mode=True).converge("started", refresh=self.refresh)
+                if not preview.get("reasons") and preview["container"]["state"] == "running":
+                    return {"changed": False, "actions": ["unchanged, not restarted"]}
+            if stop_start_delay:
+                stopped = self._manager(spec).converge("stopped")
+                time.sleep(0 if self.check_mode else stop_start_delay)
+                result = self._converge(spec, "started", refresh=self.refresh)
+                result["actions"] = stopped["actions"] + result["actions"]
+                result["changed"] = True
+                return result
+            return self._converge(spec, "restarted", refresh=self.refresh)
+
+        restart = self._guarded(restart)
+        if not _one_by_one(options):
+            return self._run_each(names, restart)
+        results = []
+        for index, name in enumerate(names):
+            if index and step_delay and not self.check_mode:
+                time.sleep(step_delay)
+            result = self._run_each([name], restart)[0]
+            self._verify_started([result])
+            results.append(result)
+            if result["failed"]:
+                results.extend(self._not_run(names[index + 1 :], None))
+                break
+        return results
+
+    def _not_run(self, names, level):
+        why = "not run: level %d failed" % level if level else "not run: an earlier instance failed"
+        if self.interrupted and not level:
+            why = "not run: interrupted (%s)" % self.interrupted
+        return [blank_result(self.env.instances[name], skipped=True, msg=why) for name in names]
+
+    # ------------------------------------------------------------------ reporting
+    def _report_start(self, number, total, level, names, command):
+        """Before a level works: what it is about to do, so a long wait is never silent."""
+        doing = "checking" if self.check_mode else COMMANDS[command].doing
+        for line in level_start_lines(self.env, number, total, level, names, doing):
+            self.progress(line)
+
+    def _report_level(self, number, total, level, results, command, seconds):
+        for line in level_end_lines(number, total, level, results, COMMANDS[command].past, seconds, self.check_mode):
+            self.progress(line)
+
+    def _summary(self, command, results, seconds):
+        failed = [r for r in results if r["failed"]]
+        changed = [r for r in results if r["changed"]]
+        summary = {
+            "changed": bool(changed),
+            "failed": bool(failed),
+            "command": command,
+            "instances": results,
+            "counts": {
+                "total": len(results),
+                "changed": len(changed),
+                "failed": len(failed),
+                "skipped": sum(1 for r in results if r.get("skipped")),
+            },
+            "seconds": round(seconds, 3),
+            "summary": str(summary_line(command, results, seconds, {r["ship"] for r in results}, self.check_mode)),
+        }
+        kept = [r for r in results if r.get("kept_going")]
+        messages = [r["msg"] for r in failed]
+        if self.interrupted:
+            # Not a success: say what was done, and that a rerun converges the rest.
+            summary["failed"] = True
+            summary["interrupted"] = self.interrupted
+            not_run = [r for r in results if (r.get("msg") or "").startswith("not run: interrupted")]
+            messages.insert(
+                0,
+                "interrupted (%s), done so far: %s; not run: %s; the same command again converges the rest"
+                % (
+                    self.interrupted,
+                    summary["summary"],
+                    ", ".join(r["instance"] for r in not_run[:10]) + (", ..." if len(not_run) > 10 else "") or "none",
+                ),
+            )
+        if kept:
+            # keep_going: the rest converged, but the run is not a success.
+            summary["failed"] = True
+            summary["skipped_instances"] = [
+                {"instance": r["instance"], "ship": r["ship"], "why": r["msg"][len("skipped: ") :]} for r in kept
+            ]
+            messages.append(
+                "%d skipped (keep_going): %s"
+                % (len(kept), "; ".join("%s: %s" % (k["instance"], k["why"]) for k in summary["skipped_instances"]))
+            )
+        if messages:
+            summary["msg"] = "; ".join(messages)
+        return summary

@@ -1,0 +1,270 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lines a user reads: the summary of a command, of a status, and their tones.
+
+A tone (``ok``, ``changed``, ``failed``, ``skipped``, ``drift``, ``down``) says how a
+line or a cell reads; the controller maps tones to Ansible's configured colours
+(plugins/plugin_utils/output.py), so nothing here knows about terminals.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional
+
+if TYPE_CHECKING:
+    from ..model.environment import Environment
+
+# What the user typed, per orchestrate state.
+COMMAND_NAMES = {
+    "started": "start",
+    "stopped": "stop",
+    "killed": "kill",
+    "restarted": "restart",
+    "absent": "remove",
+    "cleaned": "clean",
+    "pulled": "pull",
+}
+# The order outcomes are listed in a summary line.
+OUTCOMES = (
+    "created",
+    "recreated",
+    "started",
+    "restarted",
+    "stopped",
+    "killed",
+    "removed",
+    "pulled",
+    "changed",
+    "unchanged",
+    "skipped",
+    "failed",
+)
+# A container's actions ("create", also check mode's "would create") in the past tense ("created").
+ACTION_PAST = {
+    "create": "created",
+    "start": "started",
+    "stop": "stopped",
+    "kill": "killed",
+    "remove": "removed",
+    "pull": "pulled",
+}
+# Docker states of a container that exists but does not run.
+STOPPED_STATES = ("exited", "created", "paused", "restarting", "removing")
+
+
+class Line(str):
+    """A progress line that also carries its tone; it still is the plain text."""
+
+    def __new__(cls, text, tone=None):
+        line = super().__new__(cls, text)
+        line.tone = tone
+        return line
+
+
+def tone_of(results: Iterable[Mapping[str, Any]]) -> str:
+    """The tone of a level or of a whole run."""
+    if any(r["failed"] for r in results):
+        return "failed"
+    if any(r.get("kept_going") for r in results):
+        return "skipped"
+    if any(r["changed"] for r in results):
+        return "changed"
+    return "ok"
+
+
+def outcome(result: Mapping[str, Any]) -> str:
+    """What happened to one instance, as one word of OUTCOMES."""
+    if result["failed"]:
+        return "failed"
+    if result.get("skipped"):
+        return "skipped"
+    if not result["changed"]:
+        return "unchanged"
+    done = set()
+    for action in result.get("actions") or []:
+        if action.startswith("would "):  # check mode
+            action = action[len("would ") :]
+        word = action.split(" ", 1)[0]
+        done.add(ACTION_PAST.get(word, word))
+    if "created" in done:
+        return "recreated" if "removed" in done or result.get("reasons") else "created"
+    if "stopped" in done and "started" in done:
+        return "restarted"
+    for word in ("removed", "killed", "started", "stopped", "pulled"):
+        if word in done:
+            return word
+    return "changed"
+
+
+def plural(count: int, word: str) -> str:
+    return "%d %s%s" % (count, word, "" if count == 1 else "s")
+
+
+def summary_line(command: str, results: list[dict], seconds: float, ships: set[str], check_mode: bool = False) -> Line:
+    """``start: 9 instances on 3 ships: 6 created, 3 unchanged in 2.1s`` (a Line)."""
+    counts: dict[str, int] = {}
+    for result in results:
+        word = outcome(result)
+        counts[word] = counts.get(word, 0) + 1
+    parts = []
+    for word in OUTCOMES:
+        if counts.get(word):
+            if check_mode and word not in ("unchanged", "skipped", "failed"):
+                parts.append("%d would be %s" % (counts[word], word))
+            else:
+                parts.append("%d %s" % (counts[word], word))
+    name = COMMAND_NAMES.get(command, command) + (" (check mode)" if check_mode else "")
+    text = "%s: %s on %s: %s in %.1fs" % (
+        name,
+        plural(len(results), "instance"),
+        plural(len(ships), "ship"),
+        ", ".join(parts) or "nothing selected",
+        seconds,
+    )
+    return Line(text, tone_of(results))
+
+
+def level_start_lines(
+    env: Environment, number: int, total: int, level: Mapping[str, Any], names: list[str], doing: str
+) -> list[str]:
+    """Before a level works, per service: "level N/M SERVICE: DOING K instances on SHIPS ..."."""
+    lines: list[str] = []
+    for service in level["services"] or sorted({env.instances[n]["service"] for n in names}):
+        mine = [n for n in names if env.instances[n]["service"] == service]
+        if mine:
+            ships = sorted({env.instances[n]["ship"] for n in mine})
+            lines.append(
+                "level %d/%d %s: %s %s on %s ..."
+                % (number, total, service, doing, plural(len(mine), "instance"), ", ".join(ships))
+            )
+    return lines
+
+
+def level_end_lines(
+    number: int,
+    total: int,
+    level: Mapping[str, Any],
+    results: list[dict],
+    past: str,
+    seconds: float,
+    check_mode: bool = False,
+) -> list[str]:
+    """After a level, per service: what it did (toned), then a line per instance skipped by
+    keep_going, raced by another run, or recreated (with its drift reasons)."""
+    lines: list[str] = []
+    for service in level["services"] or sorted({r["service"] for r in results}):
+        mine = [r for r in results if r["service"] == service]
+        ok = [r for r in mine if not r["failed"] and not r.get("skipped")]
+        changed = [r for r in ok if r["changed"]]
+        verb = "would be " + past if check_mode else past
+        if changed:
+            what = "%d/%d %s" % (len(changed), len(mine), verb)
+        else:
+            what = "%d/%d ok, nothing to do" % (len(ok), len(mine))
+        line = "level %d/%d %s: %s in %.1fs" % (number, total, service, what, seconds)
+        failed = [r for r in mine if r["failed"]]
+        if failed:
+            line += ", %d failed" % len(failed)
+        skipped = [r for r in mine if r.get("kept_going")]
+        if skipped:
+            line += ", %d skipped" % len(skipped)
+        lines.append(Line(line, tone_of(mine)))
+        lines += ["  %s on %s: %s" % (r["instance"], r["ship"], r["msg"]) for r in skipped]
+        # Another run changed the same container meanwhile: what it did, and where we are.
+        lines += [
+            "  %s on %s: %s; converged from what is there (now %s)"
+            % (r["instance"], r["ship"], ", then ".join(r["raced"]), (r.get("container") or {}).get("state"))
+            for r in mine
+            if r.get("raced")
+        ]
+        # Why a container was (or would be) replaced: its drift reasons.
+        lines += [
+            "  %s on %s: %s: %s"
+            % (r["instance"], r["ship"], "would be recreated" if check_mode else "recreated", "; ".join(r["reasons"]))
+            for r in mine
+            if r.get("reasons")
+        ]
+    return lines
+
+
+def state_tone(row: Mapping[str, Any]) -> str:
+    """The tone of a status row's state: running ok, stopped changed, absent failed, ship down down."""
+    if row["status"] == "host down":
+        return "down"
+    if row["state"] == "running":
+        return "ok"
+    if row["state"] in STOPPED_STATES:
+        return "changed"
+    return "failed"  # absent, dead
+
+
+def drift_tone(row: Mapping[str, Any]) -> Optional[str]:
+    """ok when the container matches the file, drift when not, None when there is none."""
+    drift = row.get("drift")
+    if drift is None:
+        return None
+    return "drift" if drift else "ok"
+
+
+def status_summary(rows: list[dict], seconds: float) -> Line:
+    """``status: 9 instances on 3 ships: 7 running, 1 stopped, 1 absent; 1 drifted in 0.2s``."""
+    words = {"ok": "running", "changed": "stopped", "down": "on a ship down"}
+    counts: dict[str, int] = {}
+    for row in rows:
+        word = words.get(state_tone(row), row["state"])
+        counts[word] = counts.get(word, 0) + 1
+    order = ["running", "stopped", "absent"] + sorted(set(counts) - set(words.values()) - {"absent"})
+    parts = ["%d %s" % (counts[word], word) for word in order + ["on a ship down"] if word in counts]
+    text = "status: %s on %s: %s" % (
+        plural(len(rows), "instance"),
+        plural(len({r["ship"] for r in rows}), "ship"),
+        ", ".join(parts) or "nothing selected",
+    )
+    drifted = sum(1 for row in rows if row.get("drift"))
+    if drifted:
+        text += "; %d drifted" % drifted
+    return Line(text + " in %.1fs" % seconds, status_tone(rows))
+
+
+def status_tone(rows: list[dict]) -> str:
+    """failed when a ship is down, changed when anything is not running or drifted, else ok."""
+    tones = {state_tone(row) for row in rows}
+    if "down" in tones:
+        return "failed"
+    if tones - {"ok"} or any(row.get("drift") for row in rows):
+        return "changed"
+    return "ok"
+
+
+def status_table(rows: list[dict], paint: Optional[Callable[[str, Optional[str]], str]] = None) -> str:
+    """Aligned text table (the `status` playbook prints it).
+
+    paint(text, tone): colours the state and drift cells (report.state_tone, drift_tone);
+    the padding stays outside the colour codes, so the columns stay aligned.
+    """
+    header = ("SERVICE", "INSTANCE", "SHIP", "IMAGE", "STATE", "PORTS", "DRIFT")
+    lines: list[tuple[tuple[str, ...], tuple[Optional[str], ...]]] = [(header, (None,) * len(header))]
+    for row in rows:
+        image = row["image"].rsplit("/", 1)[-1]
+        if row["image_id"]:
+            image += "@" + row["image_id"]
+        state = row["status"] if row["state"] != "absent" else "absent"
+        drift = row.get("drift")
+        drift = "-" if drift is None else ", ".join(drift) or "ok"
+        lines.append(
+            (
+                (row["service"], row["instance"], row["ship"], image, state, " ".join(row["ports"]) or "-", drift),
+                (None, None, None, None, state_tone(row), None, drift_tone(row)),
+            )
+        )
+    widths = [max(len(cells[i]) for cells, _tones in lines) for i in range(len(header) - 1)] + [0]
+
+    def cell(text, tone, width):
+        shown = paint(text, tone) if paint and tone else text
+        return shown + " " * (width - len(text))
+
+    return "\n".join(
+        "  ".join(cell(text, tone, width) for text, tone, width in zip(cells, tones, widths)).rstrip()
+        for cells, tones in lines
+    )

@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The status view: one row per instance, from one container listing per ship, with each
+container's drift from the file."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+from ..docker.client import DockerException, NotFound, ShipUnreachable, connect, connection_errors, containers_by_name
+from ..docker.container import ContainerManager, compare, listed_current
+from .level_runner import MAX_THREADS
+
+if TYPE_CHECKING:
+    from ..model.environment import Environment
+
+
+def status(env: Environment, instances: Iterable[str], drift: bool = True) -> list[dict[str, Any]]:
+    """One row per instance: where it runs and what Docker says about it.
+
+    drift: also compare each existing container with the file ("drift": [] when it
+    matches, the reasons when not, None when there is no container to compare).
+    """
+    wanted = [env.instances[name] for name in instances]
+    ships = sorted({spec["ship"] for spec in wanted})
+
+    def listing(ship_name):
+        ship = env.ships[ship_name]
+        try:
+            with connection_errors(ship_name, ship["docker_url"]):
+                return ship_name, containers_by_name(connect(ship))
+        except ShipUnreachable as exc:
+            return ship_name, exc
+
+    with ThreadPoolExecutor(max(1, min(len(ships), MAX_THREADS))) as pool:
+        seen = dict(pool.map(listing, ships))
+    rows, entries = [], {}
+    for spec in wanted:
+        found = seen[spec["ship"]]
+        row = {
+            "service": spec["service"],
+            "instance": spec["name"],
+            "ship": spec["ship"],
+            "ship_ip": spec["ship_ip"],
+            "image": spec["image"],
+            "image_id": None,
+            "container_id": None,
+            "state": "absent",
+            "status": "down",
+            "ports": port_texts(spec),
+            "drift": None,
+        }
+        if isinstance(found, ShipUnreachable):
+            row.update(state="unknown", status="host down", error=str(found))
+        elif spec["name"] in found:
+            container = entries[spec["name"]] = found[spec["name"]]
+            row.update(
+                container_id=container["Id"][:12],
+                image_id=(container.get("ImageID") or "")[7:19],
+                state=container.get("State") or "unknown",
+                status=container.get("Status") or "",
+            )
+        rows.append(row)
+    if drift:
+        _add_drift(env, wanted, rows, entries)
+    return rows
+
+
+def _add_drift(env, specs, rows, entries):
+    """Fill each row's "drift": one image inspect per ship and image, then one container
+    inspect per container whose listing entry does not already show it current (see
+    container.listed_current), all in parallel."""
+    present = [(spec, row) for spec, row in zip(specs, rows) if row["container_id"]]
+    if not present:
+        return
+    images = sorted({(spec["ship"], spec["image"]) for spec, _row in present})
+
+    def inspect_image(key):
+        ship_name, image = key
+        ship = env.ships[ship_name]
+        try:
+            with connection_errors(ship_name, ship["docker_url"]):
+                return key, connect(ship).inspect_image(image)
+        except NotFound:
+            return key, None
+        except (ShipUnreachable, DockerException) as exc:
+            return key, exc
+
+    def inspect_container(item):
+        spec, row = item
+        ship = env.ships[spec["ship"]]
+        try:
+            with connection_errors(spec["ship"], ship["docker_url"]):
+                manager = ContainerManager(connect(ship), spec, check_mode=True)
+                manager.container = manager.client.inspect_container(row["container_id"])
+                return manager.resolved_container()
+        except (ShipUnreachable, DockerException) as exc:
+            return exc
+
+    with ThreadPoolExecutor(max(1, min(len(present) + len(images), MAX_THREADS))) as pool:
+        image_of = dict(pool.map(inspect_image, images))
+
+        def image_for(spec):
+            return image_of[(spec["ship"], spec["image"])]
+
+        current = {
+            spec["name"]
+            for spec, _row in present
+            if not isinstance(image_for(spec), Exception)
+            and listed_current(spec, entries[spec["name"]], image_for(spec))
+        }
+        rest = [item for item in present if item[0]["name"] not in current]
+        inspects = dict(zip((spec["name"] for spec, _row in rest), pool.map(inspect_container, rest)))
+    for spec, row in present:
+        image, inspect = image_for(spec), inspects.get(spec["name"])
+        if spec["name"] in current:
+            row["drift"] = []
+        elif isinstance(inspect, Exception) or isinstance(image, Exception):
+            row["drift"] = ["cannot compare: %s" % (inspect if isinstance(inspect, Exception) else image)]
+        else:
+            row["drift"] = compare(spec, inspect, image)
+
+
+def port_texts(spec: Mapping[str, Any]) -> list[str]:
+    texts = []
+    for port in spec["ports"]:
+        host = "" if port["host_ip"] == "0.0.0.0" else port["host_ip"] + ":"
+        texts.append("%s:%s%s->%s/%s" % (port["name"], host, port["external"], port["exposed"], port["protocol"]))
+    return texts
