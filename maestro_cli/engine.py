@@ -25,9 +25,6 @@ OPTIONS = (
     "stop_start_delay",
     "rolling",
 )
-# ANSI colours of report.py's tones, as Ansible's defaults show them (ok green, changed
-# yellow, failed red, skipped cyan, drift purple, down bright red).
-TONES = {"ok": "0;32", "changed": "0;33", "failed": "0;31", "skipped": "0;36", "drift": "0;35", "down": "1;31"}
 
 
 def importable(collections):
@@ -59,7 +56,9 @@ class Output:
         self.colour = _colour_on(self.stdout)
 
     def paint(self, text, tone):
-        code = TONES.get(tone) if self.colour else None
+        from ansible_collections.maestro.ng.plugins.module_utils.run.report import TONES
+
+        code = TONES[tone].ansi if self.colour and tone in TONES else None
         return "\033[%sm%s\033[0m" % (code, text) if code else text
 
     def line(self, line):

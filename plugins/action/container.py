@@ -48,7 +48,7 @@ class ActionModule(ActionBase):
         params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF)[1]
         # On a ship host of the maestro.ng.maestro inventory, the ship's Docker API is what the
         # host stands for: Ansible reports it UNREACHABLE, as for a host it cannot log in to.
-        lost_is_unreachable = (task_vars or {}).get("maestro_docker_url") == params["docker_host"]
+        lost_is_unreachable = (task_vars or {}).get("maestro_docker_url") == params["docker_url"]
         result.update(
             converge(
                 params,

@@ -6,6 +6,9 @@ that runs containers and checks (what a spec built by hand, without the model, g
 
 from __future__ import annotations
 
+# The Docker API's TCP ports, without and with TLS.
+DEFAULT_DOCKER_PORT = 2375
+DEFAULT_TLS_PORT = 2376
 # Seconds a ship's Docker API call may take. MaestroNG's 5 s made large cold starts fail
 # half-way; 60 s is the default here.
 DEFAULT_TIMEOUT = 60
@@ -15,5 +18,8 @@ DEFAULT_STOP_TIMEOUT = 10
 CHECK_MAX_WAIT = {"tcp": 180, "http": 300}
 # Tries of an exec/rexec lifecycle check (MaestroNG's default).
 EXEC_CHECK_ATTEMPTS = 180
+# Threads a run works with at most (instances at once, ships listed at once), and so the
+# connections kept open per ship (docker/client.py): one per thread.
+MAX_THREADS = 32
 # What a password or token is printed as (audit messages, registry errors).
 HIDDEN = "********"

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one error type of the environment model.
+"""The engine's error types: a bad input, located (MaestroError), and a container that could
+not be converged (ContainerError).
 
 Every bad input is reported as ``FILE:LINE: KEY.PATH: message`` so a user can go
 straight to the line; file and line are left out when they are not known.
@@ -9,7 +10,7 @@ straight to the line; file and line are left out when they are not known.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 
 class MaestroError(Exception):
@@ -42,3 +43,11 @@ class MaestroError(Exception):
             where = "line %d: " % self.line
         key = self.key + ": " if self.path else ""
         return where + key + self.message
+
+
+class ContainerError(Exception):
+    """A failure to converge a container; ``result`` holds what was done until then."""
+
+    def __init__(self, message: str, result: Optional[Mapping[str, Any]] = None):
+        super().__init__(message)
+        self.result: dict[str, Any] = dict(result or {})

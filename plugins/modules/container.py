@@ -69,10 +69,14 @@ options:
         command that exits at once, so V(0.5) is what reliably catches those.
     type: float
     default: 0
-  docker_host:
-    description: URL of the Docker API, C(tcp://host:port) or C(unix:///path/to/socket).
+  docker_url:
+    description:
+      - URL of the Docker API, C(tcp://host:port) or C(unix:///path/to/socket).
+      - The ship's C(docker_url) in the M(maestro.ng.environment) lookup's data (C(maestro_docker_url) of the
+        P(maestro.ng.maestro#inventory) inventory).
     type: str
     default: unix:///var/run/docker.sock
+    aliases: [docker_host]
   api_version:
     description:
       - Docker API version to speak. V(auto) asks the daemon (one more request); unset
@@ -80,25 +84,28 @@ options:
     type: str
   timeout:
     description: Seconds to wait for an answer of the Docker API.
-    type: int
+    type: float
     default: 60
   tls:
     description: Connect to the Docker API with TLS.
     type: bool
     default: false
   tls_verify:
-    description: Connect with TLS and verify the daemon's certificate against O(ca_cert).
+    description: Connect with TLS and verify the daemon's certificate against O(tls_ca_cert).
     type: bool
     default: false
-  ca_cert:
+  tls_ca_cert:
     description: CA certificate to verify the daemon with.
     type: path
-  client_cert:
-    description: Client certificate to authenticate with (with O(client_key)).
+    aliases: [ca_cert]
+  tls_cert:
+    description: Client certificate to authenticate with (with O(tls_key)).
     type: path
-  client_key:
-    description: Private key of O(client_cert).
+    aliases: [client_cert]
+  tls_key:
+    description: Private key of O(tls_cert).
     type: path
+    aliases: [client_key]
   ssh_tunnel:
     description:
       - Reach the Docker API through an SSH tunnel, as MaestroNG's ship C(ssh_tunnel) does; the
@@ -106,7 +113,7 @@ options:
         C(maestro.ng.service) role passes it here.
       - The system C(ssh) client (C(BatchMode), C(StrictHostKeyChecking=accept-new), no multiplexing)
         forwards a free port on 127.0.0.1 of the host running the module to O(ssh_tunnel.target) on
-        O(ssh_tunnel.host); O(docker_host) is then not used. Extra C(ssh) arguments
+        O(ssh_tunnel.host); O(docker_url) is then not used. Extra C(ssh) arguments
         can be given in the environment variable E(MAESTRO_SSH_ARGS). One tunnel per route and process,
         ended when the process exits.
     type: dict
@@ -160,12 +167,12 @@ options:
   ship:
     description:
       - Name of the Docker host, used in messages and the C(maestro.ng.ship) label.
-      - Defaults to the host part of O(docker_host), or C(local) for a unix socket.
+      - Defaults to the host part of O(docker_url), or C(local) for a unix socket.
     type: str
   ship_ip:
     description:
       - Address of the Docker host, where C(tcp) and C(http) checks connect by default.
-      - Defaults to the host part of O(docker_host), or C(127.0.0.1) for a unix socket.
+      - Defaults to the host part of O(docker_url), or C(127.0.0.1) for a unix socket.
     type: str
   environment:
     description: MaestroNG environment name; recorded in the C(maestro.ng.environment) label.
@@ -396,7 +403,7 @@ EXAMPLES = r"""
     name: web1
     image: busybox:latest
     command: [httpd, -f, -p, "80", -h, /]
-    docker_host: tcp://192.0.2.10:2375
+    docker_url: tcp://192.0.2.10:2375
     ports:
       - {name: http, exposed: "80", external: "8080"}
     env:
@@ -410,7 +417,7 @@ EXAMPLES = r"""
   maestro.ng.container:
     name: web2
     image: registry.example.com:5000/team/web:1.4
-    docker_host: tcp://192.0.2.10:2375
+    docker_url: tcp://192.0.2.10:2375
     registries:
       private:
         registry: https://registry.example.com:5000/v2/
@@ -422,20 +429,20 @@ EXAMPLES = r"""
   maestro.ng.container:
     name: web2
     image: registry.example.com:5000/team/web:1.4
-    docker_host: tcp://192.0.2.10:2375
+    docker_url: tcp://192.0.2.10:2375
     registries: "{{ lookup('maestro.ng.environment', 'prod.yaml').registries }}"
 
 - name: Stop it (it stays on the host)
   maestro.ng.container:
     name: web1
     state: stopped
-    docker_host: tcp://192.0.2.10:2375
+    docker_url: tcp://192.0.2.10:2375
 
 - name: Remove it
   maestro.ng.container:
     name: web1
     state: absent
-    docker_host: tcp://192.0.2.10:2375
+    docker_url: tcp://192.0.2.10:2375
 """
 
 RETURN = r"""

@@ -12,20 +12,12 @@ from __future__ import annotations
 from ansible import constants as C
 from ansible.utils.color import stringc
 
-# The same colours as ok / changed / failed / skipped task results ([colors] in ansible.cfg).
-COLOURS = {
-    "ok": C.COLOR_OK,
-    "changed": C.COLOR_CHANGED,
-    "failed": C.COLOR_ERROR,
-    "skipped": C.COLOR_SKIP,
-    "drift": C.COLOR_WARN,
-    "down": C.COLOR_UNREACHABLE,
-}
+from ansible_collections.maestro.ng.plugins.module_utils.run.report import TONES
 
 
 def colour(tone):
-    """The colour name of a tone (None: none)."""
-    return COLOURS.get(tone) if tone else None
+    """The colour name of a tone, as ansible.cfg's [colors] set it (None: none)."""
+    return getattr(C, TONES[tone].setting) if tone in TONES else None
 
 
 def paint(text, tone):

@@ -8,6 +8,7 @@ MAESTRO_REQUIRE_LAB=1. Containers are named mtest-<run>-<n> and removed at the e
 import json
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -22,13 +23,10 @@ from helpers.lab import unavailable
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "collections"))
 
 from ansible_collections.maestro.ng.plugins.module_utils.docker.client import NotFound, ShipUnreachable, connect
-from ansible_collections.maestro.ng.plugins.module_utils.docker.container import (
-    LABEL_INSTANCE,
-    ContainerError,
-    ContainerManager,
-    compare,
-    desired_config,
-)
+from ansible_collections.maestro.ng.plugins.module_utils.docker.container import ContainerManager
+from ansible_collections.maestro.ng.plugins.module_utils.docker.desired import LABEL_INSTANCE, desired_config
+from ansible_collections.maestro.ng.plugins.module_utils.docker.drift import compare
+from ansible_collections.maestro.ng.plugins.module_utils.errors import ContainerError
 
 DOCKER_URL = os.environ.get("MAESTRO_TEST_DOCKER", "unix:///var/run/docker.sock")
 SHIP_IP = urlparse(DOCKER_URL).hostname if DOCKER_URL.startswith("tcp://") else "127.0.0.1"
@@ -286,7 +284,9 @@ def test_image_change_recreates(client):
     converge(client, spec)
     spec["image"] = IMAGE_V2
     result = converge(client, spec)
-    assert len(result["reasons"]) == 1 and result["reasons"][0].startswith("image changed (sha256:")
+    assert len(result["reasons"]) == 1 and re.match(
+        r"image changed \([0-9a-f]{12} -> [0-9a-f]{12}\)$", result["reasons"][0]
+    )
     assert result["container"]["image_id"] == client.inspect_image(IMAGE_V2)["Id"]
     assert converge(client, spec)["changed"] is False
 

@@ -39,7 +39,8 @@ from helpers.envs import (
     write_env,
 )
 
-from ansible_collections.maestro.ng.plugins.module_utils.docker.container import ContainerError, desired_config  # noqa
+from ansible_collections.maestro.ng.plugins.module_utils.docker.desired import desired_config  # noqa
+from ansible_collections.maestro.ng.plugins.module_utils.errors import ContainerError  # noqa
 from ansible_collections.maestro.ng.plugins.module_utils.model import environment  # noqa: E402
 from ansible_collections.maestro.ng.plugins.module_utils.run.orchestrate import Orchestrator  # noqa
 from ansible_collections.maestro.ng.plugins.module_utils.run.plans import read_plan  # noqa
@@ -120,7 +121,7 @@ def test_status_shows_drift_per_instance(clean_lab, tmp_path):
     for name in ("kafka-1", "kafka-2", "kafka-3"):
         assert rows[name]["drift"] == ["env.KAFKA_HEAP_OPTS changed"], rows[name]
     for name in ("web-1", "web-2"):
-        assert rows[name]["drift"][0].startswith("image changed (sha256:"), rows[name]
+        assert re.match(r"image changed \([0-9a-f]{12} -> [0-9a-f]{12}\)$", rows[name]["drift"][0]), rows[name]
     assert sorted(run.result("Ask every ship")["drifted"]) == sorted(
         ["zk-1", "kafka-1", "kafka-2", "kafka-3", "web-1", "web-2"]
     )

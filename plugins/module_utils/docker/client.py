@@ -15,11 +15,14 @@ import threading
 import traceback
 import warnings
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, cast
 from urllib.parse import urlparse
 
-from ..defaults import DEFAULT_TIMEOUT
+from ..defaults import DEFAULT_DOCKER_PORT, DEFAULT_TIMEOUT, MAX_THREADS
 from . import ssh_tunnel
+
+if TYPE_CHECKING:
+    from ..records import Ship
 
 try:
     import docker
@@ -62,20 +65,20 @@ __all__ = [
     "DOCKER_IMPORT_ERROR",
     "DockerException",
     "HAS_DOCKER",
-    "MAX_POOL_SIZE",
     "NotFound",
     "ShipUnreachable",
     "TRANSPORT_ERRORS",
     "connect",
     "connection_errors",
     "containers_by_name",
+    "error_text",
     "image_id",
+    "ship_at",
+    "short_id",
 ]
 
 # The newest API of Docker 20.10; pinning it saves the version round trip on connect.
 DEFAULT_API_VERSION = "1.41"
-# Enough connections for a thread per container of a ship plus its lifecycle checks.
-MAX_POOL_SIZE = 32
 
 _clients: dict[Any, Any] = {}
 _clients_lock = threading.Lock()
@@ -196,7 +199,33 @@ def _base_url(ship):
 # ---- end of SSH tunnels -------------------------------------------------------------------
 
 
-def connect(ship: Mapping[str, Any]) -> docker.APIClient:
+def ship_at(name: str, url: str, **settings: Any) -> Ship:
+    """The ship named ``name`` whose Docker API is at ``url``, with ``settings`` (keys of
+    records.Ship) over the defaults: a ship that no environment file describes (maestro.ng.container's
+    options, the lab's own daemons)."""
+    parsed = urlparse(url)
+    ship: Ship = {
+        "name": name,
+        "ip": parsed.hostname or "127.0.0.1",
+        "endpoint": parsed.hostname or "",
+        "docker_port": parsed.port or DEFAULT_DOCKER_PORT,
+        "socket_path": parsed.path if parsed.scheme == "unix" else None,
+        "docker_url": url,
+        "api_version": None,
+        "timeout": DEFAULT_TIMEOUT,
+        "ssh_timeout": None,
+        "ssh_tunnel": None,
+        "tls": False,
+        "tls_verify": False,
+        "tls_ca_cert": None,
+        "tls_cert": None,
+        "tls_key": None,
+    }
+    ship.update(cast("Ship", settings))
+    return ship
+
+
+def connect(ship: Ship) -> docker.APIClient:
     """Return the shared ``docker.APIClient`` for a ship dict.
 
     ``ship`` keys: name, docker_url, api_version (None = 1.41, "auto" = ask the daemon),
@@ -226,7 +255,7 @@ def connect(ship: Mapping[str, Any]) -> docker.APIClient:
                     version=version,
                     timeout=timeout,
                     tls=_tls_config(ship),
-                    max_pool_size=MAX_POOL_SIZE,
+                    max_pool_size=MAX_THREADS,
                 )
             if client.verify is False:
                 _quiet_unverified(client.base_url)
@@ -234,6 +263,24 @@ def connect(ship: Mapping[str, Any]) -> docker.APIClient:
             client.docker_url = ship["docker_url"]
             _clients[key] = client
         return client
+
+
+def error_text(exc: Exception) -> str:
+    """What the daemon said (a Docker API error's explanation), else the exception's text."""
+    explanation = getattr(exc, "explanation", None)
+    if isinstance(explanation, bytes):
+        explanation = explanation.decode("utf-8", "replace")
+    return (explanation or str(exc)).strip()
+
+
+def short_id(value: Any) -> Any:
+    """An image or container id as Docker shows it, its first 12 hex digits (no ``sha256:``);
+    anything else (a state, a time, None) as it is."""
+    if isinstance(value, str):
+        digest = value.partition(":")[2] if value.startswith("sha256:") else value
+        if len(digest) == 64:
+            return digest[:12]
+    return value
 
 
 def image_id(client: docker.APIClient, image: str) -> Optional[str]:

@@ -7,19 +7,26 @@ connection and instance spec that container.py works with, and the one converge 
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, cast
 from urllib.parse import urlparse
 
 from ..command_specs import CONTAINER_STATES
+from ..defaults import DEFAULT_DOCKER_PORT, DEFAULT_STOP_TIMEOUT, DEFAULT_TIMEOUT
+from ..errors import ContainerError
+from ..model.ports import PROTOCOLS
+from ..model.schema import RESTART_POLICIES
 from . import registries
-from .client import ShipUnreachable, connect
-from .container import ContainerError, ContainerManager
+from .client import ShipUnreachable, connect, ship_at
+from .container import ContainerManager
+
+if TYPE_CHECKING:
+    from ..records import InstanceSpec, Registry, Ship
 
 _PORT = dict(
     name=dict(type="str"),
     exposed=dict(type="str", required=True),
     external=dict(type="str", required=True),
-    protocol=dict(type="str", default="tcp", choices=["tcp", "udp"]),
+    protocol=dict(type="str", default="tcp", choices=list(PROTOCOLS)),
     host_ip=dict(type="str", default="0.0.0.0"),
 )
 _VOLUME = dict(
@@ -28,7 +35,7 @@ _VOLUME = dict(
     mode=dict(type="str", default="rw"),
 )
 _RESTART = dict(
-    name=dict(type="str", default="no", choices=["no", "always", "on-failure", "unless-stopped"]),
+    name=dict(type="str", default="no", choices=list(RESTART_POLICIES)),
     maximum_retry_count=dict(type="int", default=0),
 )
 _LIMITS = dict(
@@ -41,7 +48,7 @@ _SSH_TUNNEL = dict(
     user=dict(type="str", required=True),
     port=dict(type="int", default=22),
     key=dict(type="path", no_log=False),
-    target=dict(type="str", default="127.0.0.1:2375"),
+    target=dict(type="str", default="127.0.0.1:%d" % DEFAULT_DOCKER_PORT),
     timeout=dict(type="int"),
 )
 _ULIMIT = dict(
@@ -50,27 +57,34 @@ _ULIMIT = dict(
     hard=dict(type="int", required=True),
 )
 
-ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
+# How the container is reached and run: the ship's settings under their engine names (records.Ship;
+# the names the module was first documented with stay as aliases), and what the run does.
+CONNECTION_SPEC = dict(
     state=dict(type="str", default="started", choices=list(CONTAINER_STATES)),
     refresh=dict(type="bool", default=False),
     start_grace=dict(type="float", default=0),
-    docker_host=dict(type="str", default="unix:///var/run/docker.sock"),
+    docker_url=dict(type="str", default="unix:///var/run/docker.sock", aliases=["docker_host"]),
     api_version=dict(type="str"),
-    timeout=dict(type="int", default=60),
+    timeout=dict(type="float", default=DEFAULT_TIMEOUT),
     tls=dict(type="bool", default=False),
     tls_verify=dict(type="bool", default=False),
-    ca_cert=dict(type="path"),
-    client_cert=dict(type="path"),
-    client_key=dict(type="path", no_log=True),
+    tls_ca_cert=dict(type="path", aliases=["ca_cert"]),
+    tls_cert=dict(type="path", aliases=["client_cert"]),
+    tls_key=dict(type="path", no_log=True, aliases=["client_key"]),
     ssh_tunnel=dict(type="dict", options=_SSH_TUNNEL),
     # The environment's registries section (checked by registries.from_option): passwords inside.
     registries=dict(type="dict", no_log=True),
-    image=dict(type="str"),
+    # An instance spec from the lookup or inventory plugin; the action plugin expands it.
+    spec=dict(type="dict"),
+)
+# One option per key of an instance spec (records.InstanceSpec) but its dependency level.
+INSTANCE_SPEC = dict(
+    name=dict(type="str", required=True),
     service=dict(type="str"),
     ship=dict(type="str"),
     ship_ip=dict(type="str"),
     environment=dict(type="str", default="default"),
+    image=dict(type="str"),
     command=dict(type="raw"),
     env=dict(type="dict", default={}),
     ports=dict(type="list", elements="dict", default=[], options=_PORT),
@@ -88,7 +102,7 @@ ARGUMENT_SPEC = dict(
     hostname=dict(type="str"),
     restart=dict(type="dict", default={}, options=_RESTART),
     dns=dict(type="list", elements="str", default=[]),
-    stop_timeout=dict(type="int", default=10),
+    stop_timeout=dict(type="int", default=DEFAULT_STOP_TIMEOUT),
     limits=dict(type="dict", default={}, options=_LIMITS),
     log_driver=dict(type="str"),
     log_opt=dict(type="dict", default={}),
@@ -96,67 +110,46 @@ ARGUMENT_SPEC = dict(
     ulimits=dict(type="list", elements="dict", default=[], options=_ULIMIT),
     labels=dict(type="dict", default={}),
     lifecycle=dict(type="dict", default={}),
-    # An instance spec from the lookup or inventory plugin; the action plugin expands it.
-    spec=dict(type="dict"),
 )
+ARGUMENT_SPEC = dict(CONNECTION_SPEC, **INSTANCE_SPEC)
 REQUIRED_IF = [("state", "started", ["image"]), ("state", "restarted", ["image"])]
 
-_CONNECTION = (
-    "spec",
-    "state",
-    "refresh",
-    "start_grace",
-    "docker_host",
-    "api_version",
-    "timeout",
-    "tls",
-    "tls_verify",
-    "ca_cert",
-    "client_cert",
-    "client_key",
-    "ssh_tunnel",
-    "registries",
-)
 
-
-def ship_of(params: Mapping[str, Any]) -> tuple[dict[str, Any], Optional[str]]:
-    """The ship dict for docker_client.connect()."""
-    url = urlparse(params["docker_host"])
+def ship_of(params: Mapping[str, Any]) -> tuple[Ship, Optional[str]]:
+    """(the ship of the module's options, the host its Docker API is reached at, if any)."""
+    url = urlparse(params["docker_url"])
     host = url.hostname if url.scheme in ("tcp", "http", "https") else None
-    ship = {
-        "docker_url": params["docker_host"],
-        "api_version": params["api_version"],
-        "timeout": params["timeout"],
-        "tls": params["tls"],
-        "tls_verify": params["tls_verify"],
-        "tls_ca_cert": params["ca_cert"],
-        "tls_cert": params["client_cert"],
-        "tls_key": params["client_key"],
-    }
     tunnel = params.get("ssh_tunnel")
     if tunnel:
-        # client.py dials the tunnel's local end (ssh_tunnel.py).
         host = host or tunnel["host"]
-        ship.update(
+    settings = {
+        key: params[key]
+        for key in ("api_version", "timeout", "tls", "tls_verify", "tls_ca_cert", "tls_cert", "tls_key")
+    }
+    if tunnel:
+        # client.py dials the tunnel's local end (ssh_tunnel.py).
+        settings.update(
             docker_url="ssh://%s@%s:%d" % (tunnel["user"], tunnel["host"], tunnel["port"]),
             endpoint=tunnel["host"],
             ssh_timeout=tunnel["timeout"],
             ssh_tunnel={key: tunnel[key] for key in ("user", "key", "port", "target")},
         )
-    ship["name"] = params["ship"] or host or "local"
-    return ship, host
+    return ship_at(
+        params["ship"] or host or "local", params["docker_url"], ip=params["ship_ip"] or host or "127.0.0.1", **settings
+    ), host
 
 
-def instance_spec(params: Mapping[str, Any], ship: Mapping[str, Any], host: Optional[str]) -> dict[str, Any]:
-    """The instance spec of the module's parameters (see container.py)."""
-    spec = {key: value for key, value in params.items() if key not in _CONNECTION}
+def instance_spec(params: Mapping[str, Any], ship: Ship) -> InstanceSpec:
+    """The instance spec of the module's options (see container.py)."""
+    spec = {key: params[key] for key in INSTANCE_SPEC}
     spec.update(
         service=params["service"] or params["name"],
         ship=ship["name"],
-        ship_ip=params["ship_ip"] or host or "127.0.0.1",
+        ship_ip=ship["ip"],
         hostname=params["hostname"] or (None if params["network_mode"] else params["name"]),
+        level=None,
     )
-    return spec
+    return cast("InstanceSpec", spec)
 
 
 def _leaves(value):
@@ -173,16 +166,16 @@ def _leaves(value):
 def registry_secrets_only(no_log_values: Iterable[str], params: Mapping[str, Any]) -> set[str]:
     """no_log on ``registries`` makes Ansible mask each of its values in the module's whole
     output, down to the "3" of retry.attempts (in container ids too) and the registry and user
-    names its errors give; of these, only the passwords are secret (client_key stays masked)."""
+    names its errors give; of these, only the passwords are secret (tls_key stays masked)."""
     option = params.get("registries")
     entries = [entry for entry in option.values() if isinstance(entry, dict)] if isinstance(option, dict) else []
-    secrets = _leaves([entry.get("password") for entry in entries]) | _leaves(params.get("client_key"))
+    secrets = _leaves([entry.get("password") for entry in entries]) | _leaves(params.get("tls_key"))
     return (set(no_log_values) - _leaves(option)) | secrets
 
 
 def converge(
     params: Mapping[str, Any],
-    known_registries: Optional[Mapping[str, dict]],
+    known_registries: Optional[Mapping[str, Registry]],
     check_mode: bool = False,
     diff: bool = False,
     unreachable: bool = False,
@@ -190,13 +183,13 @@ def converge(
     """The container's run for checked ``params``: its result, with ``failed`` and ``msg``
     when it failed (what it had done kept, its diff dropped) and ``diff`` only when asked.
     ``unreachable``: a ship that does not answer is ``unreachable``, not ``failed``."""
-    ship, host = ship_of(params)
+    ship = ship_of(params)[0]
     try:
         client = connect(ship)
         registries.login(client, known_registries)
         manager = ContainerManager(
             client,
-            instance_spec(params, ship, host),
+            instance_spec(params, ship),
             check_mode=check_mode,
             start_grace=params["start_grace"],
             registries=known_registries,
@@ -208,7 +201,7 @@ def converge(
         return dict(partial, failed=True, msg=str(exc))
     except ShipUnreachable as exc:
         return {"unreachable" if unreachable else "failed": True, "msg": str(exc)}
-    changes = result.pop("diff")
-    if diff and changes:
-        result["diff"] = changes
-    return result
+    outcome: dict[str, Any] = {key: value for key, value in result.items() if key != "diff"}
+    if diff and result["diff"]:
+        outcome["diff"] = result["diff"]
+    return outcome

@@ -18,13 +18,15 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 from ..defaults import CHECK_MAX_WAIT, EXEC_CHECK_ATTEMPTS
 from .client import DockerException
 
 if TYPE_CHECKING:
     from docker import APIClient
+
+    from ..records import Check, InstanceSpec
 
 # How long a fresh connection must stay open (or answer) to count as a real listener:
 # docker-proxy accepts on the published port even when nothing listens in the
@@ -143,8 +145,8 @@ def _container_env(spec):
 
 
 def run_check(
-    check: Mapping[str, Any],
-    spec: Mapping[str, Any],
+    check: Check,
+    spec: InstanceSpec,
     client: APIClient,
     container_id: str,
     expect_running: Optional[bool] = None,
@@ -184,8 +186,8 @@ def run_check(
 
 
 def run_checks(
-    checks: Iterable[Mapping[str, Any]],
-    spec: Mapping[str, Any],
+    checks: Iterable[Check],
+    spec: InstanceSpec,
     client: APIClient,
     container_id: str,
     expect_running: Optional[bool] = None,

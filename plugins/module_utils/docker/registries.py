@@ -22,10 +22,12 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
 from ..defaults import HIDDEN
-from .client import APIError, DockerException
+from .client import APIError, DockerException, error_text
 
 if TYPE_CHECKING:
     from docker import APIClient
+
+    from ..records import Registry
 
 try:
     from docker.auth import resolve_index_name, resolve_repository_name
@@ -57,7 +59,7 @@ def host_of(url: str) -> str:
     return rest.split("/", 1)[0].rsplit("@", 1)[-1].lower()
 
 
-def find(image: str, registries: Optional[Mapping[str, dict]]) -> Optional[dict]:
+def find(image: str, registries: Optional[Mapping[str, Registry]]) -> Optional[Registry]:
     """The registry (dict) an image comes from, by MaestroNG's rule, or None."""
     if not registries:
         return None
@@ -74,7 +76,7 @@ def find(image: str, registries: Optional[Mapping[str, dict]]) -> Optional[dict]
     return None
 
 
-def login(client: APIClient, registries: Optional[Mapping[str, dict]]) -> None:
+def login(client: APIClient, registries: Optional[Mapping[str, Registry]]) -> None:
     """Like ``docker login``: each registry's credentials for any pull of ``client`` from
     that registry's host (never for another host: not by name). Idempotent."""
     configs = getattr(client, "_auth_configs", None)
@@ -90,14 +92,14 @@ def login(client: APIClient, registries: Optional[Mapping[str, dict]]) -> None:
             )
 
 
-def from_option(value: Any) -> dict[str, dict]:
+def from_option(value: Any) -> dict[str, Registry]:
     """maestro.ng.container's ``registries`` (the model's section, or written by hand) in the
     model's form. Raises ValueError ``registries.NAME.KEY: message``, never showing a value."""
     if not value:
         return {}
     if not isinstance(value, dict):
         raise ValueError("registries: must be a map of registry name to registry")
-    result = {}
+    result: dict[str, Registry] = {}
     for name, reg in value.items():
         path = "registries.%s" % name
         if not isinstance(reg, dict):
@@ -148,7 +150,7 @@ def _known(mapping, known, path, what):
             )
 
 
-def for_image(image: str, registries: Optional[Mapping[str, dict]]) -> dict[str, dict]:
+def for_image(image: str, registries: Optional[Mapping[str, Registry]]) -> dict[str, Registry]:
     """Only the registry ``image`` comes from ({} if none): what a pull of it needs."""
     registry = find(image, registries) if image else None
     return {name: reg for name, reg in (registries or {}).items() if reg is registry}
@@ -159,27 +161,28 @@ def _docker_registry(image):
     return resolve_repository_name(image)[0]
 
 
-def credentials(image: str, registry: Optional[Mapping[str, Any]]) -> Optional[dict[str, str]]:
+def credentials(image: str, registry: Optional[Registry]) -> Optional[dict[str, str]]:
     """The auth_config to send with the pull of ``image``, or None (Docker's own config applies)."""
-    if not registry or not registry.get("username"):
+    if not registry or not registry["username"]:
         return None
     if resolve_index_name(host_of(registry["registry"])) != _docker_registry(image):
         return None
-    auth = {
+    auth: dict[str, str] = {
         "username": registry["username"],
-        "password": registry.get("password") or "",
+        "password": registry["password"] or "",
         "serveraddress": registry["registry"],
     }
-    if registry.get("email"):
+    if registry["email"]:
         auth["email"] = registry["email"]
     return auth
 
 
-def policy(registry: Optional[Mapping[str, Any]]) -> tuple[int, frozenset]:
+def policy(registry: Optional[Registry]) -> tuple[int, frozenset]:
     """(attempts, codes): MaestroNG's ``retry`` of a registry; no registry or no codes = one attempt."""
-    retry = (registry or {}).get("retry") or {}
-    codes = frozenset(retry.get("when") or ())
-    return (int(retry.get("attempts") or 1) if codes else 1), codes
+    if registry is None:
+        return 1, frozenset()
+    codes = frozenset(registry["retry"]["when"] or ())
+    return (int(registry["retry"]["attempts"] or 1) if codes else 1), codes
 
 
 def status_codes(exc: Exception) -> set[int]:
@@ -193,21 +196,14 @@ def status_codes(exc: Exception) -> set[int]:
     return codes
 
 
-def error_text(exc: Exception) -> str:
-    explanation = getattr(exc, "explanation", None)
-    if isinstance(explanation, bytes):
-        explanation = explanation.decode("utf-8", "replace")
-    return (explanation or str(exc)).strip()
-
-
 class _StreamError(DockerException):
     """An error the daemon put in the stream of a 200 answer."""
 
 
-def hide(text: str, registries: Optional[Mapping[str, dict]]) -> str:
+def hide(text: str, registries: Optional[Mapping[str, Registry]]) -> str:
     """``text`` without any registry password in it."""
     for registry in (registries or {}).values():
-        if registry.get("password"):
+        if registry["password"]:
             text = text.replace(registry["password"], HIDDEN)
     return text
 
@@ -215,7 +211,7 @@ def hide(text: str, registries: Optional[Mapping[str, dict]]) -> str:
 def pull(
     client: APIClient,
     image: str,
-    registries: Optional[Mapping[str, dict]] = None,
+    registries: Optional[Mapping[str, Registry]] = None,
     on_retry: Optional[Callable[[str], None]] = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[str]:

@@ -21,7 +21,10 @@ import subprocess
 import tempfile
 import threading
 import time
-from typing import Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    from ..records import Ship
 
 # Extra ssh arguments (shell words), put before ours so that their -o options win
 # (ssh keeps the first value it sees), e.g. "-o UserKnownHostsFile=/path -o ProxyJump=bastion".
@@ -42,27 +45,23 @@ class TunnelError(Exception):
     """The tunnel could not be made (the message is the reason, without the ship)."""
 
 
-def route_of(ship: Mapping[str, Any]) -> tuple[str, str, int, Optional[str], str]:
+def route_of(ship: Ship) -> tuple[str, str, int, Optional[str], str]:
     """(user, host, ssh port, key, remote target) of a ship dict with ``ssh_tunnel``
     (whose own ``target``, "host:port" or a socket path on the ship, comes first)."""
     tunnel = ship["ssh_tunnel"]
-    target = tunnel.get("target") or ship.get("socket_path") or "127.0.0.1:%d" % ship["docker_port"]
-    return (
-        tunnel["user"],
-        ship.get("endpoint") or ship["ip"],
-        int(tunnel.get("port") or 22),
-        tunnel.get("key"),
-        target,
-    )
+    if tunnel is None:
+        raise TunnelError("ship %s has no ssh_tunnel" % ship["name"])
+    target = tunnel.get("target") or ship["socket_path"] or "127.0.0.1:%d" % ship["docker_port"]
+    return (tunnel["user"], ship["endpoint"] or ship["ip"], int(tunnel["port"] or 22), tunnel["key"], target)
 
 
-def describe(ship: Mapping[str, Any]) -> str:
+def describe(ship: Ship) -> str:
     """``ssh://user@host:port`` of a ship's tunnel, for messages."""
     user, host, port = route_of(ship)[:3]
     return "ssh://%s@%s:%d" % (user, host, port)
 
 
-def local_url(ship: Mapping[str, Any]) -> str:
+def local_url(ship: Ship) -> str:
     """Open (or reuse) the ship's tunnel; return the Docker URL of its local end."""
     route = route_of(ship)
     with _tunnels_lock:

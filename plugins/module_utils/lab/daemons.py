@@ -18,7 +18,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable, Mapping, Optional
 
-from ..docker.client import TRANSPORT_ERRORS, DockerException, ShipUnreachable, connect, image_id
+from ..docker.client import TRANSPORT_ERRORS, DockerException, ShipUnreachable, connect, image_id, ship_at
 
 # lab.sh's own defaults and overrides.
 MAIN_DOCKER = os.environ.get("LAB_MAIN_DOCKER", "unix:///var/run/docker.sock")
@@ -112,7 +112,7 @@ def _answers(url):
 
 
 def _client(url, name, timeout=120):
-    return connect({"name": name, "docker_url": url, "api_version": "auto", "timeout": timeout})
+    return connect(ship_at(name, url, api_version="auto", timeout=timeout))
 
 
 def check_images(images_used: Mapping[str, list[str]]) -> dict[str, str]:

@@ -12,10 +12,13 @@ from __future__ import annotations
 import os
 import shlex
 import string
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from . import schema
 from .schema import fail
+
+if TYPE_CHECKING:
+    from ..records import Notifier
 
 # A notifier gets the events at or above its level (MaestroNG's info and debug, and
 # two higher thresholds: outcomes only, failures only).
@@ -44,7 +47,7 @@ NOTIFY_EXEC_TIMEOUT = 30
 PLACEHOLDERS = ("action", "environment", "event", "message", "what", "who")
 
 
-def read(doc: Mapping[str, Any], folder: str) -> list[dict[str, Any]]:
+def read(doc: Mapping[str, Any], folder: str) -> list[Notifier]:
     """The ``audit`` list of an environment document, validated and normalised."""
     raw = doc.get("audit")
     if raw is None:
@@ -54,7 +57,7 @@ def read(doc: Mapping[str, Any], folder: str) -> list[dict[str, Any]]:
     return [read_notifier(entry, ("audit", index), raw, index, folder) for index, entry in enumerate(raw)]
 
 
-def read_notifier(entry: Any, path: tuple, parent: Any, key: Any, folder: str) -> dict[str, Any]:
+def read_notifier(entry: Any, path: tuple, parent: Any, key: Any, folder: str) -> Notifier:
     schema.check_map(entry, path, parent, key)
     kind = schema.get_str(entry, "type", path, required=True)
     if kind not in KEYS:

@@ -13,7 +13,7 @@ no Ansible imports, so anything can use it.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
 from ..errors import MaestroError
 from . import audit_section, envvars, ordering, references, registries_section, schema
@@ -22,6 +22,9 @@ from . import ships as ship_reader
 from .file_context import FileContext
 from .loader import base_dir, display_name, line_of, load_document
 from .schema import fail
+
+if TYPE_CHECKING:
+    from ..records import InstanceSpec, Level, Notifier, Registry, Service, Ship
 
 
 class Environment:
@@ -32,12 +35,12 @@ class Environment:
         name: str,
         file: str,
         schema_version: int,
-        ships: dict[str, dict],
-        services: dict[str, dict],
-        instances: dict[str, dict],
-        levels: list[dict],
-        registries: dict[str, dict],
-        audit: list[dict],
+        ships: dict[str, Ship],
+        services: dict[str, Service],
+        instances: dict[str, InstanceSpec],
+        levels: list[Level],
+        registries: dict[str, Registry],
+        audit: list[Notifier],
         warnings: Iterable[str] = (),
     ):
         self.name = name
@@ -94,9 +97,7 @@ def build(doc: Mapping[str, Any], context: FileContext) -> Environment:
     references.check(services, instances, drafts)
     service_level, levels = ordering.order(services, instances, drafts)
     ordered = sorted(services, key=lambda s: (service_level[s], drafts.services[s].index))
-    services = {
-        s: dict(services[s], level=min(instances[i]["level"] for i in services[s]["instances"])) for s in ordered
-    }
+    services = {s: services[s] for s in ordered}
     envvars.compose(name, services, instances, drafts)
     instances = {i: instances[i] for level in levels for i in level["instances"]}
     return Environment(

@@ -6,12 +6,13 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 from . import ordering
 
 if TYPE_CHECKING:
-    from .services import Drafts
+    from ..records import InstanceSpec, Service
+    from .drafts import Drafts
 
 _NON_WORD = re.compile(r"[^\w]")
 
@@ -41,7 +42,7 @@ def base_variables(env_name: str, service: str, instance: str, ship_ip: str, ima
     }
 
 
-def link_variables(service: str, instances: Iterable[Mapping[str, Any]], internal: bool) -> dict[str, str]:
+def link_variables(service: str, instances: Iterable[InstanceSpec], internal: bool) -> dict[str, str]:
     """Where a service's instances live: ``S_INSTANCES``, ``S_I_HOST``, ``S_I_P_PORT``
     (and ``S_I_P_INTERNAL_PORT`` for the container's own service)."""
     prefix = sanitize(service)
@@ -57,7 +58,9 @@ def link_variables(service: str, instances: Iterable[Mapping[str, Any]], interna
     return result
 
 
-def compose(env_name: str, services: Mapping[str, dict], instances: Mapping[str, dict], drafts: Drafts) -> None:
+def compose(
+    env_name: str, services: Mapping[str, Service], instances: Mapping[str, InstanceSpec], drafts: Drafts
+) -> None:
     """Set every instance's ``env``, in MaestroNG's precedence (later wins): the service's
     env files and env, the service variables, the instance's env files and env, the instance
     variables, its own service's link variables, those of its dependencies (``requires``,

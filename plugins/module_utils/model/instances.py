@@ -16,14 +16,15 @@ from .loader import line_of
 from .schema import fail
 
 if TYPE_CHECKING:
+    from ..records import InstanceSpec, Port, Service, Ship
+    from .drafts import ServiceDraft
     from .file_context import FileContext
-    from .services import ServiceDraft
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([kKmMgG]?)[bB]?\s*$")
 
 
 def read(
-    service: Mapping[str, Any],
+    service: Service,
     draft: ServiceDraft,
     name: str,
     raw: Mapping[str, Any],
@@ -31,8 +32,8 @@ def read(
     context: FileContext,
     env_name: str,
     schema_version: int,
-    ships: Mapping[str, dict],
-) -> tuple[dict[str, Any], dict[str, str]]:
+    ships: Mapping[str, Ship],
+) -> tuple[InstanceSpec, dict[str, str]]:
     """(the spec of instance ``name`` of ``service``, its own env before the variables)."""
     schema.check_keys(raw, schema.INSTANCE_KEYS, path, "instance")
     ship = schema.get_str(raw, "ship", path, required=True)
@@ -43,7 +44,7 @@ def read(
     ports.update(read_ports(raw, path))
     net = schema.get_str(raw, "net", path)
     own_env = context.env(raw, path)
-    spec = {
+    spec: InstanceSpec = {
         "name": name,
         "service": service["name"],
         "ship": ship,
@@ -51,7 +52,7 @@ def read(
         "environment": env_name,
         "image": image,
         "command": _command(raw, path),
-        "env": None,
+        "env": {},  # composed once every instance is read (envvars.py)
         "ports": list(ports.values()),
         "volumes": _volumes(raw, path, schema_version),
         "container_volumes": schema.get_str_list(raw, "container_volumes", path),
@@ -88,7 +89,7 @@ def read(
     return spec, own_env
 
 
-def read_ports(parent: Mapping[str, Any], path: tuple) -> dict[str, dict]:
+def read_ports(parent: Mapping[str, Any], path: tuple) -> dict[str, Port]:
     """Port name -> port (ports.parse_port) of a service's or an instance's ``ports``."""
     raw = schema.get_map(parent, "ports", path)
     return {

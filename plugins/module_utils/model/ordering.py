@@ -11,16 +11,17 @@ two services want each other's information).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Iterable, Mapping, Optional
 
 from .schema import fail
 
 if TYPE_CHECKING:
-    from .services import Drafts
+    from ..records import InstanceSpec, Level, Service
+    from .drafts import Drafts
 
 
 def hard_edges(
-    services: Mapping[str, dict], instances: Mapping[str, dict]
+    services: Mapping[str, Service], instances: Mapping[str, InstanceSpec]
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """The hard edges, computed here only: ``(service -> services it hard-depends on,
     instance -> instances of its own service it takes volumes from or links to)``.
@@ -128,10 +129,10 @@ def reverse(edges: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
 
 
 def order(
-    services: Mapping[str, dict], instances: Mapping[str, dict], drafts: Drafts
-) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    services: Mapping[str, Service], instances: Mapping[str, InstanceSpec], drafts: Drafts
+) -> tuple[dict[str, int], list[Level]]:
     """The environment's order: (service -> its level, [{level, services, instances}]) with
-    each instance's ``level`` set; a hard cycle fails located at its first service or instance.
+    each instance's ``level`` set, and each service's (its first instance's); a hard cycle fails located at its first service or instance.
 
     Instances take their service's level, then, within a service, come after what they take
     volumes from or link to. Ties keep the file's order of services, then instance names.
@@ -140,9 +141,9 @@ def order(
     hard, inst_edges = hard_edges(services, instances)
     cycle = find_cycle(names, hard)
     if cycle:
-        draft = drafts.services[cycle[0]]
+        service_draft = drafts.services[cycle[0]]
         key = "requires" if cycle[1] in services[cycle[0]]["requires"] else "instances"
-        fail("dependency cycle: %s" % " → ".join(cycle), draft.path + (key,), draft.raw, key)
+        fail("dependency cycle: %s" % " → ".join(cycle), service_draft.path + (key,), service_draft.raw, key)
     cycle = find_cycle(list(instances), inst_edges)
     if cycle:
         draft = drafts.instances[cycle[0]]
@@ -155,7 +156,9 @@ def order(
     inst_level = levels(list(instances), inst_edges)
     for name, inst in instances.items():
         inst["level"] = inst_level[name]
-    result: list[dict[str, Any]] = []
+    for svc in services.values():
+        svc["level"] = min(inst_level[name] for name in svc["instances"])
+    result: list[Level] = []
     for name in sorted(instances, key=lambda n: (inst_level[n], drafts.services[instances[n]["service"]].index, n)):
         level = inst_level[name]
         while len(result) <= level:

@@ -12,9 +12,12 @@ external range means "any free host port in that range".
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Optional
 
 from ..errors import MaestroError
+
+if TYPE_CHECKING:
+    from ..records import Port
 
 PROTOCOLS = ("tcp", "udp")
 _PART = re.compile(r"^(\d+)(?:-(\d+))?(?:/([A-Za-z]+))?$")
@@ -42,7 +45,7 @@ def _text(first, last):
     return str(first) if first == last else "%d-%d" % (first, last)
 
 
-def parse_port(name: str, spec: Any, path: tuple, line: Optional[int] = None) -> dict[str, Any]:
+def parse_port(name: str, spec: Any, path: tuple, line: Optional[int] = None) -> Port:
     """One named port -> {name, exposed, external, protocol, host_ip}."""
     host_ip = "0.0.0.0"
     if isinstance(spec, bool) or spec is None:
@@ -92,27 +95,12 @@ def span(port_text: str) -> tuple[int, int]:
     return int(first), int(last or first)
 
 
-def overlaps(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    """Two ports that would fight for the same host socket on one ship."""
-    if a["protocol"] != b["protocol"]:
-        return False
-    if not same_address(a["host_ip"], b["host_ip"]):
-        return False
-    a1, a2 = span(a["external"])
-    b1, b2 = span(b["external"])
-    # An exposed single port with an external range picks one free port: it only
-    # clashes when every port of its range is taken, which we cannot know here.
-    if is_random(a) or is_random(b):
-        return False
-    return a1 <= b2 and b1 <= a2
-
-
 def same_address(a: Optional[str], b: Optional[str]) -> bool:
     """Two host addresses that bind the same sockets (0.0.0.0 is every address)."""
     return a == b or a == "0.0.0.0" or b == "0.0.0.0"
 
 
-def host_numbers(port: Mapping[str, Any]) -> range:
+def host_numbers(port: Port) -> range:
     """The host port numbers ``port`` surely binds (none for a random pick in a range)."""
     if is_random(port):
         return range(0)
@@ -120,11 +108,11 @@ def host_numbers(port: Mapping[str, Any]) -> range:
     return range(first, last + 1)
 
 
-def is_random(port: Mapping[str, Any]) -> bool:
+def is_random(port: Port) -> bool:
     return "-" not in port["exposed"] and "-" in port["external"]
 
 
-def bindings(ports: Iterable[Mapping[str, Any]]) -> dict[str, list[tuple]]:
+def bindings(ports: Iterable[Port]) -> dict[str, list[tuple]]:
     """Docker SDK ``port_bindings``: {'80/tcp': [('0.0.0.0', 8080)], ...}."""
     result: dict[str, list[tuple]] = {}
     for port in ports:

@@ -13,20 +13,21 @@ from . import ports as portspec
 from .schema import fail
 
 if TYPE_CHECKING:
-    from .services import Drafts
+    from ..records import InstanceSpec, Service
+    from .drafts import Drafts
 
 
-def check(services: Mapping[str, dict], instances: Mapping[str, dict], drafts: Drafts) -> None:
+def check(services: Mapping[str, Service], instances: Mapping[str, InstanceSpec], drafts: Drafts) -> None:
     """Fail, located, at the first reference that cannot hold."""
     for name, svc in services.items():
-        draft = drafts.services[name]
+        service_draft = drafts.services[name]
         for key in ("requires", "wants_info"):
             for dep in svc[key]:
                 if dep not in services:
                     fail(
                         "unknown service %r (known: %s)" % (dep, ", ".join(sorted(services))),
-                        draft.path + (key,),
-                        draft.raw,
+                        service_draft.path + (key,),
+                        service_draft.raw,
                         key,
                     )
     taken: dict[tuple, str] = {}

@@ -6,19 +6,22 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from . import schema
 from .schema import fail
+
+if TYPE_CHECKING:
+    from ..records import Registry
 
 # A registry URL: an optional http(s) scheme, then a host (and port), then an optional path.
 _REGISTRY_URL = re.compile(r"^(https?://)?[A-Za-z0-9._\[\]:-]*[A-Za-z0-9\]](:\d+)?(/\S*)?$")
 
 
-def read(doc: Mapping[str, Any]) -> dict[str, dict]:
+def read(doc: Mapping[str, Any]) -> dict[str, Registry]:
     """Registry name -> {name, registry, username, password, email, retry: {attempts, when}}."""
     raw = schema.get_map(doc, "registries", ())
-    result = {}
+    result: dict[str, Registry] = {}
     for name, reg in raw.items():
         path = ("registries", str(name))
         schema.check_map(reg, path, raw, name)

@@ -208,6 +208,16 @@ def get_bool(parent: Mapping[str, Any], key: str, path: tuple, default: bool = F
     return value
 
 
+@overload
+def get_int(parent: Mapping[str, Any], key: str, path: tuple, default: int, minimum: Optional[int] = None) -> int: ...
+
+
+@overload
+def get_int(
+    parent: Mapping[str, Any], key: str, path: tuple, default: None = None, minimum: Optional[int] = None
+) -> Optional[int]: ...
+
+
 def get_int(
     parent: Mapping[str, Any], key: str, path: tuple, default: Optional[int] = None, minimum: Optional[int] = None
 ) -> Optional[int]:
@@ -221,6 +231,14 @@ def get_int(
     if minimum is not None and value < minimum:
         fail("must be at least %d, got %d" % (minimum, value), path + (key,), parent, key)
     return value
+
+
+@overload
+def get_number(parent: Mapping[str, Any], key: str, path: tuple, default: float) -> float: ...
+
+
+@overload
+def get_number(parent: Mapping[str, Any], key: str, path: tuple, default: None = None) -> Optional[float]: ...
 
 
 def get_number(parent: Mapping[str, Any], key: str, path: tuple, default: Optional[float] = None) -> Optional[float]:

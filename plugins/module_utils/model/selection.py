@@ -18,6 +18,7 @@ from ..errors import MaestroError
 from . import ordering
 
 if TYPE_CHECKING:
+    from ..records import Level
     from .environment import Environment
 
 
@@ -108,10 +109,10 @@ def services_of(env: Environment, instances: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(env.instances[name]["service"] for name in instances))
 
 
-def plan(env: Environment, instances: Iterable[str], reverse: bool = False) -> list[dict[str, Any]]:
+def plan(env: Environment, instances: Iterable[str], reverse: bool = False) -> list[Level]:
     """Levels restricted to ``instances``: [{level, services, instances}] in run order."""
     wanted = set(instances)
-    levels = []
+    levels: list[Level] = []
     for level in env.levels:
         members = [i for i in level["instances"] if i in wanted]
         if members:

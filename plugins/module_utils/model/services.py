@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``services`` section: each service and the names of its instances (each instance's
 settings: instances.py). What later steps need of the file but the model does not keep
-(raw mappings for error lines, env before variables, ...) goes to side tables: drafts."""
+(raw mappings for error lines, env before variables, ...) goes to side tables (drafts.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from . import envvars, schema
 from . import instances as instance_reader
+from .drafts import Drafts, InstanceDraft, ServiceDraft
 from .instances import read_lifecycle, read_ports
 from .schema import fail
 
 if TYPE_CHECKING:
+    from ..records import InstanceSpec, Service, Ship
     from .file_context import FileContext
 
 # The instance name is the container's name: Docker's rule, so a bad one fails here and not at the daemon.
@@ -25,47 +27,13 @@ _SERVICE_HINTS = dict.fromkeys(
 )
 
 
-class ServiceDraft:
-    """A service as the file wrote it, for the readers after this one."""
-
-    __slots__ = ("raw", "path", "index", "env", "ports", "limits", "lifecycle")
-
-    def __init__(self, raw: Mapping[str, Any], path: tuple, index: int):
-        self.raw = raw
-        self.path = path
-        self.index = index  # its place in the file: the tie-break of the order
-        self.env: dict[str, Any] = {}  # its env files and env, before the variables
-        self.ports: dict[str, Any] = {}  # port name -> port, which instances may override
-        self.limits: dict[str, Any] = {}
-        self.lifecycle: dict[str, list[tuple]] = {}  # state -> [(raw check, its path)]
-
-
-class InstanceDraft:
-    """An instance as the file wrote it."""
-
-    __slots__ = ("raw", "path", "own_env")
-
-    def __init__(self, raw: Mapping[str, Any], path: tuple, own_env: dict[str, str]):
-        self.raw = raw
-        self.path = path
-        self.own_env = own_env  # its env files and env, before the variables
-
-
-class Drafts:
-    """The side tables of one reading: service name -> ServiceDraft, instance -> InstanceDraft."""
-
-    def __init__(self):
-        self.services = {}
-        self.instances = {}
-
-
 def read(
-    doc: Mapping[str, Any], context: FileContext, env_name: str, schema_version: int, ships: Mapping[str, dict]
-) -> tuple[dict[str, dict], dict[str, dict], Drafts]:
+    doc: Mapping[str, Any], context: FileContext, env_name: str, schema_version: int, ships: Mapping[str, Ship]
+) -> tuple[dict[str, Service], dict[str, InstanceSpec], Drafts]:
     """(service name -> service, instance name -> spec, Drafts), in the file's order."""
     raw = schema.get_map(doc, "services", (), required=True)
-    services: dict[str, dict] = {}
-    instances: dict[str, dict] = {}
+    services: dict[str, Service] = {}
+    instances: dict[str, InstanceSpec] = {}
     owner: dict[str, str] = {}  # instance -> its service
     prefixes: dict[tuple, Any] = {}
     drafts = Drafts()
@@ -75,13 +43,14 @@ def read(
         service_prefix = _variable_prefix(prefixes, (envvars.sanitize(name),), "services", name, path, raw)
         schema.check_map(svc, path, raw, name)
         schema.check_keys(svc, schema.SERVICE_KEYS, path, "service", _SERVICE_HINTS)
-        service: dict[str, Any] = {
+        service: Service = {
             "name": name,
             "image": schema.get_str(svc, "image", path, required=True),
             "requires": schema.get_str_list(svc, "requires", path),
             "wants_info": schema.get_str_list(svc, "wants_info", path),
             "omit": schema.get_bool(svc, "omit", path),
             "instances": [],
+            "level": None,
         }
         draft = drafts.services[name] = ServiceDraft(svc, path, index)
         draft.env = context.env(svc, path)

@@ -9,20 +9,19 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Mapping
 
-from ..defaults import DEFAULT_TIMEOUT
+from ..defaults import DEFAULT_DOCKER_PORT, DEFAULT_TIMEOUT, DEFAULT_TLS_PORT
 from . import schema
 from .schema import fail
 
 if TYPE_CHECKING:
+    from ..records import Ship, SshTunnel
     from .file_context import FileContext
 
-DEFAULT_DOCKER_PORT = 2375
-DEFAULT_TLS_PORT = 2376
 API_VERSION = re.compile(r"^1\.(\d+)$")
 MIN_API_MINOR = 24  # docker SDK 7 refuses older API versions
 
 
-def read(doc: Mapping[str, Any], context: FileContext) -> dict[str, dict]:
+def read(doc: Mapping[str, Any], context: FileContext) -> dict[str, Ship]:
     """Ship name -> ship dict (see the lookup plugin's RETURN)."""
     defaults = schema.get_map(doc, "ship_defaults", ())
     schema.check_keys(
@@ -44,7 +43,7 @@ def read(doc: Mapping[str, Any], context: FileContext) -> dict[str, dict]:
     return ships
 
 
-def _ship(name, raw, defaults, path, context):
+def _ship(name, raw, defaults, path, context) -> Ship:
     merged = dict(defaults)
     merged.update((k, v) for k, v in raw.items() if v is not None)
     # Keep the lines of whichever mapping the value came from.
@@ -103,7 +102,7 @@ def _ship(name, raw, defaults, path, context):
     }
 
 
-def _ssh_tunnel(parent, where, context):
+def _ssh_tunnel(parent, where, context) -> SshTunnel:
     tunnel = schema.get_map(parent, "ssh_tunnel", where)
     tpath = where + ("ssh_tunnel",)
     schema.check_keys(tunnel, schema.SSH_TUNNEL_KEYS, tpath, "ssh_tunnel")

@@ -18,7 +18,7 @@ import shlex
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional
 
-from ..command_specs import COMMANDS
+from ..command_specs import BY_WORD, COMMANDS
 from ..defaults import HIDDEN
 from ..model.audit_section import LEVELS
 
@@ -58,15 +58,11 @@ class Event:
         self.level = INSTANCE_LEVEL if instance else EVENT_LEVELS[kind]
 
 
-def verb(action: str, end: str = "ing") -> str:
-    return ("stopp" if action == "stop" else action[:-1] if action.endswith("e") else action) + end
-
-
 def sentence(event: Event, who: str) -> str:
     """The event in MaestroNG's words."""
     what = ", ".join(event.what)
     if event.kind == "start":
-        return "%s is %s %s." % (who, verb(event.action), what)
+        return "%s is %s %s." % (who, BY_WORD[event.action].doing, what)
     if event.kind == "success":
         text = "%s of %s succeeded." % (event.action.title(), what)
         return text[:-1] + " (%s)." % event.details if event.details else text
@@ -148,9 +144,9 @@ class ExecNotifier:
         env = auditor.env
         targets = {}
         for name in event.what:
-            spec = env.instances.get(name) or {}
-            ship = env.ships.get(spec.get("ship") or "") or {}
-            targets[name] = {"ship": ship.get("ip"), "service": spec.get("service")}
+            spec = env.instances.get(name)
+            ship = env.ships.get(spec["ship"]) if spec else None
+            targets[name] = {"ship": ship["ip"] if ship else None, "service": spec["service"] if spec else None}
         import subprocess  # pylint: disable=import-outside-toplevel
 
         try:

@@ -12,8 +12,7 @@ import os
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Union
 
 from ..docker.client import DockerException, connect, connection_errors
-from ..docker.container import ContainerError
-from ..errors import MaestroError
+from ..errors import ContainerError, MaestroError
 from .audit import audited
 from .interrupt import interruptible
 from .lock import EnvironmentLock, LockTimeout
@@ -22,6 +21,7 @@ from .plans import make_plan, read_plan
 
 if TYPE_CHECKING:
     from ..model.environment import Environment
+    from ..records import RunResult
 
 
 def orchestrate(
@@ -34,7 +34,7 @@ def orchestrate(
     diff: bool = False,
     lock_owner: Optional[int] = None,
     on_interrupt: Optional[Callable[[], None]] = None,
-) -> dict[str, Any]:
+) -> RunResult:
     """Run ``options["state"]`` on the instances ``names`` of ``env``; the result dict (the
     orchestrator's summary, ``failed`` / ``msg`` on failure). ``options`` holds the
     orchestrate action's arguments (action_specs.ORCHESTRATE_SPEC, defaults filled in);
@@ -70,19 +70,19 @@ def orchestrate(
             env.name, timeout=options["lock_timeout"], owner=lock_owner or os.getpid(), on_wait=progress
         )
     )
-    result = {}
+    result: RunResult = {}
     try:
         with interruptible(interrupted):
             if not lock or lock.acquire(cancelled=lambda: orchestrator.interrupted):
                 result = _run_locked(env, names, options, orchestrator, check_mode, progress, warn, diff)
             else:
-                result = dict(
-                    failed=True,
-                    interrupted=orchestrator.interrupted,
-                    msg="interrupted (%s) before it began: nothing done" % orchestrator.interrupted,
-                )
+                result = {
+                    "failed": True,
+                    "interrupted": orchestrator.interrupted,
+                    "msg": "interrupted (%s) before it began: nothing done" % orchestrator.interrupted,
+                }
     except LockTimeout as exc:
-        result = dict(failed=True, msg=str(exc))
+        result = {"failed": True, "msg": str(exc)}
     finally:
         if lock:
             lock.release()
@@ -138,7 +138,7 @@ def _run_locked(env, names, options, orchestrator, check_mode, progress, warn, d
 def write_plan(
     env: Environment,
     state: str,
-    summary: Mapping[str, Any],
+    summary: RunResult,
     options: Mapping[str, Any],
     progress: Callable[[str], None],
 ) -> None:

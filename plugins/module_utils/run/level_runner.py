@@ -12,38 +12,41 @@ those). ``connect_ship`` is the seam: a function from a ship to its Docker API c
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, cast
 
+from ..defaults import MAX_THREADS
 from ..docker import registries
-from ..docker.client import DockerException, ShipUnreachable, connect, connection_errors, containers_by_name
-from ..docker.container import ContainerError
+from ..docker.client import DockerException, ShipUnreachable, connect, connection_errors, containers_by_name, error_text
+from ..errors import ContainerError
 
-MAX_THREADS = 32
+if TYPE_CHECKING:
+    from ..model.environment import Environment
+    from ..records import InstanceResult, InstanceSpec, Ship
 
-Action = Callable[[dict], dict]
+# What a run does to one instance: its outcome, merged into its result (blank_result).
+Action = Callable[["InstanceSpec"], "InstanceResult"]
 
 
-def blank_result(spec: Mapping[str, Any], **outcome: Any) -> dict[str, Any]:
+def blank_result(spec: InstanceSpec, **outcome: Any) -> InstanceResult:
     """An instance's result before anything was done to it, with ``outcome`` on top."""
-    return dict(
-        {
-            "instance": spec["name"],
-            "service": spec["service"],
-            "ship": spec["ship"],
-            "changed": False,
-            "failed": False,
-            "actions": [],
-            "reasons": [],
-        },
-        **outcome,
-    )
+    result: InstanceResult = {
+        "instance": spec["name"],
+        "service": spec["service"],
+        "ship": spec["ship"],
+        "changed": False,
+        "failed": False,
+        "actions": [],
+        "reasons": [],
+    }
+    result.update(cast("InstanceResult", outcome))
+    return result
 
 
 class LevelRunner:
     """The ships of one environment, for one run: their clients, the ships found down, and
     whether the run was interrupted."""
 
-    def __init__(self, env: Any, connect_ship: Callable[[dict], Any] = connect) -> None:
+    def __init__(self, env: Environment, connect_ship: Callable[[Ship], Any] = connect) -> None:
         self.env = env
         self._connect = connect_ship
         self.down: dict[str, ShipUnreachable] = {}  # ship -> why, so a dead ship is tried once
@@ -82,7 +85,7 @@ class LevelRunner:
 
     def run_each(
         self, names: list[str], action: Action, threads: Optional[int] = None, before: Optional[Action] = None
-    ) -> list[dict]:
+    ) -> list[InstanceResult]:
         """``action(spec)`` for every instance of ``names`` at once (at most ``threads``): one
         result per instance, in order, merged into its base result; errors become its ``msg``.
         ``before(spec)``, when given, is merged first (a plan's record of the live state).
@@ -93,7 +96,7 @@ class LevelRunner:
         with ThreadPoolExecutor(min(threads or len(names), MAX_THREADS)) as pool:
             return list(pool.map(lambda name: self._one(name, action, before), names))
 
-    def _one(self, name: str, action: Action, before: Optional[Action]) -> dict:
+    def _one(self, name: str, action: Action, before: Optional[Action]) -> InstanceResult:
         spec = self.env.instances[name]
         if self.interrupted and name not in self._admitted:
             return blank_result(spec, skipped=True, msg="not run: interrupted (%s)" % self.interrupted)
@@ -106,12 +109,12 @@ class LevelRunner:
                 result.update(action(spec))
         except ShipUnreachable as exc:
             self.down.setdefault(spec["ship"], exc)
-            result.update(failed=True, msg=str(exc), unreachable=True)
+            result.update({"failed": True, "msg": str(exc), "unreachable": True})
         except ContainerError as exc:
-            result.update(exc.result or {})
-            result.update(failed=True, msg=str(exc))
+            result.update(cast("InstanceResult", exc.result))
+            result.update({"failed": True, "msg": str(exc)})
         except DockerException as exc:
-            result.update(failed=True, msg="%s: %s" % (name, getattr(exc, "explanation", None) or exc))
+            result.update({"failed": True, "msg": "%s: %s" % (name, error_text(exc))})
         return result
 
     def list_containers(self, names: Iterable[str]) -> dict[str, Optional[dict]]:

@@ -19,16 +19,18 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
 from ..command_specs import COMMANDS
 from ..docker import registries
-from ..docker.client import NotFound, connect, image_id
-from ..docker.container import NOT_LISTED, START_GRACE, ContainerError, ContainerManager, state_of
+from ..docker.client import connect, image_id
+from ..docker.container import NOT_LISTED, START_GRACE, ContainerManager
+from ..errors import ContainerError
 from ..model import ordering
 from ..model.selection import plan, waits_for
+from . import plans
 from .level_runner import LevelRunner, blank_result
-from .plans import LIVE_KEYS, short_id, spec_digest
-from .report import Line, level_end_lines, level_start_lines, summary_line, tone_of
+from .report import Line, level_end_lines, level_start_lines, run_summary, tone_of
 
 if TYPE_CHECKING:
     from ..model.environment import Environment
+    from ..records import PlanEntry, RunResult, Ship
 
 # What starting a container whose old task outlived a daemon crash fails with.
 STALE_TASK = re.compile(r"task [0-9a-f]{12,}: already exists|failed to start shim: mkdir \S*[0-9a-f]{64}: file exists")
@@ -53,7 +55,7 @@ class Orchestrator:
         keep_going: bool = False,
         record_live: bool = False,
         start_grace: Optional[float] = START_GRACE,
-        connect_ship: Callable[[dict], Any] = connect,
+        connect_ship: Callable[[Ship], Any] = connect,
         manager: Callable[..., ContainerManager] = ContainerManager,
     ):
         self.env = env
@@ -72,7 +74,7 @@ class Orchestrator:
         # Seconds each started container must keep running before its dependents start
         # (see container.START_GRACE); checked once per level.
         self.start_grace = float(start_grace or 0)
-        self._planned: Optional[Mapping[str, dict]] = None  # instance -> plan entry, when applying a plan
+        self._planned: Optional[Mapping[str, PlanEntry]] = None  # instance -> plan entry, when applying a plan
         self._reverse = False
         self._pulls: dict[Any, threading.Event] = {}
         # instance -> (manager, when) still to prove it survived its start
@@ -103,7 +105,15 @@ class Orchestrator:
         return self.runner.run_each(names, action, before=self._live_record if self.record_live else None)
 
     def _live_record(self, spec):
-        return {"live": self.live_state(spec), "spec_digest": spec_digest(spec)}
+        return {"live": plans.live_state(self.client(spec["ship"]), spec), "spec_digest": plans.spec_digest(spec)}
+
+    def _guarded(self, action):
+        """Applying a plan: ``action`` as the plan allows it (plans.guarded)."""
+        return action if self._planned is None else plans.guarded(action, self._planned, self.client)
+
+    def verify_plan(self, entries: Mapping[str, PlanEntry]) -> list[str]:
+        """[instance: why] for every planned instance whose live state moved (in parallel)."""
+        return plans.refusals(entries, self.client, self._run_each)
 
     def _manager(self, spec, check_mode=None):
         # With a start_grace, run() checks a whole level at once (_verify_started), after one
@@ -116,63 +126,6 @@ class Orchestrator:
             image_cache=self._images.setdefault(spec["ship"], {}),
             registries=getattr(self.env, "registries", None),
         )
-
-    def live_state(self, spec: Mapping[str, Any]) -> dict[str, Any]:
-        """What a plan records of an instance: its container and the id of its image on the ship."""
-        client = self.client(spec["ship"])
-        try:
-            container = client.inspect_container(spec["name"])
-        except NotFound:
-            container = None
-        spec_image_id = image_id(client, spec["image"])
-        return {
-            "container_id": container["Id"] if container else None,
-            "state": state_of(container),
-            "image_id": container.get("Image") if container else None,
-            "started_at": (container.get("State") or {}).get("StartedAt") if container else None,
-            "spec_image_id": spec_image_id,
-        }
-
-    def moved(self, spec: Mapping[str, Any], entry: Mapping[str, Any]) -> list[str]:
-        """Why the live state of ``spec``'s instance no longer is the one its plan ``entry``
-        was made from (a list of texts; empty = unchanged)."""
-        why = []
-        if entry.get("spec_digest") != spec_digest(spec):
-            why.append("its settings in the environment file changed")
-        live, then = self.live_state(spec), entry.get("live") or {}
-        for key in LIVE_KEYS:
-            if live.get(key) != then.get(key):
-                why.append("%s changed (%s -> %s)" % (key, short_id(then.get(key)), short_id(live.get(key))))
-        return why
-
-    def verify_plan(self, entries: Mapping[str, dict]) -> list[str]:
-        """[instance: why] for every planned instance whose live state moved (in parallel)."""
-
-        def check(spec):
-            why = self.moved(spec, entries[spec["name"]])
-            if why:
-                raise ContainerError("%s: %s" % (spec["name"], ", ".join(why)))
-            return {}
-
-        results = self._run_each(list(entries), check)
-        return [r["msg"] for r in results if r["failed"]]
-
-    def _guarded(self, action):
-        """When applying a plan: do nothing where the plan says none, and refuse an
-        instance whose live state moved since the plan was made."""
-        if self._planned is None:
-            return action
-
-        def guarded(spec):
-            entry = self._planned[spec["name"]]
-            if entry["action"] == "none":
-                return {"changed": False, "actions": ["planned: nothing to do"]}
-            why = self.moved(spec, entry)
-            if why:
-                raise ContainerError("%s: refused, moved since the plan was made: %s" % (spec["name"], ", ".join(why)))
-            return action(spec)
-
-        return guarded
 
     def _converge(self, spec, state, **options):
         replaced = []
@@ -230,7 +183,7 @@ class Orchestrator:
         for result in results:
             verdict = verdicts.get(result["instance"])
             if verdict and verdict["failed"]:
-                result.update(failed=True, msg=verdict["msg"])
+                result.update({"failed": True, "msg": verdict["msg"]})
             elif verdict:
                 result["container"] = verdict["container"]
 
@@ -240,8 +193,8 @@ class Orchestrator:
         command: str,
         instances: list[str],
         restart_options: Optional[Mapping[str, Any]] = None,
-        planned: Optional[Mapping[str, dict]] = None,
-    ) -> dict[str, Any]:
+        planned: Optional[Mapping[str, PlanEntry]] = None,
+    ) -> RunResult:
         """Apply ``command`` to ``instances`` (names, in dependency order).
 
         ``planned``: {instance: plan entry} to carry out a plan (see make_plan) instead.
@@ -271,7 +224,7 @@ class Orchestrator:
             self._report_level(number, len(levels), level, level_results, command, time.monotonic() - t0)
             if any(r["failed"] for r in level_results) and not self.keep_going:
                 failed_level = number
-        summary = self._summary(command, results, time.monotonic() - started)
+        summary = run_summary(command, results, time.monotonic() - started, self.check_mode, self.interrupted)
         self.progress(Line(summary["summary"], tone_of(results)))
         return summary
 
@@ -304,7 +257,7 @@ class Orchestrator:
             return level_results
         for r in level_results:
             if r.get("unreachable"):
-                r.update(failed=False, skipped=True, kept_going=True, msg="skipped: " + r["msg"])
+                r.update({"failed": False, "skipped": True, "kept_going": True, "msg": "skipped: " + r["msg"]})
         by_name = dict(skipped, **{r["instance"]: r for r in level_results})
         level_results = [by_name[name] for name in level["instances"]]
         for r in level_results:
@@ -422,50 +375,3 @@ class Orchestrator:
     def _report_level(self, number, total, level, results, command, seconds):
         for line in level_end_lines(number, total, level, results, COMMANDS[command].past, seconds, self.check_mode):
             self.progress(line)
-
-    def _summary(self, command, results, seconds):
-        failed = [r for r in results if r["failed"]]
-        changed = [r for r in results if r["changed"]]
-        summary = {
-            "changed": bool(changed),
-            "failed": bool(failed),
-            "command": command,
-            "instances": results,
-            "counts": {
-                "total": len(results),
-                "changed": len(changed),
-                "failed": len(failed),
-                "skipped": sum(1 for r in results if r.get("skipped")),
-            },
-            "seconds": round(seconds, 3),
-            "summary": str(summary_line(command, results, seconds, {r["ship"] for r in results}, self.check_mode)),
-        }
-        kept = [r for r in results if r.get("kept_going")]
-        messages = [r["msg"] for r in failed]
-        if self.interrupted:
-            # Not a success: say what was done, and that a rerun converges the rest.
-            summary["failed"] = True
-            summary["interrupted"] = self.interrupted
-            not_run = [r for r in results if (r.get("msg") or "").startswith("not run: interrupted")]
-            messages.insert(
-                0,
-                "interrupted (%s), done so far: %s; not run: %s; the same command again converges the rest"
-                % (
-                    self.interrupted,
-                    summary["summary"],
-                    ", ".join(r["instance"] for r in not_run[:10]) + (", ..." if len(not_run) > 10 else "") or "none",
-                ),
-            )
-        if kept:
-            # keep_going: the rest converged, but the run is not a success.
-            summary["failed"] = True
-            summary["skipped_instances"] = [
-                {"instance": r["instance"], "ship": r["ship"], "why": r["msg"][len("skipped: ") :]} for r in kept
-            ]
-            messages.append(
-                "%d skipped (keep_going): %s"
-                % (len(kept), "; ".join("%s: %s" % (k["instance"], k["why"]) for k in summary["skipped_instances"]))
-            )
-        if messages:
-            summary["msg"] = "; ".join(messages)
-        return summary

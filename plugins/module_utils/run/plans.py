@@ -9,34 +9,31 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
-from ..docker.container import ContainerError
+from ..docker.client import NotFound, image_id, short_id
+from ..docker.container import state_of
+from ..errors import ContainerError
 
 if TYPE_CHECKING:
+    from docker import APIClient
+
     from ..model.environment import Environment
+    from ..records import InstanceResult, InstanceSpec, LiveState, PlanEntry, RunResult
+    from .level_runner import Action
 
 PLAN_VERSION = 1
 # The live state a plan records per instance; any change of it since refuses the plan.
 LIVE_KEYS = ("container_id", "state", "image_id", "started_at", "spec_image_id")
 
 
-def spec_digest(spec: Mapping[str, Any]) -> str:
+def spec_digest(spec: InstanceSpec) -> str:
     """A short fingerprint of everything the file says about an instance."""
     text = json.dumps(spec, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def short_id(value: Any) -> Any:
-    """A container or image id as its first 12 hex digits; anything else as it is."""
-    if isinstance(value, str) and len(value) > 24 and ":" in value[:8]:
-        return value.partition(":")[2][:12]
-    if isinstance(value, str) and len(value) == 64:
-        return value[:12]
-    return value
-
-
-def plan_action(command: str, result: Mapping[str, Any]) -> str:
+def plan_action(command: str, result: InstanceResult) -> str:
     """create, recreate, restart, start, stop, kill, remove, pull or none: what a
     check-mode ``result`` of ``command`` would do to its instance."""
     if not result.get("changed"):
@@ -45,7 +42,8 @@ def plan_action(command: str, result: Mapping[str, Any]) -> str:
     if command in ("started", "restarted"):
         if result.get("reasons"):
             return "recreate"
-        if (result.get("live") or {}).get("state") == "absent" or "would create" in actions:
+        live = result.get("live")
+        if (live is not None and live["state"] == "absent") or "would create" in actions:
             return "create"
         if "would stop" in actions:
             return "restart"
@@ -56,7 +54,7 @@ def plan_action(command: str, result: Mapping[str, Any]) -> str:
 
 
 def make_plan(
-    env: Environment, command: str, summary: Mapping[str, Any], selection: Optional[Mapping[str, Any]] = None
+    env: Environment, command: str, summary: RunResult, selection: Optional[Mapping[str, Any]] = None
 ) -> dict[str, Any]:
     """The machine-readable plan of a check-mode run made with record_live=True."""
     failed = [r for r in summary["instances"] if r["failed"] or r.get("skipped")]
@@ -88,7 +86,7 @@ def make_plan(
     }
 
 
-def read_plan(env: Environment, command: str, doc: Any) -> dict[str, dict]:
+def read_plan(env: Environment, command: str, doc: Any) -> dict[str, PlanEntry]:
     """{instance: entry} of a plan document, after checking it fits ``env`` and ``command``."""
     if not isinstance(doc, dict) or doc.get("maestro_plan") != PLAN_VERSION:
         raise ContainerError("not a maestro.ng plan (version %s expected)" % PLAN_VERSION)
@@ -104,3 +102,63 @@ def read_plan(env: Environment, command: str, doc: Any) -> dict[str, dict]:
             )
         entries[entry["instance"]] = entry
     return entries
+
+
+# ---------------------------------------------------------------------------------- applying
+def live_state(client: APIClient, spec: InstanceSpec) -> LiveState:
+    """What a plan records of an instance: its container and the id of its image on the ship."""
+    try:
+        container = client.inspect_container(spec["name"])
+    except NotFound:
+        container = None
+    return {
+        "container_id": container["Id"] if container else None,
+        "state": state_of(container),
+        "image_id": container.get("Image") if container else None,
+        "started_at": (container.get("State") or {}).get("StartedAt") if container else None,
+        "spec_image_id": image_id(client, spec["image"]),
+    }
+
+
+def moved(client: APIClient, spec: InstanceSpec, entry: PlanEntry) -> list[str]:
+    """Why the live state of ``spec``'s instance no longer is the one its plan ``entry``
+    was made from (a list of texts; empty = unchanged)."""
+    why = []
+    if entry.get("spec_digest") != spec_digest(spec):
+        why.append("its settings in the environment file changed")
+    live: dict[str, Any] = dict(live_state(client, spec))
+    then: dict[str, Any] = dict(entry.get("live") or {})
+    for key in LIVE_KEYS:
+        if live.get(key) != then.get(key):
+            why.append("%s changed (%s -> %s)" % (key, short_id(then.get(key)), short_id(live.get(key))))
+    return why
+
+
+def refusals(
+    entries: Mapping[str, PlanEntry], client_of: Callable[[str], Any], run_each: Callable[[list[str], Action], list]
+) -> list[str]:
+    """["instance: why"] for every planned instance whose live state moved (``run_each``: in parallel)."""
+
+    def check(spec: InstanceSpec) -> InstanceResult:
+        why = moved(client_of(spec["ship"]), spec, entries[spec["name"]])
+        if why:
+            raise ContainerError("%s: %s" % (spec["name"], ", ".join(why)))
+        return {}
+
+    return [r["msg"] for r in run_each(list(entries), check) if r["failed"]]
+
+
+def guarded(action: Action, planned: Mapping[str, PlanEntry], client_of: Callable[[str], Any]) -> Action:
+    """``action`` as a plan allows it: nothing where the plan says none, and a refusal for an
+    instance whose live state moved since the plan was made."""
+
+    def guard(spec: InstanceSpec) -> InstanceResult:
+        entry = planned[spec["name"]]
+        if entry["action"] == "none":
+            return {"changed": False, "actions": ["planned: nothing to do"]}
+        why = moved(client_of(spec["ship"]), spec, entry)
+        if why:
+            raise ContainerError("%s: refused, moved since the plan was made: %s" % (spec["name"], ", ".join(why)))
+        return action(spec)
+
+    return guard

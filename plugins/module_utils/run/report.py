@@ -10,20 +10,29 @@ line or a cell reads; the controller maps tones to Ansible's configured colours
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, NamedTuple, Optional
+
+from ..command_specs import COMMANDS
 
 if TYPE_CHECKING:
     from ..model.environment import Environment
+    from ..records import InstanceResult, Level, RunResult, StatusRow
 
-# What the user typed, per orchestrate state.
-COMMAND_NAMES = {
-    "started": "start",
-    "stopped": "stop",
-    "killed": "kill",
-    "restarted": "restart",
-    "absent": "remove",
-    "cleaned": "clean",
-    "pulled": "pull",
+
+class Tone(NamedTuple):
+    setting: str  # the colour setting of Ansible's [colors] that the plugins paint a tone with
+    ansi: str  # its default, as an ANSI code: what the maestro command (without Ansible) paints with
+
+
+# How each tone is coloured: as Ansible colours ok, changed, failed and skipped tasks, a warning and an
+# unreachable host.
+TONES = {
+    "ok": Tone("COLOR_OK", "0;32"),
+    "changed": Tone("COLOR_CHANGED", "0;33"),
+    "failed": Tone("COLOR_ERROR", "0;31"),
+    "skipped": Tone("COLOR_SKIP", "0;36"),
+    "drift": Tone("COLOR_WARN", "0;35"),
+    "down": Tone("COLOR_UNREACHABLE", "1;31"),
 }
 # The order outcomes are listed in a summary line.
 OUTCOMES = (
@@ -62,7 +71,7 @@ class Line(str):
         return line
 
 
-def tone_of(results: Iterable[Mapping[str, Any]]) -> str:
+def tone_of(results: Iterable[InstanceResult]) -> str:
     """The tone of a level or of a whole run."""
     if any(r["failed"] for r in results):
         return "failed"
@@ -73,7 +82,7 @@ def tone_of(results: Iterable[Mapping[str, Any]]) -> str:
     return "ok"
 
 
-def outcome(result: Mapping[str, Any]) -> str:
+def outcome(result: InstanceResult) -> str:
     """What happened to one instance, as one word of OUTCOMES."""
     if result["failed"]:
         return "failed"
@@ -101,7 +110,9 @@ def plural(count: int, word: str) -> str:
     return "%d %s%s" % (count, word, "" if count == 1 else "s")
 
 
-def summary_line(command: str, results: list[dict], seconds: float, ships: set[str], check_mode: bool = False) -> Line:
+def summary_line(
+    command: str, results: list[InstanceResult], seconds: float, ships: set[str], check_mode: bool = False
+) -> Line:
     """``start: 9 instances on 3 ships: 6 created, 3 unchanged in 2.1s`` (a Line)."""
     counts: dict[str, int] = {}
     for result in results:
@@ -114,7 +125,7 @@ def summary_line(command: str, results: list[dict], seconds: float, ships: set[s
                 parts.append("%d would be %s" % (counts[word], word))
             else:
                 parts.append("%d %s" % (counts[word], word))
-    name = COMMAND_NAMES.get(command, command) + (" (check mode)" if check_mode else "")
+    name = (COMMANDS[command].word if command in COMMANDS else command) + (" (check mode)" if check_mode else "")
     text = "%s: %s on %s: %s in %.1fs" % (
         name,
         plural(len(results), "instance"),
@@ -125,8 +136,64 @@ def summary_line(command: str, results: list[dict], seconds: float, ships: set[s
     return Line(text, tone_of(results))
 
 
+def run_summary(
+    command: str,
+    results: list[InstanceResult],
+    seconds: float,
+    check_mode: bool = False,
+    interrupted: Optional[str] = None,
+) -> RunResult:
+    """A command's result: its counts, its summary line and, when it is not a success (a failure, an
+    interrupt, keep_going's skips), one message saying why."""
+    failed = [r for r in results if r["failed"]]
+    changed = [r for r in results if r["changed"]]
+    summary: RunResult = {
+        "changed": bool(changed),
+        "failed": bool(failed),
+        "command": command,
+        "instances": results,
+        "counts": {
+            "total": len(results),
+            "changed": len(changed),
+            "failed": len(failed),
+            "skipped": sum(1 for r in results if r.get("skipped")),
+        },
+        "seconds": round(seconds, 3),
+        "summary": str(summary_line(command, results, seconds, {r["ship"] for r in results}, check_mode)),
+    }
+    kept = [r for r in results if r.get("kept_going")]
+    messages = [r["msg"] for r in failed]
+    if interrupted:
+        # Not a success: say what was done, and that a rerun converges the rest.
+        summary["failed"] = True
+        summary["interrupted"] = interrupted
+        not_run = [r for r in results if (r.get("msg") or "").startswith("not run: interrupted")]
+        messages.insert(
+            0,
+            "interrupted (%s), done so far: %s; not run: %s; the same command again converges the rest"
+            % (
+                interrupted,
+                summary["summary"],
+                ", ".join(r["instance"] for r in not_run[:10]) + (", ..." if len(not_run) > 10 else "") or "none",
+            ),
+        )
+    if kept:
+        # keep_going: the rest converged, but the run is not a success.
+        summary["failed"] = True
+        summary["skipped_instances"] = [
+            {"instance": r["instance"], "ship": r["ship"], "why": r["msg"][len("skipped: ") :]} for r in kept
+        ]
+        messages.append(
+            "%d skipped (keep_going): %s"
+            % (len(kept), "; ".join("%s: %s" % (k["instance"], k["why"]) for k in summary["skipped_instances"]))
+        )
+    if messages:
+        summary["msg"] = "; ".join(messages)
+    return summary
+
+
 def level_start_lines(
-    env: Environment, number: int, total: int, level: Mapping[str, Any], names: list[str], doing: str
+    env: Environment, number: int, total: int, level: Level, names: list[str], doing: str
 ) -> list[str]:
     """Before a level works, per service: "level N/M SERVICE: DOING K instances on SHIPS ..."."""
     lines: list[str] = []
@@ -144,8 +211,8 @@ def level_start_lines(
 def level_end_lines(
     number: int,
     total: int,
-    level: Mapping[str, Any],
-    results: list[dict],
+    level: Level,
+    results: list[InstanceResult],
     past: str,
     seconds: float,
     check_mode: bool = False,
@@ -174,7 +241,12 @@ def level_end_lines(
         # Another run changed the same container meanwhile: what it did, and where we are.
         lines += [
             "  %s on %s: %s; converged from what is there (now %s)"
-            % (r["instance"], r["ship"], ", then ".join(r["raced"]), (r.get("container") or {}).get("state"))
+            % (
+                r["instance"],
+                r["ship"],
+                ", then ".join(r["raced"]),
+                r["container"]["state"] if "container" in r else None,
+            )
             for r in mine
             if r.get("raced")
         ]
@@ -188,7 +260,7 @@ def level_end_lines(
     return lines
 
 
-def state_tone(row: Mapping[str, Any]) -> str:
+def state_tone(row: StatusRow) -> str:
     """The tone of a status row's state: running ok, stopped changed, absent failed, ship down down."""
     if row["status"] == "host down":
         return "down"
@@ -199,7 +271,7 @@ def state_tone(row: Mapping[str, Any]) -> str:
     return "failed"  # absent, dead
 
 
-def drift_tone(row: Mapping[str, Any]) -> Optional[str]:
+def drift_tone(row: StatusRow) -> Optional[str]:
     """ok when the container matches the file, drift when not, None when there is none."""
     drift = row.get("drift")
     if drift is None:
@@ -207,7 +279,7 @@ def drift_tone(row: Mapping[str, Any]) -> Optional[str]:
     return "drift" if drift else "ok"
 
 
-def status_summary(rows: list[dict], seconds: float) -> Line:
+def status_summary(rows: list[StatusRow], seconds: float) -> Line:
     """``status: 9 instances on 3 ships: 7 running, 1 stopped, 1 absent; 1 drifted in 0.2s``."""
     words = {"ok": "running", "changed": "stopped", "down": "on a ship down"}
     counts: dict[str, int] = {}
@@ -227,7 +299,7 @@ def status_summary(rows: list[dict], seconds: float) -> Line:
     return Line(text + " in %.1fs" % seconds, status_tone(rows))
 
 
-def status_tone(rows: list[dict]) -> str:
+def status_tone(rows: list[StatusRow]) -> str:
     """failed when a ship is down, changed when anything is not running or drifted, else ok."""
     tones = {state_tone(row) for row in rows}
     if "down" in tones:
@@ -237,7 +309,7 @@ def status_tone(rows: list[dict]) -> str:
     return "ok"
 
 
-def status_table(rows: list[dict], paint: Optional[Callable[[str, Optional[str]], str]] = None) -> str:
+def status_table(rows: list[StatusRow], paint: Optional[Callable[[str, Optional[str]], str]] = None) -> str:
     """Aligned text table (the `status` playbook prints it).
 
     paint(text, tone): colours the state and drift cells (report.state_tone, drift_tone);
@@ -250,8 +322,8 @@ def status_table(rows: list[dict], paint: Optional[Callable[[str, Optional[str]]
         if row["image_id"]:
             image += "@" + row["image_id"]
         state = row["status"] if row["state"] != "absent" else "absent"
-        drift = row.get("drift")
-        drift = "-" if drift is None else ", ".join(drift) or "ok"
+        reasons = row.get("drift")
+        drift = "-" if reasons is None else ", ".join(reasons) or "ok"
         lines.append(
             (
                 (row["service"], row["instance"], row["ship"], image, state, " ".join(row["ports"]) or "-", drift),

@@ -7,17 +7,27 @@ container's drift from the file."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable
 
-from ..docker.client import DockerException, NotFound, ShipUnreachable, connect, connection_errors, containers_by_name
-from ..docker.container import ContainerManager, compare, listed_current
-from .level_runner import MAX_THREADS
+from ..defaults import MAX_THREADS
+from ..docker.client import (
+    DockerException,
+    NotFound,
+    ShipUnreachable,
+    connect,
+    connection_errors,
+    containers_by_name,
+    short_id,
+)
+from ..docker.container import ContainerManager
+from ..docker.drift import compare, listed_current
 
 if TYPE_CHECKING:
     from ..model.environment import Environment
+    from ..records import InstanceSpec, StatusRow
 
 
-def status(env: Environment, instances: Iterable[str], drift: bool = True) -> list[dict[str, Any]]:
+def status(env: Environment, instances: Iterable[str], drift: bool = True) -> list[StatusRow]:
     """One row per instance: where it runs and what Docker says about it.
 
     drift: also compare each existing container with the file ("drift": [] when it
@@ -36,10 +46,11 @@ def status(env: Environment, instances: Iterable[str], drift: bool = True) -> li
 
     with ThreadPoolExecutor(max(1, min(len(ships), MAX_THREADS))) as pool:
         seen = dict(pool.map(listing, ships))
-    rows, entries = [], {}
+    rows: list[StatusRow] = []
+    entries: dict[str, dict] = {}
     for spec in wanted:
         found = seen[spec["ship"]]
-        row = {
+        row: StatusRow = {
             "service": spec["service"],
             "instance": spec["name"],
             "ship": spec["ship"],
@@ -53,14 +64,16 @@ def status(env: Environment, instances: Iterable[str], drift: bool = True) -> li
             "drift": None,
         }
         if isinstance(found, ShipUnreachable):
-            row.update(state="unknown", status="host down", error=str(found))
+            row.update({"state": "unknown", "status": "host down", "error": str(found)})
         elif spec["name"] in found:
             container = entries[spec["name"]] = found[spec["name"]]
             row.update(
-                container_id=container["Id"][:12],
-                image_id=(container.get("ImageID") or "")[7:19],
-                state=container.get("State") or "unknown",
-                status=container.get("Status") or "",
+                {
+                    "container_id": short_id(container["Id"]),
+                    "image_id": short_id(container.get("ImageID")),
+                    "state": container.get("State") or "unknown",
+                    "status": container.get("Status") or "",
+                }
             )
         rows.append(row)
     if drift:
@@ -71,7 +84,7 @@ def status(env: Environment, instances: Iterable[str], drift: bool = True) -> li
 def _add_drift(env, specs, rows, entries):
     """Fill each row's "drift": one image inspect per ship and image, then one container
     inspect per container whose listing entry does not already show it current (see
-    container.listed_current), all in parallel."""
+    drift.listed_current), all in parallel."""
     present = [(spec, row) for spec, row in zip(specs, rows) if row["container_id"]]
     if not present:
         return
@@ -123,7 +136,7 @@ def _add_drift(env, specs, rows, entries):
             row["drift"] = compare(spec, inspect, image)
 
 
-def port_texts(spec: Mapping[str, Any]) -> list[str]:
+def port_texts(spec: InstanceSpec) -> list[str]:
     texts = []
     for port in spec["ports"]:
         host = "" if port["host_ip"] == "0.0.0.0" else port["host_ip"] + ":"

