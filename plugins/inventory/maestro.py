@@ -94,10 +94,10 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible.template import trust_as_template
 
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
+from ansible_collections.maestro.ng.plugins.module_utils.model.loader import SUFFIXES
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load
 
 # .maestro too: the lookup reads any name, and a file with Jinja2 statements is not YAML as it stands.
-_EXTENSIONS = (".yml", ".yaml", ".maestro")
 _ENV_KEYS = re.compile(r"^(ships|services)\s*:", re.MULTILINE)
 _PLUGIN_KEY = re.compile(r"^plugin\s*:\s*['\"]?maestro\.ng\.maestro['\"]?\s*$", re.MULTILINE)
 
@@ -127,7 +127,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
     NAME = "maestro.ng.maestro"
 
     def verify_file(self, path):
-        if not super().verify_file(path) or not path.endswith(_EXTENSIONS):
+        if not super().verify_file(path) or not path.endswith(SUFFIXES):
             return False
         try:
             with open(path, encoding="utf-8") as handle:

@@ -11,7 +11,6 @@ import os
 import sys
 
 from ansible.errors import AnsibleError
-from ansible.module_utils.common.validation import check_type_bool
 from ansible.utils.display import Display
 
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
@@ -64,7 +63,3 @@ def load_and_select(args, dependents=False):
         return env, selection.select_options(env, args, dependents=dependents)
     except MaestroError as exc:
         raise AnsibleError(str(exc)) from None
-
-
-def as_bool(value):
-    return check_type_bool(value)

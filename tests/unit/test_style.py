@@ -71,6 +71,41 @@ def test_no_constant_is_defined_twice():
     assert {name: files for name, files in homes.items() if len(files) > 1} == {}
 
 
+def _tables(path):
+    """(the names a module-level constant table of ``path`` is over, its name): a dict's keys, a tuple's,
+    list's or set's items, when they are literals and at least three."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+            continue
+        target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+        value = node.value
+        if (
+            isinstance(value, ast.Call)
+            and getattr(value.func, "id", "") in ("frozenset", "set", "tuple")
+            and value.args
+        ):
+            value = value.args[0]
+        items = value.keys if isinstance(value, ast.Dict) else getattr(value, "elts", None)
+        if items and len(items) >= 3 and all(isinstance(item, ast.Constant) for item in items):
+            yield frozenset(item.value for item in items), getattr(target, "id", "?")
+
+
+def test_no_table_is_written_twice():
+    """Two constants of different files over the same names (a colour per tone, a word per command, the
+    suffixes of environment files) are one table written twice: one must read the other."""
+    homes = collections.defaultdict(set)
+    for folder in ("plugins", "maestro_cli"):
+        for path in sorted(pathlib.Path(REPO, folder).rglob("*.py")):
+            for names, constant in _tables(path):
+                homes[names].add("%s:%s" % (path.relative_to(REPO), constant))
+    twice = {
+        ", ".join(sorted(map(str, names))): sorted(where)
+        for names, where in homes.items()
+        if len({place.partition(":")[0] for place in where}) > 1
+    }
+    assert twice == {}
+
+
 def _unannotated(path):
     """file:line name of each public function or method of ``path`` missing a parameter or return annotation."""
     missing = []

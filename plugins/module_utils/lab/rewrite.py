@@ -14,7 +14,7 @@ import os
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
 from ..errors import MaestroError
-from ..model.loader import LineDict, LineList, load_document
+from ..model.loader import SUFFIXES, LineDict, LineList, load_document
 
 if TYPE_CHECKING:
     from ..model.environment import Environment
@@ -27,7 +27,6 @@ LAB_KEY = "_maestro_lab"
 # Ship settings a lab ship keeps; the rest (address, port, socket, TLS, SSH, API version)
 # describe how to reach the real ship.
 KEPT_SHIP_KEYS = ("timeout",)
-_SUFFIXES = (".yaml", ".yml", ".maestro")
 
 
 def lab_file_name(env_path: str) -> str:
@@ -35,7 +34,7 @@ def lab_file_name(env_path: str) -> str:
     paths in it (env files, certificates) still resolve."""
     folder, base = os.path.split(os.path.abspath(env_path))
     stem = base
-    for suffix in _SUFFIXES:
+    for suffix in SUFFIXES:
         if stem.endswith(suffix):
             stem = stem[: -len(suffix)]
             break

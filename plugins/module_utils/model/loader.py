@@ -27,6 +27,8 @@ except ImportError:
     YAML_IMPORT_ERROR = traceback.format_exc()
 
 STDIN = "-"
+# The names an environment file is known by (the inventory plugin reads files that end so).
+SUFFIXES = (".yml", ".yaml", ".maestro")
 
 _BaseLoader: Any  # yaml's fastest SafeLoader; a placeholder without PyYAML
 if not HAS_YAML:  # pragma: no cover - parse_yaml() says PyYAML is missing before using it
