@@ -3,8 +3,8 @@ only when they load: the action plugins and playbooks would find it first), and 
 folders are its layers: each imports, relatively, only from itself and the layers before it."""
 
 import importlib
-import re
 import pathlib
+import re
 
 import pytest
 
