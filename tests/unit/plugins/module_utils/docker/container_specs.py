@@ -6,12 +6,7 @@ container created from desired_config(), with the daemon's own merging and defau
 (recorded from a real daemon), so that "no false drift" can be checked without one.
 """
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[5] / "collections"))
-
-from ansible_collections.maestro.ng.plugins.module_utils.docker.desired import desired_config  # noqa: E402
+from ansible_collections.maestro.ng.plugins.module_utils.docker.desired import desired_config
 
 IMAGE = {
     "Id": "sha256:" + "a" * 64,

@@ -1,15 +1,9 @@
 """The container manager's own logic on stand-ins for the daemon."""
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[5] / "collections"))
-
-from container_specs import IMAGE  # noqa: E402
-
-from ansible_collections.maestro.ng.plugins.module_utils.docker.container import _listed_container, state_of  # noqa: E402
+from ansible_collections.maestro.ng.plugins.module_utils.docker.container import _listed_container, state_of
+from ansible_collections.maestro.ng.tests.unit.plugins.module_utils.docker.container_specs import IMAGE
 
 
 @pytest.mark.parametrize(

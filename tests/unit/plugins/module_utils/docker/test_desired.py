@@ -1,22 +1,21 @@
 """desired_config(): the arguments Docker is asked to create each instance spec with."""
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[5] / "collections"))
-
-from container_specs import IMAGE, daemon_inspect, full_spec, minimal_spec  # noqa: E402
-
-from ansible_collections.maestro.ng.plugins.module_utils.docker.desired import (  # noqa: E402
+from ansible_collections.maestro.ng.plugins.module_utils.docker.desired import (
     LABEL_ENVIRONMENT,
     LABEL_INSTANCE,
     LABEL_SERVICE,
     desired_config,
 )
-from ansible_collections.maestro.ng.plugins.module_utils.docker.drift import compare  # noqa: E402
-from ansible_collections.maestro.ng.plugins.module_utils.errors import ContainerError  # noqa: E402
+from ansible_collections.maestro.ng.plugins.module_utils.docker.drift import compare
+from ansible_collections.maestro.ng.plugins.module_utils.errors import ContainerError
+from ansible_collections.maestro.ng.tests.unit.plugins.module_utils.docker.container_specs import (
+    IMAGE,
+    daemon_inspect,
+    full_spec,
+    minimal_spec,
+)
 
 
 def test_desired_config_labels_and_basics():

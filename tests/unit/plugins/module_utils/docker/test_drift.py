@@ -2,16 +2,17 @@
 daemon): what counts as drift, and what the daemon itself fills in does not."""
 
 import copy
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[5] / "collections"))
-
-from container_specs import IMAGE, NEW_IMAGE, daemon_inspect, full_spec, minimal_spec  # noqa: E402
-
-from ansible_collections.maestro.ng.plugins.module_utils.docker.drift import compare, differences  # noqa: E402
+from ansible_collections.maestro.ng.plugins.module_utils.docker.drift import compare, differences
+from ansible_collections.maestro.ng.tests.unit.plugins.module_utils.docker.container_specs import (
+    IMAGE,
+    NEW_IMAGE,
+    daemon_inspect,
+    full_spec,
+    minimal_spec,
+)
 
 
 @pytest.mark.parametrize("make_spec", [minimal_spec, full_spec], ids=["minimal", "full"])

@@ -1,14 +1,11 @@
 """The registries of an environment: which one an image comes from (MaestroNG's match),
-which credentials go with its pull, the retry policy, and the checks of the section.
-Pure logic; the pulls themselves are tested against a real registry in
-tests/integration/test_registry.py."""
-
-import re
+which credentials go with its pull, the retry policy (the section's own checks:
+model/test_registries_section.py). Pure logic; the pulls themselves are tested against a
+real registry in tests/integration/test_registry.py."""
 
 import pytest
 
 from ansible_collections.maestro.ng.plugins.module_utils.docker import registries
-from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
 
 
 def reg(name, url, retry=None, **extra):
@@ -115,7 +112,7 @@ def test_hide():
     assert registries.hide("a pw-lab b pw-foo2", FIND) == "a ******** b ********"
 
 
-# ---------------------------------------------------------------- the section's checks
+# ---------------------------------------------------------------- the section as the model reads it
 ENV = """\
 name: r
 registries:
@@ -125,44 +122,6 @@ ships: {vm1: {ip: 10.0.0.1}}
 services:
   s: {image: x, instances: {s-1: {ship: vm1}}}
 """
-
-
-@pytest.mark.parametrize(
-    "body, message",
-    [
-        (
-            "    registry: https://u:Secret-123@reg.example/\n    username: u",
-            "registries.lab.registry: must be a registry URL like https://registry.example.com:5000/v1/ (scheme, host, "
-            "port, path; credentials go in username and password)",
-        ),
-        (
-            "    registry: https://reg.example/\n    retry: {when: [503, x]}",
-            "registries.lab.retry.when: must be a list of HTTP status codes (100-599)",
-        ),
-        (
-            "    registry: https://reg.example/\n    retry: {when: [5030]}",
-            "registries.lab.retry.when: must be a list of HTTP status codes (100-599)",
-        ),
-        (
-            "    registry: https://reg.example/\n    retry: {attempts: 0, when: [503]}",
-            "registries.lab.retry.attempts: must be at least 1, got 0",
-        ),
-        (
-            "    registry: https://reg.example/\n    retry: {tries: 2}",
-            "registries.lab.retry.tries: unknown retry key 'tries' (known: attempts, when)",
-        ),
-        (
-            "    registry: https://reg.example/\n    password: [Secret-123]",
-            "registries.lab.password: must be a string, got a list",
-        ),
-    ],
-)
-def test_bad_sections_say_where_and_never_echo_the_password(load_env, body, message):
-    with pytest.raises(MaestroError) as caught:
-        load_env(ENV % body)
-    text = str(caught.value)
-    assert re.match(r"^\S*env\.yaml:[345]: ", text) and text.endswith(message), text
-    assert "Secret-123" not in text
 
 
 def test_retry_defaults(load_env):

@@ -2,7 +2,6 @@
 
 import pytest
 
-from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
 from ansible_collections.maestro.ng.plugins.module_utils.model import environment, envvars
 
 BASE = (
@@ -164,60 +163,6 @@ def test_precedence(load_env):
         "DEP_DEP_1_HOST": "10.0.0.1",
         "DEP_DEP_1_DB_PORT": "16379",
     }
-
-
-@pytest.mark.parametrize(
-    "first, second, prefix",
-    [
-        ("a_b", "a-b", "A_B"),  # MaestroNG 0.8.3 would give both A_B_*, the later service's values winning
-        ("log_1", "log.1", "LOG_1"),
-        ("web", "Web", "WEB"),  # upper-cased too
-    ],
-)
-def test_services_giving_the_same_variable_names_are_refused(load_env, first, second, prefix):
-    with pytest.raises(MaestroError) as info:
-        load_env(
-            """\
-            name: clash
-            ships: {vm1: {ip: 10.0.0.1}, vm2: {ip: 10.0.0.2}}
-            services:
-              %s:
-                image: x
-                instances: {x-1: {ship: vm2}}
-              %s:
-                image: y
-                requires: [%s]
-                instances: {y-1: {ship: vm1}}
-            """
-            % (first, second, first)
-        )
-    assert info.value.key == "services." + second
-    assert info.value.line == 8
-    assert info.value.message.startswith("services %r and %r both give the variables %s_* " % (first, second, prefix))
-
-
-def test_instances_giving_the_same_variable_names_are_refused(load_env):
-    with pytest.raises(MaestroError) as info:
-        load_env("""\
-            name: clash
-            ships: {vm1: {ip: 10.0.0.1}}
-            services:
-              zk: {image: x, instances: {zk-1: {ship: vm1}, zk_1: {ship: vm1}}}
-            """)
-    assert info.value.key == "services.zk.instances.zk_1"
-    assert "'zk-1' and 'zk_1' both give the variables ZK_ZK_1_*" in info.value.message
-
-
-def test_same_instance_prefix_in_two_services_is_fine(load_env):
-    """x-1 and x.1 both give X_1, but in two services: A_X_1_HOST and B_X_1_HOST."""
-    env = load_env("""\
-        name: fine
-        ships: {vm1: {ip: 10.0.0.1}}
-        services:
-          a: {image: x, instances: {x-1: {ship: vm1}}}
-          b: {image: x, requires: [a], instances: {x.1: {ship: vm1}}}
-        """)
-    assert env.instances["x.1"]["env"]["A_X_1_HOST"] == env.instances["x.1"]["env"]["B_X_1_HOST"] == "10.0.0.1"
 
 
 def test_base_variables_for_every_container(fixture_path):

@@ -259,50 +259,6 @@ def test_env_file_bad_lines(tmp_path, line):
     assert str(info.value) == "env file bad.env:2: expected KEY=value, got %r" % line
 
 
-def test_env_file_read_once_and_shared(load_env):
-    env = load_env(
-        """\
-        name: shared
-        ships: {vm1: {ip: 10.0.0.1}}
-        services:
-          a: {image: x, envfile: common.env, instances: {a-1: {ship: vm1}}}
-          b: {image: y, envfile: [common.env], instances: {b-1: {ship: vm1, envfile: common.env}}}
-        """,
-        files={"common.env": "COMMON=1\n"},
-    )
-    assert env.instances["a-1"]["env"]["COMMON"] == "1"
-    assert env.instances["b-1"]["env"]["COMMON"] == "1"
-
-
-def test_env_file_path_relative_to_environment_file(load_env):
-    env = load_env(
-        """\
-        name: rel
-        ships: {vm1: {ip: 10.0.0.1}}
-        services:
-          a: {image: x, envfile: conf/a.env, instances: {a-1: {ship: vm1}}}
-        """,
-        name="deploy/env.yaml",
-        files={"deploy/conf/a.env": "WHERE=deploy/conf\n"},
-    )
-    assert env.instances["a-1"]["env"]["WHERE"] == "deploy/conf"
-
-
-def test_env_file_absolute_path(load_env, tmp_path):
-    absolute = tmp_path / "abs.env"
-    absolute.write_text("ABS=1\n")
-    env = load_env(
-        """\
-        name: abs
-        ships: {vm1: {ip: 10.0.0.1}}
-        services:
-          a: {image: x, envfile: %s, instances: {a-1: {ship: vm1}}}
-        """
-        % absolute
-    )
-    assert env.instances["a-1"]["env"]["ABS"] == "1"
-
-
 def test_flow_mappings_alone_do_not_start_jinja(write_env, monkeypatch):
     import jinja2
 

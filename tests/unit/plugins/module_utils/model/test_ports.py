@@ -1,4 +1,5 @@
-"""Port specs: every form MaestroNG accepts, bindings, clashes, and the variables."""
+"""Port specs: every form MaestroNG accepts, bindings, when two ports clash, and the variables
+(the clashes an environment refuses: test_references.py)."""
 
 import pytest
 
@@ -144,46 +145,6 @@ services:
 """
 
 
-def test_instance_ports_merge_over_service_ports_by_name(load_env):
-    env = load_env(
-        TWO_SHIPS
-        + """\
-          web:
-            image: nginx
-            ports: {http: 80, admin: "9000:19000"}
-            instances:
-              web-1: {ship: vm1}
-              web-2: {ship: vm2, ports: {http: "80:8080", metrics: 9100}}
-              web-3: {ship: vm1, ports: {http: "80:8081", admin: "9000:19001"}}
-        """
-    )
-    by_name = {i: {p["name"]: (p["exposed"], p["external"]) for p in env.instances[i]["ports"]} for i in env.instances}
-    assert by_name == {
-        "web-1": {"http": ("80", "80"), "admin": ("9000", "19000")},
-        "web-2": {"http": ("80", "8080"), "admin": ("9000", "19000"), "metrics": ("9100", "9100")},
-        "web-3": {"http": ("80", "8081"), "admin": ("9000", "19001")},
-    }
-
-
-def test_dict_form_ports_do_not_leak_between_instances(load_env):
-    # MaestroNG bug: dict-form ports mutated the service's shared config.
-    env = load_env(
-        TWO_SHIPS
-        + """\
-          dns:
-            image: coredns
-            ports:
-              dns: {exposed: 53/udp, external: [10.0.0.53, 53/udp]}
-            instances:
-              dns-1: {ship: vm1}
-              dns-2: {ship: vm2}
-              dns-3: {ship: vm1, ports: {dns: {exposed: 53/udp, external: [10.0.0.54, 53/udp]}}}
-        """
-    )
-    ips = [env.instances[i]["ports"][0]["host_ip"] for i in ("dns-1", "dns-2", "dns-3")]
-    assert ips == ["10.0.0.53", "10.0.0.53", "10.0.0.54"]
-
-
 def test_port_variables_ranges_and_protocols(load_env):
     env = load_env(
         TWO_SHIPS
@@ -212,83 +173,6 @@ def test_port_variables_ranges_and_protocols(load_env):
     }
 
 
-def test_same_host_port_on_different_ships_is_fine(load_env):
-    env = load_env(
-        TWO_SHIPS
-        + """\
-          web:
-            image: nginx
-            ports: {http: 80}
-            instances:
-              web-1: {ship: vm1}
-              web-2: {ship: vm2}
-        """
-    )
-    assert len(env.instances) == 2
-
-
-@pytest.mark.parametrize(
-    "second",
-    [
-        "{ship: vm1, ports: {http: 53/udp}}",  # other protocol
-        "{ship: vm1, net: host}",  # host network: no bindings
-        "{ship: vm1, ports: {http: {exposed: 80, external: [10.0.0.2, 80]}}}",  # another host address
-        "{ship: vm1, ports: {http: '80:8000-8100'}}",  # random in a range
-    ],
-)
-def test_no_clash(load_env, second):
-    env = load_env(
-        TWO_SHIPS
-        + """\
-          web:
-            image: nginx
-            instances:
-              web-1: {ship: vm1, ports: {http: {exposed: 80, external: [10.0.0.1, 80]}}}
-              web-2: %s
-        """
-        % second
-    )
-    assert list(env.instances) == ["web-1", "web-2"]
-
-
-def test_clash_between_instances_of_one_service(load_error):
-    message = load_error(
-        TWO_SHIPS
-        + """\
-          web:
-            image: nginx
-            ports: {http: 80}
-            instances:
-              web-1: {ship: vm1}
-              web-2: {ship: vm1}
-        """
-    )
-    assert message == (
-        "env.yaml:9: services.web.instances.web-2.ports.http: "
-        "host port 80/tcp is already used by web-1 (port http) on ship vm1"
-    )
-
-
-def test_clash_with_an_address_bound_port(load_error):
-    message = load_error(
-        TWO_SHIPS
-        + """\
-          web:
-            image: nginx
-            instances:
-              web-1: {ship: vm1, ports: {http: {exposed: 80, external: [10.0.0.1, 80]}}}
-              web-2:
-                ship: vm1
-                ports:
-                  alt: "8080:80"
-        """
-    )
-    assert message == (
-        "env.yaml:11: services.web.instances.web-2.ports.alt: "
-        "host port 80/tcp is already used by web-1 (port http) on ship vm1"
-    )
-
-
 def test_host_numbers_and_addresses():
     assert list(ports.host_numbers(port("80", "8080"))) == [8080]
     assert list(ports.host_numbers(port("1-3", "11-13"))) == [11, 12, 13]
@@ -296,20 +180,3 @@ def test_host_numbers_and_addresses():
     assert ports.same_address("0.0.0.0", "10.0.0.1")
     assert ports.same_address("10.0.0.1", "10.0.0.1")
     assert not ports.same_address("10.0.0.1", "10.0.0.2")
-
-
-def test_clash_inside_a_range_names_the_first_owner(load_error):
-    message = load_error(
-        TWO_SHIPS
-        + """\
-          a:
-            image: a
-            instances:
-              a-1: {ship: vm1, ports: {one: 7005, two: "7010/udp"}}
-              a-2: {ship: vm1, ports: {many: "7000-7020/udp"}}
-        """
-    )
-    assert message == (
-        "env.yaml:8: services.a.instances.a-2.ports.many: "
-        "host port 7000-7020/udp is already used by a-1 (port two) on ship vm1"
-    )

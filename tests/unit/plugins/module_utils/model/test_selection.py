@@ -6,7 +6,7 @@ import pathlib
 import pytest
 
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
-from ansible_collections.maestro.ng.plugins.module_utils.model import deptree, environment, selection
+from ansible_collections.maestro.ng.plugins.module_utils.model import environment, selection
 
 ZK = ["zk-1", "zk-2", "zk-3"]
 KAFKA = ["kafka-1", "kafka-2"]
@@ -130,20 +130,6 @@ def test_plan_keeps_only_chosen_services_in_a_level(platform):
         {"level": 3, "services": ["monitor"], "instances": ["monitor-1"]},
     ]
     assert selection.plan(platform, []) == []
-
-
-def test_impact_follows_the_hard_edges_that_stop_follows(platform):
-    """A change to data reaches web (web-3 takes its volumes), as `stop data` does; wants_info
-    (monitor wants kafka's and web's information) reaches nothing."""
-    impact = deptree.impact(platform, ["zookeeper", "data", "kafka", "monitor"])
-    assert impact == {
-        "zookeeper": ["zookeeper", "kafka", "web"],
-        "data": ["data", "web"],
-        "kafka": ["kafka", "web"],
-        "monitor": ["monitor"],
-    }
-    stopped = selection.select(platform, ["data"], dependencies=False, dependents=True)
-    assert sorted({platform.instances[i]["service"] for i in stopped}) == impact["data"]
 
 
 def test_hard_edges_are_the_ones_the_order_uses(platform):

@@ -1,6 +1,6 @@
-"""The audit trail's pure parts (model/audit_section.py and run/audit.py): reading the ``audit``
-section, MaestroNG's sentences, level filtering, ignore_errors, hidden passwords and
-the start/outcome events around a command. Deliveries go to real files and real
+"""The audit trail's pure parts (run/audit.py): MaestroNG's sentences, level filtering,
+ignore_errors, hidden passwords and the start/outcome events around a command (reading the
+``audit`` section: model/test_audit_section.py). Deliveries go to real files and real
 programs (an http receiver is in tests/integration/test_audit_trail.py)."""
 
 import json
@@ -24,62 +24,6 @@ services:
 
 def env_with(load_env, notifiers):
     return load_env("name: audited\naudit:\n" + "".join("  - %s\n" % n for n in notifiers) + SHIPS)
-
-
-# ---------------------------------------------------------------------- reading
-@pytest.mark.parametrize(
-    "entry, message",
-    [
-        (
-            "{type: webhook, endpoint: 'http://h/'}",
-            "audit.0.type: unknown audit type 'webhook' (MaestroNG calls the webhook notifier 'http')",
-        ),
-        ("{type: log}", "audit.0.file: is required"),
-        ("{type: log, file: a.log, ignore_errors: yes please}", "audit.0.ignore_errors: must be true or false"),
-        ("{type: log, file: a.log, filename: b.log}", "audit.0.filename: unknown log audit key 'filename'"),
-        ("{type: http, endpoint: hooks.example.com}", "audit.0.endpoint: must be an http:// or https:// URL"),
-        ("{type: http, endpoint: 'http://h/', method: PUT}", "audit.0.method: must be GET or POST, got 'PUT'"),
-        ("{type: http, endpoint: 'http://h/', payload: hello}", "audit.0.payload: must be a mapping or a list"),
-        (
-            "{type: http, endpoint: 'http://h/', payload: {text: '{whom} did it'}}",
-            "audit.0.payload: unknown placeholder {whom} in '{whom} did it' (known: {action}, {environment}",
-        ),
-        ("{type: http, endpoint: 'http://h/', payload: [{a: '{what'}]}", "audit.0.payload: bad template '{what'"),
-        ("{type: http, endpoint: 'http://h/', timeout: 0}", "audit.0.timeout: must be more than 0"),
-        ("{type: http, endpoint: 'http://h/', headers: {X-A: [1]}}", "audit.0.headers.X-A: must be a string"),
-        ("{type: exec, args: '{action}'}", "audit.0.script: is required"),
-        ("{type: exec, script: x.sh, command: y}", "audit.0.command: unknown exec audit key 'command'"),
-        ('{type: exec, script: x.sh, args: "\'unclosed"}', "audit.0.args: cannot split into words"),
-        ("{type: exec, script: x.sh, args: '{nope}'}", "audit.0.args: unknown placeholder {nope}"),
-        ("{type: exec, script: x.sh, args: '{what.upper}'}", "audit.0.args: unknown placeholder {what.upper}"),
-        ("{type: exec, script: x.sh, args: 'a {}'}", "audit.0.args: unknown placeholder {} in '{}'"),
-        ("{type: slack, token: t}", "audit.0.channel: is required"),
-        (
-            "{type: log, file: a.log, level: warning}",
-            "audit.0.level: unknown level 'warning' (known: debug, info, success, error)",
-        ),
-    ],
-)
-def test_bad_notifiers_fail_with_one_located_line(load_error, entry, message):
-    text = load_error("name: x\naudit:\n  - %s\n" % entry + SHIPS)
-    assert text.startswith("env.yaml:3: " + message), text
-
-
-def test_audit_must_be_a_list(load_error):
-    assert (
-        load_error("name: x\naudit: {type: log}\n" + SHIPS)
-        == "env.yaml:2: audit: must be a list of notifiers, got a mapping"
-    )
-
-
-def test_relative_paths_are_relative_to_the_environment_file(load_env, tmp_path):
-    env = env_with(
-        load_env,
-        ["{type: log, file: logs/audit.log}", "{type: exec, script: ./hook.sh}", "{type: exec, script: logger}"],
-    )
-    assert env.audit[0]["file"] == str(tmp_path / "logs" / "audit.log")
-    assert env.audit[1]["script"] == str(tmp_path / "hook.sh")
-    assert env.audit[2]["script"] == "logger"  # a bare name is looked up on PATH
 
 
 # ---------------------------------------------------------------------- sentences
