@@ -12,6 +12,7 @@ ships too).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -77,7 +78,8 @@ def _run(script, *args):
     if proc.returncode != 0:
         errors = [line for line in proc.stderr.splitlines() if "ERROR" in line] or proc.stderr.splitlines()[-1:]
         hint = " (choose the lab's ship numbers with -e lab_first=N)" if "ship number must be" in proc.stderr else ""
-        raise LabError("lab.sh %s failed: %s%s" % (" ".join(map(str, args)), " ".join(errors).strip(), hint))
+        said = " ".join(errors).strip() or "exit code %d, no message" % proc.returncode
+        raise LabError("lab.sh %s failed: %s%s" % (" ".join(map(str, args)), said, hint))
     return proc.stdout
 
 
@@ -98,7 +100,7 @@ def start(script: str, number: int) -> dict[str, Any]:
     out = _run(script, "start-ship", number)
     for line in out.splitlines():
         words = line.split()
-        if len(words) == 3 and words[0] == "ship%d" % number:
+        if len(words) == 3 and words[0] == "ship%d" % number and re.match(r"^tcp://[^:/]+:\d+$", words[1]):
             host, port = words[1].split("://", 1)[1].rsplit(":", 1)
             return {"ip": host, "port": int(port), "url": words[1], "started": True}
     raise LabError("lab.sh start-ship %d printed no ship line: %r" % (number, out))

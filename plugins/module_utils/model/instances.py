@@ -208,7 +208,7 @@ def _restart(raw, path):
         return {"name": "no", "maximum_retry_count": 0}
     if isinstance(value, str):
         name, dummy, retries = value.partition(":")
-        if retries and not retries.isdigit():
+        if retries and not re.fullmatch(r"[0-9]+", retries):
             fail("invalid retry count %r" % retries, rpath, raw, "restart")
         count = int(retries or 0)
     elif isinstance(value, dict):
@@ -262,6 +262,8 @@ def _ulimits(raw, path):
             hard = soft if hard is None else hard
         else:
             soft = hard = schema.get_int(value, name, path + ("ulimits",))
+            if soft is None:
+                fail("needs a limit: a number, or {soft, hard}", upath, value, name)
         if soft > hard:
             fail("soft limit %d is above the hard limit %d" % (soft, hard), upath, value, name)
         result.append({"name": str(name), "soft": soft, "hard": hard})

@@ -10,6 +10,7 @@ path and the line the value sits on.
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any, Iterable, Literal, Mapping, NoReturn, Optional, overload
 
 from ..errors import MaestroError
@@ -224,7 +225,7 @@ def get_int(
     value = parent.get(key)
     if value is None:
         return default
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip()):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         fail("must be an integer, got %r" % (value,), path + (key,), parent, key)

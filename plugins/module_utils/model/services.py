@@ -98,13 +98,15 @@ def _variable_prefix(taken, prefix, what, name, path, parent):
     service or instance of the same service has it: MaestroNG turns every non-word
     character into ``_`` and upper-cases, so ``log_1`` and ``log.1`` would both give
     ``LOG_1_*`` and the later one would silently win."""
-    if prefix in taken:
+    # Compared whole: service a's instance b-11 and service a_b's instance 11 both give A_B_11_*.
+    key = (what, "_".join(prefix))
+    if key in taken:
         fail(
             "%s %r and %r both give the variables %s_* (MaestroNG turns every non-word character into _); "
-            "rename one" % (what, taken[prefix], name, "_".join(prefix)),
+            "rename one" % (what, taken[key], name, key[1]),
             path,
             parent,
             name,
         )
-    taken[prefix] = name
+    taken[key] = name
     return prefix

@@ -46,8 +46,9 @@ def read(doc: Mapping[str, Any], context: FileContext) -> dict[str, Ship]:
 def _ship(name, raw, defaults, path, context) -> Ship:
     merged = dict(defaults)
     merged.update((k, v) for k, v in raw.items() if v is not None)
-    # Keep the lines of whichever mapping the value came from.
-    src = {k: (raw if k in raw else defaults) for k in merged}
+    # Keep the lines of whichever mapping the value came from (a null on the ship is no value:
+    # ship_defaults' applies).
+    src = {k: (raw if raw.get(k) is not None else defaults) for k in merged}
 
     def origin(key):
         return src.get(key, raw), (path if src.get(key, raw) is raw else ("ship_defaults",))

@@ -146,9 +146,13 @@ def write_plan(
     selection = {key: options[key] for key in ("services", "ships", "with_dependencies")}
     doc = make_plan(env, state, summary, selection=selection)
     tmp_path = options["plan"] + ".tmp"
-    with open(tmp_path, "w", encoding="utf-8") as handle:
-        json.dump(doc, handle, indent=1)
-    os.replace(tmp_path, options["plan"])
+    try:
+        with open(tmp_path, "w", encoding="utf-8") as handle:
+            json.dump(doc, handle, indent=1)
+        os.replace(tmp_path, options["plan"])
+    finally:
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
     counts: dict[str, int] = {}
     for entry in doc["instances"]:
         counts[entry["action"]] = counts.get(entry["action"], 0) + 1
@@ -176,7 +180,7 @@ def logs(env: Environment, name: str, show: Callable[[str], None], tail: int = -
                 buffer += chunk
                 *done, buffer = buffer.split(b"\n")
                 for line in done:
-                    show(line.decode("utf-8", "replace"))
+                    show(line.decode("utf-8", "replace").rstrip("\r"))
             if buffer:
                 show(buffer.decode("utf-8", "replace"))
             return []

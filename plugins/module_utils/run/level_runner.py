@@ -60,14 +60,17 @@ class LevelRunner:
         if not self.interrupted or (self.interrupted == "SIGTERM" and why == "SIGINT"):
             self.interrupted = why
 
-    def admit(self, names: list[str], threads: Optional[int] = None) -> bool:
+    def admit(self, names: list[str], threads: Optional[int] = None, fresh: bool = False) -> bool:
         """Mark the first batch of ``names`` (as many as run at once) as in progress, so an
         interrupt from now on lets them finish; False, admitting none, once interrupted.
+        ``fresh``: forget what was admitted before (a new level begins).
 
         Call it before announcing the work: what was announced as starting then really runs,
         whenever the signal comes."""
         if self.interrupted:
             return False
+        if fresh:
+            self._admitted = set()
         self._admitted.update(names[: min(threads or len(names), MAX_THREADS)])
         return True
 

@@ -245,7 +245,7 @@ class Orchestrator:
         one_by_one = command == "restarted" and _one_by_one(restart_options)
         if command not in ("restarted", "pulled"):
             self._listed = self.runner.list_containers(todo)
-        if not self.runner.admit(todo, threads=1 if one_by_one else None):
+        if not self.runner.admit(todo, threads=1 if one_by_one else None, fresh=True):
             return None
         self._report_start(place[0], place[1], level, todo, command)
         if command == "restarted":

@@ -94,8 +94,11 @@ def read_plan(env: Environment, command: str, doc: Any) -> dict[str, PlanEntry]:
         raise ContainerError("the plan is for environment %r, not %r" % (doc.get("environment"), env.name))
     if doc.get("command") != command:
         raise ContainerError("the plan is for %s, not %s" % (doc.get("command"), command))
+    listed = doc.get("instances") or []
+    if not isinstance(listed, list) or not all(isinstance(e, dict) and e.get("action") for e in listed):
+        raise ContainerError("not a maestro.ng plan: instances must be a list of entries with an action")
     entries = {}
-    for entry in doc.get("instances") or []:
+    for entry in listed:
         if entry.get("instance") not in env.instances:
             raise ContainerError(
                 "the plan names instance %r, which the environment no longer has" % entry.get("instance")

@@ -17,6 +17,7 @@ from ..docker.client import (
     connect,
     connection_errors,
     containers_by_name,
+    error_text,
     short_id,
 )
 from ..docker.container import ContainerManager
@@ -41,7 +42,7 @@ def status(env: Environment, instances: Iterable[str], drift: bool = True) -> li
         try:
             with connection_errors(ship_name, ship["docker_url"]):
                 return ship_name, containers_by_name(connect(ship))
-        except ShipUnreachable as exc:
+        except (ShipUnreachable, DockerException) as exc:
             return ship_name, exc
 
     with ThreadPoolExecutor(max(1, min(len(ships), MAX_THREADS))) as pool:
@@ -65,6 +66,8 @@ def status(env: Environment, instances: Iterable[str], drift: bool = True) -> li
         }
         if isinstance(found, ShipUnreachable):
             row.update({"state": "unknown", "status": "host down", "error": str(found)})
+        elif isinstance(found, DockerException):
+            row.update({"state": "unknown", "status": "cannot list", "error": error_text(found)})
         elif spec["name"] in found:
             container = entries[spec["name"]] = found[spec["name"]]
             row.update(

@@ -269,6 +269,20 @@ def test_start_without_a_ship_line(netns, lab_script):
     )
 
 
+def test_start_takes_only_a_line_with_a_docker_url_for_the_ship_line(netns, lab_script):
+    script = lab_script("echo 'ship7 is up'")
+    with pytest.raises(daemons.LabError) as info:
+        daemons.start(script, 7)
+    assert str(info.value) == "lab.sh start-ship 7 printed no ship line: 'ship7 is up\\n'"
+
+
+def test_lab_sh_failing_without_a_word_says_its_exit_code(lab_script):
+    script = lab_script("exit 4")
+    with pytest.raises(daemons.LabError) as info:
+        daemons.remove(script, 7)
+    assert str(info.value) == "lab.sh down-ship 7 failed: exit code 4, no message"
+
+
 def test_lab_sh_runs_without_stdin(netns, lab_script):
     """lab.sh never reads the controller's standard input (here a pipe with a ship line in it)."""
     script = lab_script("if read -r line; then echo \"$line\"; else echo '[lab] ERROR: stdin is empty' >&2; exit 3; fi")

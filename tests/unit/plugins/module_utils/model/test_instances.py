@@ -538,6 +538,7 @@ def test_restart_forms(value, expected):
         ("sometimes", "unknown restart policy 'sometimes' (known: no, always, on-failure, unless-stopped)"),
         ("on-failure:-1", "invalid retry count '-1'"),
         ("on-failure:3:4", "invalid retry count '3:4'"),
+        ("on-failure:²", "invalid retry count '²'"),
         ({"name": "on-failure", "retries": -1}, "restart.retries: must be at least 0, got -1"),
         ({"name": "on-failure", "retries": "x"}, "restart.retries: must be an integer, got 'x'"),
         ({"name": "unless-stopped", "maximum_retry_count": 2}, "a retry count only applies to on-failure"),
@@ -705,6 +706,8 @@ def test_ulimit_forms():
         ({"nofile": "unlimited"}, "ulimits.nofile: must be an integer, got 'unlimited'"),
         ({"nofile": {"soft": None, "hard": None}}, "ulimits.nofile: needs soft and/or hard"),
         ({"nofile": {"soft": 1, "hardest": 2}}, "ulimits.nofile: unknown ulimit key 'hardest' (soft, hard)"),
+        ({"nofile": None}, "ulimits.nofile: needs a limit: a number, or {soft, hard}"),
+        ({"nofile": "²"}, "ulimits.nofile: must be an integer, got '²'"),  # a digit to str.isdigit, not to int()
     ],
 )
 def test_ulimit_direct_errors(ulimits, message):

@@ -318,3 +318,18 @@ def test_clash_inside_a_range_names_the_first_owner(load_error):
         "env.yaml:8: services.a.instances.a-2.ports.many: "
         "host port 7000-7020/udp is already used by a-1 (port two) on ship vm1"
     )
+
+
+def test_two_ports_of_one_instance_on_one_host_port_clash(load_error):
+    message = load_error(
+        TWO_SHIPS
+        + """\
+          web:
+            image: nginx
+            instances:
+              web-1: {ship: vm1, ports: {http: "80:8080", admin: "81:8080"}}
+        """
+    )
+    assert message.endswith(
+        "services.web.instances.web-1.ports.admin: host port 8080/tcp is already used by web-1 (port http) on ship vm1"
+    )

@@ -232,7 +232,7 @@ def test_variable_prefix_is_taken_once():
     taken = {}
     assert services._variable_prefix(taken, ("LOG_1",), "services", "log_1", ("services", "log_1"), {}) == ("LOG_1",)
     assert services._variable_prefix(taken, ("WEB",), "services", "web", ("services", "web"), {}) == ("WEB",)
-    assert taken == {("LOG_1",): "log_1", ("WEB",): "web"}
+    assert taken == {("services", "LOG_1"): "log_1", ("services", "WEB"): "web"}
     with pytest.raises(MaestroError) as info:
         services._variable_prefix(taken, ("LOG_1",), "services", "log.1", ("services", "log.1"), {})
     assert str(info.value) == (
@@ -306,3 +306,18 @@ def test_drafts_keep_what_later_steps_need(tmp_path):
     assert drafts.instances["web-2"].own_env == {}
     assert sorted(drafts.instances) == ["db-1", "web-1", "web-2"]
     assert instances["web-1"]["env"] == {}  # composed after every instance is read (envvars.py)
+
+
+def test_instances_of_two_services_giving_the_same_variable_names_are_refused(load_env):
+    """Service a's instance b-11 and service a_b's instance 11 both give A_B_11_HOST: the whole
+    name is compared, not its service and instance parts apart."""
+    with pytest.raises(MaestroError) as info:
+        load_env("""\
+            name: clash
+            ships: {vm1: {ip: 10.0.0.1}}
+            services:
+              a: {image: x, instances: {b-11: {ship: vm1}}}
+              a_b: {image: x, instances: {"11": {ship: vm1}}}
+            """)
+    assert info.value.key == "services.a_b.instances.11"
+    assert "instances 'b-11' and '11' both give the variables A_B_11_*" in info.value.message

@@ -361,3 +361,18 @@ def test_defaults_keys(key, message):
 )
 def test_errors_point_at_where_the_value_was_written(text, message):
     assert error(text) == message
+
+
+def test_a_null_on_a_ship_takes_ship_defaults(load_env):
+    """``timeout:`` with no value on a ship is no value: ship_defaults' applies, as for a key left out."""
+    env = load_env("""\
+        name: nulls
+        ship_defaults: {timeout: 30, tls: true, ssh_tunnel: {user: ops, key: /k}}
+        ships:
+          a: {ip: 10.0.0.1, timeout: null, tls: null, ssh_tunnel: null}
+        services:
+          s: {image: x, instances: {s-1: {ship: a}}}
+        """)
+    ship = env.ships["a"]
+    assert (ship["timeout"], ship["tls"], ship["docker_port"]) == (30, True, 2376)
+    assert ship["ssh_tunnel"] == {"user": "ops", "key": "/k", "port": 22}

@@ -428,6 +428,21 @@ def test_write_plan_replaces_the_old_file_in_one_step(env, tmp_path, monkeypatch
     assert json.loads(path.read_text(encoding="utf-8"))["command"] == "started"
 
 
+def test_write_plan_failing_half_way_leaves_the_old_file_and_no_temporary_one(env, plans_folder, monkeypatch):
+    path = plans_folder / "plan.json"
+    path.write_text("old plan", encoding="utf-8")
+
+    def broken_dump(doc, handle, **options):
+        handle.write('{"maestro_plan"')
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(commands.json, "dump", broken_dump)
+    with pytest.raises(OSError):
+        commands.write_plan(env, "started", summary_of(env), options(plan=str(path)), lambda line: None)
+    assert path.read_text(encoding="utf-8") == "old plan"
+    assert os.listdir(plans_folder) == ["plan.json"]
+
+
 def test_write_plan_leaves_the_old_file_when_the_plan_cannot_be_made(env, plans_folder):
     path = plans_folder / "plan.json"
     path.write_text("old plan", encoding="utf-8")
@@ -505,6 +520,13 @@ def test_logs_without_a_tail_asks_for_all(env, log_ship):
     log_ship(client)
     assert commands.logs(env, "db-1", print) == []
     assert client.calls == [("db-1", {"tail": "all"})]
+
+
+def test_followed_logs_end_their_lines_as_the_whole_log_does(env, log_ship):
+    log_ship(LogClient(chunks=[b"dos\r\nunix\n"]))
+    shown = []
+    commands.logs(env, "db-1", shown.append, follow=True)
+    assert shown == ["dos", "unix"]
 
 
 def test_followed_logs_are_shown_line_by_line_as_they_come(env, log_ship):

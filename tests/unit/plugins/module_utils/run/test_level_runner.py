@@ -319,6 +319,17 @@ def test_after_an_interrupt_only_the_admitted_instances_run(env):
     assert [r["changed"] for r in results] == [True, True, False]
 
 
+def test_a_fresh_admission_forgets_what_work_before_the_level_admitted(env):
+    """A plan's check of every instance runs through run_each before the first level: the level's
+    own admission starts afresh, so an interrupt then spares only what the level announced."""
+    runner = LevelRunner(env, Ships().connect)
+    runner.run_each(["db-1", "api-1", "api-2"], lambda spec: {})  # admits all three
+    assert runner.admit(["db-1", "api-1", "api-2"], threads=1, fresh=True) is True
+    runner.interrupt("SIGINT")
+    results = runner.run_each(["db-1", "api-1", "api-2"], lambda spec: {"changed": True}, threads=1)
+    assert [r["changed"] for r in results] == [True, False, False]
+
+
 def test_admit_takes_no_more_than_max_threads(env, monkeypatch):
     monkeypatch.setattr(level_runner, "MAX_THREADS", 2)
     runner = LevelRunner(env, Ships().connect)

@@ -238,6 +238,17 @@ def test_read_plan_refuses_a_plan_that_does_not_fit(env, change, message):
     assert str(info.value) == message
 
 
+@pytest.mark.parametrize(
+    "instances",
+    [["web-1"], {"web-1": {}}, [{"instance": "web-1"}], "web-1"],
+    ids=["strings", "mapping", "no action", "text"],
+)
+def test_read_plan_refuses_entries_that_are_not_plan_entries(env, instances):
+    with pytest.raises(ContainerError) as info:
+        plans.read_plan(env, "started", dict(plan_doc(env), instances=instances))
+    assert str(info.value) == "not a maestro.ng plan: instances must be a list of entries with an action"
+
+
 def test_read_plan_of_a_plan_without_instances_is_empty(env):
     assert plans.read_plan(env, "started", dict(plan_doc(env), instances=None)) == {}
 

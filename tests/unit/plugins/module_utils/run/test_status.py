@@ -181,6 +181,14 @@ def test_a_listing_that_loses_the_connection_is_a_ship_down(env, ships):
     assert (row["state"], row["status"], row["error"]) == ("unknown", "host down", DOWN)
 
 
+def test_a_listing_the_daemon_refuses_gives_rows_saying_so_and_the_other_ships_rows(env, ships):
+    ships["ship1"] = FakeClient([])
+    ships["ship2"] = FakeClient(docker.errors.APIError("500 Server Error", explanation="boom"))
+    rows = status.status(env, ["web-2", "db-1"])
+    assert (rows[0]["state"], rows[0]["status"], rows[0]["error"]) == ("unknown", "cannot list", "boom")
+    assert rows[1] == absent_row(env.instances["db-1"])
+
+
 def test_each_ship_is_listed_once_and_rows_keep_the_order_asked(env, ships):
     ships["ship1"] = FakeClient([listed(env.instances["db-1"], DB_ID, "exited", "Exited (0) 3 days ago")])
     ships["ship2"] = FakeClient([])
