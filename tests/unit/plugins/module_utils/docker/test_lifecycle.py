@@ -104,7 +104,7 @@ def closing_listener():
     def serve():
         while not stop.is_set():
             try:
-                conn, _ = sock.accept()
+                conn, dummy = sock.accept()
             except socket.timeout:
                 continue
             accepted.append(conn.getpeername())
@@ -153,8 +153,8 @@ def web():
     thread.join()
 
 
-def check(check_, spec=LOCAL, client=None, expect_running=None):
-    return lifecycle.run_check(check_, spec, client, "c0ffee", expect_running)
+def check(check_, spec=None, client=None, expect_running=None):
+    return lifecycle.run_check(check_, LOCAL if spec is None else spec, client, "c0ffee", expect_running)
 
 
 # tcp
@@ -222,20 +222,20 @@ def test_http_500_fails(web, clock):
 
 
 def test_http_404_fails_with_its_status(web, clock):
-    port, _ = web
+    port, dummy = web
     message = check({"type": "http", "port": port, "path": "/nowhere", "max_wait": 0})
     assert message == "http check on http://127.0.0.1:%d/nowhere failed: HTTP 404 (gave up after 0 s)" % port
 
 
 def test_http_match_regex_that_matches_passes(web, clock):
-    port, _ = web
+    port, dummy = web
     assert (
         check({"type": "http", "port": port, "path": "/health", "match_regex": r"status: o+k", "max_wait": 0}) is None
     )
 
 
 def test_http_match_regex_that_does_not_match_fails(web, clock):
-    port, _ = web
+    port, dummy = web
     message = check({"type": "http", "port": port, "path": "/health", "match_regex": "ready", "max_wait": 0})
     assert message == (
         "http check on http://127.0.0.1:%d/health failed: response (HTTP 200) does not match 'ready' (gave up after 0 s)"
@@ -245,7 +245,7 @@ def test_http_match_regex_that_does_not_match_fails(web, clock):
 
 def test_http_match_regex_decides_over_the_status(web, clock):
     # Like MaestroNG: with a regex, the body is what counts, also for an error status.
-    port, _ = web
+    port, dummy = web
     assert check({"type": "http", "port": port, "path": "/broken", "match_regex": "down", "max_wait": 0}) is None
     message = check({"type": "http", "port": port, "path": "/broken", "match_regex": "up", "max_wait": 0})
     assert message == (

@@ -106,8 +106,8 @@ class FakeLab:
 
     def copy_images(self, urls, todo):
         self.calls.append(("copy_images", urls, todo))
-        if self.copy_error:
-            raise self.copy_error
+        if self.copy_error is not None:
+            raise self.copy_error  # pylint: disable=raising-bad-type
 
     def names(self):
         """The calls that make, remove or copy something."""
@@ -238,7 +238,7 @@ def test_up_again_changes_nothing(lab, env_file):
 
 
 def test_up_restarting_a_ship_is_a_change(lab, env_file):
-    path, _ = env_file
+    path, dummy = env_file
     manage.up(path, None, SCRIPT)
     lab.existing.discard(51)  # its netns is gone: start makes it again
     assert manage.up(path, None, SCRIPT)["changed"] is True
@@ -341,7 +341,7 @@ def test_up_refuses_a_ship_number_in_use_before_making_anything(lab, env_file, t
 
 
 def test_up_check_mode_refuses_a_ship_number_in_use_too(lab, env_file):
-    path, _ = env_file
+    path, dummy = env_file
     lab.existing = {50}
     with pytest.raises(daemons.LabError, match="^ship50 already exists"):
         manage.up(path, None, SCRIPT, check_mode=True)
@@ -359,7 +359,7 @@ def test_up_failure_while_starting_removes_the_ships_it_made(lab, env_file):
 
 
 def test_up_failure_while_starting_removes_a_half_made_ship(lab, env_file):
-    path, _ = env_file
+    path, dummy = env_file
     lab.fail_start = {51: True}
     with pytest.raises(daemons.LabError):
         manage.up(path, None, SCRIPT)
@@ -423,7 +423,7 @@ def test_up_refuses_another_files_lab(lab, env_file, write_env):
 
 
 def test_up_refuses_to_renumber_a_lab(lab, env_file):
-    path, _ = env_file
+    path, dummy = env_file
     manage.up(path, None, SCRIPT)
     lab.calls.clear()
     assert manage.up(path, 50, SCRIPT)["changed"] is False  # the recorded number is fine
