@@ -17,7 +17,8 @@ from ansible_collections.maestro.ng.plugins.module_utils.run import lock
 from ansible_collections.maestro.ng.plugins.module_utils.run.lock import EnvironmentLock, LockTimeout
 
 SINCE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}$")
-COLLECTIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), *[os.pardir] * 5, "collections")
+# The folder holding ansible_collections/: collections/ in a checkout, the tree ansible-test units makes otherwise.
+COLLECTIONS = lock.__file__.rsplit(os.sep + "ansible_collections" + os.sep, 1)[0]
 
 
 @pytest.fixture(autouse=True)
