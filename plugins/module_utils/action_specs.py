@@ -6,8 +6,8 @@
 Their action plugins validate their options with these; their stub modules (which
 only carry the documentation) declare the same specs, so ansible-test's
 validate-modules checks the documentation against what the plugins accept.
-Kept free of other imports but command_specs.py (itself free of imports): a stub module
-bundles nothing else.
+Kept free of other imports but command_specs.py and defaults.py (themselves free of imports):
+a stub module bundles nothing else.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .command_specs import COMMANDS
+from .defaults import FAILURE_ACTIONS
 
 # Selection options every orchestrating command accepts (doc fragment maestro.ng.selection).
 SELECTION_SPEC: dict[str, dict[str, Any]] = {
@@ -37,6 +38,10 @@ ORCHESTRATE_SPEC: dict[str, dict[str, Any]] = dict(
     plan={"type": "path"},
     apply_plan={"type": "path"},
     lock_timeout={"type": "float", "default": 300},
+    adopt={"type": "bool", "default": False},
+    update_parallelism={"type": "str"},
+    update_delay={"type": "float"},
+    update_failure_action={"type": "str", "choices": list(FAILURE_ACTIONS)},
 )
 
 STATUS_SPEC = dict(SELECTION_SPEC, drift={"type": "bool", "default": True})

@@ -147,6 +147,14 @@ class InstanceSpec(TypedDict):
 # ------------------------------------------------------------------------- the environment
 
 
+class Update(TypedDict):
+    """How a change is rolled out to a service's instances (model/update_section.py)."""
+
+    parallelism: Union[int, str]  # instances replaced at once: a number, or a percentage ("50%")
+    delay: float  # seconds between two batches
+    failure_action: str  # rollback, pause or continue
+
+
 class Service(TypedDict):
     name: str
     image: str
@@ -155,6 +163,7 @@ class Service(TypedDict):
     omit: bool
     instances: List[str]
     level: Optional[int]  # its first instance's level (set once the environment is ordered)
+    update: Update
 
 
 class Level(TypedDict):
@@ -203,6 +212,8 @@ class ContainerResult(TypedDict):
     raced: List[str]  # what another run did to it meanwhile
     container: ContainerState
     diff: Dict[str, Any]  # {before, after} of the settings that differ
+    kept: List[str]  # the paths of the anonymous volumes a replacement carried into the new container
+    rolled_back: Optional[str]  # the id of the previous container a failed replacement went back to
 
 
 class LiveState(TypedDict):
@@ -221,9 +232,11 @@ class PlanEntry(TypedDict):
     instance: str
     service: str
     ship: str
-    action: str  # create, recreate, restart, start, stop, kill, remove, pull or none
+    action: str  # create, replace, restart, start, stop, kill, remove, pull or none
     reasons: List[str]
     actions: List[str]
+    rollout: Optional[Dict[str, int]]  # a replacement's batch: {batch, of, size}
+    keeps: List[str]  # the anonymous volumes' paths a replacement carries over
     live: Optional[LiveState]
     spec_digest: Optional[str]
 
@@ -246,6 +259,9 @@ class InstanceResult(TypedDict, total=False):
     raced: List[str]
     container: ContainerState
     diff: Dict[str, Any]
+    kept: List[str]
+    rolled_back: Optional[str]
+    rollout: Dict[str, int]  # a replacement's batch: {batch, of, size}
     live: LiveState  # when a plan is made
     spec_digest: str  # when a plan is made
 
@@ -284,3 +300,4 @@ class StatusRow(TypedDict, total=False):
     ports: List[str]
     drift: Optional[List[str]]  # None: no container to compare; []: matches the file
     error: str  # why its ship is down
+    rolled_back: str  # why its last change was rolled back (its failed container is kept)

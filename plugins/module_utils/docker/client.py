@@ -73,6 +73,7 @@ __all__ = [
     "containers_by_name",
     "error_text",
     "image_id",
+    "image_inspect",
     "ship_at",
     "short_id",
 ]
@@ -283,12 +284,18 @@ def short_id(value: Any) -> Any:
     return value
 
 
-def image_id(client: docker.APIClient, image: str) -> Optional[str]:
-    """The id of ``image`` on the client's daemon, or None when it does not have it."""
+def image_inspect(client: docker.APIClient, image: str) -> Optional[dict[str, Any]]:
+    """The inspect of ``image`` on the client's daemon, or None when it does not have it."""
     try:
-        return client.inspect_image(image)["Id"]
+        return client.inspect_image(image)
     except NotFound:
         return None
+
+
+def image_id(client: docker.APIClient, image: str) -> Optional[str]:
+    """The id of ``image`` on the client's daemon, or None when it does not have it."""
+    found = image_inspect(client, image)
+    return found["Id"] if found else None
 
 
 def containers_by_name(client: docker.APIClient, names: Optional[Iterable[str]] = None) -> dict[str, dict]:

@@ -3,11 +3,21 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Converge one container on one ship to an instance spec: ``ContainerManager`` drives the
 low-level Docker API (and the lifecycle checks) to reach a state, creating from desired.py's
-arguments and recreating what drift.py finds drifted."""
+arguments and replacing what drift.py finds drifted.
+
+A replacement is a transaction (docs/updates.md): the image is there first, the old container
+is stopped and kept aside under a name any later run recognizes (``NAME.maestro-previous``), the
+new one is created with the old one's anonymous volumes and must prove ready (its ``running``
+checks, ``start_grace``); only then is the old one removed. A new one that fails is stopped and
+kept as ``NAME.maestro-failed`` (its logs are the evidence) and the old one gets its name back and
+runs again. A run that finds a container kept aside finishes or undoes what was interrupted first.
+"""
 
 from __future__ import annotations
 
 import calendar
+import os
+import signal
 import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Mapping, Optional
@@ -15,10 +25,22 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional
 from ..command_specs import CONTAINER_STATES
 from ..errors import ContainerError
 from . import registries
-from .client import TRANSPORT_ERRORS, APIError, DockerException, NotFound, connection_errors, error_text
+from .client import (
+    TRANSPORT_ERRORS,
+    APIError,
+    DockerException,
+    NotFound,
+    connection_errors,
+    containers_by_name,
+    error_text,
+    image_inspect,
+    short_id,
+)
 from .desired import LABEL_DIGEST, config_digest, desired_config, stop_timeout
 from .drift import Difference, differences, listed_current
 from .lifecycle import run_checks as _run_checks
+from .ownership import refusal, stranger
+from .volumes import anonymous, carried_binds, wanted_paths
 
 if TYPE_CHECKING:
     from docker import APIClient
@@ -51,6 +73,16 @@ RACES = (
 )
 RACE_ATTEMPTS = 4
 RACE_WAIT = 0.2
+# The containers a replacement keeps beside an instance's own, by kind: the previous one (until the
+# new one is ready, or the whole service's rollout is) and a new one that failed (until a change
+# succeeds). Their names end so; their labels still say which instance they are.
+KEPT_PREVIOUS = "previous"
+KEPT_FAILED = "failed"
+ASIDE = {KEPT_PREVIOUS: ".maestro-previous", KEPT_FAILED: ".maestro-failed"}
+# The steps of a replacement, in order; with this environment variable naming one, the process kills
+# itself (SIGKILL) when it gets there: the crash tests' hook (tests/integration/test_updates.py).
+CRASH_AT = "MAESTRO_TEST_CRASH_AT"
+STEPS = ("stopped", "aside", "created", "started", "ready", "failed-aside", "restored")
 
 
 # What each recorded action is called in check mode.
@@ -61,7 +93,24 @@ _WOULD = {
     "stopped": "would stop",
     "killed": "would kill",
     "removed": "would remove",
+    "kept aside": "would keep aside",
+    "restored": "would restore",
 }
+
+
+def aside_name(name: str, kind: str) -> str:
+    """The name of instance ``name``'s container kept aside as ``kind`` (KEPT_PREVIOUS, KEPT_FAILED)."""
+    return name + ASIDE[kind]
+
+
+def aside_of(found: Mapping[str, Any], name: str, environment: str) -> dict[str, Optional[dict]]:
+    """{kind: the listing entry of ``name``'s container kept aside as it, or None} from a ship's
+    containers by name (a container with such a name but not this instance's labels is not one)."""
+    result: dict[str, Optional[dict]] = {}
+    for kind in ASIDE:
+        entry = found.get(aside_name(name, kind))
+        result[kind] = entry if entry is not None and stranger(entry, environment, name) is None else None
+    return result
 
 
 def race_of(exc: Exception) -> Optional[str]:
@@ -82,6 +131,8 @@ def _listed_container(entry):
         "Id": entry["Id"],
         "Image": entry.get("ImageID"),
         "State": {"Running": status in _LISTED_RUNNING, "Status": status},
+        "Config": {"Labels": entry.get("Labels") or {}},
+        "Mounts": entry.get("Mounts") or [],
     }
 
 
@@ -107,6 +158,9 @@ class ContainerManager:
         start_grace: Optional[float] = START_GRACE,
         image_cache: Optional[dict] = None,
         registries: Optional[Mapping[str, Registry]] = None,
+        defer_grace: bool = False,
+        adopt: bool = False,
+        keep_previous: bool = False,
     ):
         self.client = client
         self.spec = spec
@@ -114,12 +168,19 @@ class ContainerManager:
         # The environment's registries (the model's form): the retry policy of a pull.
         self.registries = registries
         # Seconds a container without running checks must survive after its start (0: one
-        # inspect right after it); None leaves that check to the caller (the orchestrator
-        # checks a whole level at once).
-        self.start_grace = start_grace
+        # inspect right after it). defer_grace leaves that check of a container created or
+        # started to the caller (the orchestrator checks a whole level at once); a replacement
+        # always proves its new container itself, before the old one goes.
+        self.start_grace = start_grace or 0
+        self.defer_grace = defer_grace
+        # adopt: take over a container with the instance's name that this environment did not make.
+        self.adopt = adopt
+        # keep_previous: a replacement keeps the previous container aside once the new one is ready,
+        # until finish() (or revert()): the orchestrator's rollouts, which roll back a whole service.
+        self.keep_previous = keep_previous
         # {image: inspect or None} shared by the managers of one ship and run: one image
         # inspect per image instead of one per container.
-        self.image_cache = image_cache
+        self.image_cache = image_cache if image_cache is not None else {}
         self.name = spec["name"]
         self.ship = spec.get("ship") or "local"
         # The latest inspect (None when absent or only "would create").
@@ -131,34 +192,54 @@ class ContainerManager:
         self.changed = False
         self.actions: list[str] = []
         self.raced: list[str] = []  # what another run did to this container while we converged it
+        # The containers kept aside (kind -> {"Id": ...} or None), as last read or left by a step.
+        self.aside: dict[str, Optional[dict]] = {}
+        self.kept: list[str] = []  # the anonymous volumes' paths a replacement carried over
+        # {path: volume} of a container removed before this one is created (the orchestrator's
+        # stale-task escape): the new container gets them, as a replacement's does.
+        self.carry: dict[str, str] = {}
+        self.rolled_back: Optional[str] = None  # the id of the previous container a failure went back to
 
     # -- public ---------------------------------------------------------------------
 
     def converge(
-        self, state: str, refresh: bool = False, only_if_stopped: bool = False, listed: Any = NOT_LISTED
+        self,
+        state: str,
+        refresh: bool = False,
+        only_if_stopped: bool = False,
+        listed: Any = NOT_LISTED,
+        aside: Optional[Mapping[str, Optional[dict]]] = None,
     ) -> ContainerResult:
-        """Reach ``state``; return {changed, actions, reasons, container, diff}.
+        """Reach ``state``; return {changed, actions, reasons, container, diff, kept, rolled_back}.
 
         refresh: pull the image first (started/restarted).
         only_if_stopped: with absent, leave a running container alone (MaestroNG's clean).
         listed: what a container listing just said of it (None: no container), which spares
         the inspect when that is all this state needs (all but an existing container to start).
+        aside: what the same listing said of its containers kept aside (aside_of); None: one listing
+        says (and, without ``listed``, says whether the container is there).
         """
         if state not in CONTAINER_STATES:
             raise ContainerError("%s: unknown state %r" % (self.name, state))
         with self._errors():
-            if (
-                listed not in (None, NOT_LISTED)
-                and state == "started"
-                and not refresh
-                and listed.get("State") == "running"
-                and listed_current(self.spec, listed, self._inspect_image())
-            ):
-                # Running, and created from these very settings: nothing to do, no inspect.
-                self.container = _listed_container(listed)
-                self.state = self.initial_state = "running"
-                return self.result()
             for attempt in range(1, RACE_ATTEMPTS + 1):
+                if aside is not None and attempt == 1:
+                    self.aside = dict(aside)
+                else:
+                    # One listing says what is kept aside, and (first) whether the container is there.
+                    found = containers_by_name(self.client, [self.name])
+                    self.aside = aside_of(found, self.name, self.spec["environment"])
+                    if attempt == 1 and listed is NOT_LISTED:
+                        listed = found.get(self.name)
+                if self.aside.get(KEPT_PREVIOUS):
+                    # A replacement was interrupted (a crash, a lost ship): finish or undo it first.
+                    listed = NOT_LISTED
+                    self._resume(state)
+                    if self.check_mode:
+                        return self.result()
+                elif attempt == 1 and self._current(state, refresh, listed):
+                    # Running, and created from these very settings: nothing to do, no inspect.
+                    return self.result()
                 if attempt > 1 or listed is NOT_LISTED or (listed is not None and state in ("started", "restarted")):
                     self.container = self._inspect_container()
                 else:
@@ -167,6 +248,7 @@ class ContainerManager:
                 if attempt == 1:
                     self.initial_state = self.state
                 try:
+                    self._check_ours()
                     self._reach(state, refresh, only_if_stopped)
                     break
                 except APIError as exc:
@@ -179,16 +261,43 @@ class ContainerManager:
                     time.sleep(RACE_WAIT * attempt)
         return self.result()
 
+    def _current(self, state, refresh, listed):
+        if (
+            listed not in (None, NOT_LISTED)
+            and state == "started"
+            and not refresh
+            and not self.aside.get(KEPT_FAILED)
+            and listed.get("State") == "running"
+            and listed_current(self.spec, listed, self._inspect_image())
+        ):
+            self.container = _listed_container(listed)
+            self.state = self.initial_state = "running"
+            return True
+        return False
+
+    def _check_ours(self):
+        """Refuse, before any change, a container with the instance's name that is not ours."""
+        if self.container is None or self.adopt:
+            return
+        owner = stranger(self.container, self.spec["environment"], self.name)
+        if owner is not None:
+            raise ContainerError(refusal(self.name, self.ship, owner))
+
     def _reach(self, state, refresh, only_if_stopped):
         if state in ("started", "restarted"):
             self._converge_running(refresh, restart=state == "restarted")
         elif state in ("stopped", "killed") and self.state == "running":
             self._stop(kill=state == "killed")
-        elif state == "absent" and self.state != "absent":
+        elif state == "absent":
             if self.state == "running" and not only_if_stopped:
                 self._stop()
             if self.state != "running":
-                self._remove()
+                # Clean and absent remove the instance whole: what a replacement kept aside too.
+                for kind in (KEPT_FAILED, KEPT_PREVIOUS):
+                    if self.aside.get(kind):
+                        self._remove_aside(kind, volumes=True)
+                if self.state != "absent":
+                    self._remove()
 
     def run_checks(self, state: str) -> None:
         """Run the spec's lifecycle checks of ``state``; raise ContainerError on failure."""
@@ -229,6 +338,8 @@ class ContainerManager:
                 "started_at": (container.get("State") or {}).get("StartedAt"),
             },
             "diff": {"before": before, "after": after} if before or after else {},
+            "kept": list(self.kept),
+            "rolled_back": self.rolled_back,
         }
 
     # -- steps ------------------------------------------------------------------------
@@ -261,13 +372,9 @@ class ContainerManager:
 
     def _inspect_image(self, fresh=False):
         name = self.spec["image"]
-        cache = self.image_cache if self.image_cache is not None else {}
-        if fresh or name not in cache:
-            try:
-                cache[name] = self.client.inspect_image(name)
-            except NotFound:
-                cache[name] = None
-        return cache[name]
+        if fresh or name not in self.image_cache:
+            self.image_cache[name] = image_inspect(self.client, name)
+        return self.image_cache[name]
 
     def _pull(self, missing):
         image = self.spec["image"]
@@ -285,6 +392,11 @@ class ContainerManager:
         self._do("pulled image", " (%s)" % "; ".join(retries) if not self.check_mode and retries else "")
 
     def _converge_running(self, refresh, restart):
+        self._converge_to_running(refresh, restart)
+        if not self.keep_previous:
+            self._drop_evidence()
+
+    def _converge_to_running(self, refresh, restart):
         self.image = self._inspect_image()
         if refresh or self.image is None:
             self._pull(missing=self.image is None)
@@ -293,10 +405,8 @@ class ContainerManager:
         if self.container is None:
             self._create()
         elif self.drift:
-            if self.state == "running":
-                self._stop()
-            self._remove(" (%s)" % "; ".join(d.reason for d in self.drift))
-            self._create()
+            self._replace()
+            return
         elif self.state == "running":
             if not restart:
                 return
@@ -304,6 +414,160 @@ class ContainerManager:
         # No drift and not running: start the existing container. MaestroNG removes and
         # recreates it instead, but the same config gives the same container, faster.
         self._start()
+
+    def _drop_evidence(self):
+        """The instance matches the file and runs: the evidence of a change that was rolled back goes."""
+        if self.aside.get(KEPT_FAILED):
+            self._remove_aside(KEPT_FAILED)
+
+    # -- a replacement ------------------------------------------------------------------
+
+    def _replace(self):
+        """Replace the drifted container: see the module's docstring."""
+        reasons = "; ".join(d.reason for d in self.drift)
+        old = self.container
+        volumes = anonymous(old, self.spec)
+        if self.state == "running":
+            self._stop()
+        self._crash_point("stopped")
+        self._set_aside(KEPT_PREVIOUS, " (%s)" % reasons)
+        self._crash_point("aside")
+        self.kept = sorted(set(volumes) & wanted_paths(self.spec, self.image))
+        try:
+            self._create(binds=carried_binds(volumes, self.kept), detail=self._kept_detail())
+            self._crash_point("created")
+            self._start(prove=True)
+            self._crash_point("started")
+        except (ContainerError, DockerException) as failure:
+            if isinstance(failure, APIError) and race_of(failure):
+                raise  # another run changed it: converge() reads it again and resumes from there
+            self._roll_back(
+                ContainerError("%s: %s" % (self.name, error_text(failure)))
+                if isinstance(failure, DockerException)
+                else failure
+            )
+        self._crash_point("ready")
+        if not self.keep_previous:
+            self.finish()
+
+    def _kept_detail(self):
+        return " (with the volumes at %s)" % ", ".join(self.kept) if self.kept else ""
+
+    def finish(self) -> ContainerResult:
+        """After a replacement proved ready: the previous container goes, and the failed one of an
+        earlier change (their volumes stay: the new container has them)."""
+        with self._errors():
+            for kind in (KEPT_PREVIOUS, KEPT_FAILED):
+                if self.aside.get(kind):
+                    self._remove_aside(kind)
+        return self.result()
+
+    def revert(self, why: str) -> ContainerResult:
+        """Undo a replacement that proved ready (kept with keep_previous) because the rollout of its
+        service failed elsewhere: the new container goes, the previous one comes back and runs."""
+        with self._errors():
+            previous = self.aside.get(KEPT_PREVIOUS)
+            if previous is None:
+                raise ContainerError("%s: nothing to revert to" % self.name)
+            self._stop_quietly()
+            self._do("removed", " (the new container: %s)" % why, self.client.remove_container, self._id())
+            self.container = None
+            self._restore()
+            self.rolled_back = previous["Id"]
+        return self.result()
+
+    def _roll_back(self, failure):
+        """The new container failed to prove ready: keep it stopped as evidence, give the previous
+        one its name back and start it; then fail, saying why and to which container."""
+        previous = self.aside[KEPT_PREVIOUS]
+        why = str(failure)
+        try:
+            if not self.check_mode:
+                self.container = self._inspect_container() or self.container
+                self.state = state_of(self.container)
+                if "log lines" not in why:  # a container that runs but failed its checks: what it said
+                    why += self._log_tail()
+            if self.container is not None:  # there is a new container (its create may have failed)
+                self._stop_quietly()
+                if self.aside.get(KEPT_FAILED):
+                    self._remove_aside(KEPT_FAILED)
+                self._set_aside(KEPT_FAILED, " (as evidence)")
+            self._crash_point("failed-aside")
+            self._restore()
+            self._crash_point("restored")
+        except (DockerException, ContainerError) as exc:
+            raise ContainerError(
+                "%s; rolling back to its previous container %s failed too: %s"
+                % (why, short_id(previous["Id"]), exc.args[0] if exc.args else exc)
+            ) from exc
+        self.rolled_back = previous["Id"]
+        raise ContainerError(
+            "%s; rolled back to its previous container %s (the new one is kept stopped as %s)"
+            % (why, short_id(previous["Id"]), aside_name(self.name, KEPT_FAILED))
+        )
+
+    def _resume(self, state):
+        """A container kept aside as KEPT_PREVIOUS means a replacement did not finish. For start-like
+        commands the instance's own container, if it is there and matches the file, is the new one:
+        it is proven and the previous one goes, or it fails and is rolled back. Otherwise (another
+        command, or no such container) the previous one, the last known to work, gets its name back."""
+        self.container = self._inspect_container()
+        self.state = self.initial_state = state_of(self.container)
+        start_like = state in ("started", "restarted")
+        if self.container is not None:
+            self._check_ours()
+            self.image = self._inspect_image()
+            if start_like and not differences(self.spec, self.resolved_container(), self.image):
+                try:
+                    if self.state == "running":
+                        self._prove()
+                    else:
+                        self._start(prove=True)
+                except ContainerError as failure:
+                    self._roll_back(failure)
+                self.finish()
+                return
+            self._stop_quietly()
+            self._do("removed", " (an unfinished replacement's)", self.client.remove_container, self._id())
+            self.container = None
+        self._restore(start=False)
+
+    def _set_aside(self, kind, detail=""):
+        """Rename the instance's container to its name as ``kind`` (the instance has none then)."""
+        name = aside_name(self.name, kind)
+        self._do("kept aside", " as %s%s" % (name, detail), self.client.rename, self._id(), name)
+        self.aside[kind] = {"Id": self._id()}
+        self.container = None
+
+    def _restore(self, start=True):
+        """Give the previous container its name back (and start it, and see that it runs)."""
+        previous = self.aside[KEPT_PREVIOUS]
+        self._do("restored", " %s" % short_id(previous["Id"]), self.client.rename, previous["Id"], self.name)
+        self.aside[KEPT_PREVIOUS] = None
+        self.container = {"Id": previous["Id"], "State": {"Running": False, "Status": "exited"}}
+        self.state = "exited"
+        if start and not self.check_mode:
+            self._do("started", "", self.client.start, self._id())
+            self.state = "running"
+            self.verify_running()
+
+    def _remove_aside(self, kind, volumes=False):
+        entry = self.aside[kind]
+        what = "the previous container" if kind == KEPT_PREVIOUS else "the failed container of an earlier change"
+        self._do("removed", " %s" % what, self.client.remove_container, entry["Id"], v=volumes)
+        if volumes and not self.check_mode:
+            self._remove_carried_volumes(entry)
+        self.aside[kind] = None
+
+    def _stop_quietly(self):
+        """Stop the container without its lifecycle checks (a failed or unwanted new one)."""
+        if self.state == "running":
+            self._do("stopped", "", self.client.stop, self._id(), timeout=stop_timeout(self.spec))
+            self.state = "exited"
+
+    def _crash_point(self, step):
+        if not self.check_mode and os.environ.get(CRASH_AT) == step:
+            os.kill(os.getpid(), signal.SIGKILL)
 
     def resolved_container(self) -> Optional[dict[str, Any]]:
         """The inspect, with "container:<id>" network modes turned back into the name
@@ -323,15 +587,21 @@ class ContainerManager:
         host_config = dict(self.container["HostConfig"], NetworkMode=wanted)
         return dict(self.container, HostConfig=host_config)
 
-    def _create(self):
+    def _create(self, binds=(), detail=""):
+        """Create the container; ``binds``: anonymous volumes of a container it replaces (volumes.py),
+        mounted besides what the file says (they are not part of its settings, nor of its digest)."""
+        if not binds and self.carry:
+            self.kept = sorted(set(self.carry) & wanted_paths(self.spec, self.image))
+            binds, detail = carried_binds(self.carry, self.kept), self._kept_detail()
         desired = desired_config(self.spec)
         if self.check_mode:
-            self._do("created")
+            self._do("created", detail)
         else:
             desired["create"]["labels"][LABEL_DIGEST] = config_digest(desired)
+            desired["host_config"]["binds"] = desired["host_config"]["binds"] + list(binds)
             host_config = self.client.create_host_config(**desired["host_config"])
             created = self._do(
-                "created", "", self.client.create_container, host_config=host_config, **desired["create"]
+                "created", detail, self.client.create_container, host_config=host_config, **desired["create"]
             )
             self.container = {
                 "Id": created["Id"],
@@ -340,17 +610,21 @@ class ContainerManager:
             }
         self.state = "created"
 
-    def _start(self):
+    def _start(self, prove=False):
+        """Start the container, then see it ready (unless the caller does: defer_grace);
+        ``prove``: always here (a replacement's new container)."""
         self.run_checks("pre-start")
         self._do("started", "", self.client.start, self._id())
         self.state = "running"
         if self.check_mode:
             return
-        # The container must survive its running checks, or start_grace without any.
+        if prove or self.has_running_checks() or not self.defer_grace:
+            self._prove()
+
+    def _prove(self):
+        """The container must survive its running checks, or start_grace without any."""
         if self.has_running_checks():
             self.run_checks("running")
-        elif self.start_grace is None:
-            return
         elif self.start_grace > 0:
             self._wait_for_early_exit()
         self.verify_running()
@@ -384,10 +658,25 @@ class ContainerManager:
         self.state = "exited"
         self.run_checks("stopped")
 
-    def _remove(self, detail=""):
-        self._do("removed", detail, self.client.remove_container, self._id(), v=True)
+    def _remove(self):
+        """Remove the container with its anonymous volumes, as MaestroNG does (those a replacement
+        carried over are named mounts to Docker, so they are removed here)."""
+        self._do("removed", "", self.client.remove_container, self._id(), v=True)
+        if not self.check_mode:
+            self._remove_carried_volumes(self.container)
         self.state = "absent"
         self.container = None
+
+    def _remove_carried_volumes(self, container):
+        mounts = container.get("Mounts")
+        for name in sorted(anonymous({"Mounts": mounts or []}, self.spec).values()):
+            try:
+                self.client.remove_volume(name)
+            except NotFound:
+                pass  # an anonymous volume of its own, which the daemon removed with it
+            except APIError as exc:
+                if getattr(exc, "status_code", None) != 409:  # in use by another container: it stays
+                    raise
 
     def _id(self):
         return self.container["Id"] if self.container else None
@@ -403,6 +692,13 @@ class ContainerManager:
         except DockerException as exc:  # e.g. removed meanwhile
             return "%s (exit code %s; no logs: %s)" % (other, state.get("ExitCode"), error_text(exc))
         return "%s (exit code %s); last %d log lines:\n%s" % (other, state.get("ExitCode"), LOG_TAIL, logs)
+
+    def _log_tail(self):
+        try:
+            logs = self.client.logs(self._id(), tail=LOG_TAIL).decode("utf-8", "replace").rstrip()
+        except DockerException:
+            return ""
+        return "; last %d log lines:\n%s" % (LOG_TAIL, logs) if logs else "; it logged nothing"
 
     def _stopped_through_api(self):
         """True when a stop or kill through the Docker API (another run, or a user) ended the

@@ -63,6 +63,7 @@ CONNECTION_SPEC = dict(
     state=dict(type="str", default="started", choices=list(CONTAINER_STATES)),
     refresh=dict(type="bool", default=False),
     start_grace=dict(type="float", default=0),
+    adopt=dict(type="bool", default=False),
     docker_url=dict(type="str", default="unix:///var/run/docker.sock", aliases=["docker_host"]),
     api_version=dict(type="str"),
     timeout=dict(type="float", default=DEFAULT_TIMEOUT),
@@ -193,6 +194,7 @@ def converge(
             check_mode=check_mode,
             start_grace=params["start_grace"],
             registries=known_registries,
+            adopt=params["adopt"],
         )
         result = manager.converge(params["state"], refresh=params["refresh"])
     except ContainerError as exc:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from .client import short_id
 from .desired import LABEL_DIGEST, config_digest, desired_config
+from .volumes import is_carried
 
 if TYPE_CHECKING:
     from ..records import InstanceSpec
@@ -128,7 +129,7 @@ def differences(
             )
         )
     _config_differences(diffs, container, image, desired)
-    _host_differences(diffs, container.get("HostConfig") or {}, desired["host_config"])
+    _host_differences(diffs, container.get("HostConfig") or {}, desired["host_config"], spec)
     _log_differences(diffs, container.get("HostConfig") or {}, desired["host_config"])
     diffs.check("stop_timeout", (container.get("Config") or {}).get("StopTimeout"), desired["create"]["stop_timeout"])
     return list(diffs)
@@ -174,11 +175,13 @@ def _config_differences(diffs, container, image, desired):
         diffs.check("hostname", config.get("Hostname"), create["hostname"])
 
 
-def _host_differences(diffs, host, wanted):
+def _host_differences(diffs, host, wanted, spec):
     """The host config: ports, mounts, links, privileges, network, restart, dns, limits."""
     check = diffs.check
     check("ports", sorted(_binding_set(host.get("PortBindings"))), sorted(_binding_set(wanted["port_bindings"])))
-    check("volumes", sorted(_bind_set(host.get("Binds"))), sorted(_bind_set(wanted["binds"])))
+    # Anonymous volumes a replacement carried over are binds to Docker, not the file's volumes.
+    binds = [bind for bind in host.get("Binds") or [] if not is_carried(bind, spec)]
+    check("volumes", sorted(_bind_set(binds)), sorted(_bind_set(wanted["binds"])))
     check("volumes_from", sorted(host.get("VolumesFrom") or []), sorted(wanted["volumes_from"]))
     check(
         "links",

@@ -48,6 +48,7 @@ SERVICE_KEYS = frozenset(
         "lifecycle",
         "limits",
         "omit",
+        "update",
     )
 )
 INSTANCE_KEYS = frozenset(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Mapping
 
-from . import envvars, schema
+from . import envvars, schema, update_section
 from . import instances as instance_reader
 from .drafts import Drafts, InstanceDraft, ServiceDraft
 from .instances import read_lifecycle, read_ports
@@ -51,6 +51,7 @@ def read(
             "omit": schema.get_bool(svc, "omit", path),
             "instances": [],
             "level": None,
+            "update": update_section.read(svc, path),
         }
         draft = drafts.services[name] = ServiceDraft(svc, path, index)
         draft.env = context.env(svc, path)

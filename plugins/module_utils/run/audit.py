@@ -24,6 +24,7 @@ from ..model.audit_section import LEVELS
 
 if TYPE_CHECKING:
     from ..model.environment import Environment
+    from ..records import RunResult
 
 # When an event reaches a notifier: its level against the notifier's (audit_section.LEVELS).
 EVENT_LEVELS = {"start": 20, "success": 25, "failure": 40}
@@ -263,10 +264,10 @@ def audited(
     env: Environment,
     state: str,
     names: list[str],
-    run: Callable[[], dict],
+    run: Callable[[], RunResult],
     check_mode: bool = False,
     warn: Optional[Callable[[str], None]] = None,
-) -> dict[str, Any]:
+) -> RunResult:
     """Run ``run()`` (an orchestrate command over ``names``) inside its audit events.
 
     Returns the run's summary. A start event a notifier without ``ignore_errors``
@@ -293,11 +294,20 @@ def audited(
     if summary.get("failed"):
         problems += auditor.send(Event("failure", action, names, message=summary.get("msg") or "failed"))
     else:
-        problems += auditor.send(Event("success", action, names))
+        problems += auditor.send(Event("success", action, names, details=rollout_details(summary)))
     if problems:
         text = "audit: %s" % "; ".join(problems)
-        summary = dict(summary, failed=True, msg="%s; %s" % (summary["msg"], text) if summary.get("msg") else text)
+        summary = {**summary, "failed": True, "msg": "%s; %s" % (summary["msg"], text) if summary.get("msg") else text}
     return summary
+
+
+def rollout_details(summary: RunResult) -> Optional[str]:
+    """What a successful run replaced (the audit trail records rollouts; rollbacks are failures, whose
+    message names each instance and the container it went back to)."""
+    replaced = [r["instance"] for r in summary.get("instances", []) if r.get("reasons") and not r.get("failed")]
+    if not replaced:
+        return None
+    return "replaced %s" % ", ".join(replaced)
 
 
 def _refused(auditor, state, action, names, problems):

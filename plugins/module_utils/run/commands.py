@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Union
 
 from ..docker.client import DockerException, connect, connection_errors
 from ..errors import ContainerError, MaestroError
+from ..model import update_section
 from .audit import audited
 from .interrupt import interruptible
 from .lock import EnvironmentLock, LockTimeout
@@ -45,6 +46,11 @@ def orchestrate(
         return dict(failed=True, msg="plan and apply_plan exclude each other")
     if options["plan"] and not check_mode:
         return dict(failed=True, msg="plan=FILE writes what a --check run would do: add --check")
+    update = {key: options.get(key) for key in ("update_parallelism", "update_delay", "update_failure_action")}
+    try:
+        update_section.overridden(update_section.DEFAULT_UPDATE, update)
+    except MaestroError as exc:
+        return dict(failed=True, msg=str(exc))
     orchestrator = Orchestrator(
         env,
         check_mode=check_mode,
@@ -53,6 +59,8 @@ def orchestrate(
         keep_going=options["keep_going"],
         record_live=bool(options["plan"]),
         start_grace=options["start_grace"],
+        adopt=bool(options.get("adopt")),
+        update=update,
     )
 
     def interrupted(signal_name):

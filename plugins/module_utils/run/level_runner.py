@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, cast
 from ..defaults import MAX_THREADS
 from ..docker import registries
 from ..docker.client import DockerException, ShipUnreachable, connect, connection_errors, containers_by_name, error_text
+from ..docker.container import aside_of
 from ..errors import ContainerError
 
 if TYPE_CHECKING:
@@ -120,10 +121,13 @@ class LevelRunner:
             result.update({"failed": True, "msg": "%s: %s" % (name, error_text(exc))})
         return result
 
-    def list_containers(self, names: Iterable[str]) -> dict[str, Optional[dict]]:
-        """{instance: its container listing entry, None when it has none}: one listing per ship
-        instead of an inspect per container. A ship whose listing fails is left out (its
-        instances are then inspected, and a lost ship is marked down at once)."""
+    def list_containers(
+        self, names: Iterable[str], environment: str
+    ) -> tuple[dict[str, Optional[dict]], dict[str, dict[str, Optional[dict]]]]:
+        """({instance: its container listing entry, None when it has none}, {instance: its
+        containers kept aside (container.aside_of)}): one listing per ship instead of inspects per
+        container. A ship whose listing fails is left out of both (its instances are then
+        inspected, and a lost ship is marked down at once)."""
         by_ship: dict[str, list[str]] = {}
         for name in names:
             by_ship.setdefault(self.env.instances[name]["ship"], []).append(name)
@@ -140,10 +144,12 @@ class LevelRunner:
                 return {}
             except DockerException:
                 return {}
-            return {name: found.get(name) for name in wanted}
+            return {name: (found.get(name), aside_of(found, name, environment)) for name in wanted}
 
         listed: dict[str, Optional[dict]] = {}
+        aside: dict[str, dict[str, Optional[dict]]] = {}
         with ThreadPoolExecutor(min(len(by_ship), MAX_THREADS) or 1) as pool:
             for part in pool.map(listing, by_ship.items()):
-                listed.update(part)
-        return listed
+                for name, (entry, kept) in part.items():
+                    listed[name], aside[name] = entry, kept
+        return listed, aside

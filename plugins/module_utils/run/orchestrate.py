@@ -4,9 +4,11 @@
 """Bring a selection of an environment to a state, level by level, in parallel.
 
 Every instance of a dependency level converges at once (threads across and within
-ships, level_runner.py); the next level starts only when the whole level succeeded. A ship
+ships, level_runner.py), but the replacements of a service, which go batch by batch
+(rollout.py); the next level starts only when the whole level succeeded. A ship
 that does not answer fails its own instances, with its name and URL, and nothing else.
-Used in-process by the controller-side action plugins (no module fork per
+Before any change, a container with an instance's name that the environment did not make
+refuses the run. Used in-process by the controller-side action plugins (no module fork per
 container), and usable from any Python code.
 """
 
@@ -15,18 +17,23 @@ from __future__ import annotations
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
 from ..command_specs import COMMANDS
 from ..docker import registries
-from ..docker.client import connect, image_id
-from ..docker.container import NOT_LISTED, START_GRACE, ContainerManager
+from ..docker.client import DockerException, ShipUnreachable, connect, error_text, image_id, image_inspect
+from ..docker.container import KEPT_PREVIOUS, NOT_LISTED, START_GRACE, ContainerManager
+from ..docker.drift import listed_current
+from ..docker.ownership import refusal, stranger
+from ..docker.volumes import anonymous
 from ..errors import ContainerError
-from ..model import ordering
+from ..model import ordering, update_section
 from ..model.selection import plan, waits_for
 from . import plans
 from .level_runner import LevelRunner, blank_result
 from .report import Line, level_end_lines, level_start_lines, run_summary, tone_of
+from .rollout import Rollout
 
 if TYPE_CHECKING:
     from ..model.environment import Environment
@@ -57,6 +64,8 @@ class Orchestrator:
         start_grace: Optional[float] = START_GRACE,
         connect_ship: Callable[[Ship], Any] = connect,
         manager: Callable[..., ContainerManager] = ContainerManager,
+        adopt: bool = False,
+        update: Optional[Mapping[str, Any]] = None,
     ):
         self.env = env
         # The seams of the unit tests: a ship's Docker client, and what converges one container.
@@ -83,7 +92,16 @@ class Orchestrator:
         self._images: dict[str, dict[str, Optional[dict]]] = {}
         # instance -> its entry in this level's container listing (None: absent)
         self._listed: dict[str, Optional[dict]] = {}
+        # instance -> its containers kept aside, from the same listing
+        self._aside: dict[str, dict[str, Optional[dict]]] = {}
         self._pull_lock = threading.Lock()
+        # adopt: take over containers with an instance's name that the environment did not make.
+        self.adopt = adopt
+        # The run's own choices of how changes roll out (update_parallelism, update_delay,
+        # update_failure_action), over each service's update: (model/update_section.overridden).
+        self.update = dict(update or {})
+        # instance -> the manager of its replacement while its service's rollout goes on
+        self._managers: dict[str, ContainerManager] = {}
 
     @property
     def interrupted(self) -> Optional[str]:
@@ -115,25 +133,36 @@ class Orchestrator:
         """[instance: why] for every planned instance whose live state moved (in parallel)."""
         return plans.refusals(entries, self.client, self._run_each)
 
-    def _manager(self, spec, check_mode=None):
+    def _manager(self, spec, check_mode=None, keep_previous=False):
         # With a start_grace, run() checks a whole level at once (_verify_started), after one
         # wait; without, each container is inspected right after its own start, in its thread.
         return self._new_manager(
             self.client(spec["ship"]),
             spec,
-            start_grace=None if self.start_grace else 0,
+            start_grace=self.start_grace,
+            defer_grace=bool(self.start_grace),
             check_mode=self.check_mode if check_mode is None else check_mode,
             image_cache=self._images.setdefault(spec["ship"], {}),
             registries=getattr(self.env, "registries", None),
+            adopt=self.adopt,
+            keep_previous=keep_previous,
         )
 
-    def _converge(self, spec, state, **options):
+    def _converge(self, spec, state, keep_previous=False, **options):
         replaced = []
+        carry = {}
         listed = self._listed.pop(spec["name"], NOT_LISTED)
+        aside = self._aside.pop(spec["name"], None)
         for attempt in range(1, STALE_TASK_RETRIES + 3):
-            manager = self._manager(spec)
+            manager = self._manager(spec, keep_previous=keep_previous)
+            manager.carry = carry
             try:
-                result = manager.converge(state, listed=listed if attempt == 1 else NOT_LISTED, **options)
+                result = manager.converge(
+                    state,
+                    listed=listed if attempt == 1 else NOT_LISTED,
+                    aside=aside if attempt == 1 else None,
+                    **options,
+                )
                 break
             except ContainerError as exc:
                 # A daemon restarted after a crash can still hold the container's old task
@@ -154,12 +183,16 @@ class Orchestrator:
                     "  %s on %s: the daemon still holds an old task; removing the container to "
                     "create it again" % (spec["name"], spec["ship"])
                 )
-                manager.client.remove_container(spec["name"], v=True, force=True)
+                # Its anonymous volumes stay, and the new container gets them, as in a replacement.
+                carry = anonymous(manager.client.inspect_container(spec["name"]), spec)
+                manager.client.remove_container(spec["name"], v=False, force=True)
                 replaced.append("removed (the daemon held a stale task of it)")
         result["actions"] = replaced + result["actions"]
         result["changed"] = result["changed"] or bool(replaced)
         if "started" in result["actions"] and not manager.has_running_checks() and self.start_grace:
             self._started[spec["name"]] = (manager, time.monotonic())
+        if keep_previous:
+            self._managers[spec["name"]] = manager
         return result
 
     def _verify_started(self, results):
@@ -212,6 +245,17 @@ class Orchestrator:
         results, failed_level = [], None
         bad: dict[str, str] = {}  # service -> why its dependents are skipped (keep_going)
         started = time.monotonic()
+        if command != "pulled":
+            refused = self._strangers(instances)
+            if refused:
+                results = [
+                    blank_result(self.env.instances[name], failed=True, msg=refused[name])
+                    if name in refused
+                    else blank_result(self.env.instances[name], skipped=True, msg="not run: refused before any change")
+                    for level in levels
+                    for name in level["instances"]
+                ]
+                levels = []
         for number, level in enumerate(levels, 1):
             level_results = None
             if failed_level is None and not self.interrupted:
@@ -228,6 +272,20 @@ class Orchestrator:
         self.progress(Line(summary["summary"], tone_of(results)))
         return summary
 
+    def _strangers(self, names):
+        """{instance: the line refusing it} for each instance whose name a container the environment
+        did not make has on its ship (unless adopt): checked on every ship before any change. The
+        listing serves the first level too."""
+        self._listed, self._aside = self.runner.list_containers(names, self.env.name)
+        if self.adopt:
+            return {}
+        refused = {}
+        for name, entry in self._listed.items():
+            owner = stranger(entry, self.env.name, name) if entry is not None else None
+            if owner is not None:
+                refused[name] = refusal(name, self.env.instances[name]["ship"], owner)
+        return refused
+
     def _run_level(self, command, level, place, edges, bad, restart_options):
         """One level's instances, in parallel; with keep_going, those after a failed or lost
         instance (``bad``, which this adds to) are skipped. None when an interrupt came before
@@ -243,13 +301,13 @@ class Orchestrator:
                     todo.append(name)
         restart_options = restart_options or {}
         one_by_one = command == "restarted" and _one_by_one(restart_options)
-        if command not in ("restarted", "pulled"):
-            self._listed = self.runner.list_containers(todo)
+        if command != "pulled" and place[0] > 1:
+            self._listed, self._aside = self.runner.list_containers(todo, self.env.name)
         if not self.runner.admit(todo, threads=1 if one_by_one else None, fresh=True):
             return None
         self._report_start(place[0], place[1], level, todo, command)
-        if command == "restarted":
-            level_results = self._restart_level(todo, restart_options)
+        if command in ("started", "restarted"):
+            level_results = self._converging_level(command, todo, restart_options, one_by_one)
         else:
             level_results = self._run_each(todo, self._guarded(self._action(command)))
         self._verify_started(level_results)
@@ -283,7 +341,10 @@ class Orchestrator:
         def converge(spec):
             if state == "cleaned":
                 return self._manager(spec).converge(
-                    "absent", only_if_stopped=True, listed=self._listed.pop(spec["name"], NOT_LISTED)
+                    "absent",
+                    only_if_stopped=True,
+                    listed=self._listed.pop(spec["name"], NOT_LISTED),
+                    aside=self._aside.pop(spec["name"], None),
                 )
             return self._converge(spec, state, refresh=self.refresh)
 
@@ -325,28 +386,178 @@ class Orchestrator:
         finally:
             event.set()
 
-    def _restart_level(self, names, options):
+    def _converging_level(self, command, names, options, one_by_one=False):
+        """start and restart: the images first (pulled before anything of a service changes), then
+        the instances whose containers may be replaced, per service in the batches of its update
+        (rollout.py), beside all the others at once."""
+        pulled, refused = self._pull_first(names)
+        results = {}
+        for name in names:
+            service = self.env.instances[name]["service"]
+            if service in refused:
+                results[name] = blank_result(self.env.instances[name], failed=True, msg=refused[service])
+        todo = [name for name in names if name not in results]
+        # A rolling restart goes one instance at a time anyway (each replacement its own transaction).
+        rollouts = [] if one_by_one else self._rollouts(command, todo)
+        if command == "restarted":
+            action = self._restart_action(options)
+        else:
+            action = self._guarded(lambda spec: self._converge(spec, "started", refresh=self._refresh_now()))
+        immediate = [name for name in todo if not any(name in rollout.names for rollout in rollouts)]
+        for rollout in rollouts:
+            self.progress(
+                "  %s: %s %s"
+                % (rollout.service, "would replace" if self.check_mode else "replacing", rollout.describe())
+            )
+        if one_by_one:
+            jobs = [lambda: self._restart_level(immediate, options)]
+        else:
+            jobs = [lambda: self._run_each(immediate, action)] + [rollout.run for rollout in rollouts]
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            for part in pool.map(lambda job: job(), jobs):
+                results.update((result["instance"], result) for result in part)
+        for name, result in results.items():
+            note = pulled.get((self.env.instances[name]["ship"], self.env.instances[name]["image"]))
+            if note is not None and not result.get("skipped"):
+                result["actions"] = [note] + result["actions"]
+                result["changed"] = True
+        return [results[name] for name in names]
+
+    def _refresh_now(self):
+        """Whether a manager still pulls: only in check mode, where _pull_first pulls nothing."""
+        return self.refresh and self.check_mode
+
+    def _pull_first(self, names):
+        """Each ship's images that are missing there (all of them with refresh), pulled once per
+        ship and image before any container changes: ({(ship, image): the action to record},
+        {service: why its instances were left alone, a pull of its image having failed})."""
+        pairs = {}
+        for name in names:
+            spec = self.env.instances[name]
+            pairs.setdefault((spec["ship"], spec["image"]), spec)
+
+        def fetch(item):
+            (ship, image), spec = item
+            what = "reading image %s on ship %s failed" % (image, ship)
+            try:
+                client = self.client(ship)
+                cache = self._images.setdefault(ship, {})
+                if image not in cache:
+                    cache[image] = image_inspect(client, image)
+                if self.check_mode or not (self.refresh or cache[image] is None):
+                    return None
+                if cache[image] is None:
+                    what = "image %s not found on ship %s and pull failed" % (image, ship)
+                else:
+                    what = "pulling image %s on ship %s failed" % (image, ship)
+                retries = registries.pull(client, image, self.env.registries, on_retry=self.progress)
+                cache[image] = client.inspect_image(image)
+            except ShipUnreachable:
+                return None  # its instances fail on their own, as a lost ship's do
+            except DockerException as exc:
+                why = "%s: %s: %s; nothing of %s was changed" % (spec["name"], what, error_text(exc), spec["service"])
+                return "failed", spec["service"], why
+            return "pulled", (ship, image), "pulled image" + (" (%s)" % "; ".join(retries) if retries else "")
+
+        pulled, refused = {}, {}
+        with ThreadPoolExecutor(max(1, min(len(pairs), 32))) as pool:
+            for outcome in pool.map(fetch, pairs.items()):
+                if outcome and outcome[0] == "pulled":
+                    pulled[outcome[1]] = outcome[2]
+                elif outcome:
+                    refused.setdefault(outcome[1], outcome[2])
+        return pulled, refused
+
+    def _rollouts(self, command, names):
+        """The rollouts of this level: per service, the instances whose containers would be replaced
+        (a listing that shows a container not created from the file's settings, or no listing; a
+        preview in check mode tells which truly are, when the service has more than one batch)."""
+        candidates: dict[str, list[str]] = {}
+        for name in names:
+            if self._may_replace(name):
+                candidates.setdefault(self.env.instances[name]["service"], []).append(name)
+        rollouts = []
+        for service, members in candidates.items():
+            policy = update_section.overridden(self.env.services[service]["update"], self.update)
+            size = update_section.batch_size(policy, len(self.env.services[service]["instances"]))
+            if len(members) > size:
+                unfinished = [name for name in members if self._interrupted_replacement(name)]
+                members = unfinished + [name for name in self._replacements(command, members) if name not in unfinished]
+            if members:
+                rollouts.append(
+                    Rollout(
+                        service,
+                        members,
+                        self.env.instances,
+                        policy,
+                        size,
+                        replace=self._guarded_replace(command),
+                        run_each=self._run_each,
+                        interrupted=lambda: self.interrupted,
+                        check_mode=self.check_mode,
+                    )
+                )
+        return rollouts
+
+    def _interrupted_replacement(self, name):
+        return bool((self._aside.get(name) or {}).get(KEPT_PREVIOUS))
+
+    def _may_replace(self, name):
+        entry = self._listed.get(name, NOT_LISTED)
+        if self._interrupted_replacement(name):
+            return True  # to finish first, in the service's first batch
+        if entry is None:
+            return False
+        if entry is NOT_LISTED or (self.refresh and self.check_mode):
+            return True
+        spec = self.env.instances[name]
+        return not listed_current(spec, entry, self._images.get(spec["ship"], {}).get(spec["image"]))
+
+    def _replacements(self, command, names):
+        """Those of ``names`` whose containers drifted from the file (a check-mode converge of each)."""
+        state = "started" if command == "started" else "restarted"
+
+        def preview(spec):
+            return self._manager(spec, check_mode=True).converge(state, refresh=self._refresh_now())
+
+        return [result["instance"] for result in self._run_each(names, preview) if result.get("reasons")]
+
+    def _guarded_replace(self, command):
+        state = "started" if command == "started" else "restarted"
+
+        def replace(spec):
+            guarded = self._guarded(
+                lambda one: self._converge(one, state, keep_previous=True, refresh=self._refresh_now())
+            )
+            result = guarded(spec)
+            return self._managers.pop(spec["name"], None), result
+
+        return replace
+
+    def _restart_action(self, options):
         only_if_changed = options.get("only_if_changed", False)
-        step_delay = float(options.get("step_delay") or 0)
         stop_start_delay = float(options.get("stop_start_delay") or 0)
 
         def restart(spec):
             if only_if_changed:
-                preview = self._manager(spec, check_mode=True).converge("started", refresh=self.refresh)
+                preview = self._manager(spec, check_mode=True).converge("started", refresh=self._refresh_now())
                 if not preview.get("reasons") and preview["container"]["state"] == "running":
                     return {"changed": False, "actions": ["unchanged, not restarted"]}
             if stop_start_delay:
                 stopped = self._manager(spec).converge("stopped")
                 time.sleep(0 if self.check_mode else stop_start_delay)
-                result = self._converge(spec, "started", refresh=self.refresh)
+                result = self._converge(spec, "started", refresh=self._refresh_now())
                 result["actions"] = stopped["actions"] + result["actions"]
                 result["changed"] = True
                 return result
-            return self._converge(spec, "restarted", refresh=self.refresh)
+            return self._converge(spec, "restarted", refresh=self._refresh_now())
 
-        restart = self._guarded(restart)
-        if not _one_by_one(options):
-            return self._run_each(names, restart)
+        return self._guarded(restart)
+
+    def _restart_level(self, names, options):
+        """restart one instance at a time (rolling, step_delay), each passing its checks first."""
+        step_delay = float(options.get("step_delay") or 0)
+        restart = self._restart_action(options)
         results = []
         for index, name in enumerate(names):
             if index and step_delay and not self.check_mode:

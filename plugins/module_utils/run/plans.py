@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from ..records import InstanceResult, InstanceSpec, LiveState, PlanEntry, RunResult
     from .level_runner import Action
 
-PLAN_VERSION = 1
+# Format 2: a replacement is "replace", with its rollout batch and the volumes it keeps.
+PLAN_VERSION = 2
 # The live state a plan records per instance; any change of it since refuses the plan.
 LIVE_KEYS = ("container_id", "state", "image_id", "started_at", "spec_image_id")
 
@@ -34,14 +35,14 @@ def spec_digest(spec: InstanceSpec) -> str:
 
 
 def plan_action(command: str, result: InstanceResult) -> str:
-    """create, recreate, restart, start, stop, kill, remove, pull or none: what a
+    """create, replace, restart, start, stop, kill, remove, pull or none: what a
     check-mode ``result`` of ``command`` would do to its instance."""
     if not result.get("changed"):
         return "none"
     actions = " ".join(result.get("actions") or [])
     if command in ("started", "restarted"):
         if result.get("reasons"):
-            return "recreate"
+            return "replace"
         live = result.get("live")
         if (live is not None and live["state"] == "absent") or "would create" in actions:
             return "create"
@@ -78,6 +79,8 @@ def make_plan(
                 "action": plan_action(command, r),
                 "reasons": r.get("reasons") or [],
                 "actions": r.get("actions") or [],
+                "rollout": r.get("rollout"),
+                "keeps": r.get("kept") or [],
                 "live": r.get("live"),
                 "spec_digest": r.get("spec_digest"),
             }
@@ -88,6 +91,11 @@ def make_plan(
 
 def read_plan(env: Environment, command: str, doc: Any) -> dict[str, PlanEntry]:
     """{instance: entry} of a plan document, after checking it fits ``env`` and ``command``."""
+    if isinstance(doc, dict) and isinstance(doc.get("maestro_plan"), int) and doc["maestro_plan"] < PLAN_VERSION:
+        raise ContainerError(
+            "a plan of format %d, made by an older maestro.ng (this one reads format %d): make it again with "
+            "--check -e plan=FILE" % (doc["maestro_plan"], PLAN_VERSION)
+        )
     if not isinstance(doc, dict) or doc.get("maestro_plan") != PLAN_VERSION:
         raise ContainerError("not a maestro.ng plan (version %s expected)" % PLAN_VERSION)
     if doc.get("environment") != env.name:

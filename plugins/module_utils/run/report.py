@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable, Iterable, NamedTuple, Optional
 
 from ..command_specs import COMMANDS
+from ..docker.client import short_id
 
 if TYPE_CHECKING:
     from ..model.environment import Environment
@@ -250,14 +251,30 @@ def level_end_lines(
             for r in mine
             if r.get("raced")
         ]
-        # Why a container was (or would be) replaced: its drift reasons.
+        # Why a container was (or would be) replaced, and how that went.
+        lines += [replacement_line(r, check_mode) for r in mine if r.get("reasons")]
+        # The rest of a rollout that stopped.
         lines += [
-            "  %s on %s: %s: %s"
-            % (r["instance"], r["ship"], "would be recreated" if check_mode else "recreated", "; ".join(r["reasons"]))
+            "  %s on %s: %s" % (r["instance"], r["ship"], r["msg"])
             for r in mine
-            if r.get("reasons")
+            if r.get("skipped") and not r.get("kept_going") and "the rollout of" in (r.get("msg") or "")
         ]
     return lines
+
+
+def replacement_line(result: InstanceResult, check_mode: bool = False) -> str:
+    """``  web-1 on ship1: recreated: env.X changed (kept the volumes at /data)``, or how it was rolled back."""
+    where = "  %s on %s: " % (result["instance"], result["ship"])
+    reasons = "; ".join(result["reasons"])
+    kept = ""
+    if result.get("kept"):
+        kept = " (%s the volumes at %s)" % ("would keep" if check_mode else "kept", ", ".join(result["kept"]))
+    if result.get("rolled_back"):
+        return where + "replacing it (%s) failed; rolled back to its previous container %s" % (
+            reasons,
+            short_id(result["rolled_back"]),
+        )
+    return where + "%s: %s%s" % ("would be recreated" if check_mode else "recreated", reasons, kept)
 
 
 def state_tone(row: StatusRow) -> str:
@@ -296,15 +313,18 @@ def status_summary(rows: list[StatusRow], seconds: float) -> Line:
     drifted = sum(1 for row in rows if row.get("drift"))
     if drifted:
         text += "; %d drifted" % drifted
+    rolled_back = sum(1 for row in rows if row.get("rolled_back"))
+    if rolled_back:
+        text += "; %d rolled back" % rolled_back
     return Line(text + " in %.1fs" % seconds, status_tone(rows))
 
 
 def status_tone(rows: list[StatusRow]) -> str:
-    """failed when a ship is down, changed when anything is not running or drifted, else ok."""
+    """failed when a ship is down, changed when anything is not running, drifted or rolled back, else ok."""
     tones = {state_tone(row) for row in rows}
     if "down" in tones:
         return "failed"
-    if tones - {"ok"} or any(row.get("drift") for row in rows):
+    if tones - {"ok"} or any(row.get("drift") or row.get("rolled_back") for row in rows):
         return "changed"
     return "ok"
 
@@ -322,6 +342,8 @@ def status_table(rows: list[StatusRow], paint: Optional[Callable[[str, Optional[
         if row["image_id"]:
             image += "@" + row["image_id"]
         state = row["status"] if row["state"] != "absent" else "absent"
+        if row.get("rolled_back"):
+            state += ", last change rolled back"
         reasons = row.get("drift")
         drift = "-" if reasons is None else ", ".join(reasons) or "ok"
         lines.append(

@@ -20,7 +20,7 @@ from ..docker.client import (
     error_text,
     short_id,
 )
-from ..docker.container import ContainerManager
+from ..docker.container import KEPT_FAILED, ContainerManager, aside_name, aside_of
 from ..docker.drift import compare, listed_current
 
 if TYPE_CHECKING:
@@ -68,7 +68,11 @@ def status(env: Environment, instances: Iterable[str], drift: bool = True) -> li
             row.update({"state": "unknown", "status": "host down", "error": str(found)})
         elif isinstance(found, DockerException):
             row.update({"state": "unknown", "status": "cannot list", "error": error_text(found)})
-        elif spec["name"] in found:
+        else:
+            evidence = aside_of(found, spec["name"], env.name)[KEPT_FAILED]
+            if evidence is not None:
+                row["rolled_back"] = _rolled_back(env, spec, evidence)
+        if not isinstance(found, Exception) and spec["name"] in found:
             container = entries[spec["name"]] = found[spec["name"]]
             row.update(
                 {
@@ -82,6 +86,16 @@ def status(env: Environment, instances: Iterable[str], drift: bool = True) -> li
     if drift:
         _add_drift(env, wanted, rows, entries)
     return rows
+
+
+def _rolled_back(env, spec, evidence):
+    """Why an instance's last change was rolled back, as its failed container shows it."""
+    text = "the new container, kept as %s, %s" % (aside_name(spec["name"], KEPT_FAILED), evidence.get("Status") or "")
+    try:
+        last = connect(env.ships[spec["ship"]]).logs(evidence["Id"], tail=1).decode("utf-8", "replace").strip()
+    except (ShipUnreachable, DockerException):
+        last = ""
+    return text + (": " + last if last else "")
 
 
 def _add_drift(env, specs, rows, entries):

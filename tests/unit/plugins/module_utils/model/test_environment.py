@@ -77,6 +77,7 @@ def test_to_dict_shape(fixture_path):
         "omit": False,
         "instances": ["web-1", "web-2", "web-3"],
         "level": 2,
+        "update": {"parallelism": 1, "delay": 0.0, "failure_action": "rollback"},  # a file without update:
     }
     assert env.services["data"]["omit"] is True
     assert not [k for s in data["services"] for k in s if k.startswith("_")]

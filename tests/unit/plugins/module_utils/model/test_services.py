@@ -116,6 +116,7 @@ def test_service_records_in_the_files_order():
         "omit": False,
         "instances": ["web-2", "web-1"],
         "level": None,  # set once the environment is ordered
+        "update": {"parallelism": 1, "delay": 0.0, "failure_action": "rollback"},  # no update: the defaults
     }
     assert found["db"]["omit"] is True
     assert list(instances) == ["web-2", "web-1", "db-1"]

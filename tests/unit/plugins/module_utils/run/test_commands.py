@@ -97,7 +97,7 @@ class FakeManager:
     def __init__(self, ships, spec, check_mode):
         self.ships, self.spec, self.check_mode = ships, spec, check_mode
 
-    def converge(self, state, refresh=False, only_if_stopped=False, listed=None):
+    def converge(self, state, refresh=False, only_if_stopped=False, listed=None, aside=None):
         name = self.spec["name"]
         self.ships.journal.append((name, state, self.check_mode))
         if self.ships.during:
@@ -170,6 +170,10 @@ def test_the_options_are_the_orchestrate_specs_arguments_with_their_defaults(env
         "plan": None,
         "apply_plan": None,
         "lock_timeout": 300,
+        "adopt": False,
+        "update_parallelism": None,
+        "update_delay": None,
+        "update_failure_action": None,
     }
     result = commands.orchestrate(env, ALL, options(), lambda line: None)
     assert result["failed"] is False and result["environment"] == "sched"
@@ -355,8 +359,8 @@ def test_a_plan_for_another_command_is_refused(env, locks, ships, tmp_path):
     [
         (None, "[Errno 2] No such file or directory: '{path}'"),
         ("", "Expecting value: line 1 column 1 (char 0)"),
-        ('{"maestro_plan": 1, "environment": "prod"}', "the plan is for environment 'prod', not 'sched'"),
-        ("[]", "not a maestro.ng plan (version 1 expected)"),
+        ('{"maestro_plan": 2, "environment": "prod"}', "the plan is for environment 'prod', not 'sched'"),
+        ("[]", "not a maestro.ng plan (version 2 expected)"),
     ],
 )
 def test_a_plan_file_that_cannot_be_read_fails_the_run(env, locks, ships, tmp_path, text, message):
@@ -397,7 +401,7 @@ def test_write_plan_writes_the_whole_file_and_says_what_it_holds(env, plans_fold
     )
     assert lines == ["plan written to %s: 2 create, 1 none, 1 start" % path]
     text = path.read_text(encoding="utf-8")
-    assert text.startswith('{\n "maestro_plan": 1,\n "environment": "sched",\n')
+    assert text.startswith('{\n "maestro_plan": 2,\n "environment": "sched",\n')
     doc = json.loads(text)
     assert doc["selection"] == {"services": [], "ships": ["ship1"], "with_dependencies": True}
     assert [(e["instance"], e["action"]) for e in doc["instances"]] == [

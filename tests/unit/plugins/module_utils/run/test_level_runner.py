@@ -371,31 +371,32 @@ def test_an_interrupt_during_a_parallel_run_lets_all_of_it_finish(env):
 def test_list_containers_lists_each_ship_once_for_its_instances(env):
     ships = Ships(ship1=[entry("db-1"), entry("api-10")], ship2=[entry("web-1", "exited")])
     runner = LevelRunner(env, ships.connect)
-    listed = runner.list_containers(["db-1", "api-1", "web-1", "api-2"])
+    listed, aside = runner.list_containers(["db-1", "api-1", "web-1", "api-2"], "sched")
     assert listed == {"db-1": entry("db-1"), "api-1": None, "web-1": entry("web-1", "exited"), "api-2": None}
+    assert aside == dict.fromkeys(listed, {"previous": None, "failed": None})
     assert ships.clients["ship1"].listed == [(True, {"name": ["db-1", "api-1"]})]
     assert ships.clients["ship2"].listed == [(True, {"name": ["web-1", "api-2"]})]
 
 
 def test_list_containers_of_nothing_is_empty(env):
     ships = Ships()
-    assert LevelRunner(env, ships.connect).list_containers([]) == {}
+    assert LevelRunner(env, ships.connect).list_containers([], "sched") == ({}, {})
     assert ships.connects == []
 
 
 def test_a_ship_whose_listing_fails_is_left_out(env):
     ships = Ships(ship1=[entry("db-1")], ship2=docker.errors.APIError("500 Server Error"))
     runner = LevelRunner(env, ships.connect)
-    assert runner.list_containers(["db-1", "web-1", "tool-1"]) == {"db-1": entry("db-1")}
+    assert runner.list_containers(["db-1", "web-1", "tool-1"], "sched")[0] == {"db-1": entry("db-1")}
     assert runner.down == {}  # an API error does not make the ship down
 
 
 def test_a_lost_ship_is_left_out_of_the_listing_and_marked_down(env):
     ships = Ships(down={"ship2"}, ship1=[entry("db-1")])
     runner = LevelRunner(env, ships.connect)
-    assert runner.list_containers(["db-1", "web-1"]) == {"db-1": entry("db-1")}
+    assert runner.list_containers(["db-1", "web-1"], "sched")[0] == {"db-1": entry("db-1")}
     assert str(runner.down["ship2"]) == UNREACHABLE
-    assert runner.list_containers(["web-1", "tool-1"]) == {}
+    assert runner.list_containers(["web-1", "tool-1"], "sched") == ({}, {})
     assert ships.connects.count("ship2") == 1
 
 
@@ -403,7 +404,7 @@ def test_a_listing_that_loses_the_connection_marks_the_ship_down(env):
     refused = requests.exceptions.ConnectionError("[Errno 111] Connection refused")
     ships = Ships(ship2=refused)
     runner = LevelRunner(env, ships.connect)
-    assert runner.list_containers(["web-1"]) == {}
+    assert runner.list_containers(["web-1"], "sched") == ({}, {})
     assert str(runner.down["ship2"]) == (
         "ship ship2 (tcp://10.250.0.202:2375) is unreachable: [Errno 111] Connection refused"
     )

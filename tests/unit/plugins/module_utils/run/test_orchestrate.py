@@ -8,9 +8,17 @@ them is tests/integration's (test_playbooks.py, test_hardening.py, test_api_call
 
 import threading
 
+import docker.errors
 import pytest
 
 from ansible_collections.maestro.ng.plugins.module_utils.docker.client import ShipUnreachable
+from ansible_collections.maestro.ng.plugins.module_utils.docker.desired import (
+    LABEL_DIGEST,
+    LABEL_ENVIRONMENT,
+    LABEL_INSTANCE,
+    config_digest,
+    desired_config,
+)
 from ansible_collections.maestro.ng.plugins.module_utils.errors import ContainerError
 from ansible_collections.maestro.ng.plugins.module_utils.run import level_runner
 from ansible_collections.maestro.ng.plugins.module_utils.run.orchestrate import Orchestrator
@@ -44,57 +52,131 @@ services:
 """
 
 
+IMAGE_ID = "sha256:" + "a" * 64
+
+
 class Ships:
     """The fake ships: a client per ship, the ships that are down, the instances that fail,
-    and the journal of every converge."""
+    and the journal of every converge; their container listings, the images they lack, the
+    pulls that fail, and what each manager was given and asked."""
 
-    def __init__(self, down=(), failing=(), barrier=None):
+    def __init__(
+        self,
+        down=(),
+        failing=(),
+        barrier=None,
+        listing=None,
+        reasons=None,
+        missing=(),
+        pull_errors=None,
+    ):
         self.down = set(down)
         self.failing = set(failing)
-        self.barrier = barrier  # {instance: threading.Barrier}: those must converge together
+        self.barrier = barrier  # {instance: threading.Barrier}: those must converge together (for real)
+        self.listing = listing or {}  # ship -> its container listing entries
+        self.reasons = reasons or {}  # instance -> why its container drifted (what a converge reports)
+        self.missing = set(missing)  # images no ship has until it pulls them
+        self.pull_errors = pull_errors or {}  # image -> what pulling it raises
         self.connects = []
         self.journal = []  # (instance, state, check_mode, running at the time)
+        self.converges = []  # (instance, state, check_mode, refresh)
+        self.options = []  # (instance, the manager's keyword arguments, check_mode included)
+        self.listings = []  # the ship of each container listing
+        self.pulls = []  # (ship, image) of each pull
+        self.pulled = set()
+        self.finished = []  # the instances whose rollout finished them (previous container removed)
+        self.reverted = []  # (instance, why) of each revert
         self.running = 0
         self.most_at_once = 0
+        self.running_of = {}  # service -> its real converges running now
+        self.most_of = {}  # service -> the most of its real converges that ran at once
         self.lock = threading.Lock()
 
     def connect(self, ship):
         self.connects.append(ship["name"])
         if ship["name"] in self.down:
             raise ShipUnreachable(ship["name"], ship["docker_url"], "[Errno 113] No route to host")
-        return FakeClient()
+        return FakeClient(self, ship["name"])
 
     def manager(self, client, spec, check_mode=False, **options):
+        with self.lock:
+            self.options.append((spec["name"], dict(options, check_mode=check_mode)))
         return FakeManager(self, spec, check_mode)
+
+    def real(self, name, key):
+        """``key`` of the managers that converged ``name`` for real (not a check-mode preview)."""
+        return [options[key] for instance, options in self.options if instance == name and not options["check_mode"]]
 
 
 class FakeClient:
+    def __init__(self, ships=None, ship=None):
+        self.ships, self.ship = ships, ship
+
     def containers(self, all=False, filters=None):  # noqa: A002 - the Docker SDK's name
-        return []
+        if self.ships is None:
+            return []
+        with self.ships.lock:
+            self.ships.listings.append(self.ship)
+        return list(self.ships.listing.get(self.ship, ()))
+
+    def inspect_image(self, image):
+        ships = self.ships
+        if ships is not None and image in ships.missing and (self.ship, image) not in ships.pulled:
+            raise docker.errors.NotFound("No such image: %s" % image)
+        return {"Id": IMAGE_ID}
+
+    def pull(self, image, stream=False, decode=False, auth_config=None):
+        with self.ships.lock:
+            self.ships.pulls.append((self.ship, image))
+        if image in self.ships.pull_errors:
+            raise self.ships.pull_errors[image]
+        with self.ships.lock:
+            self.ships.pulled.add((self.ship, image))
+        return iter([{"status": "Status: Downloaded newer image for %s" % image}])
 
 
 class FakeManager:
     def __init__(self, ships, spec, check_mode):
         self.ships, self.spec, self.check_mode = ships, spec, check_mode
 
-    def converge(self, state, refresh=False, only_if_stopped=False, listed=None):
-        name, ships = self.spec["name"], self.ships
+    def converge(self, state, refresh=False, only_if_stopped=False, listed=None, aside=None):
+        name, service, ships = self.spec["name"], self.spec["service"], self.ships
         with ships.lock:
             ships.running += 1
             ships.most_at_once = max(ships.most_at_once, ships.running)
             ships.journal.append((name, state, self.check_mode, ships.running))
+            ships.converges.append((name, state, self.check_mode, refresh))
+            if not self.check_mode:
+                ships.running_of[service] = ships.running_of.get(service, 0) + 1
+                ships.most_of[service] = max(ships.most_of.get(service, 0), ships.running_of[service])
         try:
-            if ships.barrier and name in ships.barrier:
+            if ships.barrier and name in ships.barrier and not self.check_mode:
                 ships.barrier[name].wait(timeout=5)  # BrokenBarrierError unless run at once
-            if name in ships.failing:
+            if name in ships.failing and not self.check_mode:
                 raise ContainerError("%s: exited with code 1" % name)
-            return {"changed": True, "actions": [("would " if self.check_mode else "") + state], "reasons": []}
+            return {
+                "changed": True,
+                "actions": [("would " if self.check_mode else "") + state],
+                "reasons": list(ships.reasons.get(name, [])),
+            }
         finally:
             with ships.lock:
                 ships.running -= 1
+                if not self.check_mode:
+                    ships.running_of[service] -= 1
 
     def has_running_checks(self):
         return False
+
+    def finish(self):
+        with self.ships.lock:
+            self.ships.finished.append(self.spec["name"])
+        return {"changed": True, "actions": ["started", "removed previous"], "reasons": [], "rolled_back": None}
+
+    def revert(self, why):
+        with self.ships.lock:
+            self.ships.reverted.append((self.spec["name"], why))
+        return {"changed": True, "actions": ["started", "restored"], "reasons": [], "rolled_back": "b" * 64}
 
 
 @pytest.fixture
@@ -248,15 +330,19 @@ def test_an_interrupt_after_the_announcement_starts_no_more_than_run_at_once(env
 
 
 def test_an_interrupt_before_a_level_is_announced_runs_none_of_it(env, monkeypatch):
-    # The signal lands while the level's containers are being listed, before its line.
+    # The signal lands while the level's containers are being listed, before its line (the first
+    # listing, of the whole selection, is the check that no container is in the way).
     ships, lines = Ships(), []
     orchestrator = Orchestrator(env, connect_ship=ships.connect, manager=ships.manager)
     orchestrator.progress = lines.append
     listed = FakeClient.containers
+    seen = []
 
     def containers(client, all=False, filters=None):  # noqa: A002 - the Docker SDK's name
         if "api-1" in str(filters):
-            orchestrator.interrupt("SIGINT")
+            seen.append(filters)
+            if len(seen) > 1:
+                orchestrator.interrupt("SIGINT")
         return listed(client, all, filters)
 
     monkeypatch.setattr(FakeClient, "containers", containers)
@@ -297,3 +383,374 @@ def test_restart_without_rolling_restarts_a_level_at_once(env):
     summary = orchestrator.run("restarted", ["api-1", "api-2"])
     assert not summary["failed"], summary.get("msg")
     assert {entry[1] for entry in ships.journal} == {"restarted"}
+
+
+# ------------------------------------------------------------------ only what is ours
+
+
+def entry(env, name, labels=None, current=False):
+    """``name``'s container listing entry: this environment's labels unless ``labels`` says otherwise,
+    and, when ``current``, the digest of its spec's settings (no drift)."""
+    spec = env.instances[name]
+    if labels is None:
+        labels = {LABEL_ENVIRONMENT: env.name, LABEL_INSTANCE: name}
+    if current:
+        labels = dict(labels, **{LABEL_DIGEST: config_digest(desired_config(spec))})
+    return {
+        "Id": "c" * 64,
+        "Names": ["/" + name],
+        "Image": spec["image"],
+        "ImageID": IMAGE_ID,
+        "State": "running",
+        "Labels": labels,
+        "Mounts": [],
+    }
+
+
+def listing(env, *names, **options):
+    """{ship: the entries of ``names`` on it}."""
+    found = {}
+    for name in names:
+        found.setdefault(env.instances[name]["ship"], []).append(entry(env, name, **options))
+    return found
+
+
+NO_LABELS = "no maestro.ng environment: it has none of its labels (made by hand, by MaestroNG or another tool)"
+
+
+@pytest.mark.parametrize("command", ["started", "stopped", "killed", "restarted", "cleaned"])
+@pytest.mark.parametrize(
+    "labels, owner",
+    [
+        ({}, NO_LABELS),
+        ({LABEL_ENVIRONMENT: "other", LABEL_INSTANCE: "web-1"}, "maestro.ng environment 'other' (instance 'web-1')"),
+        ({LABEL_ENVIRONMENT: "sched", LABEL_INSTANCE: "api-2"}, "maestro.ng environment 'sched' (instance 'api-2')"),
+    ],
+)
+def test_a_container_the_environment_did_not_make_refuses_the_run_before_any_change(env, command, labels, owner):
+    ships = Ships(listing=listing(env, "web-1", labels=labels))
+    summary = run(env, ships, command)
+    results = by_instance(summary)
+    assert ships.journal == [] and ships.options == []
+    line = (
+        "web-1 on ship2: the container named web-1 there was made by %s; nothing was changed (to take it over, "
+        "with its volumes, run once with -e adopt=true (the maestro command: --adopt))" % owner
+    )
+    assert results["web-1"]["failed"] and results["web-1"]["msg"] == line
+    assert summary["failed"] and summary["msg"] == line
+    for name in ("db-1", "api-1", "api-2", "tool-1"):
+        assert results[name]["skipped"] and results[name]["msg"] == "not run: refused before any change"
+    assert summary["counts"] == {"total": 5, "changed": 0, "failed": 1, "skipped": 4}
+
+
+def test_the_environments_own_containers_do_not_refuse_the_run(env):
+    ships = Ships(listing=listing(env, "db-1", "web-1", current=True))
+    summary = run(env, ships)
+    assert not summary["failed"], summary.get("msg")
+    assert set(order(ships)) == set(env.instances)
+
+
+def test_adopt_takes_a_container_the_environment_did_not_make_over(env):
+    ships = Ships(listing=listing(env, "web-1", labels={}))
+    summary = run(env, ships, adopt=True)
+    assert not summary["failed"], summary.get("msg")
+    results = by_instance(summary)
+    # It is replaced as a drifted container is: its previous container kept aside until it is done.
+    assert ships.real("web-1", "keep_previous") == [True] and ships.finished == ["web-1"]
+    assert results["web-1"]["rollout"] == {"batch": 1, "of": 1, "size": 1}
+    assert {options["adopt"] for dummy, options in ships.options} == {True}
+    assert set(order(ships)) == set(env.instances)
+
+
+def test_without_adopt_the_managers_are_told_not_to_adopt(env):
+    ships = Ships()
+    run(env, ships)
+    assert ships.options and {options["adopt"] for dummy, options in ships.options} == {False}
+
+
+def test_a_pull_is_not_refused_by_a_container_the_environment_did_not_make(env):
+    ships = Ships(listing=listing(env, "web-1", labels={}))
+    summary = run(env, ships, "pulled")
+    assert not summary["failed"], summary.get("msg")
+    assert sorted(set(ships.pulls)) == [("ship1", "busybox"), ("ship2", "busybox")]
+
+
+def test_the_first_level_reuses_the_runs_first_listing(env):
+    ships = Ships()
+    run(env, ships, names=["db-1", "tool-1"])
+    assert sorted(ships.listings) == ["ship1", "ship2"]
+
+
+def test_each_later_level_lists_the_ships_of_its_own_instances(env):
+    # The first listing (every ship) serves level 1; level 2 (api on both ships) and level 3
+    # (web-1 on ship2) list again.
+    ships = Ships()
+    run(env, ships)
+    assert sorted(ships.listings) == ["ship1", "ship1", "ship2", "ship2", "ship2"]
+
+
+def test_the_manager_gets_the_runs_settings(env):
+    ships = Ships()
+    run(env, ships, names=["db-1"], start_grace=0)
+    (name, options), *rest = ships.options
+    assert not rest and name == "db-1"
+    assert options["start_grace"] == 0 and options["defer_grace"] is False
+    assert options["check_mode"] is False and options["adopt"] is False and options["keep_previous"] is False
+    assert options["image_cache"] == {"busybox": {"Id": IMAGE_ID}}
+    assert options["registries"] == getattr(env, "registries", None)
+
+
+# ------------------------------------------------------------------ rollouts
+
+# web: four instances on two ships; cache: two, in the same level (no dependencies).
+ROLL_ENV = """
+name: roll
+ships:
+  ship1: {ip: 10.250.0.201}
+  ship2: {ip: 10.250.0.202}
+services:
+  web:
+    image: WEB_IMAGE
+    # UPDATE
+    instances:
+      web-1: {ship: ship1}
+      web-2: {ship: ship2}
+      web-3: {ship: ship1}
+      web-4: {ship: ship2}
+  cache:
+    image: busybox
+    instances:
+      cache-1: {ship: ship1}
+      cache-2: {ship: ship2}
+"""
+WEB = ["web-1", "web-2", "web-3", "web-4"]
+NEW_WEB = "registry.example.com/web:2"
+
+
+@pytest.fixture
+def roll_env(load_env):
+    """``roll_env(update=None, web_image="busybox")``: ROLL_ENV, web with that ``update:`` and image."""
+
+    def load(update=None, web_image="busybox"):
+        text = ROLL_ENV.replace("WEB_IMAGE", web_image)
+        if update:
+            text = text.replace("# UPDATE", "update: %s" % update)
+        return load_env(text)
+
+    return load
+
+
+def drifted(env, names, **options):
+    """Ships whose listing shows ``names`` as this environment's containers made from other settings
+    (no digest label) and whose converge of them says why."""
+    return Ships(listing=listing(env, *names), reasons={name: ["env.PORT changed"] for name in names}, **options)
+
+
+def rolled(summary):
+    return {r["instance"]: r["rollout"] for r in summary["instances"] if "rollout" in r}
+
+
+def test_drifted_instances_of_a_service_are_replaced_one_at_a_time_beside_the_others(roll_env):
+    env = roll_env()
+    # The first of web's replacements and both caches wait for one another: they run at once.
+    barrier = threading.Barrier(3)
+    ships = drifted(env, WEB, barrier={"web-1": barrier, "cache-1": barrier, "cache-2": barrier})
+    lines = []
+    summary = run(env, ships, progress=lines.append)
+    assert not summary["failed"], summary.get("msg")
+    assert ships.most_of == {"web": 1, "cache": 2}
+    assert rolled(summary) == {name: {"batch": batch, "of": 4, "size": 1} for batch, name in enumerate(WEB, 1)}
+    assert [name for name, state, check_mode, refresh in ships.converges if not check_mode and name in WEB] == WEB
+    assert sorted(ships.finished) == WEB
+    assert all(ships.real(name, "keep_previous") == [True] for name in WEB)
+    assert ships.real("cache-1", "keep_previous") == ships.real("cache-2", "keep_previous") == [False]
+    assert "  web: replacing 4 instances, 1 at a time, rollback on failure" in lines
+
+
+def test_instances_whose_listing_shows_no_drift_are_not_rolled_out(roll_env):
+    env = roll_env()
+    ships = Ships(listing=listing(env, *WEB, current=True))
+    summary = run(env, ships)
+    assert not summary["failed"], summary.get("msg")
+    assert rolled(summary) == {} and ships.finished == []
+    assert all(ships.real(name, "keep_previous") == [False] for name in WEB)
+
+
+def test_a_preview_leaves_out_the_candidates_that_did_not_drift(roll_env):
+    # Listed without the digest label, but the converge finds nothing to change for web-2 and web-4.
+    env = roll_env()
+    ships = Ships(listing=listing(env, *WEB), reasons={"web-1": ["env.PORT changed"], "web-3": ["image changed"]})
+    summary = run(env, ships)
+    assert not summary["failed"], summary.get("msg")
+    assert rolled(summary) == {"web-1": {"batch": 1, "of": 2, "size": 1}, "web-3": {"batch": 2, "of": 2, "size": 1}}
+    assert sorted(ships.finished) == ["web-1", "web-3"]
+    assert ships.real("web-2", "keep_previous") == [False]
+
+
+def test_the_services_of_a_level_roll_out_side_by_side(roll_env):
+    env = roll_env()
+    barrier = threading.Barrier(2)  # the first replacement of each service: at once
+    ships = drifted(env, WEB + ["cache-1", "cache-2"], barrier={"web-1": barrier, "cache-1": barrier})
+    summary = run(env, ships)
+    assert not summary["failed"], summary.get("msg")
+    assert ships.most_of == {"web": 1, "cache": 1}
+    assert rolled(summary)["cache-2"] == {"batch": 2, "of": 2, "size": 1}
+    assert sorted(ships.finished) == sorted(WEB + ["cache-1", "cache-2"])
+
+
+def test_applying_a_plan_that_says_none_leaves_a_drifted_candidate_alone(roll_env):
+    env = roll_env()
+    ships = drifted(env, WEB)
+    orchestrator = Orchestrator(env, connect_ship=ships.connect, manager=ships.manager)
+    summary = orchestrator.run("started", list(env.instances), planned={name: {"action": "none"} for name in WEB})
+    assert not summary["failed"], summary.get("msg")
+    assert [entry for entry in ships.converges if not entry[2]] == []
+    assert ships.finished == [] and ships.reverted == []
+    assert all(result["actions"] == ["planned: nothing to do"] for result in summary["instances"])
+
+
+def test_the_services_update_sets_the_batch_size(roll_env):
+    env = roll_env(update="{parallelism: 2}")
+    first, second = threading.Barrier(2), threading.Barrier(2)
+    ships = drifted(env, WEB, barrier={"web-1": first, "web-2": first, "web-3": second, "web-4": second})
+    summary = run(env, ships)
+    assert not summary["failed"], summary.get("msg")
+    assert ships.most_of["web"] == 2
+    assert rolled(summary) == {
+        "web-1": {"batch": 1, "of": 2, "size": 2},
+        "web-2": {"batch": 1, "of": 2, "size": 2},
+        "web-3": {"batch": 2, "of": 2, "size": 2},
+        "web-4": {"batch": 2, "of": 2, "size": 2},
+    }
+
+
+def test_the_runs_update_parallelism_overrides_the_services(roll_env):
+    env = roll_env()
+    everyone = threading.Barrier(4)
+    ships = drifted(env, WEB, barrier=dict.fromkeys(WEB, everyone))
+    summary = run(env, ships, update={"update_parallelism": "100%"})
+    assert not summary["failed"], summary.get("msg")
+    assert ships.most_of["web"] == 4
+    assert rolled(summary) == {name: {"batch": 1, "of": 1, "size": 4} for name in WEB}
+    # One batch for all: no preview needed to tell which ones truly drifted.
+    assert [entry for entry in ships.converges if entry[2]] == []
+
+
+def test_a_failed_replacement_rolls_the_service_back_and_the_others_go_on(roll_env):
+    env = roll_env()
+    ships = drifted(env, WEB, failing={"web-2"})
+    summary = run(env, ships)
+    results = by_instance(summary)
+    why = "the rollout of web stopped: web-2 failed"
+    assert ships.reverted == [("web-1", why)] and ships.finished == []
+    assert results["web-1"]["failed"] and results["web-1"]["msg"] == (
+        "web-1: %s; rolled back to its previous container bbbbbbbbbbbb" % why
+    )
+    assert results["web-2"]["msg"] == "web-2: exited with code 1"
+    assert results["web-3"]["msg"] == results["web-4"]["msg"] == "not run: " + why
+    assert not {"web-3", "web-4"} & {entry[0] for entry in ships.converges if not entry[2]}
+    assert not results["cache-1"]["failed"] and not results["cache-2"]["failed"]
+    assert summary["failed"]
+
+
+def test_the_runs_failure_action_overrides_the_services(roll_env):
+    env = roll_env()
+    ships = drifted(env, WEB, failing={"web-2"})
+    summary = run(env, ships, update={"update_failure_action": "pause"})
+    results = by_instance(summary)
+    assert ships.reverted == [] and ships.finished == ["web-1"]
+    assert not results["web-1"]["failed"]
+    assert results["web-3"]["msg"] == "not run: the rollout of web stopped: web-2 failed"
+
+
+def test_check_mode_says_how_a_service_would_be_replaced(roll_env):
+    env = roll_env()
+    ships, lines = drifted(env, WEB), []
+    summary = run(env, ships, check_mode=True, progress=lines.append)
+    assert not summary["failed"], summary.get("msg")
+    assert all(entry[2] for entry in ships.converges)
+    assert "  web: would replace 4 instances, 1 at a time, rollback on failure" in lines
+    assert rolled(summary)["web-4"] == {"batch": 4, "of": 4, "size": 1}
+
+
+# ------------------------------------------------------------------ images first
+
+
+def test_a_failed_pull_leaves_its_service_alone_and_the_others_go_on(roll_env):
+    env = roll_env(web_image=NEW_WEB)
+    error = docker.errors.APIError("500 Server Error: manifest for %s not found" % NEW_WEB)
+    ships = Ships(missing={NEW_WEB}, pull_errors={NEW_WEB: error})
+    summary = run(env, ships)
+    results = by_instance(summary)
+    for name in WEB:
+        assert results[name]["failed"] and results[name]["msg"].endswith("; nothing of web was changed")
+        assert "image %s not found on ship" % NEW_WEB in results[name]["msg"]
+        assert "and pull failed: 500 Server Error" in results[name]["msg"]
+    assert results["web-1"]["msg"].startswith("web-1: image %s not found on ship ship1 and pull failed" % NEW_WEB)
+    assert not set(WEB) & set(order(ships))
+    assert sorted(ships.pulls) == [("ship1", NEW_WEB), ("ship2", NEW_WEB)]
+    assert not results["cache-1"]["failed"] and not results["cache-2"]["failed"]
+    assert {"cache-1", "cache-2"} <= set(order(ships))
+    assert summary["failed"]
+
+
+def test_an_image_that_cannot_be_read_leaves_its_service_alone(roll_env, monkeypatch):
+    env = roll_env(web_image=NEW_WEB)
+    ships = Ships()
+    inspect = FakeClient.inspect_image
+
+    def broken(client, image):
+        if image == NEW_WEB:
+            raise docker.errors.APIError("500 Server Error: layer store busy")
+        return inspect(client, image)
+
+    monkeypatch.setattr(FakeClient, "inspect_image", broken)
+    results = by_instance(run(env, ships))
+    assert results["web-1"]["msg"] == (
+        "web-1: reading image %s on ship ship1 failed: 500 Server Error: layer store busy; nothing of web was changed"
+        % NEW_WEB
+    )
+    assert not set(WEB) & set(order(ships)) and not results["cache-1"]["failed"]
+
+
+def test_a_failed_refresh_of_a_present_image_says_so(roll_env):
+    env = roll_env(web_image=NEW_WEB)
+    ships = Ships(pull_errors={NEW_WEB: docker.errors.APIError("502 Bad Gateway")})
+    summary = run(env, ships, refresh=True)
+    results = by_instance(summary)
+    assert results["web-1"]["msg"].startswith("web-1: pulling image %s on ship ship1 failed: 502 Bad Gateway" % NEW_WEB)
+    assert all(results[name]["msg"].endswith("; nothing of web was changed") for name in WEB)
+    assert not set(WEB) & set(order(ships))
+    assert not results["cache-1"]["failed"]
+
+
+def test_a_missing_image_is_pulled_once_per_ship_before_any_change(roll_env):
+    env = roll_env(web_image=NEW_WEB)
+    ships = Ships(missing={NEW_WEB})
+    summary = run(env, ships)
+    assert not summary["failed"], summary.get("msg")
+    assert sorted(ships.pulls) == [("ship1", NEW_WEB), ("ship2", NEW_WEB)]
+    results = by_instance(summary)
+    assert all(results[name]["actions"][0] == "pulled image" for name in WEB)
+    assert results["cache-1"]["actions"] == ["started"]
+
+
+def test_refresh_pulls_each_image_once_per_ship_and_notes_it_on_each_instance(roll_env):
+    env = roll_env()
+    ships = Ships()
+    summary = run(env, ships, refresh=True)
+    assert not summary["failed"], summary.get("msg")
+    assert sorted(ships.pulls) == [("ship1", "busybox"), ("ship2", "busybox")]
+    for result in summary["instances"]:
+        assert result["actions"] == ["pulled image", "started"] and result["changed"]
+    # Pulled already: the managers do not pull again.
+    assert {entry[3] for entry in ships.converges} == {False}
+
+
+def test_refresh_in_check_mode_pulls_nothing_and_leaves_it_to_the_managers(roll_env):
+    env = roll_env()
+    ships = Ships()
+    summary = run(env, ships, refresh=True, check_mode=True)
+    assert ships.pulls == []
+    assert {entry[3] for entry in ships.converges} == {True}
+    assert all(result["actions"][0] != "pulled image" for result in summary["instances"])

@@ -121,9 +121,9 @@ def test_spec_digest_is_stable_for_a_copy_and_changes_with_any_setting(env):
         (
             "started",
             {"changed": True, "reasons": ["image changed"], "actions": ["would stop", "would create"]},
-            "recreate",
+            "replace",
         ),
-        ("restarted", {"changed": True, "reasons": ["env FOO changed"], "actions": []}, "recreate"),
+        ("restarted", {"changed": True, "reasons": ["env FOO changed"], "actions": []}, "replace"),
         ("started", {"changed": True, "actions": ["would create", "would start"]}, "create"),
         ("started", {"changed": True, "actions": ["would pull nginx:1"], "live": live(state="absent")}, "create"),
         ("restarted", {"changed": True, "actions": ["would stop", "would start"]}, "restart"),
@@ -152,7 +152,7 @@ def test_make_plan_writes_each_instance_with_its_action_and_live_state(env):
     doc = plans.make_plan(env, "started", summary, selection=selection)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", doc.pop("made_at"))
     assert doc == {
-        "maestro_plan": 1,
+        "maestro_plan": 2,
         "environment": "planned",
         "file": env.file,
         "command": "started",
@@ -165,6 +165,8 @@ def test_make_plan_writes_each_instance_with_its_action_and_live_state(env):
                 "action": "none",
                 "reasons": [],
                 "actions": [],
+                "rollout": None,
+                "keeps": [],
                 "live": None,
                 "spec_digest": None,
             },
@@ -175,6 +177,8 @@ def test_make_plan_writes_each_instance_with_its_action_and_live_state(env):
                 "action": "create",
                 "reasons": [],
                 "actions": ["would create"],
+                "rollout": None,
+                "keeps": [],
                 "live": live(container_id=None, state="absent", image_id=None, started_at=None),
                 "spec_digest": "0123",
             },
@@ -218,11 +222,16 @@ def test_read_plan_gives_the_entries_by_instance(env):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda doc: [doc], "not a maestro.ng plan (version 1 expected)"),
-        (lambda doc: dict(doc, maestro_plan=2), "not a maestro.ng plan (version 1 expected)"),
+        (lambda doc: [doc], "not a maestro.ng plan (version 2 expected)"),
+        (lambda doc: dict(doc, maestro_plan=3), "not a maestro.ng plan (version 2 expected)"),
+        (
+            lambda doc: dict(doc, maestro_plan=1),
+            "a plan of format 1, made by an older maestro.ng (this one reads format 2): make it again with "
+            "--check -e plan=FILE",
+        ),
         (
             lambda doc: {k: v for k, v in doc.items() if k != "maestro_plan"},
-            "not a maestro.ng plan (version 1 expected)",
+            "not a maestro.ng plan (version 2 expected)",
         ),
         (lambda doc: dict(doc, environment="prod"), "the plan is for environment 'prod', not 'planned'"),
         (lambda doc: dict(doc, command="stopped"), "the plan is for stopped, not started"),
