@@ -67,11 +67,11 @@ def _parser():
     status = _command(commands, "status", "display container status")
     status.add_argument("-F", "--full", action="store_true", help="accepted; the status is always full")
     _command(commands, "pull", "pull container images onto their ships")
-    _start_options(_command(commands, "start", "start services and containers"))
-    _restart_options(_start_options(_command(commands, "restart", "restart services and containers")))
-    _all_option(_command(commands, "stop", "stop services and containers"))
-    _all_option(_command(commands, "kill", "kill services and containers"))
-    _command(commands, "clean", "remove stopped containers")
+    _rollout_options(_start_options(_command(commands, "start", "start services and containers")))
+    _restart_options(_rollout_options(_start_options(_command(commands, "restart", "restart services and containers"))))
+    _adopt_option(_all_option(_command(commands, "stop", "stop services and containers")))
+    _adopt_option(_all_option(_command(commands, "kill", "kill services and containers")))
+    _adopt_option(_command(commands, "clean", "remove stopped containers"))
     logs = _command(
         commands, "logs", "show the log of one container", things=False, concurrency=False, deps=False, filters=False
     )
@@ -140,6 +140,34 @@ def _start_options(sub):
     return sub
 
 
+def _rollout_options(sub):
+    """How a change rolls out (not in MaestroNG): over each service's update: (docs/updates.md)."""
+    _adopt_option(sub)
+    sub.add_argument(
+        "--update-parallelism",
+        metavar="N|P%",
+        help="replace this many instances of a service at once (a number, or a percentage); default: each "
+        "service's update: parallelism, else 1",
+    )
+    sub.add_argument("--update-delay", type=float, metavar="SECONDS", help="seconds between two batches")
+    sub.add_argument(
+        "--update-failure-action",
+        metavar="ACTION",
+        help="what a failed batch does: rollback, pause or continue (default: each service's update: "
+        "failure_action, else rollback)",
+    )
+    return sub
+
+
+def _adopt_option(sub):
+    sub.add_argument(
+        "--adopt",
+        action="store_true",
+        help="take over containers with an instance's name that this environment did not make (by hand, MaestroNG)",
+    )
+    return sub
+
+
 def _restart_options(sub):
     _all_option(sub)
     sub.add_argument(
@@ -162,6 +190,7 @@ def _all_option(sub):
         action="store_true",
         help="accepted (MaestroNG wants it to act on everything); no names always is",
     )
+    return sub
 
 
 def _with_default_command(argv):
@@ -291,6 +320,11 @@ def _command_vars(args, notes):
         extra["refresh_images"] = True
     if command in ("start", "restart") and args.start_grace:
         extra["start_grace"] = args.start_grace
+    if getattr(args, "adopt", False):
+        extra["adopt"] = True
+    for option in ("update_parallelism", "update_delay", "update_failure_action"):
+        if getattr(args, option, None) is not None:
+            extra[option] = getattr(args, option)
     if command == "restart":
         if args.only_if_changed:
             extra["only_if_changed"] = True

@@ -24,6 +24,10 @@ OPTIONS = (
     "step_delay",
     "stop_start_delay",
     "rolling",
+    "adopt",
+    "update_parallelism",
+    "update_delay",
+    "update_failure_action",
 )
 
 

@@ -17,7 +17,14 @@ description:
     MaestroNG does for one instance of a service, on one Docker host (a "ship").
   - An existing container is compared setting by setting with the wanted one (image id,
     environment, ports, volumes, links, limits, restart policy, ...); when they differ it
-    is stopped, removed and created again, and the reasons are returned.
+    is replaced, and the reasons are returned. The replacement keeps the container's anonymous
+    volumes (C(container_volumes), the image's C(VOLUME)s) at the same paths; the old container is
+    stopped and kept as C(NAME.maestro-previous) until the new one has passed its C(running) checks
+    (and O(start_grace)), then removed. A new container that fails is stopped and kept as
+    C(NAME.maestro-failed) (its logs), the old one gets its name back and runs again, and the task
+    fails saying so. A run that finds a container kept aside finishes or undoes what was interrupted.
+  - A container with the name that was not made for this instance and O(environment) (by hand, by
+    MaestroNG, by another environment) fails the task and is left alone, unless O(adopt).
   - Environment variables and labels that come from the image are not counted as
     differences, nor are Docker's own defaults (network mode, log driver, hostname).
   - A running container without differences is left alone; a stopped one without
@@ -69,6 +76,12 @@ options:
         command that exits at once, so V(0.5) is what reliably catches those.
     type: float
     default: 0
+  adopt:
+    description:
+      - Take over a container with O(name) that was not made for this instance and O(environment) (by hand, by
+        MaestroNG, by another environment); a drifted one is replaced, with its anonymous volumes.
+    type: bool
+    default: false
   docker_url:
     description:
       - URL of the Docker API, C(tcp://host:port) or C(unix:///path/to/socket).
@@ -455,13 +468,30 @@ actions:
   returned: always
   type: list
   elements: str
-  sample: [pulled image, stopped, "removed (env.FOO changed)", created, started]
+  sample:
+    - pulled image
+    - stopped
+    - kept aside as web-1.maestro-previous (env.FOO changed)
+    - created (with the volumes at /data)
+    - started
+    - removed the previous container
 reasons:
-  description: Why the existing container did not match and was recreated.
+  description: Why the existing container did not match and was replaced.
   returned: always
   type: list
   elements: str
-  sample: ["image changed (sha256:0123456789ab -> sha256:ba9876543210)", env.FOO changed]
+  sample: ["image changed (0123456789ab -> ba9876543210)", env.FOO changed]
+kept:
+  description: The paths of the anonymous volumes a replacement carried into the new container.
+  returned: always
+  type: list
+  elements: str
+  sample: [/data]
+rolled_back:
+  description: The id of the previous container a failed replacement went back to (the task then fails).
+  returned: always
+  type: str
+  sample: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 raced:
   description:
     - What another run (another controller, or a user) did to the same container meanwhile; the container was

@@ -18,8 +18,13 @@ description:
     V(killed), V(absent), V(cleaned)) go dependents first. A failed level stops the later ones.
   - A ship that does not answer fails its own instances, naming the ship and its URL; containers elsewhere
     are not touched beyond what their level needs.
-  - Each container gets MaestroNG's environment variables. A running container whose image or settings
-    differ from the file is recreated, and the result says why.
+  - Each container gets MaestroNG's environment variables. A container whose image or settings differ from
+    the file is replaced, and the result says why. A replacement keeps the container's anonymous volumes, keeps
+    the old container aside until the new one is ready (its C(running) checks, O(start_grace)) and rolls back
+    to it when the new one fails; a service's replacements go in batches (its C(update) setting, or
+    O(update_parallelism)), and a failed batch rolls the service back. See C(docs/updates.md).
+  - A container that has an instance's name but that this environment did not make (by hand, by MaestroNG, by
+    another environment) makes the task fail before any change, unless O(adopt).
   - "Prints one progress line per service and level, for example C(level 2/3 kafka: 3/3 started in 1.4s)."
 extends_documentation_fragment:
   - maestro.ng.selection
@@ -80,9 +85,10 @@ options:
   plan:
     description:
       - With check mode only, write to this file a JSON plan of what the run would do; per instance the
-        C(action) (V(create), V(recreate), V(restart), V(start), V(stop), V(kill), V(remove), V(pull) or
-        V(none)), its C(reasons), the live state it was computed from (C(live) - container id, state, image id,
-        StartedAt, and the id of the wanted image on the ship) and a digest of the instance's settings.
+        C(action) (V(create), V(replace), V(restart), V(start), V(stop), V(kill), V(remove), V(pull) or
+        V(none)), its C(reasons), a replacement's C(rollout) batch and the volumes it C(keeps), the live state
+        it was computed from (C(live) - container id, state, image id, StartedAt, and the id of the wanted image
+        on the ship) and a digest of the instance's settings. The file is format 2; one of format 1 is refused.
       - Refused when an instance failed or was skipped during the check.
     type: path
   apply_plan:
@@ -103,6 +109,29 @@ options:
         again and converged from what is there).
     type: float
     default: 300
+  adopt:
+    description:
+      - Take over containers that have an instance's name but that this environment did not make (by hand, by
+        MaestroNG, by another environment); they are converged as the environment's own, a drifted one replaced
+        with its anonymous volumes. Without it the task fails before any change, naming each such container.
+    type: bool
+    default: false
+  update_parallelism:
+    description:
+      - How many instances of a service are replaced at once, a number or a percentage of its instances such as
+        V(50%); over each service's C(update.parallelism) (default 1).
+    type: str
+  update_delay:
+    description: Seconds between two batches of a service's replacements; over each service's C(update.delay).
+    type: float
+  update_failure_action:
+    description:
+      - What a failed batch does, over each service's C(update.failure_action). V(rollback) (the default) takes
+        the instances of the service replaced in this run back to their previous containers; V(pause) stops
+        there and keeps what is done; V(continue) goes on with the next batches. The failed instance itself
+        always goes back to its previous container, and the task fails.
+    type: str
+    choices: [rollback, pause, continue]
 attributes:
   check_mode:
     support: full
@@ -205,7 +234,10 @@ interrupted:
 instances:
   description:
     - One result per instance, in the order they ran; C(actions) lists what was done, C(reasons) why a
-      container was recreated, C(container) gives C(id), C(state) and C(image_id).
+      container was replaced, C(container) gives C(id), C(state) and C(image_id).
+    - A replacement's C(kept) lists the paths of the anonymous volumes it carried into the new container,
+      C(rollout) its batch (C(batch), C(of), C(size)); C(rolled_back) is the id of the previous container a
+      failed (or reverted) replacement went back to.
     - C(raced) (when not empty) says what another run did to the same container meanwhile (created, started,
       stopped or removed it); the instance was then read again and converged from what was there.
   returned: success
@@ -217,8 +249,15 @@ instances:
       ship: ship1
       changed: true
       failed: false
-      actions: ["removed (env.KAFKA_HEAP_OPTS changed)", "created", "started"]
+      actions:
+        - stopped
+        - kept aside as kafka-1.maestro-previous (env.KAFKA_HEAP_OPTS changed)
+        - created (with the volumes at /var/lib/kafka)
+        - started
+        - removed the previous container
       reasons: ["env.KAFKA_HEAP_OPTS changed"]
+      kept: [/var/lib/kafka]
+      rollout: {batch: 1, of: 3, size: 1}
       container: {id: 0123456789ab, state: running, image_id: "sha256:..."}
 """
 
