@@ -35,7 +35,8 @@ IMAGE_V2 = "maestro-test/busybox:v2"
 RUN = uuid.uuid4().hex[:6]
 # The image's default command as a non-root user: httpd on an unprivileged port.
 HTTPD_8080 = ["sh", "-c", "trap 'exit 0' TERM; httpd -f -p 8080 -h / & wait"]
-INSPECT_CALLS = {"inspect_container", "inspect_image"}
+# What reading a container's state takes (a listing, for it and what a replacement kept aside).
+INSPECT_CALLS = {"containers", "inspect_container", "inspect_image"}
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +228,9 @@ def test_full_spec_converges_once(client):
     second = converge(recorder, spec)
     assert second["changed"] is False and second["actions"] == [] and second["reasons"] == []
     assert second["diff"] == {}
-    assert recorder.calls == ["inspect_container", "inspect_image"]
+    # One listing (the container and what a replacement kept aside), the image, and the inspect a
+    # spec with links and volumes_from needs (their names are ids to Docker).
+    assert recorder.calls == ["containers", "inspect_image", "inspect_container"]
     assert second["container"]["id"] == first["container"]["id"]
     assert second["container"]["image_id"] == client.inspect_image(IMAGE)["Id"]
 
@@ -273,7 +276,13 @@ def test_env_change_recreates(client):
     spec["env"] = {"FOO": "baz", "KEEP": "x"}
     second = converge(client, spec)
     assert second["reasons"] == ["env.FOO changed"]
-    assert second["actions"] == ["stopped", "removed (env.FOO changed)", "created", "started"]
+    assert second["actions"] == [
+        "stopped",
+        "kept aside as %s.maestro-previous (env.FOO changed)" % spec["name"],
+        "created",
+        "started",
+        "removed the previous container",
+    ]
     assert second["diff"]["before"] == {"env.FOO": "bar"} and second["diff"]["after"] == {"env.FOO": "baz"}
     assert second["container"]["id"] != first["container"]["id"]
     assert "FOO=baz" in client.inspect_container(spec["name"])["Config"]["Env"]
@@ -343,9 +352,10 @@ def test_restarted(client):
     spec["env"] = {"FOO": "changed"}
     assert converge(client, spec, "restarted")["actions"] == [
         "stopped",
-        "removed (env.FOO changed)",
+        "kept aside as %s.maestro-previous (env.FOO changed)" % spec["name"],
         "created",
         "started",
+        "removed the previous container",
     ]
 
 
@@ -447,7 +457,7 @@ def test_tcp_check_needs_a_listener_behind_the_published_port(client):
     assert time.monotonic() - started < 10
     # Now with the image's httpd listening on 80.
     spec["command"] = None
-    assert converge(client, spec)["actions"][-2:] == ["created", "started"]
+    assert converge(client, spec)["actions"][-3:] == ["created", "started", "removed the previous container"]
 
 
 def test_running_check_fails_early_when_the_container_dies(client):
@@ -579,9 +589,10 @@ def test_module_in_a_playbook(client, tmp_path):
     assert results["again"]["changed"] is False and "diff" not in results["again"]
     assert results["preview"]["actions"] == [
         "would stop",
-        "would remove (env.GREETING changed)",
+        "would keep aside as %s.maestro-previous (env.GREETING changed)" % name,
         "would create",
         "would start",
+        "would remove the previous container",
     ]
     assert results["preview"]["diff"] == {"before": {"env.GREETING": "hello"}, "after": {"env.GREETING": "bye"}}
     assert results["removed"]["actions"] == ["stopped", "removed"]
@@ -662,7 +673,7 @@ def test_a_listing_entry_of_a_current_container_spares_the_inspect(client):
     converge(client, spec)
     recorder = Recorder(client)
     result = ContainerManager(recorder, spec, start_grace=0).converge(
-        "started", listed=listing_of(client, spec["name"])
+        "started", listed=listing_of(client, spec["name"]), aside={"previous": None, "failed": None}
     )
     assert result["changed"] is False and result["container"]["state"] == "running"
     assert recorder.calls == ["inspect_image"]  # no inspect_container: its digest label says it is current

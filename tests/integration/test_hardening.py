@@ -254,16 +254,16 @@ def test_plan_then_apply_does_exactly_the_plan_and_refuses_when_things_moved(cle
 
     plan_file = tmp_path / "plan.json"
     run = ok(playbook("start", path, "--check", plan=str(plan_file)))
-    assert "plan written to %s: 4 none, 3 recreate, 1 start" % plan_file in run.output, str(run)
+    assert "plan written to %s: 4 none, 3 replace, 1 start" % plan_file in run.output, str(run)
     doc = json.loads(plan_file.read_text())
     actions = {e["instance"]: e["action"] for e in doc["instances"]}
     assert actions == {
         "zk-1": "none",
         "zk-2": "none",
         "zk-3": "none",
-        "kafka-1": "recreate",
-        "kafka-2": "recreate",
-        "kafka-3": "recreate",
+        "kafka-1": "replace",
+        "kafka-2": "replace",
+        "kafka-3": "replace",
         "web-1": "none",
         "web-2": "start",
     }
@@ -323,7 +323,16 @@ def test_hand_made_changes_are_repaired_by_the_next_start(clean_lab, tmp_path):
     api3.create_container(IMAGE_V2, name="web-2", command=SLEEP, environment={"PORT": "1", "EVIL": "yes"})
     api3.start("web-2")
 
-    run = ok(playbook("start", path))
+    # A container made by hand under an instance's name is not replaced without a word: the run
+    # refuses it before any change, and adopting it (once) repairs the rest too.
+    refused = playbook("start", path)
+    assert (
+        refused.rc != 0
+        and "web-2 on %s: the container named web-2 there was made by no maestro.ng" % (lab.ships[2]["name"])
+        in refused.output
+    ), str(refused)
+    assert "zk-1" not in inspect_all(lab)
+    run = ok(playbook("start", path, adopt=True))
     assert "web-2 on %s: recreated: image changed" % lab.ships[2]["name"] in run.output, str(run)
     after = inspect_all(lab)
     assert running(after, ALL) == dict.fromkeys(ALL, True)
@@ -360,10 +369,10 @@ def test_check_with_every_kind_of_change_never_touches_a_daemon(clean_lab, tmp_p
         "zk-2": "start",
         "zk-3": "none",
         "kafka-1": "create",
-        "kafka-2": "recreate",
-        "kafka-3": "recreate",
-        "web-1": "recreate",
-        "web-2": "recreate",
+        "kafka-2": "replace",
+        "kafka-3": "replace",
+        "web-1": "replace",
+        "web-2": "replace",
         "web-3": "create",
     }
     assert snapshot(lab) == before

@@ -198,7 +198,7 @@ class Lab:
         return self._clients[k]
 
     def reset(self, networks=False):
-        """Remove every container (and its anonymous volumes) on this lab's ships, in
+        """Remove every container (and every volume no container uses) on this lab's ships, in
         parallel. A ship whose API does not answer (e.g. a test stopped it and failed)
         is started again first. networks=True also removes user-defined networks."""
         if not self.ships:
@@ -227,6 +227,8 @@ class Lab:
         with ThreadPoolExecutor(max_workers=16) as pool:
             items = [it for lst in pool.map(containers, ks) for it in lst]
             list(pool.map(remove, items))
+            # Volumes a replacement carried over are named mounts, which removing a container leaves.
+            list(pool.map(lambda k: self._cached_client(k).prune_volumes(), ks))
             if networks:
 
                 def drop_networks(k):
