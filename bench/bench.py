@@ -26,15 +26,18 @@ fast wrong answer fails the benchmark instead of winning it.
 
 On the large environment it also times playbooks/site.yml over the inventory plugin's ship hosts
 (``ansible-playbook -i FILE playbooks/site.yml``) against start.yml, cold starts from an empty lab,
-alternating which goes first (target: within 1.3x of start.yml).
+alternating which goes first (target: within 1.3x of start.yml), and a rollout: the same environment
+with one value changed in every service, started over a running one by the ``maestro`` command at the
+default batch (one instance of a service at a time) and at 100%, against the floor's stop+remove and
+create+start of every container (``floor.py down``, then ``up``); target: at 100% within 1.15x of it.
 
 Prints medians, min-max and ratios ours/floor, the targets, and writes the raw numbers to
 bench/results/<time>.json. With the small environment it also times bench/empty.yml (one task,
 no Docker) as ours are run: Ansible's own start-up, which bounds the playbooks from below; it
 prints the playbooks' own overhead net of it (playbook - floor - empty playbook).
 
-    bench.py [--runs-small 5] [--runs-large 3] [--runs-many 3] [--runs-site 3] [--only small|large|many|site]
-             [--maestrong BIN] [-v]
+    bench.py [--runs-small 5] [--runs-large 3] [--runs-many 3] [--runs-site 3] [--runs-rollout 3]
+             [--only small|large|many|site|rollout] [--maestrong BIN] [-v]
 """
 
 import argparse
@@ -86,6 +89,8 @@ TOOLS = ("ours", "maestro", "floor")  # "maestrong" too with --maestrong
 TOOL_TITLES = {"ours": "playbooks", "maestro": "maestro", "maestrong": "MaestroNG 0.8.3", "floor": "floor"}
 MAESTRONG = None  # --maestrong BIN
 SITE_TARGET = 1.30  # site.yml's cold start / start.yml's, large environment
+ROLLOUT_TARGET = 1.15  # the maestro command's rollout at 100% / the floor's down + up, large environment
+ROLLOUTS = ("maestro, default batch", "maestro, 100%", "floor, down + up")
 
 
 class WrongState(AssertionError):
@@ -229,6 +234,65 @@ def site_table(times):
     )
 
 
+def changed(model):
+    """``model`` with one value changed in every service: each of its containers drifts."""
+    result = json.loads(json.dumps(model))
+    for service in result["services"].values():
+        service.setdefault("env", {})["BENCH_ROUND"] = "2"
+    return result
+
+
+def rollout_runs(lab, env_path, changed_path, expected, runs, verbose):
+    """The changed environment started over a running one: the maestro command at the default batch and
+    at 100%, and the floor's down + up; alternating, each from the same running environment, each checked:
+    every instance running on its ship, in a new container."""
+    maestro = [PYTHON, "-m", "maestro_cli", "-f", changed_path, "start"]
+    argv = {
+        ROLLOUTS[0]: [maestro],
+        ROLLOUTS[1]: [maestro + ["--update-parallelism", "100%"]],
+        ROLLOUTS[2]: [
+            argv_for("floor", "stop", changed_path)[:-1] + ["down"],
+            argv_for("floor", "start", changed_path),
+        ],
+    }
+    times = {how: [] for how in ROLLOUTS}
+    for i in range(runs):
+        for how in ROLLOUTS[i % len(ROLLOUTS) :] + ROLLOUTS[: i % len(ROLLOUTS)]:
+            lab.reset()
+            timed(argv_for("maestro", "start", env_path))
+            before = ships_state(lab)
+            seconds = sum(timed(step)[0] for step in argv[how])
+            found = ships_state(lab)
+            check("start", expected, found, None, "")
+            kept = sorted(n for n in expected if found[n][1] == before[n][1])
+            if kept:
+                raise WrongState("after the rollout (%s): containers not replaced: %s" % (how, kept[:5]))
+            times[how].append(seconds)
+            if verbose:
+                print("  large rollout %-22s %.2f" % (how, seconds), flush=True)
+    return times
+
+
+def rollout_table(times):
+    if not times or not times[ROLLOUTS[1]]:
+        return ""
+    floor = statistics.median(times[ROLLOUTS[2]])
+    lines = [
+        "",
+        "rollout: the large environment with one value changed in every service, started over it (%d runs each)"
+        " - seconds, median (min-max)" % len(times[ROLLOUTS[1]]),
+        "| how | rollout | / floor |",
+        "|---|---|---|",
+    ]
+    lines += ["| %s | %s | %.2f |" % (how, fmt(times[how]), statistics.median(times[how]) / floor) for how in ROLLOUTS]
+    ratio = statistics.median(times[ROLLOUTS[1]]) / floor
+    lines.append(
+        "at 100%%: %.2f x floor, target <= %.2f: %s"
+        % (ratio, ROLLOUT_TARGET, "met" if ratio <= ROLLOUT_TARGET else "NOT met")
+    )
+    return "\n".join(lines)
+
+
 def model_load_seconds(env_path, runs=7):
     """Import the model and load ``env_path`` in a fresh process (Python start-up excluded)."""
     code = (
@@ -330,7 +394,8 @@ def main():
     ap.add_argument("--runs-large", type=int, default=3)
     ap.add_argument("--runs-many", type=int, default=3)
     ap.add_argument("--runs-site", type=int, default=3, help="site.yml vs start.yml cold starts (large)")
-    ap.add_argument("--only", choices=["small", "large", "many", "site"])
+    ap.add_argument("--runs-rollout", type=int, default=3, help="rollouts of a change (large)")
+    ap.add_argument("--only", choices=["small", "large", "many", "site", "rollout"])
     ap.add_argument("--maestrong", metavar="BIN", help="MaestroNG 0.8.3's maestro (a side venv's), timed as well")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every run's times")
     args = ap.parse_args()
@@ -340,6 +405,7 @@ def main():
     runs = {"small": args.runs_small, "large": args.runs_large, "many": args.runs_many}
     sizes = [args.only] if args.only in runs else [] if args.only else ["small", "large", "many"]
     site_wanted = args.runs_site > 0 and args.only in (None, "large", "site")
+    rollout_wanted = args.runs_rollout > 0 and args.only in (None, "large", "rollout")
 
     labs = {}
     for size in sizes:
@@ -347,18 +413,20 @@ def main():
         labs[size].up(SHIPS[size])
     folder = tempfile.mkdtemp(prefix="maestro-bench-")
     paths, expected, results, empty = {}, {}, {}, []
-    for size in sizes + (["large"] if site_wanted and "large" not in sizes else []):
+    for size in sizes + (["large"] if (site_wanted or rollout_wanted) and "large" not in sizes else []):
         if size not in labs:
             labs[size] = Lab(first=FIRST_SHIP[size])
             labs[size].up(SHIPS[size])
         model = envs.generate(size, labs[size].ships)
         paths[size] = envs.write(os.path.join(folder, "%s.yaml" % size), model)
         expected[size] = envs.instances(model)
+        if size == "large":
+            changed_path = envs.write(os.path.join(folder, "large-changed.yaml"), changed(model))
         results[size] = dict({tool: [] for tool in tools}, containers=len(expected[size]))
 
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     load_before = os.getloadavg()
-    site = None
+    site = rollout = None
     try:
         for i in range(max([runs[s] for s in sizes] or [0])):
             for size in sizes:
@@ -373,6 +441,10 @@ def main():
                     empty.append(timed([ANSIBLE_PLAYBOOK, os.path.join(HERE, "empty.yml")])[0])
         if site_wanted:
             site = site_runs(labs["large"], paths["large"], expected["large"], args.runs_site, args.verbose)
+        if rollout_wanted:
+            rollout = rollout_runs(
+                labs["large"], paths["large"], changed_path, expected["large"], args.runs_rollout, args.verbose
+            )
         load = model_load_seconds(paths["large"]) if "large" in sizes else None
     finally:
         for lab in labs.values():
@@ -394,6 +466,7 @@ def main():
     print(table(results, sizes))
     print(net_overhead(results, empty))
     print(site_table(site))
+    print(rollout_table(rollout))
     if load:
         print(
             "\nlarge environment model, import + load in a fresh process: median %.3f s "
@@ -409,6 +482,7 @@ def main():
                 "model_load": load,
                 "empty_playbook": empty,
                 "site_vs_start": site,
+                "rollout": rollout,
             },
             handle,
             indent=1,
