@@ -136,6 +136,27 @@ def _listed_container(entry):
     }
 
 
+def listed_result(name: str, entry: Mapping[str, Any]) -> ContainerResult:
+    """The result of converging a container that a listing shows running and current (drift.listed_current)
+    to started: nothing done, and what the listing says of it."""
+    return {
+        "changed": False,
+        "actions": [],
+        "reasons": [],
+        "raced": [],
+        "container": {
+            "id": entry["Id"],
+            "name": name,
+            "state": "running",
+            "image_id": entry.get("ImageID"),
+            "started_at": None,
+        },
+        "diff": {},
+        "kept": [],
+        "rolled_back": None,
+    }
+
+
 def state_of(inspect: Optional[Mapping[str, Any]]) -> str:
     """'absent', 'running', or Docker's status of a stopped container ('exited', 'created', ...)."""
     if inspect is None:

@@ -21,9 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
 from ..command_specs import COMMANDS
+from ..defaults import MAX_THREADS
 from ..docker import registries
 from ..docker.client import DockerException, ShipUnreachable, connect, error_text, image_id, image_inspect
-from ..docker.container import KEPT_PREVIOUS, NOT_LISTED, START_GRACE, ContainerManager
+from ..docker.container import KEPT_PREVIOUS, NOT_LISTED, START_GRACE, ContainerManager, listed_result
 from ..docker.drift import listed_current
 from ..docker.ownership import refusal, stranger
 from ..docker.volumes import anonymous
@@ -100,6 +101,8 @@ class Orchestrator:
         # The run's own choices of how changes roll out (update_parallelism, update_delay,
         # update_failure_action), over each service's update: (model/update_section.overridden).
         self.update = dict(update or {})
+        # (ship, image) pulled by this run (refresh_images pulls each once)
+        self._fresh: set[tuple[str, str]] = set()
         # instance -> the manager of its replacement while its service's rollout goes on
         self._managers: dict[str, ContainerManager] = {}
 
@@ -396,6 +399,13 @@ class Orchestrator:
             service = self.env.instances[name]["service"]
             if service in refused:
                 results[name] = blank_result(self.env.instances[name], failed=True, msg=refused[service])
+        if command == "started" and self._planned is None and not self.record_live:
+            # Running and made from these very settings, as the listing shows: nothing to do, no thread.
+            for name in names:
+                if name not in results and self._current(name):
+                    results[name] = dict(
+                        blank_result(self.env.instances[name]), **listed_result(name, self._listed[name])
+                    )
         todo = [name for name in names if name not in results]
         # A rolling restart goes one instance at a time anyway (each replacement its own transaction).
         rollouts = [] if one_by_one else self._rollouts(command, todo)
@@ -413,9 +423,13 @@ class Orchestrator:
             jobs = [lambda: self._restart_level(immediate, options)]
         else:
             jobs = [lambda: self._run_each(immediate, action)] + [rollout.run for rollout in rollouts]
-        with ThreadPoolExecutor(len(jobs)) as pool:
-            for part in pool.map(lambda job: job(), jobs):
-                results.update((result["instance"], result) for result in part)
+        if len(jobs) == 1:
+            parts = [jobs[0]()]
+        else:
+            with ThreadPoolExecutor(len(jobs)) as pool:
+                parts = list(pool.map(lambda job: job(), jobs))
+        for part in parts:
+            results.update((result["instance"], result) for result in part)
         for name, result in results.items():
             note = pulled.get((self.env.instances[name]["ship"], self.env.instances[name]["image"]))
             if note is not None and not result.get("skipped"):
@@ -434,7 +448,10 @@ class Orchestrator:
         pairs = {}
         for name in names:
             spec = self.env.instances[name]
-            pairs.setdefault((spec["ship"], spec["image"]), spec)
+            key = (spec["ship"], spec["image"])
+            known = self._images.get(spec["ship"], {}).get(spec["image"], False)  # False: not inspected yet
+            if known is False or known is None or (self.refresh and not self.check_mode and key not in self._fresh):
+                pairs.setdefault(key, spec)
 
         def fetch(item):
             (ship, image), spec = item
@@ -452,6 +469,7 @@ class Orchestrator:
                     what = "pulling image %s on ship %s failed" % (image, ship)
                 retries = registries.pull(client, image, self.env.registries, on_retry=self.progress)
                 cache[image] = client.inspect_image(image)
+                self._fresh.add((ship, image))
             except ShipUnreachable:
                 return None  # its instances fail on their own, as a lost ship's do
             except DockerException as exc:
@@ -460,7 +478,9 @@ class Orchestrator:
             return "pulled", (ship, image), "pulled image" + (" (%s)" % "; ".join(retries) if retries else "")
 
         pulled, refused = {}, {}
-        with ThreadPoolExecutor(max(1, min(len(pairs), 32))) as pool:
+        if not pairs:
+            return pulled, refused
+        with ThreadPoolExecutor(min(len(pairs), MAX_THREADS)) as pool:
             for outcome in pool.map(fetch, pairs.items()):
                 if outcome and outcome[0] == "pulled":
                     pulled[outcome[1]] = outcome[2]
@@ -498,6 +518,19 @@ class Orchestrator:
                     )
                 )
         return rollouts
+
+    def _current(self, name):
+        """Whether the listing shows ``name`` running, made from the file's settings, nothing kept aside."""
+        entry = self._listed.get(name)
+        if (
+            entry is None
+            or entry.get("State") != "running"
+            or self.refresh
+            or any((self._aside.get(name) or {}).values())
+        ):
+            return False
+        spec = self.env.instances[name]
+        return listed_current(spec, entry, self._images.get(spec["ship"], {}).get(spec["image"]))
 
     def _interrupted_replacement(self, name):
         return bool((self._aside.get(name) or {}).get(KEPT_PREVIOUS))
