@@ -136,6 +136,25 @@ def _listed_container(entry):
     }
 
 
+def unchanged(
+    spec: InstanceSpec,
+    entry: Any,
+    image: Optional[Mapping[str, Any]],
+    aside: Optional[Mapping[str, Optional[dict]]],
+    refresh: bool = False,
+) -> bool:
+    """Whether the container a listing ``entry`` shows needs nothing to be started: it runs, it was
+    made from ``spec``'s very settings with ``image`` (drift.listed_current), nothing of the instance
+    is kept aside and no refresh of its image was asked for."""
+    return (
+        entry not in (None, NOT_LISTED)
+        and not refresh
+        and entry.get("State") == "running"
+        and not any((aside or {}).values())
+        and listed_current(spec, entry, image)
+    )
+
+
 def listed_result(name: str, entry: Mapping[str, Any]) -> ContainerResult:
     """The result of converging a container that a listing shows running and current (drift.listed_current)
     to started: nothing done, and what the listing says of it."""
@@ -283,14 +302,7 @@ class ContainerManager:
         return self.result()
 
     def _current(self, state, refresh, listed):
-        if (
-            listed not in (None, NOT_LISTED)
-            and state == "started"
-            and not refresh
-            and not self.aside.get(KEPT_FAILED)
-            and listed.get("State") == "running"
-            and listed_current(self.spec, listed, self._inspect_image())
-        ):
+        if state == "started" and unchanged(self.spec, listed, self._inspect_image(), self.aside, refresh):
             self.container = _listed_container(listed)
             self.state = self.initial_state = "running"
             return True

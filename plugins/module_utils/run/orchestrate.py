@@ -24,7 +24,7 @@ from ..command_specs import COMMANDS
 from ..defaults import MAX_THREADS
 from ..docker import registries
 from ..docker.client import DockerException, ShipUnreachable, connect, error_text, image_id, image_inspect
-from ..docker.container import KEPT_PREVIOUS, NOT_LISTED, START_GRACE, ContainerManager, listed_result
+from ..docker.container import KEPT_PREVIOUS, NOT_LISTED, START_GRACE, ContainerManager, listed_result, unchanged
 from ..docker.drift import listed_current
 from ..docker.ownership import refusal, stranger
 from ..docker.volumes import anonymous
@@ -520,17 +520,10 @@ class Orchestrator:
         return rollouts
 
     def _current(self, name):
-        """Whether the listing shows ``name`` running, made from the file's settings, nothing kept aside."""
-        entry = self._listed.get(name)
-        if (
-            entry is None
-            or entry.get("State") != "running"
-            or self.refresh
-            or any((self._aside.get(name) or {}).values())
-        ):
-            return False
+        """Whether the listing shows ``name`` needing nothing (container.unchanged)."""
         spec = self.env.instances[name]
-        return listed_current(spec, entry, self._images.get(spec["ship"], {}).get(spec["image"]))
+        image = self._images.get(spec["ship"], {}).get(spec["image"])
+        return unchanged(spec, self._listed.get(name), image, self._aside.get(name), self.refresh)
 
     def _interrupted_replacement(self, name):
         return bool((self._aside.get(name) or {}).get(KEPT_PREVIOUS))
