@@ -11,6 +11,7 @@ from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroEr
 from ansible_collections.maestro.ng.plugins.module_utils.model import environment, instances, loader, schema
 from ansible_collections.maestro.ng.plugins.module_utils.model.drafts import ServiceDraft
 from ansible_collections.maestro.ng.plugins.module_utils.model.file_context import FileContext
+from ansible_collections.maestro.ng.tests.unit.plugins.module_utils.model.model_files import one_instance
 
 SHIPS = {"vm1": {"name": "vm1", "ip": "10.0.0.1"}, "vm2": {"name": "vm2", "ip": "10.0.0.2"}}
 PATH = ("services", "app", "instances", "app-1")
@@ -20,32 +21,6 @@ name: ports
 ships: {vm1: {ip: 10.0.0.1}, vm2: {ip: 10.0.0.2}}
 services:
 """
-
-
-def one_instance(extra, schema=2, service_extra=""):
-    """An environment with one service `app` and one instance `app-1` on `vm1`."""
-    lines = ["        " + line for line in extra.strip("\n").splitlines()] if extra.strip() else []
-    service_lines = ["    " + line for line in service_extra.strip("\n").splitlines()] if service_extra.strip() else []
-    return (
-        "\n".join(
-            [
-                "__maestro: {schema: %d}" % schema,
-                "name: settings",
-                "ships: {vm1: {ip: 10.0.0.1}, vm2: {ip: 10.0.0.2}}",
-                "services:",
-                "  app:",
-                "    image: app:1",
-            ]
-            + service_lines
-            + [
-                "    instances:",
-                "      app-1:",
-                "        ship: vm1",
-            ]
-            + lines
-        )
-        + "\n"
-    )
 
 
 def parse(text):

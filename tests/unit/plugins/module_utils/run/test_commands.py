@@ -25,34 +25,8 @@ from ansible_collections.maestro.ng.plugins.module_utils.run import commands, lo
 from ansible_collections.maestro.ng.plugins.module_utils.run.level_runner import blank_result
 from ansible_collections.maestro.ng.plugins.module_utils.run.lock import EnvironmentLock
 from ansible_collections.maestro.ng.plugins.module_utils.run.orchestrate import Orchestrator
+from ansible_collections.maestro.ng.tests.unit.plugins.module_utils.run.sched_env import ENV
 
-# db on ship1; api (ships 1 and 2) requires db; web requires api; tool stands alone.
-ENV = """
-name: sched
-ships:
-  ship1: {ip: 10.250.0.201}
-  ship2: {ip: 10.250.0.202}
-services:
-  db:
-    image: busybox
-    instances:
-      db-1: {ship: ship1}
-  api:
-    image: busybox
-    requires: [db]
-    instances:
-      api-1: {ship: ship1}
-      api-2: {ship: ship2}
-  web:
-    image: busybox
-    requires: [api]
-    instances:
-      web-1: {ship: ship2}
-  tool:
-    image: busybox
-    instances:
-      tool-1: {ship: ship2}
-"""
 ALL = ["db-1", "api-1", "api-2", "web-1", "tool-1"]
 IMAGE_ID = "sha256:" + "a" * 64
 NEW_IMAGE_ID = "sha256:" + "b" * 64
