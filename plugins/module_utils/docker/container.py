@@ -416,13 +416,10 @@ class ContainerManager:
                 # With the credentials and retry policy of the environment's registries, if any.
                 retries = registries.pull(self.client, image, self.registries)
             except (DockerException, ContainerError) as exc:
-                if missing:
-                    what = "image %s not found on ship %s and pull failed" % (image, self.ship)
-                else:
-                    what = "pulling image %s on ship %s failed" % (image, self.ship)
+                what = registries.failed_pull(image, self.ship, missing)
                 raise ContainerError("%s: %s: %s" % (self.name, what, error_text(exc))) from exc
             self.image = self._inspect_image(fresh=True)
-        self._do("pulled image", " (%s)" % "; ".join(retries) if not self.check_mode and retries else "")
+        self._do("pulled image", "" if self.check_mode else registries.retries_detail(retries))
 
     def _converge_running(self, refresh, restart):
         self._converge_to_running(refresh, restart)

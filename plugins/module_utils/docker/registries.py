@@ -254,6 +254,18 @@ def pull(
     return retries  # not reached: the last attempt returns or raises
 
 
+def failed_pull(image: str, ship: str, missing: bool) -> str:
+    """What a failed pull of ``image`` on ``ship`` was (``missing``: the ship did not have it)."""
+    if missing:
+        return "image %s not found on ship %s and pull failed" % (image, ship)
+    return "pulling image %s on ship %s failed" % (image, ship)
+
+
+def retries_detail(retries: list[str]) -> str:
+    """The retries a pull made, as the detail of its ``pulled image`` action."""
+    return " (%s)" % "; ".join(retries) if retries else ""
+
+
 def _failure(registry, auth, text, denied, attempts):
     """What went wrong, naming the registry (the caller names image and ship)."""
     if registry:

@@ -463,10 +463,7 @@ class Orchestrator:
                     cache[image] = image_inspect(client, image)
                 if self.check_mode or not (self.refresh or cache[image] is None):
                     return None
-                if cache[image] is None:
-                    what = "image %s not found on ship %s and pull failed" % (image, ship)
-                else:
-                    what = "pulling image %s on ship %s failed" % (image, ship)
+                what = registries.failed_pull(image, ship, missing=cache[image] is None)
                 retries = registries.pull(client, image, self.env.registries, on_retry=self.progress)
                 cache[image] = client.inspect_image(image)
                 self._fresh.add((ship, image))
@@ -475,7 +472,7 @@ class Orchestrator:
             except DockerException as exc:
                 why = "%s: %s: %s; nothing of %s was changed" % (spec["name"], what, error_text(exc), spec["service"])
                 return "failed", spec["service"], why
-            return "pulled", (ship, image), "pulled image" + (" (%s)" % "; ".join(retries) if retries else "")
+            return "pulled", (ship, image), "pulled image" + registries.retries_detail(retries)
 
         pulled, refused = {}, {}
         if not pairs:

@@ -108,6 +108,16 @@ def test_status_codes(status, text, codes):
     assert registries.status_codes(Failure(status, text)) == codes
 
 
+def test_failed_pull_says_whether_the_ship_had_the_image():
+    assert registries.failed_pull("app:1", "vm1", missing=True) == "image app:1 not found on ship vm1 and pull failed"
+    assert registries.failed_pull("app:1", "vm1", missing=False) == "pulling image app:1 on ship vm1 failed"
+
+
+def test_retries_detail():
+    assert registries.retries_detail([]) == ""
+    assert registries.retries_detail(["a", "b"]) == " (a; b)"
+
+
 def test_hide():
     assert registries.hide("a pw-lab b pw-foo2", FIND) == "a ******** b ********"
 
