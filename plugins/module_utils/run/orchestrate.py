@@ -537,20 +537,18 @@ class Orchestrator:
         return not listed_current(spec, entry, self._images.get(spec["ship"], {}).get(spec["image"]))
 
     def _replacements(self, command, names):
-        """Those of ``names`` whose containers drifted from the file (a check-mode converge of each)."""
-        state = "started" if command == "started" else "restarted"
+        """Those of ``names`` whose containers drifted from the file (a check-mode converge of each to
+        ``command``, started or restarted: a container state too)."""
 
         def preview(spec):
-            return self._manager(spec, check_mode=True).converge(state, refresh=self._refresh_now())
+            return self._manager(spec, check_mode=True).converge(command, refresh=self._refresh_now())
 
         return [result["instance"] for result in self._run_each(names, preview) if result.get("reasons")]
 
     def _guarded_replace(self, command):
-        state = "started" if command == "started" else "restarted"
-
         def replace(spec):
             guarded = self._guarded(
-                lambda one: self._converge(one, state, keep_previous=True, refresh=self._refresh_now())
+                lambda one: self._converge(one, command, keep_previous=True, refresh=self._refresh_now())
             )
             result = guarded(spec)
             return self._managers.pop(spec["name"], None), result
