@@ -718,17 +718,21 @@ class ContainerManager:
             return ""
         other = ": %s" % RACE_STOPPED if self._stopped_through_api() else ""
         try:
-            logs = self.client.logs(self._id(), tail=LOG_TAIL).decode("utf-8", "replace").rstrip()
+            logs = self._last_logs()
         except DockerException as exc:  # e.g. removed meanwhile
             return "%s (exit code %s; no logs: %s)" % (other, state.get("ExitCode"), error_text(exc))
         return "%s (exit code %s); last %d log lines:\n%s" % (other, state.get("ExitCode"), LOG_TAIL, logs)
 
     def _log_tail(self):
+        """What a container that runs but failed its checks said (nothing when it cannot be read)."""
         try:
-            logs = self.client.logs(self._id(), tail=LOG_TAIL).decode("utf-8", "replace").rstrip()
+            logs = self._last_logs()
         except DockerException:
             return ""
         return "; last %d log lines:\n%s" % (LOG_TAIL, logs) if logs else "; it logged nothing"
+
+    def _last_logs(self):
+        return self.client.logs(self._id(), tail=LOG_TAIL).decode("utf-8", "replace").rstrip()
 
     def _stopped_through_api(self):
         """True when a stop or kill through the Docker API (another run, or a user) ended the
