@@ -41,6 +41,13 @@ def parallelism(value: Any) -> Union[int, str]:
     raise ValueError("must be a number of instances (1 or more) or a percentage such as 50%%, got %r" % (value,))
 
 
+def failure_action(value: Any) -> str:
+    """One of FAILURE_ACTIONS; raises ValueError saying which are allowed."""
+    if value not in FAILURE_ACTIONS:
+        raise ValueError("must be one of %s, got %r" % (", ".join(FAILURE_ACTIONS), value))
+    return value
+
+
 def read(service: Mapping[str, Any], path: tuple) -> Update:
     """The ``update:`` of a service (the defaults for what it leaves out)."""
     raw = schema.get_map(service, "update", path)
@@ -53,15 +60,10 @@ def read(service: Mapping[str, Any], path: tuple) -> Update:
         except ValueError as exc:
             fail(str(exc), upath + ("parallelism",), raw, "parallelism")
     update["delay"] = schema.get_number(raw, "delay", upath, default=0.0)
-    action = schema.get_str(raw, "failure_action", upath, default="rollback")
-    if action not in FAILURE_ACTIONS:
-        fail(
-            "must be one of %s, got %r" % (", ".join(FAILURE_ACTIONS), action),
-            upath + ("failure_action",),
-            raw,
-            "failure_action",
-        )
-    update["failure_action"] = action
+    try:
+        update["failure_action"] = failure_action(schema.get_str(raw, "failure_action", upath, default="rollback"))
+    except ValueError as exc:
+        fail(str(exc), upath + ("failure_action",), raw, "failure_action")
     return update  # type: ignore[return-value]
 
 
@@ -85,12 +87,10 @@ def overridden(update: Update, options: Mapping[str, Any]) -> Update:
             )
         result["delay"] = delay
     if options.get("update_failure_action"):
-        if options["update_failure_action"] not in FAILURE_ACTIONS:
-            raise MaestroError(
-                "must be one of %s, got %r" % (", ".join(FAILURE_ACTIONS), options["update_failure_action"]),
-                path=("update_failure_action",),
-            )
-        result["failure_action"] = options["update_failure_action"]
+        try:
+            result["failure_action"] = failure_action(options["update_failure_action"])
+        except ValueError as exc:
+            raise MaestroError(str(exc), path=("update_failure_action",)) from None
     return result
 
 

@@ -192,6 +192,21 @@ def test_parallelism_refuses_the_rest(value):
     assert str(info.value) == NOT_A_PARALLELISM + repr(value)
 
 
+# ---------------------------------------------------------------- failure_action()
+
+
+@pytest.mark.parametrize("value", ["rollback", "pause", "continue"])
+def test_failure_action_takes_the_three(value):
+    assert update_section.failure_action(value) == value
+
+
+@pytest.mark.parametrize("value", ["Rollback", "", None, 1])
+def test_failure_action_refuses_the_rest(value):
+    with pytest.raises(ValueError) as info:
+        update_section.failure_action(value)
+    assert str(info.value) == "must be one of rollback, pause, continue, got %r" % (value,)
+
+
 # ---------------------------------------------------------------- overridden()
 
 POLICY = {"parallelism": 2, "delay": 5.0, "failure_action": "pause"}
