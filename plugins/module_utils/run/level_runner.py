@@ -122,7 +122,7 @@ class LevelRunner:
         return result
 
     def list_containers(
-        self, names: Iterable[str], environment: str
+        self, names: Iterable[str]
     ) -> tuple[dict[str, Optional[dict]], dict[str, dict[str, Optional[dict]]]]:
         """({instance: its container listing entry, None when it has none}, {instance: its
         containers kept aside (container.aside_of)}): one listing per ship instead of inspects per
@@ -144,7 +144,7 @@ class LevelRunner:
                 return {}
             except DockerException:
                 return {}
-            return {name: (found.get(name), aside_of(found, name, environment)) for name in wanted}
+            return {name: (found.get(name), aside_of(found, name, self.env.name)) for name in wanted}
 
         listed: dict[str, Optional[dict]] = {}
         aside: dict[str, dict[str, Optional[dict]]] = {}

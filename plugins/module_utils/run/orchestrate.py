@@ -279,7 +279,7 @@ class Orchestrator:
         """{instance: the line refusing it} for each instance whose name a container the environment
         did not make has on its ship (unless adopt): checked on every ship before any change. The
         listing serves the first level too."""
-        self._listed, self._aside = self.runner.list_containers(names, self.env.name)
+        self._listed, self._aside = self.runner.list_containers(names)
         if self.adopt:
             return {}
         refused = {}
@@ -305,7 +305,7 @@ class Orchestrator:
         restart_options = restart_options or {}
         one_by_one = command == "restarted" and _one_by_one(restart_options)
         if command != "pulled" and place[0] > 1:
-            self._listed, self._aside = self.runner.list_containers(todo, self.env.name)
+            self._listed, self._aside = self.runner.list_containers(todo)
         if not self.runner.admit(todo, threads=1 if one_by_one else None, fresh=True):
             return None
         self._report_start(place[0], place[1], level, todo, command)

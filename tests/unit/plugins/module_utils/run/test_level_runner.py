@@ -12,37 +12,17 @@ from ansible_collections.maestro.ng.plugins.module_utils.docker.client import Sh
 from ansible_collections.maestro.ng.plugins.module_utils.errors import ContainerError
 from ansible_collections.maestro.ng.plugins.module_utils.run import level_runner
 from ansible_collections.maestro.ng.plugins.module_utils.run.level_runner import LevelRunner, blank_result
+from ansible_collections.maestro.ng.tests.unit.plugins.module_utils.run import sched_env
 
-# db-1 and api-1 on ship1; api-2, web-1 and tool-1 on ship2.
-ENV = """
-name: runner
-ships:
-  ship1: {ip: 10.250.0.201}
-  ship2: {ip: 10.250.0.202}
+# sched_env's environment (db-1 and api-1 on ship1; api-2, web-1 and tool-1 on ship2) with two registries.
+ENV = (
+    sched_env.ENV
+    + """\
 registries:
   private: {registry: "https://reg.example.com:5000/v2/", username: bot, password: hunter2}
   public: {registry: "https://index.example.org/"}
-services:
-  db:
-    image: busybox
-    instances:
-      db-1: {ship: ship1}
-  api:
-    image: busybox
-    requires: [db]
-    instances:
-      api-1: {ship: ship1}
-      api-2: {ship: ship2}
-  web:
-    image: busybox
-    requires: [api]
-    instances:
-      web-1: {ship: ship2}
-  tool:
-    image: busybox
-    instances:
-      tool-1: {ship: ship2}
 """
+)
 UNREACHABLE = "ship ship2 (tcp://10.250.0.202:2375) is unreachable: [Errno 113] No route to host"
 
 
@@ -371,7 +351,7 @@ def test_an_interrupt_during_a_parallel_run_lets_all_of_it_finish(env):
 def test_list_containers_lists_each_ship_once_for_its_instances(env):
     ships = Ships(ship1=[entry("db-1"), entry("api-10")], ship2=[entry("web-1", "exited")])
     runner = LevelRunner(env, ships.connect)
-    listed, aside = runner.list_containers(["db-1", "api-1", "web-1", "api-2"], "sched")
+    listed, aside = runner.list_containers(["db-1", "api-1", "web-1", "api-2"])
     assert listed == {"db-1": entry("db-1"), "api-1": None, "web-1": entry("web-1", "exited"), "api-2": None}
     assert aside == dict.fromkeys(listed, {"previous": None, "failed": None})
     assert ships.clients["ship1"].listed == [(True, {"name": ["db-1", "api-1"]})]
@@ -380,23 +360,23 @@ def test_list_containers_lists_each_ship_once_for_its_instances(env):
 
 def test_list_containers_of_nothing_is_empty(env):
     ships = Ships()
-    assert LevelRunner(env, ships.connect).list_containers([], "sched") == ({}, {})
+    assert LevelRunner(env, ships.connect).list_containers([]) == ({}, {})
     assert ships.connects == []
 
 
 def test_a_ship_whose_listing_fails_is_left_out(env):
     ships = Ships(ship1=[entry("db-1")], ship2=docker.errors.APIError("500 Server Error"))
     runner = LevelRunner(env, ships.connect)
-    assert runner.list_containers(["db-1", "web-1", "tool-1"], "sched")[0] == {"db-1": entry("db-1")}
+    assert runner.list_containers(["db-1", "web-1", "tool-1"])[0] == {"db-1": entry("db-1")}
     assert runner.down == {}  # an API error does not make the ship down
 
 
 def test_a_lost_ship_is_left_out_of_the_listing_and_marked_down(env):
     ships = Ships(down={"ship2"}, ship1=[entry("db-1")])
     runner = LevelRunner(env, ships.connect)
-    assert runner.list_containers(["db-1", "web-1"], "sched")[0] == {"db-1": entry("db-1")}
+    assert runner.list_containers(["db-1", "web-1"])[0] == {"db-1": entry("db-1")}
     assert str(runner.down["ship2"]) == UNREACHABLE
-    assert runner.list_containers(["web-1", "tool-1"], "sched") == ({}, {})
+    assert runner.list_containers(["web-1", "tool-1"]) == ({}, {})
     assert ships.connects.count("ship2") == 1
 
 
@@ -404,7 +384,7 @@ def test_a_listing_that_loses_the_connection_marks_the_ship_down(env):
     refused = requests.exceptions.ConnectionError("[Errno 111] Connection refused")
     ships = Ships(ship2=refused)
     runner = LevelRunner(env, ships.connect)
-    assert runner.list_containers(["web-1"], "sched") == ({}, {})
+    assert runner.list_containers(["web-1"]) == ({}, {})
     assert str(runner.down["ship2"]) == (
         "ship ship2 (tcp://10.250.0.202:2375) is unreachable: [Errno 111] Connection refused"
     )
