@@ -27,6 +27,7 @@ from ansible_collections.maestro.ng.plugins.module_utils.docker.container import
 from ansible_collections.maestro.ng.plugins.module_utils.docker.desired import LABEL_INSTANCE, desired_config
 from ansible_collections.maestro.ng.plugins.module_utils.docker.drift import compare
 from ansible_collections.maestro.ng.plugins.module_utils.errors import ContainerError
+from ansible_collections.maestro.ng.tests.unit.plugins.module_utils.docker.container_specs import minimal_spec
 
 DOCKER_URL = os.environ.get("MAESTRO_TEST_DOCKER", "unix:///var/run/docker.sock")
 SHIP_IP = urlparse(DOCKER_URL).hostname if DOCKER_URL.startswith("tcp://") else "127.0.0.1"
@@ -83,41 +84,18 @@ def free_port(count=1):
 
 def make_spec(name=None, **overrides):
     name = name or unique_name()
-    spec = {
-        "name": name,
-        "service": "svc",
-        "ship": "test",
-        "ship_ip": SHIP_IP,
-        "environment": "mtest",
-        "image": IMAGE,
-        "command": None,
-        "env": {"FOO": "bar"},
-        "ports": [],
-        "volumes": [],
-        "container_volumes": [],
-        "volumes_from": [],
-        "links": {},
-        "user": None,
-        "privileged": False,
-        "cap_add": [],
-        "cap_drop": [],
-        "security_opt": [],
-        "extra_hosts": {},
-        "network_mode": None,
-        "hostname": name,
-        "restart": {"name": "no", "maximum_retry_count": 0},
-        "dns": [],
-        "stop_timeout": 2,
-        "limits": {"cpu_shares": None, "memory": None, "memswap": None},
-        "log_driver": None,
-        "log_opt": {},
-        "workdir": None,
-        "ulimits": [],
-        "labels": {},
-        "lifecycle": {},
-    }
-    spec.update(overrides)
-    return spec
+    settings = dict(
+        service="svc",
+        ship="test",
+        ship_ip=SHIP_IP,
+        environment="mtest",
+        image=IMAGE,
+        env={"FOO": "bar"},
+        hostname=name,
+        stop_timeout=2,
+    )
+    settings.update(overrides)
+    return minimal_spec(name=name, **settings)
 
 
 def port(exposed, external, protocol="tcp", name="p", host_ip="0.0.0.0"):

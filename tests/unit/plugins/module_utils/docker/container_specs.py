@@ -1,5 +1,5 @@
 """Instance specs and a stand-in for Docker 20.10's inspect, shared by the tests of desired.py,
-drift.py and container.py.
+drift.py and container.py (and, for its specs, the container manager's integration tests).
 
 ``daemon_inspect`` plays Docker 20.10: it builds the inspect the daemon returns for a
 container created from desired_config(), with the daemon's own merging and defaults
