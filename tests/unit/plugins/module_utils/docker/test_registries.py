@@ -6,6 +6,7 @@ real registry in tests/integration/test_registry.py."""
 import pytest
 
 from ansible_collections.maestro.ng.plugins.module_utils.docker import registries
+from ansible_collections.maestro.ng.tests.unit.plugins.module_utils.model.model_files import ONE_REGISTRY
 
 
 def reg(name, url, retry=None, **extra):
@@ -123,19 +124,10 @@ def test_hide():
 
 
 # ---------------------------------------------------------------- the section as the model reads it
-ENV = """\
-name: r
-registries:
-  lab:
-%s
-ships: {vm1: {ip: 10.0.0.1}}
-services:
-  s: {image: x, instances: {s-1: {ship: vm1}}}
-"""
 
 
 def test_retry_defaults(load_env):
-    env = load_env(ENV % "    registry: reg.example:5000\n    retry: {when: [503]}")
+    env = load_env(ONE_REGISTRY % "    registry: reg.example:5000\n    retry: {when: [503]}")
     assert env.registries["lab"]["retry"] == {"attempts": 3, "when": [503]}
     assert registries.policy(env.registries["lab"]) == (3, frozenset([503]))
 
@@ -143,7 +135,8 @@ def test_retry_defaults(load_env):
 # ---------------------------------------------------------------- maestro.ng.container's option
 def test_option_in_the_model_form_is_kept_and_a_short_one_completed(load_env):
     env = load_env(
-        ENV % "    registry: reg.example:5000\n    username: u\n    password: Secret-123\n    retry: {when: [503]}"
+        ONE_REGISTRY
+        % "    registry: reg.example:5000\n    username: u\n    password: Secret-123\n    retry: {when: [503]}"
     )
     assert registries.from_option(env.registries) == env.registries
     assert registries.from_option({"lab": {"registry": "reg.example:5000", "username": "u", "password": "p"}}) == {

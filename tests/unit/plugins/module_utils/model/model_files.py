@@ -25,3 +25,30 @@ def one_instance(extra, schema=2, service_extra=""):
         )
         + "\n"
     )
+
+
+# Ships, a registry with a password and services under an ``audit`` section (audited()).
+AUDITED_REST = """\
+ships: {vm1: {ip: 10.0.0.1}}
+registries:
+  private: {registry: "https://reg.example.com", username: bot, password: hunter2secret}
+services:
+  zookeeper: {image: x, instances: {zk-1: {ship: vm1}}}
+  kafka: {image: x, requires: [zookeeper], instances: {kafka-1: {ship: vm1}, kafka-2: {ship: vm1}}}
+"""
+
+# An environment with one registry, `lab`, whose settings fill the %s (indented by four).
+ONE_REGISTRY = """\
+name: r
+registries:
+  lab:
+%s
+ships: {vm1: {ip: 10.0.0.1}}
+services:
+  s: {image: x, instances: {s-1: {ship: vm1}}}
+"""
+
+
+def audited(load_env, notifiers):
+    """Environment `audited` (AUDITED_REST) whose audit section lists ``notifiers``."""
+    return load_env("name: audited\naudit:\n" + "".join("  - %s\n" % n for n in notifiers) + AUDITED_REST)

@@ -6,21 +6,9 @@ import pytest
 
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
 from ansible_collections.maestro.ng.plugins.module_utils.model import audit_section, loader
+from ansible_collections.maestro.ng.tests.unit.plugins.module_utils.model.model_files import AUDITED_REST, audited
 
 FOLDER = "/srv/deploy"
-
-SHIPS = """\
-ships: {vm1: {ip: 10.0.0.1}}
-registries:
-  private: {registry: "https://reg.example.com", username: bot, password: hunter2secret}
-services:
-  zookeeper: {image: x, instances: {zk-1: {ship: vm1}}}
-  kafka: {image: x, requires: [zookeeper], instances: {kafka-1: {ship: vm1}, kafka-2: {ship: vm1}}}
-"""
-
-
-def env_with(load_env, notifiers):
-    return load_env("name: audited\naudit:\n" + "".join("  - %s\n" % n for n in notifiers) + SHIPS)
 
 
 def read(*entries):
@@ -133,19 +121,19 @@ def test_audit_unknown_option_has_line_and_hint(load_error):
     ],
 )
 def test_bad_notifiers_fail_with_one_located_line(load_error, entry, message):
-    text = load_error("name: x\naudit:\n  - %s\n" % entry + SHIPS)
+    text = load_error("name: x\naudit:\n  - %s\n" % entry + AUDITED_REST)
     assert text.startswith("env.yaml:3: " + message), text
 
 
 def test_audit_must_be_a_list(load_error):
     assert (
-        load_error("name: x\naudit: {type: log}\n" + SHIPS)
+        load_error("name: x\naudit: {type: log}\n" + AUDITED_REST)
         == "env.yaml:2: audit: must be a list of notifiers, got a mapping"
     )
 
 
 def test_relative_paths_are_relative_to_the_environment_file(load_env, tmp_path):
-    env = env_with(
+    env = audited(
         load_env,
         ["{type: log, file: logs/audit.log}", "{type: exec, script: ./hook.sh}", "{type: exec, script: logger}"],
     )

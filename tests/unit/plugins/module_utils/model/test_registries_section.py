@@ -9,16 +9,7 @@ import pytest
 
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
 from ansible_collections.maestro.ng.plugins.module_utils.model import environment, loader, registries_section
-
-ENV = """\
-name: r
-registries:
-  lab:
-%s
-ships: {vm1: {ip: 10.0.0.1}}
-services:
-  s: {image: x, instances: {s-1: {ship: vm1}}}
-"""
+from ansible_collections.maestro.ng.tests.unit.plugins.module_utils.model.model_files import ONE_REGISTRY
 
 
 def read(text):
@@ -94,7 +85,7 @@ def test_empty_registries(fixture_path):
 )
 def test_bad_sections_say_where_and_never_echo_the_password(load_env, body, message):
     with pytest.raises(MaestroError) as caught:
-        load_env(ENV % body)
+        load_env(ONE_REGISTRY % body)
     text = str(caught.value)
     assert re.match(r"^\S*env\.yaml:[345]: ", text) and text.endswith(message), text
     assert "Secret-123" not in text

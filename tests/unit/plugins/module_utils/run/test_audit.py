@@ -11,19 +11,7 @@ import stat
 import pytest
 
 from ansible_collections.maestro.ng.plugins.module_utils.run import audit
-
-SHIPS = """\
-ships: {vm1: {ip: 10.0.0.1}}
-registries:
-  private: {registry: "https://reg.example.com", username: bot, password: hunter2secret}
-services:
-  zookeeper: {image: x, instances: {zk-1: {ship: vm1}}}
-  kafka: {image: x, requires: [zookeeper], instances: {kafka-1: {ship: vm1}, kafka-2: {ship: vm1}}}
-"""
-
-
-def env_with(load_env, notifiers):
-    return load_env("name: audited\naudit:\n" + "".join("  - %s\n" % n for n in notifiers) + SHIPS)
+from ansible_collections.maestro.ng.tests.unit.plugins.module_utils.model.model_files import audited
 
 
 # ---------------------------------------------------------------------- sentences
@@ -70,7 +58,7 @@ def lines(path):
 
 
 def test_levels_filter_events_and_the_log_has_maestrongs_format(load_env, tmp_path):
-    env = env_with(
+    env = audited(
         load_env,
         [
             "{type: log, file: %s, level: %s}" % (tmp_path / level, level)
@@ -112,9 +100,7 @@ def test_levels_filter_events_and_the_log_has_maestrongs_format(load_env, tmp_pa
 
 def test_a_failing_notifier_is_a_problem_unless_ignore_errors(load_env, tmp_path):
     missing = tmp_path / "no" / "such" / "dir" / "a.log"
-    env = env_with(
-        load_env, ["{type: log, file: %s}" % missing, "{type: log, file: %s, ignore_errors: true}" % missing]
-    )
+    env = audited(load_env, ["{type: log, file: %s}" % missing, "{type: log, file: %s, ignore_errors: true}" % missing])
     warnings = []
     problems = audit.Auditor(env, warn=warnings.append).send(audit.Event("start", "start", ["zk-1"]))
     assert len(problems) == 1 and problems[0].startswith(
@@ -125,7 +111,7 @@ def test_a_failing_notifier_is_a_problem_unless_ignore_errors(load_env, tmp_path
 
 
 def test_registry_passwords_are_never_sent(load_env, tmp_path):
-    env = env_with(load_env, ["{type: log, file: %s}" % (tmp_path / "a.log")])
+    env = audited(load_env, ["{type: log, file: %s}" % (tmp_path / "a.log")])
     audit.Auditor(env).send(audit.Event("failure", "pull", ["zk-1"], message="login hunter2secret refused"))
     text = (tmp_path / "a.log").read_text()
     assert "hunter2secret" not in text and "login ******** refused" in text
@@ -142,7 +128,7 @@ def test_exec_gets_its_args_filled_and_the_targets_on_stdin(load_env, tmp_path):
     write_script(
         tmp_path / "hook.sh", 'printf "%%s|" "$@" >> %s; echo >> %s; cat >> %s; echo >> %s\n' % (out, out, out, out)
     )
-    env = env_with(load_env, ["{type: exec, script: ./hook.sh, args: \"--did '{action} {event}' {what}\"}"])
+    env = audited(load_env, ["{type: exec, script: ./hook.sh, args: \"--did '{action} {event}' {what}\"}"])
     assert audit.Auditor(env, who="ann").send(audit.Event("start", "stop", ["zk-1", "kafka-1"])) == []
     argv, stdin = out.read_text().splitlines()
     assert argv == "--did|stop start|zk-1, kafka-1|"
@@ -155,7 +141,7 @@ def test_exec_gets_its_args_filled_and_the_targets_on_stdin(load_env, tmp_path):
 def test_exec_failures_say_why(load_env, tmp_path):
     write_script(tmp_path / "fails.sh", "echo 'no disk left' >&2; exit 3\n")
     write_script(tmp_path / "slow.sh", "sleep 5\n")
-    env = env_with(
+    env = audited(
         load_env,
         [
             "{type: exec, script: ./fails.sh}",
@@ -176,7 +162,7 @@ def test_http_to_a_closed_port_is_a_clear_problem(load_env):
     with socket.socket() as sock:  # a port where nothing listens: bound, then released
         sock.bind(("127.0.0.1", 0))
         endpoint = "http://127.0.0.1:%d/hook" % sock.getsockname()[1]
-    env = env_with(load_env, ["{type: http, endpoint: '%s', timeout: 2}" % endpoint])
+    env = audited(load_env, ["{type: http, endpoint: '%s', timeout: 2}" % endpoint])
     problems = audit.Auditor(env).send(audit.Event("start", "start", ["zk-1"]))
     assert len(problems) == 1 and problems[0].startswith(
         "audit.0 (http): could not send the start event: POST %s: " % endpoint
@@ -185,7 +171,7 @@ def test_http_to_a_closed_port_is_a_clear_problem(load_env):
 
 
 def test_slack_is_read_but_only_warned_about_once(load_env):
-    env = env_with(load_env, ["{type: slack, token: xoxb, channel: '#ops'}"])
+    env = audited(load_env, ["{type: slack, token: xoxb, channel: '#ops'}"])
     warnings = []
     auditor = audit.Auditor(env, warn=warnings.append)
     assert auditor.send(audit.Event("start", "start", ["zk-1"])) == []
@@ -213,7 +199,7 @@ def summary(failed=False, msg=None):
 
 def test_audited_sends_start_then_instances_then_the_outcome(load_env, tmp_path):
     log = tmp_path / "a.log"
-    env = env_with(load_env, ["{type: log, file: %s, level: debug}" % log])
+    env = audited(load_env, ["{type: log, file: %s, level: debug}" % log])
     names = ["zk-1", "kafka-1", "kafka-2"]
     result = audit.audited(env, "started", names, lambda: summary(failed=True, msg="kafka-1: exited"))
     assert result["failed"] and result["msg"] == "kafka-1: exited"
@@ -228,7 +214,7 @@ def test_audited_sends_start_then_instances_then_the_outcome(load_env, tmp_path)
 
 def test_audited_does_nothing_when_the_start_cannot_be_recorded(load_env, tmp_path):
     log = tmp_path / "a.log"
-    env = env_with(load_env, ["{type: log, file: %s}" % (tmp_path / "no" / "a.log"), "{type: log, file: %s}" % log])
+    env = audited(load_env, ["{type: log, file: %s}" % (tmp_path / "no" / "a.log"), "{type: log, file: %s}" % log])
     ran = []
     result = audit.audited(env, "stopped", ["zk-1"], lambda: ran.append(1) or summary())
     assert ran == [] and result["failed"] and not result["changed"] and result["instances"] == []
@@ -241,7 +227,7 @@ def test_audited_does_nothing_when_the_start_cannot_be_recorded(load_env, tmp_pa
 def test_audited_fails_a_run_whose_outcome_cannot_be_recorded(load_env, tmp_path):
     flag = tmp_path / "ok"
     write_script(tmp_path / "hook.sh", 'test "$1" = start && touch %s && exit 0; exit 1\n' % flag)
-    env = env_with(load_env, ["{type: exec, script: ./hook.sh, args: '{event}'}"])
+    env = audited(load_env, ["{type: exec, script: ./hook.sh, args: '{event}'}"])
     result = audit.audited(env, "started", ["zk-1"], summary)
     assert flag.exists() and result["failed"] and result["changed"]
     assert result["msg"] == "audit: audit.0 (exec): could not send the success event: %s exited with 1" % (
@@ -251,7 +237,7 @@ def test_audited_fails_a_run_whose_outcome_cannot_be_recorded(load_env, tmp_path
 
 def test_audited_reports_an_exception_and_lets_it_through(load_env, tmp_path):
     log = tmp_path / "a.log"
-    env = env_with(load_env, ["{type: log, file: %s, level: error}" % log])
+    env = audited(load_env, ["{type: log, file: %s, level: error}" % log])
 
     def crash():
         raise RuntimeError("ship on fire")
@@ -263,7 +249,7 @@ def test_audited_reports_an_exception_and_lets_it_through(load_env, tmp_path):
 
 def test_check_mode_and_empty_selections_send_nothing(load_env, tmp_path):
     log = tmp_path / "a.log"
-    env = env_with(load_env, ["{type: log, file: %s, level: debug}" % log])
+    env = audited(load_env, ["{type: log, file: %s, level: debug}" % log])
     assert audit.audited(env, "started", ["zk-1"], summary, check_mode=True)["changed"]
     assert audit.audited(env, "started", [], summary)["changed"]
     assert not os.path.exists(log)
