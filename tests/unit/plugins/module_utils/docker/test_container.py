@@ -345,6 +345,18 @@ def rolled_back(old):
     ]
 
 
+def after_a_rolled_back_change():
+    """A ship where web1 (OLD) was changed to CRASHING, which failed and was rolled back:
+    (fake, the old container's id, the failed one's); ``fake.calls`` empty."""
+    fake = FakeDocker(crashing=[["false"]])
+    old = made(fake, OLD)
+    with pytest.raises(ContainerError):
+        converge(fake, CRASHING)
+    failed = fake.id_of(FAILED)
+    del fake.calls[:]
+    return fake, old, failed
+
+
 def test_a_new_instance_is_created_and_started_with_a_volume_of_its_own():
     fake = FakeDocker()
     result = converge(fake, OLD)
@@ -456,11 +468,7 @@ def test_a_new_container_the_daemon_refuses_to_start_is_rolled_back():
 
 
 def test_trying_the_bad_change_again_keeps_the_newest_evidence():
-    fake = FakeDocker(crashing=[["false"]])
-    old = made(fake, OLD)
-    with pytest.raises(ContainerError):
-        converge(fake, CRASHING)
-    first = fake.id_of(FAILED)
+    fake, old, first = after_a_rolled_back_change()
     with pytest.raises(ContainerError) as info:
         converge(fake, CRASHING)
     second = fake.id_of(FAILED)
@@ -473,12 +481,7 @@ def test_trying_the_bad_change_again_keeps_the_newest_evidence():
 
 
 def test_the_file_put_back_removes_the_evidence():
-    fake = FakeDocker(crashing=[["false"]])
-    old = made(fake, OLD)
-    with pytest.raises(ContainerError):
-        converge(fake, CRASHING)
-    failed = fake.id_of(FAILED)
-    del fake.calls[:]
+    fake, old, failed = after_a_rolled_back_change()
     result = converge(fake, OLD)
     assert result["actions"] == ["removed the failed container of an earlier change"]
     assert fake.summary() == {"web1": (old, "running")}
@@ -486,12 +489,7 @@ def test_the_file_put_back_removes_the_evidence():
 
 
 def test_a_change_that_succeeds_removes_the_evidence_of_an_earlier_one():
-    fake = FakeDocker(crashing=[["false"]])
-    old = made(fake, OLD)
-    with pytest.raises(ContainerError):
-        converge(fake, CRASHING)
-    failed = fake.id_of(FAILED)
-    del fake.calls[:]
+    fake, old, failed = after_a_rolled_back_change()
     result = converge(fake, CHANGED)
     new = fake.id_of("web1")
     assert result["actions"] == replaced() + ["removed the failed container of an earlier change"]
@@ -714,13 +712,8 @@ def test_absent_removes_the_container_and_its_carried_volumes():
 
 
 def test_absent_removes_the_evidence_of_a_rolled_back_change_too():
-    fake = FakeDocker(crashing=[["false"]])
-    old = made(fake, OLD)
+    fake, old, failed = after_a_rolled_back_change()
     data = volume_at(fake, old, "/data")
-    with pytest.raises(ContainerError):
-        converge(fake, CRASHING)
-    failed = fake.id_of(FAILED)
-    del fake.calls[:]
     result = converge(fake, OLD, "absent")
     assert result["actions"] == ["stopped", "removed the failed container of an earlier change", "removed"]
     assert fake.calls == [
