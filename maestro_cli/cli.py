@@ -62,6 +62,12 @@ def _parser():
         help="run the collection's playbook with ansible-playbook (as words after -- do)",
     )
     parser.add_argument("-v", "--version", action="version", version="maestro (maestro.ng) " + __version__)
+    parser.add_argument(
+        "--verbose",
+        action="count",
+        default=0,
+        help="also a line per instance when a service is done (as -v of ansible-playbook)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     status = _command(commands, "status", "display container status")
@@ -103,8 +109,16 @@ def _command(commands, name, help_text, things=True, concurrency=True, deps=True
             dest="limit",
             type=int,
             metavar="LIMIT",
-            help="-c 1 on restart: one container at a time (rolling)",
+            help="at most LIMIT container operations at once over the whole run (-c 1 on restart: a rolling "
+            "restart, one container at a time, each through its checks)",
         )
+        if name != "status":
+            sub.add_argument(
+                "--ship-concurrency",
+                type=int,
+                metavar="LIMIT",
+                help="at most LIMIT container operations at once on one ship (default 32)",
+            )
     if deps:
         sub.add_argument(
             "-d",
@@ -204,7 +218,7 @@ def _with_default_command(argv):
         if (
             word.startswith("--file=")
             or (word.startswith("-f") and len(word) > 2)
-            or word in ("-h", "--help", "-v", "--version", "--via-ansible")
+            or word in ("-h", "--help", "-v", "--version", "--via-ansible", "--verbose")
         ):
             index += 1
             continue
@@ -277,6 +291,8 @@ def translate(argv, cwd=None, root=None, environ=None, ansible_playbook="ansible
         argv_out[-1] = json.dumps({"env": env_file})
     if extra:
         argv_out += ["-e", json.dumps(extra, sort_keys=True)]
+    if args.verbose:
+        argv_out.append("-" + "v" * args.verbose)
     argv_out += passthrough
     return Invocation(argv_out, _ansible_environ(collections, cfg, environ), notes, env_file)
 
@@ -335,11 +351,12 @@ def _command_vars(args, notes):
         if args.limit == 1:
             extra["rolling"] = True
     limit = getattr(args, "limit", None)
-    if limit is not None and not (command == "restart" and limit == 1):
-        notes.append(
-            "maestro: -c %s ignored: every instance of a dependency level is acted on at once"
-            " (-c 1 on restart is a rolling restart)" % limit
-        )
+    if limit is not None and command != "status":
+        if limit < 1:
+            raise UsageError("-c %d: at least one operation at once" % limit)
+        extra["concurrency"] = limit
+    if getattr(args, "ship_concurrency", None) is not None:
+        extra["ship_concurrency"] = args.ship_concurrency
     if command == "logs":
         extra["instance"] = args.container
         extra["tail"] = args.lines

@@ -28,6 +28,8 @@ OPTIONS = (
     "update_parallelism",
     "update_delay",
     "update_failure_action",
+    "concurrency",
+    "ship_concurrency",
 )
 
 
@@ -54,10 +56,11 @@ def _colour_on(stream):
 class Output:
     """Lines on stdout (coloured by their tone on a terminal, as Ansible would), notes on stderr."""
 
-    def __init__(self, stdout=None, stderr=None):
+    def __init__(self, stdout=None, stderr=None, verbosity=0):
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self.colour = _colour_on(self.stdout)
+        self.verbosity = verbosity  # a line of a higher verbosity (report.Line) is not shown
 
     def paint(self, text, tone):
         from ansible_collections.maestro.ng.plugins.module_utils.run.report import TONES
@@ -66,6 +69,8 @@ class Output:
         return "\033[%sm%s\033[0m" % (code, text) if code else text
 
     def line(self, line):
+        if getattr(line, "verbosity", 0) > self.verbosity:
+            return
         self.stdout.write(self.paint(str(line), getattr(line, "tone", None)) + "\n")
         self.stdout.flush()
 
@@ -84,7 +89,7 @@ def run(args, extra, env_file, out=None):
     from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
     from ansible_collections.maestro.ng.plugins.module_utils.model import environment, selection
 
-    out = out or Output()
+    out = out or Output(verbosity=getattr(args, "verbose", 0))
     options = orchestrate_options(args.command, extra)
     try:
         env = environment.load(env_file or "-", stdin=sys.stdin)

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Controller side of maestro.ng.orchestrate: the whole selection, level by level,
-in this process (no module fork per container). The run itself is module_utils.commands."""
+"""Controller side of maestro.ng.orchestrate: the whole selection, each service once its
+dependencies are done, in this process (no module fork per container). The run itself is module_utils.commands."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .command_specs import COMMANDS
-from .defaults import FAILURE_ACTIONS
+from .defaults import FAILURE_ACTIONS, SHIP_CONCURRENCY
 
 # Selection options every orchestrating command accepts (doc fragment maestro.ng.selection).
 SELECTION_SPEC: dict[str, dict[str, Any]] = {
@@ -42,6 +42,8 @@ ORCHESTRATE_SPEC: dict[str, dict[str, Any]] = dict(
     update_parallelism={"type": "str"},
     update_delay={"type": "float"},
     update_failure_action={"type": "str", "choices": list(FAILURE_ACTIONS)},
+    concurrency={"type": "int"},
+    ship_concurrency={"type": "int", "default": SHIP_CONCURRENCY},
 )
 
 STATUS_SPEC = dict(SELECTION_SPEC, drift={"type": "bool", "default": True})

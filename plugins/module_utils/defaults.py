@@ -21,6 +21,9 @@ EXEC_CHECK_ATTEMPTS = 180
 # Threads a run works with at most (instances at once, ships listed at once), and so the
 # connections kept open per ship (docker/client.py): one per thread.
 MAX_THREADS = 32
+# Operations at once on one ship, at most (the orchestrate option ship_concurrency): as many as
+# a ship's client keeps connections open.
+SHIP_CONCURRENCY = MAX_THREADS
 # What a service's failed rollout batch does (model/update_section.py, the orchestrate option).
 FAILURE_ACTIONS = ("rollback", "pause", "continue")
 # What a password or token is printed as (audit messages, registry errors).

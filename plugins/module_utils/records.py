@@ -243,7 +243,7 @@ class PlanEntry(TypedDict):
 
 class InstanceResult(TypedDict, total=False):
     """One instance's outcome in a run: where it is, and what was done to it (or why not).
-    Every result has the keys of run.level_runner.blank_result; the others when they apply."""
+    Every result has the keys of run.runner.blank_result; the others when they apply."""
 
     instance: str
     service: str
@@ -266,6 +266,16 @@ class InstanceResult(TypedDict, total=False):
     spec_digest: str  # when a plan is made
 
 
+class StepRecord(TypedDict):
+    """One step of a run (model/schedule.py) as it went: what ``deps`` reads back as the last run's times."""
+
+    service: str
+    level: int
+    instances: int  # how many it worked on
+    after: List[str]  # the services it waited for
+    seconds: float
+
+
 class RunResult(TypedDict, total=False):
     """A command's result, as the orchestrate action returns it."""
 
@@ -283,6 +293,7 @@ class RunResult(TypedDict, total=False):
     plan: str  # the plan file written
     environment: str
     diff: List[Dict[str, Any]]
+    steps: List[StepRecord]  # the steps that ran, in the order they were planned
 
 
 class StatusRow(TypedDict, total=False):

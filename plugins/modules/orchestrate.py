@@ -11,11 +11,14 @@ author: maestro-ng for Ansible maintainers (@maestro-ng)
 version_added: 0.1.0
 short_description: Bring a MaestroNG environment (or part of it) to a state, in dependency order
 description:
-  - Loads a MaestroNG environment file and converges the selected instances on their ships, one dependency
-    level at a time. All instances of a level converge in parallel, across ships and within a ship, inside
-    the controller process (no module is forked per container).
+  - Loads a MaestroNG environment file and converges the selected instances on their ships, each service as
+    soon as every instance of the services it depends on is done (started and through its C(running) checks
+    and O(start_grace)), not level by level: a slow service holds back only what depends on it. The instances
+    of a service converge in parallel, across ships and within a ship, inside the controller process (no
+    module is forked per container), bounded by O(concurrency) and O(ship_concurrency).
   - Start-like states (V(started), V(restarted)) go dependencies first; stop-like states (V(stopped),
-    V(killed), V(absent), V(cleaned)) go dependents first. A failed level stops the later ones.
+    V(killed), V(absent)) go dependents first; V(cleaned) and V(pulled) need no order. A failure lets the
+    services in progress finish and starts no other (with O(keep_going), none that depends on it).
   - A ship that does not answer fails its own instances, naming the ship and its URL; containers elsewhere
     are not touched beyond what their level needs.
   - Each container gets MaestroNG's environment variables. A container whose image or settings differ from
@@ -25,7 +28,8 @@ description:
     O(update_parallelism)), and a failed batch rolls the service back. See C(docs/updates.md).
   - A container that has an instance's name but that this environment did not make (by hand, by MaestroNG, by
     another environment) makes the task fail before any change, unless O(adopt).
-  - "Prints one progress line per service and level, for example C(level 2/3 kafka: 3/3 started in 1.4s)."
+  - "Prints a progress line when a service begins and when it is done, for example C(kafka: 3/3 started in
+    1.4s); with C(-v), a line per instance."
 extends_documentation_fragment:
   - maestro.ng.selection
   - ansible.builtin.action_common_attributes
@@ -59,7 +63,8 @@ options:
     default: 0
   rolling:
     description:
-      - With V(restarted), one container at a time, each passing its C(running) checks before the next.
+      - With V(restarted), one container at a time over the whole run, each passing its C(running) checks before
+        the next.
     type: bool
     default: false
   start_grace:
@@ -67,17 +72,17 @@ options:
       - With V(started) and V(restarted), seconds each started container without C(running) lifecycle
         checks must keep running before the start counts as done and its dependents start; one that exits
         within them fails the start, with its exit code and last log lines, and its dependents are not started.
-      - V(0), as in MaestroNG and C(docker compose up), inspects each container once right after its level
-        started; a command that exits at once can still look running then (the daemon takes 0.1-0.3 s to
-        notice), so V(0.5) is what reliably catches those. C(running) lifecycle checks (C(tcp), C(http),
-        C(exec), C(sleep)) replace this wait for the services that have them.
+      - V(0), as in MaestroNG and C(docker compose up), inspects each container once right after its start; a
+        command that exits at once can still look running then (the daemon takes 0.1-0.3 s to notice), so V(0.5)
+        is what reliably catches those. C(running) lifecycle checks (C(tcp), C(http), C(exec), C(sleep)) replace
+        this wait for the services that have them.
     type: float
     default: 0
   keep_going:
     description:
       - When a ship does not answer (or an instance fails), skip only that ship's instances and the services
-        that depend on them (transitively, at later levels; for stop-like states, the services they must stop
-        after), and converge everything else.
+        that depend on them (transitively; for stop-like states, the services they must stop after), and converge
+        everything else.
       - The skipped instances are listed in RV(skipped_instances) and in the message, and the task still fails,
         so the exit code tells that something was skipped.
     type: bool
@@ -94,7 +99,7 @@ options:
   apply_plan:
     description:
       - Carry out exactly the plan in this file, written by O(plan) for the same environment and O(state);
-        instances planned V(none) are left alone, the others converge, level by level.
+        instances planned V(none) are left alone, the others converge in dependency order.
       - Before any change, every planned instance is inspected again; if its live state or its settings in the
         file moved since the plan was made, nothing is done and the task fails naming each moved instance. Each
         instance is checked once more right before it is acted on.
@@ -132,6 +137,20 @@ options:
         always goes back to its previous container, and the task fails.
     type: str
     choices: [rollback, pause, continue]
+  concurrency:
+    description:
+      - At most this many container operations at once over the whole run (MaestroNG's C(-c/--concurrency));
+        unset, no bound but the run's threads (32 per service at once). A rolling O(state=restarted) always goes
+        one at a time.
+    type: int
+    version_added: 0.4.0
+  ship_concurrency:
+    description:
+      - At most this many container operations at once on one ship, so a run over many instances never opens
+        more connections to a daemon than its client keeps.
+    type: int
+    default: 32
+    version_added: 0.4.0
 attributes:
   check_mode:
     support: full
@@ -227,6 +246,18 @@ summary:
   returned: success
   type: str
   sample: "start: 9 instances on 3 ships: 6 created, 3 unchanged in 2.1s"
+steps:
+  description:
+    - The steps that ran (a service's instances; two or more when they take volumes from each other), in the
+      order they were planned - C(service), C(level), C(instances) (how many), C(after) (the services it
+      waited for) and C(seconds) (from its start to its end). The C(deps) playbook shows the last start's as the
+      critical path.
+  returned: success
+  type: list
+  elements: dict
+  version_added: 0.4.0
+  sample:
+    - {service: kafka, level: 1, instances: 3, after: [zookeeper], seconds: 1.4}
 interrupted:
   description: The signal (V(SIGINT) or V(SIGTERM)) that stopped the run between containers; the task then fails.
   returned: when interrupted

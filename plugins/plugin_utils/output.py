@@ -27,5 +27,8 @@ def paint(text, tone):
 
 
 def say(display, line):
-    """Show a progress line (report.Line or str) in its tone's colour."""
-    display.display(str(line), color=colour(getattr(line, "tone", None)))
+    """Show a progress line (report.Line or str) in its tone's colour, a verbose one only from its
+    verbosity on (-v)."""
+    verbosity = getattr(line, "verbosity", 0)
+    if display.verbosity >= verbosity:
+        display.display(str(line), color=colour(getattr(line, "tone", None)))

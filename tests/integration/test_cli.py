@@ -119,12 +119,12 @@ TIMES = re.compile(r"\b\d+(\.\d+)?(ms|s)\b")
 
 
 def progress(out):
-    """The engine's own lines of a run (levels, containers, summary), times masked: what
+    """The engine's own lines of a run (services, containers, summary), times masked: what
     both paths print, the playbook among its PLAY / TASK banners."""
     return [
         TIMES.sub("T", line.strip())
         for line in out.splitlines()
-        if re.match(r"^\s*(level \d|start:|stop:|restart:|kill:|clean:|pull:)", line)
+        if re.match(r"^\s*([\w.-]+: (\d+/\d+ |\w+ \d+ instances? on )|start:|stop:|restart:|kill:|clean:|pull:)", line)
     ]
 
 
@@ -225,7 +225,7 @@ def test_ctrl_c_stops_between_containers_in_process(clean_lab, tmp_path):
     lines = []
     for line in proc.stdout:
         lines.append(line)
-        if line.startswith("level 2/4 b: starting"):
+        if line.startswith("b: starting"):
             proc.send_signal(signal.SIGINT)
             break
     lines += proc.stdout.readlines()

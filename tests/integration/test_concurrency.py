@@ -118,7 +118,7 @@ def test_start_racing_stop(clean_lab, tmp_path):
     path = write_env(tmp_path, slow_levels(clean_lab, name="racestop"))
     # One controller: the stop waits for the start's lock, names it, then stops everything.
     start = Background("start", path, controller(tmp_path, "a"))
-    start.wait_for(r"^level 1/4 a: starting")
+    start.wait_for(r"^a: starting")
     stop = ok(playbook("stop", env=path, environ=controller(tmp_path, "a")))
     ok(start.finish())
     assert re.search(
@@ -136,7 +136,7 @@ def test_start_racing_stop(clean_lab, tmp_path):
     clean_lab.reset()
     path = write_env(tmp_path, wide(clean_lab, name="racestop"))
     start = Background("start", path, controller(tmp_path, "a"))
-    start.wait_for(r"^level 1/2 back: starting")
+    start.wait_for(r"^back: starting")
     stop = playbook("stop", env=path, environ=controller(tmp_path, "b"))
     start = start.finish()
     for run in (start, stop):
@@ -309,7 +309,7 @@ def test_interrupted_start_stops_cleanly_and_the_next_start_converges(clean_lab,
         MAESTRO_SSH_ARGS="-o UserKnownHostsFile=%s" % (tmp_path / "known_hosts"),
     )
     start = Background("start", path, environ)
-    start.wait_for(r"^level 2/4 b: starting")
+    start.wait_for(r"^b: starting")
     family = descendants(start.proc.pid)
     tunnels = [pid for pid in family if Path("/proc/%d/comm" % pid).read_text().strip() == "ssh"]
     assert tunnels, "the tunnelled ship's ssh -L should run now"
@@ -337,9 +337,9 @@ def test_interrupted_start_stops_cleanly_and_the_next_start_converges(clean_lab,
 
     again = ok(playbook("start", env=path, environ=environ))
     assert [line.split(" in ")[0] for line in again.progress()] == [
-        "level 1/4 a: 3/3 ok, nothing to do",
-        "level 2/4 b: 3/3 ok, nothing to do",
-        "level 3/4 c: 3/3 started",
-        "level 4/4 d: 3/3 started",
+        "a: 3/3 ok, nothing to do",
+        "b: 3/3 ok, nothing to do",
+        "c: 3/3 started",
+        "d: 3/3 started",
     ], str(again)
     one_running_container_each(clean_lab, SLOW)

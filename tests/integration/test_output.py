@@ -123,13 +123,13 @@ def mixed(lab, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("output")
     first = write_env(tmp_path, two_levels(lab), "first.yaml")
     run = ok(playbook("start", first))
-    # one line as each level starts, one as it ends, then the summary line
-    lines = [line for line in run.output.splitlines() if re.match(r"(level \d|start:)", line)]
+    # one line as each service begins, one as it is done, then the summary line
+    lines = [line for line in run.output.splitlines() if re.match(r"([\w.-]+: (starting|\d+/\d+)|start:)", line)]
     assert [re.sub(r" in [\d.]+s$", " in Ts", line) for line in lines] == [
-        "level 1/2 db: starting 1 instance on %s ..." % ship_name(lab, 1),
-        "level 1/2 db: 1/1 started in Ts",
-        "level 2/2 app: starting 2 instances on %s, %s ..." % (ship_name(lab, 2), ship_name(lab, 3)),
-        "level 2/2 app: 2/2 started in Ts",
+        "db: starting 1 instance on %s ..." % ship_name(lab, 1),
+        "db: 1/1 started in Ts",
+        "app: starting 2 instances on %s, %s ..." % (ship_name(lab, 2), ship_name(lab, 3)),
+        "app: 2/2 started in Ts",
         "start: 3 instances on 3 ships: 3 created in Ts",
     ], str(run)
     assert running(inspect_all(lab), NAMES) == dict.fromkeys(NAMES, True)
@@ -189,7 +189,7 @@ def test_json_of_a_command_and_a_failure_shown_as_its_message(mixed, tmp_path):
         r"1 would be started in [\d.]+s",
         doc["summary"],
     ), doc
-    assert doc["summary"] in run.stderr and "level 2/2 app: checking 2 instances" in run.stderr, str(run)
+    assert doc["summary"] in run.stderr and "app: checking 2 instances" in run.stderr, str(run)
 
     # a failed command: stdout still is its JSON, stderr says why in one message
     path = write_env(tmp_path, two_levels_with_a_lost_ship(mixed), "lost.yaml")

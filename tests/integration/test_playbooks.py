@@ -99,9 +99,9 @@ def test_start_brings_three_levels_up_in_order_with_maestro_variables(clean_lab,
     run = ok(playbook("start", env_file))
     assert run.recap["changed"] == 1 and run.recap["failed"] == 0
     assert [re.sub(r" in [\d.]+s$", "", line) for line in run.progress()] == [
-        "level 1/3 zookeeper: 3/3 started",
-        "level 2/3 kafka: 3/3 started",
-        "level 3/3 web: 2/2 started",
+        "zookeeper: 3/3 started",
+        "kafka: 3/3 started",
+        "web: 2/2 started",
     ]
 
     found = inspect_all(lab)
@@ -185,7 +185,7 @@ def test_second_start_changes_nothing_and_an_env_edit_recreates_only_that_servic
     # --check: reports the change, touches nothing.
     run = ok(playbook("start", env_file, "--check"))
     assert run.recap["changed"] == 1, str(run)
-    assert "level 2/3 kafka: 3/3 would be" in run.output, str(run)
+    assert "kafka: 3/3 would be" in run.output, str(run)
     line = "  kafka-2 on %s: would be recreated: env.KAFKA_HEAP_OPTS changed" % up["kafka-2"]["_ship"]
     assert line in run.output, str(run)
     found = inspect_all(lab)
@@ -232,16 +232,16 @@ def test_stop_and_kill_go_dependents_first(clean_lab, env_file, up):
     lab = clean_lab
     before = ids(up)
     run = ok(playbook("stop", env_file, "--check"))
-    assert run.recap["changed"] == 1 and "level 1/3 web: 2/2 would be stopped" in run.output, str(run)
+    assert run.recap["changed"] == 1 and "web: 2/2 would be stopped" in run.output, str(run)
     found = inspect_all(lab)
     assert ids(found) == before and running(found, ALL) == dict.fromkeys(ALL, True)
 
     run = ok(playbook("stop", env_file))
     assert run.recap["changed"] == 1
     assert [line.split(":")[0] for line in run.progress()] == [
-        "level 1/3 web",
-        "level 2/3 kafka",
-        "level 3/3 zookeeper",
+        "web",
+        "kafka",
+        "zookeeper",
     ], str(run)
     found = inspect_all(lab)
     assert ids(found) == before
@@ -259,9 +259,9 @@ def test_stop_and_kill_go_dependents_first(clean_lab, env_file, up):
 
     run = ok(playbook("kill", env_file))
     assert [line.split(":")[0] for line in run.progress()] == [
-        "level 1/3 web",
-        "level 2/3 kafka",
-        "level 3/3 zookeeper",
+        "web",
+        "kafka",
+        "zookeeper",
     ], str(run)
     found = inspect_all(lab)
     assert running(found, ALL) == dict.fromkeys(ALL, False)
@@ -295,9 +295,9 @@ def test_restart_goes_dependencies_first_and_only_if_changed(clean_lab, tmp_path
 
     run = ok(playbook("restart", env_file))
     assert [line.split(":")[0] for line in run.progress()] == [
-        "level 1/3 zookeeper",
-        "level 2/3 kafka",
-        "level 3/3 web",
+        "zookeeper",
+        "kafka",
+        "web",
     ], str(run)
     found = inspect_all(lab)
     assert ids(found) == before  # restarted, not recreated
@@ -432,8 +432,8 @@ def test_a_dead_ship_fails_its_level_and_nothing_after_it(clean_lab, env_file):
         assert re.search(r"ship %s \(%s\) is unreachable" % (ship3["name"], re.escape(ship3["url"])), run.output), str(
             run
         )
-        assert "level 1/3 zookeeper: 2/3 started" in run.output and "1 failed" in run.output, str(run)
-        assert "level 2/3" not in run.output, str(run)
+        assert "zookeeper: 2/3 started" in run.output and "1 failed" in run.output, str(run)
+        assert "kafka:" not in run.output, str(run)
         found = inspect_all(lab, ships=[1, 2])
         assert sorted(found) == ["zk-1", "zk-2"]  # no later level ran
         assert running(found, ["zk-1", "zk-2"]) == {"zk-1": True, "zk-2": True}

@@ -61,7 +61,7 @@ def test_environment_role_from_a_user_playbook(clean_lab, tmp_path):
     (tmp_path / "whole.yml").write_text(WHOLE % path)
     rc, out = run_user_playbook(tmp_path, "whole.yml", "-e", "state=started")
     assert rc == 0, out
-    assert "level 3/3 web: 2/2 started" in out
+    assert "web: 2/2 started" in out
     found = inspect_all(clean_lab)
     assert all(c["State"]["Running"] for c in found.values()) and len(found) == 8
     rc, out = run_user_playbook(tmp_path, "whole.yml", "-e", "state=stopped")

@@ -11,6 +11,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Union
 
+from ..defaults import SHIP_CONCURRENCY
 from ..docker.client import DockerException, connect, connection_errors
 from ..errors import ContainerError, MaestroError
 from ..model import update_section
@@ -46,6 +47,11 @@ def orchestrate(
         return dict(failed=True, msg="plan and apply_plan exclude each other")
     if options["plan"] and not check_mode:
         return dict(failed=True, msg="plan=FILE writes what a --check run would do: add --check")
+    for bound in ("concurrency", "ship_concurrency"):
+        if options.get(bound) is not None and options[bound] < 1:
+            return dict(
+                failed=True, msg="%s: %s is not a number of operations at once (1 or more)" % (bound, options[bound])
+            )
     update = {key: options.get(key) for key in ("update_parallelism", "update_delay", "update_failure_action")}
     try:
         update_section.overridden(update_section.DEFAULT_UPDATE, update)
@@ -61,6 +67,8 @@ def orchestrate(
         start_grace=options["start_grace"],
         adopt=bool(options.get("adopt")),
         update=update,
+        concurrency=options.get("concurrency"),
+        ship_concurrency=options.get("ship_concurrency") or SHIP_CONCURRENCY,
     )
 
     def interrupted(signal_name):

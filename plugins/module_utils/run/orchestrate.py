@@ -1,12 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Bring a selection of an environment to a state, level by level, in parallel.
+"""Bring a selection of an environment to a state, each step as soon as its dependencies are done.
 
-Every instance of a dependency level converges at once (threads across and within
-ships, level_runner.py), but the replacements of a service, which go batch by batch
-(rollout.py); the next level starts only when the whole level succeeded. A ship
-that does not answer fails its own instances, with its name and URL, and nothing else.
+A step (the instances of a service, model/schedule.py) begins once every step it waits for
+succeeded (scheduler.py); its instances converge at once (threads across and within ships,
+runner.py), but the replacements of a service, which go batch by batch (rollout.py). A failure
+lets the steps in progress finish and begins no other (with keep_going: none that waits for it). A
+ship that does not answer fails its own instances, with its name and URL, and nothing else.
 Before any change, a container with an instance's name that the environment did not make
 refuses the run. Used in-process by the controller-side action plugins (no module fork per
 container), and usable from any Python code.
@@ -18,10 +19,11 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
 from ..command_specs import COMMANDS
-from ..defaults import MAX_THREADS
+from ..defaults import MAX_THREADS, SHIP_CONCURRENCY
 from ..docker import registries
 from ..docker.client import DockerException, ShipUnreachable, connect, error_text, image_id, image_inspect
 from ..docker.container import KEPT_PREVIOUS, NOT_LISTED, START_GRACE, ContainerManager, listed_result, unchanged
@@ -29,12 +31,13 @@ from ..docker.drift import listed_current
 from ..docker.ownership import refusal, stranger
 from ..docker.volumes import anonymous
 from ..errors import ContainerError
-from ..model import ordering, update_section
-from ..model.selection import plan, waits_for
+from ..model import ordering, schedule, update_section
+from ..model.selection import waits_for
 from . import plans
-from .level_runner import LevelRunner, blank_result
-from .report import Line, level_end_lines, level_start_lines, run_summary, tone_of
+from .report import Line, run_summary, step_end_lines, step_start_line, tone_of
 from .rollout import Rollout
+from .runner import Runner, blank_result
+from .scheduler import run_steps as run_steps_of
 
 if TYPE_CHECKING:
     from ..model.environment import Environment
@@ -44,11 +47,27 @@ if TYPE_CHECKING:
 STALE_TASK = re.compile(r"task [0-9a-f]{12,}: already exists|failed to start shim: mkdir \S*[0-9a-f]{64}: file exists")
 STALE_TASK_RETRIES = 3
 STALE_TASK_WAIT = 1.0
+# Seconds a container listing still tells what is on a ship; a step that begins later lists again.
+LISTING_FRESH = 1.0
 
 
 def _one_by_one(restart_options: Mapping[str, Any]) -> bool:
     """Whether a restart goes one instance at a time (rolling, or a delay between steps)."""
     return bool(restart_options.get("rolling")) or float(restart_options.get("step_delay") or 0) > 0
+
+
+@dataclass
+class _StepRun:
+    """What one run's steps share: the command and its options, and what the steps found."""
+
+    command: str
+    options: dict
+    one_by_one: bool
+    edges: Mapping[str, list]  # service -> the services it waits for (keep_going's skip rule)
+    results: dict = field(default_factory=dict)  # instance -> its result
+    seconds: dict = field(default_factory=dict)  # step index -> seconds it took
+    bad: dict = field(default_factory=dict)  # service -> why what waits for it is skipped (keep_going)
+    failed: Optional[str] = None  # the service of the first failed step
 
 
 class Orchestrator:
@@ -67,10 +86,12 @@ class Orchestrator:
         manager: Callable[..., ContainerManager] = ContainerManager,
         adopt: bool = False,
         update: Optional[Mapping[str, Any]] = None,
+        concurrency: Optional[int] = None,
+        ship_concurrency: int = SHIP_CONCURRENCY,
     ):
         self.env = env
         # The seams of the unit tests: a ship's Docker client, and what converges one container.
-        self.runner = LevelRunner(env, connect_ship)
+        self.runner = Runner(env, connect_ship, concurrency=concurrency, ship_concurrency=ship_concurrency)
         self._new_manager = manager
         self.check_mode = check_mode
         self.progress = progress or (lambda line: None)
@@ -91,18 +112,21 @@ class Orchestrator:
         self._started: dict[str, tuple] = {}
         # ship -> {image: inspect or None}: one image inspect per ship and image
         self._images: dict[str, dict[str, Optional[dict]]] = {}
-        # instance -> its entry in this level's container listing (None: absent)
+        # instance -> its entry in the latest container listing (None: absent)
         self._listed: dict[str, Optional[dict]] = {}
         # instance -> its containers kept aside, from the same listing
         self._aside: dict[str, dict[str, Optional[dict]]] = {}
+        # instance -> when it was listed (time.monotonic())
+        self._listed_at: dict[str, float] = {}
         self._pull_lock = threading.Lock()
+        self._image_locks: dict[tuple[str, str], threading.Lock] = {}  # (ship, image) -> held while read or pulled
         # adopt: take over containers with an instance's name that the environment did not make.
         self.adopt = adopt
         # The run's own choices of how changes roll out (update_parallelism, update_delay,
         # update_failure_action), over each service's update: (model/update_section.overridden).
         self.update = dict(update or {})
-        # (ship, image) pulled by this run (refresh_images pulls each once)
-        self._fresh: set[tuple[str, str]] = set()
+        # (ship, image) pulled by this run (refresh_images pulls each once) -> the action it records
+        self._fresh: dict[tuple[str, str], str] = {}
         # instance -> the manager of its replacement while its service's rollout goes on
         self._managers: dict[str, ContainerManager] = {}
 
@@ -231,7 +255,8 @@ class Orchestrator:
         restart_options: Optional[Mapping[str, Any]] = None,
         planned: Optional[Mapping[str, PlanEntry]] = None,
     ) -> RunResult:
-        """Apply ``command`` to ``instances`` (names, in dependency order).
+        """Apply ``command`` to ``instances`` (names, in dependency order), each step as soon as
+        those it waits for are done (model/schedule.py).
 
         ``planned``: {instance: plan entry} to carry out a plan (see make_plan) instead.
         """
@@ -241,45 +266,53 @@ class Orchestrator:
             self._planned = planned
             instances = [name for name in instances if name in planned]
             restart_options = dict(restart_options or {}, only_if_changed=False)
-        levels = plan(self.env, instances, reverse=reverse)
-        if command in ("cleaned", "pulled"):  # no ordering needed: all at once
-            levels = [{"level": 0, "services": [], "instances": [i for lvl in levels for i in lvl["instances"]]}]
-        edges = waits_for(self.env, reverse)
-        results, failed_level = [], None
-        bad: dict[str, str] = {}  # service -> why its dependents are skipped (keep_going)
+        # pull and clean need no order: everything at once.
+        run_steps = schedule.steps(self.env, instances, reverse=reverse, ordered=command not in ("cleaned", "pulled"))
+        one_by_one = command == "restarted" and _one_by_one(restart_options or {})
+        step_run = _StepRun(command, dict(restart_options or {}), one_by_one, waits_for(self.env, reverse))
         started = time.monotonic()
-        if command != "pulled":
-            refused = self._strangers(instances)
-            if refused:
-                results = [
+        self.runner.release(instances)  # what ran before (a plan's checks) is not in progress
+        refused = self._strangers(instances) if command != "pulled" else {}
+        if refused:
+            for name in instances:
+                step_run.results[name] = (
                     blank_result(self.env.instances[name], failed=True, msg=refused[name])
                     if name in refused
                     else blank_result(self.env.instances[name], skipped=True, msg="not run: refused before any change")
-                    for level in levels
-                    for name in level["instances"]
-                ]
-                levels = []
-        for number, level in enumerate(levels, 1):
-            level_results = None
-            if failed_level is None and not self.interrupted:
-                t0 = time.monotonic()
-                level_results = self._run_level(command, level, (number, len(levels)), edges, bad, restart_options)
-            if level_results is None:
-                results.extend(self._not_run(level["instances"], failed_level))
-                continue
-            results.extend(level_results)
-            self._report_level(number, len(levels), level, level_results, command, time.monotonic() - t0)
-            if any(r["failed"] for r in level_results) and not self.keep_going:
-                failed_level = number
+                )
+        else:
+            never = run_steps_of(
+                run_steps,
+                begin=lambda indexes: self._begin(step_run, [run_steps[index] for index in indexes]),
+                end=lambda index, outcome: self._end(step_run, index, run_steps[index], outcome),
+                halted=lambda: bool(self.interrupted) or (step_run.failed is not None and not self.keep_going),
+                # A rolling restart goes one instance at a time over the whole run.
+                at_most=1 if one_by_one else None,
+            )
+            for index in never:
+                for result in self._not_run(run_steps[index].instances, step_run.failed):
+                    step_run.results[result["instance"]] = result
+        results = [step_run.results[name] for step in run_steps for name in step.instances]
         summary = run_summary(command, results, time.monotonic() - started, self.check_mode, self.interrupted)
+        summary["steps"] = [
+            {
+                "service": step.service,
+                "level": step.level,
+                "instances": len(step.instances),
+                "after": sorted({run_steps[index].service for index in step.after} - {step.service}),
+                "seconds": round(step_run.seconds[index], 3),
+            }
+            for index, step in enumerate(run_steps)
+            if index in step_run.seconds
+        ]
         self.progress(Line(summary["summary"], tone_of(results)))
         return summary
 
     def _strangers(self, names):
         """{instance: the line refusing it} for each instance whose name a container the environment
         did not make has on its ship (unless adopt): checked on every ship before any change. The
-        listing serves the first level too."""
-        self._listed, self._aside = self.runner.list_containers(names)
+        listing serves the first steps too."""
+        self._list(names)
         if self.adopt:
             return {}
         refused = {}
@@ -289,43 +322,80 @@ class Orchestrator:
                 refused[name] = refusal(name, self.env.instances[name]["ship"], owner)
         return refused
 
-    def _run_level(self, command, level, place, edges, bad, restart_options):
-        """One level's instances, in parallel; with keep_going, those after a failed or lost
-        instance (``bad``, which this adds to) are skipped. None when an interrupt came before
-        any of them began."""
-        todo, skipped = level["instances"], {}
+    def _list(self, names):
+        """Take the container listing of ``names`` again (one call per ship)."""
+        for name in names:
+            self._listed.pop(name, None)
+            self._aside.pop(name, None)
+        listed, aside = self.runner.list_containers(names)
+        self._listed.update(listed)
+        self._aside.update(aside)
+        now = time.monotonic()
+        self._listed_at.update((name, now) for name in names)
+
+    def _begin(self, step_run, ready):
+        """The steps whose dependencies are done: for each, what its thread does (announced first), or
+        its results at once when none of its instances is to run (keep_going's skips, an interrupt)."""
+        if step_run.command != "pulled":
+            # A listing taken a while ago may no longer tell what is there: one listing for them all.
+            now = time.monotonic()
+            stale = [
+                name
+                for step in ready
+                for name in step.instances
+                if now - self._listed_at.get(name, 0.0) > LISTING_FRESH
+            ]
+            if stale:
+                self._list(stale)
+        return [self._begin_step(step_run, step) for step in ready]
+
+    def _begin_step(self, step_run, step):
+        todo, skipped = list(step.instances), {}
         if self.keep_going:
             todo = []
-            for name in level["instances"]:
-                why = self._skip_reason(self.env.instances[name], edges, bad)
+            for name in step.instances:
+                why = self._skip_reason(self.env.instances[name], step_run.edges, step_run.bad)
                 if why:
                     skipped[name] = self._skipped(name, why)
                 else:
                     todo.append(name)
-        restart_options = restart_options or {}
-        one_by_one = command == "restarted" and _one_by_one(restart_options)
-        if command != "pulled" and place[0] > 1:
-            self._listed, self._aside = self.runner.list_containers(todo)
-        if not self.runner.admit(todo, threads=1 if one_by_one else None, fresh=True):
-            return None
-        self._report_start(place[0], place[1], level, todo, command)
-        if command in ("started", "restarted"):
-            level_results = self._converging_level(command, todo, restart_options, one_by_one)
-        else:
-            level_results = self._run_each(todo, self._guarded(self._action(command)))
-        self._verify_started(level_results)
-        if not self.keep_going:
-            return level_results
-        for r in level_results:
-            if r.get("unreachable"):
-                r.update({"failed": False, "skipped": True, "kept_going": True, "msg": "skipped: " + r["msg"]})
-        by_name = dict(skipped, **{r["instance"]: r for r in level_results})
-        level_results = [by_name[name] for name in level["instances"]]
-        for r in level_results:
+        if not todo:
+            return [skipped[name] for name in step.instances], 0.0
+        if not self.runner.admit(todo, threads=1 if step_run.one_by_one else None):
+            return self._not_run(step.instances, None), 0.0
+        self._report_start(step, todo, step_run.command)
+
+        def work():
+            began = time.monotonic()
+            if step_run.command in ("started", "restarted"):
+                results = self._converging_level(step_run.command, todo, step_run.options, step_run.one_by_one)
+            else:
+                results = self._run_each(todo, self._guarded(self._action(step_run.command)))
+            self._verify_started(results)
+            if self.keep_going:
+                for r in results:
+                    if r.get("unreachable"):
+                        r.update({"failed": False, "skipped": True, "kept_going": True, "msg": "skipped: " + r["msg"]})
+            by_name = dict(skipped, **{r["instance"]: r for r in results})
+            return [by_name[name] for name in step.instances], time.monotonic() - began
+
+        return work
+
+    def _end(self, step_run, index, step, outcome):
+        """A step's outcome, in the scheduler's thread: recorded, reported, and remembered for the
+        steps after it (a failure halts the run; with keep_going, it skips what waits for it)."""
+        results, seconds = outcome
+        self.runner.release(step.instances)
+        step_run.seconds[index] = seconds
+        for r in results:
+            step_run.results[r["instance"]] = r
             if r["failed"] or r.get("kept_going"):
-                outcome = "was skipped" if r.get("skipped") else "failed"
-                bad.setdefault(r["service"], "%s %s" % (r["instance"], outcome))
-        return level_results
+                word = "was skipped" if r.get("skipped") else "failed"
+                step_run.bad.setdefault(r["service"], "%s %s" % (r["instance"], word))
+        if not all(r.get("skipped") and r["msg"].startswith("not run:") for r in results):
+            self._report_end(step, results, step_run.command, seconds)
+        if any(r["failed"] for r in results) and step_run.failed is None:
+            step_run.failed = step.service
 
     def _skip_reason(self, spec, edges, bad):
         if spec["ship"] in self.runner.down:
@@ -443,12 +513,14 @@ class Orchestrator:
 
     def _pull_first(self, names):
         """Each ship's images that are missing there (all of them with refresh), pulled once per
-        ship and image before any container changes: ({(ship, image): the action to record},
+        ship and image in the run, before any container of ``names`` changes: ({(ship, image): the
+        action its instances record, when the run pulled it},
         {service: why its instances were left alone, a pull of its image having failed})."""
-        pairs = {}
+        pairs, wanted = {}, set()
         for name in names:
             spec = self.env.instances[name]
             key = (spec["ship"], spec["image"])
+            wanted.add(key)
             known = self._images.get(spec["ship"], {}).get(spec["image"], False)  # False: not inspected yet
             if known is False or known is None or (self.refresh and not self.check_mode and key not in self._fresh):
                 pairs.setdefault(key, spec)
@@ -456,6 +528,13 @@ class Orchestrator:
         def fetch(item):
             (ship, image), spec = item
             what = "reading image %s on ship %s failed" % (image, ship)
+            # Steps at once that share an image: the first pulls it, the others find it there.
+            with self._image_locks.setdefault((ship, image), threading.Lock()), self.runner.slot(ship):
+                return fetch_once(ship, image, spec, what)
+
+        def fetch_once(ship, image, spec, what):
+            if (ship, image) in self._fresh:  # by a step at the same time
+                return "pulled", (ship, image), self._fresh[(ship, image)]
             try:
                 client = self.client(ship)
                 cache = self._images.setdefault(ship, {})
@@ -466,15 +545,17 @@ class Orchestrator:
                 what = registries.failed_pull(image, ship, missing=cache[image] is None)
                 retries = registries.pull(client, image, self.env.registries, on_retry=self.progress)
                 cache[image] = client.inspect_image(image)
-                self._fresh.add((ship, image))
             except ShipUnreachable:
                 return None  # its instances fail on their own, as a lost ship's do
             except DockerException as exc:
                 why = "%s: %s: %s; nothing of %s was changed" % (spec["name"], what, error_text(exc), spec["service"])
                 return "failed", spec["service"], why
-            return "pulled", (ship, image), "pulled image" + registries.retries_detail(retries)
+            self._fresh[(ship, image)] = "pulled image" + registries.retries_detail(retries)
+            return "pulled", (ship, image), self._fresh[(ship, image)]
 
-        pulled, refused = {}, {}
+        # An image this run pulled on a ship (for these instances or others): each of them notes it.
+        pulled = {key: note for key, note in self._fresh.items() if key in wanted}
+        refused: dict = {}
         if not pairs:
             return pulled, refused
         with ThreadPoolExecutor(min(len(pairs), MAX_THREADS)) as pool:
@@ -591,19 +672,18 @@ class Orchestrator:
                 break
         return results
 
-    def _not_run(self, names, level):
-        why = "not run: level %d failed" % level if level else "not run: an earlier instance failed"
-        if self.interrupted and not level:
+    def _not_run(self, names, failed_service):
+        why = "not run: %s failed" % failed_service if failed_service else "not run: an earlier instance failed"
+        if self.interrupted and not failed_service:
             why = "not run: interrupted (%s)" % self.interrupted
         return [blank_result(self.env.instances[name], skipped=True, msg=why) for name in names]
 
     # ------------------------------------------------------------------ reporting
-    def _report_start(self, number, total, level, names, command):
-        """Before a level works: what it is about to do, so a long wait is never silent."""
+    def _report_start(self, step, names, command):
+        """Before a step works: what it is about to do, so a long wait is never silent."""
         doing = "checking" if self.check_mode else COMMANDS[command].doing
-        for line in level_start_lines(self.env, number, total, level, names, doing):
-            self.progress(line)
+        self.progress(step_start_line(self.env, step, names, doing))
 
-    def _report_level(self, number, total, level, results, command, seconds):
-        for line in level_end_lines(number, total, level, results, COMMANDS[command].past, seconds, self.check_mode):
+    def _report_end(self, step, results, command, seconds):
+        for line in step_end_lines(step, results, COMMANDS[command].past, seconds, self.check_mode):
             self.progress(line)

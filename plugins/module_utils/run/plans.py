@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from ..model.environment import Environment
     from ..records import InstanceResult, InstanceSpec, LiveState, PlanEntry, RunResult
-    from .level_runner import Action
+    from .runner import Action
 
 # Format 2: a replacement is "replace", with its rollout batch and the volumes it keeps.
 PLAN_VERSION = 2

@@ -17,7 +17,8 @@ from ..docker.client import short_id
 
 if TYPE_CHECKING:
     from ..model.environment import Environment
-    from ..records import InstanceResult, Level, RunResult, StatusRow
+    from ..model.schedule import Step
+    from ..records import InstanceResult, RunResult, StatusRow
 
 
 class Tone(NamedTuple):
@@ -64,11 +65,13 @@ STOPPED_STATES = ("exited", "created", "paused", "restarting", "removing")
 
 
 class Line(str):
-    """A progress line that also carries its tone; it still is the plain text."""
+    """A progress line that also carries its tone, and the verbosity from which it shows (0: always;
+    1: with -v); it still is the plain text."""
 
-    def __new__(cls, text, tone=None):
+    def __new__(cls, text, tone=None, verbosity=0):
         line = super().__new__(cls, text)
         line.tone = tone
+        line.verbosity = verbosity
         return line
 
 
@@ -193,72 +196,62 @@ def run_summary(
     return summary
 
 
-def level_start_lines(
-    env: Environment, number: int, total: int, level: Level, names: list[str], doing: str
-) -> list[str]:
-    """Before a level works, per service: "level N/M SERVICE: DOING K instances on SHIPS ..."."""
-    lines: list[str] = []
-    for service in level["services"] or sorted({env.instances[n]["service"] for n in names}):
-        mine = [n for n in names if env.instances[n]["service"] == service]
-        if mine:
-            ships = sorted({env.instances[n]["ship"] for n in mine})
-            lines.append(
-                "level %d/%d %s: %s %s on %s ..."
-                % (number, total, service, doing, plural(len(mine), "instance"), ", ".join(ships))
-            )
-    return lines
+def step_start_line(env: Environment, step: Step, names: list[str], doing: str) -> str:
+    """Before a step works: "SERVICE: DOING K instances on SHIPS ..."."""
+    ships = sorted({env.instances[n]["ship"] for n in names})
+    return "%s: %s %s on %s ..." % (step.service, doing, plural(len(names), "instance"), ", ".join(ships))
 
 
-def level_end_lines(
-    number: int,
-    total: int,
-    level: Level,
-    results: list[InstanceResult],
-    past: str,
-    seconds: float,
-    check_mode: bool = False,
+def step_end_lines(
+    step: Step, results: list[InstanceResult], past: str, seconds: float, check_mode: bool = False
 ) -> list[str]:
-    """After a level, per service: what it did (toned), then a line per instance skipped by
-    keep_going, raced by another run, or recreated (with its drift reasons)."""
-    lines: list[str] = []
-    for service in level["services"] or sorted({r["service"] for r in results}):
-        mine = [r for r in results if r["service"] == service]
-        ok = [r for r in mine if not r["failed"] and not r.get("skipped")]
-        changed = [r for r in ok if r["changed"]]
-        verb = "would be " + past if check_mode else past
-        if changed:
-            what = "%d/%d %s" % (len(changed), len(mine), verb)
-        else:
-            what = "%d/%d ok, nothing to do" % (len(ok), len(mine))
-        line = "level %d/%d %s: %s in %.1fs" % (number, total, service, what, seconds)
-        failed = [r for r in mine if r["failed"]]
-        if failed:
-            line += ", %d failed" % len(failed)
-        skipped = [r for r in mine if r.get("kept_going")]
-        if skipped:
-            line += ", %d skipped" % len(skipped)
-        lines.append(Line(line, tone_of(mine)))
-        lines += ["  %s on %s: %s" % (r["instance"], r["ship"], r["msg"]) for r in skipped]
-        # Another run changed the same container meanwhile: what it did, and where we are.
-        lines += [
-            "  %s on %s: %s; converged from what is there (now %s)"
-            % (
-                r["instance"],
-                r["ship"],
-                ", then ".join(r["raced"]),
-                r["container"]["state"] if "container" in r else None,
-            )
-            for r in mine
-            if r.get("raced")
-        ]
-        # Why a container was (or would be) replaced, and how that went.
-        lines += [replacement_line(r, check_mode) for r in mine if r.get("reasons")]
-        # The rest of a rollout that stopped.
-        lines += [
-            "  %s on %s: %s" % (r["instance"], r["ship"], r["msg"])
-            for r in mine
-            if r.get("skipped") and not r.get("kept_going") and "the rollout of" in (r.get("msg") or "")
-        ]
+    """After a step: what it did (toned), then a line per instance skipped by keep_going, raced by
+    another run, or recreated (with its drift reasons); with -v, a line per instance."""
+    ok = [r for r in results if not r["failed"] and not r.get("skipped")]
+    changed = [r for r in ok if r["changed"]]
+    verb = "would be " + past if check_mode else past
+    if changed:
+        what = "%d/%d %s" % (len(changed), len(results), verb)
+    else:
+        what = "%d/%d ok, nothing to do" % (len(ok), len(results))
+    line = "%s: %s in %.1fs" % (step.service, what, seconds)
+    failed = [r for r in results if r["failed"]]
+    if failed:
+        line += ", %d failed" % len(failed)
+    skipped = [r for r in results if r.get("kept_going")]
+    if skipped:
+        line += ", %d skipped" % len(skipped)
+    lines: list[str] = [Line(line, tone_of(results))]
+    lines += ["  %s on %s: %s" % (r["instance"], r["ship"], r["msg"]) for r in skipped]
+    # Another run changed the same container meanwhile: what it did, and where we are.
+    lines += [
+        "  %s on %s: %s; converged from what is there (now %s)"
+        % (
+            r["instance"],
+            r["ship"],
+            ", then ".join(r["raced"]),
+            r["container"]["state"] if "container" in r else None,
+        )
+        for r in results
+        if r.get("raced")
+    ]
+    # Why a container was (or would be) replaced, and how that went.
+    lines += [replacement_line(r, check_mode) for r in results if r.get("reasons")]
+    # The rest of a rollout that stopped.
+    lines += [
+        "  %s on %s: %s" % (r["instance"], r["ship"], r["msg"])
+        for r in results
+        if r.get("skipped") and not r.get("kept_going") and "the rollout of" in (r.get("msg") or "")
+    ]
+    # -v: every instance, and what was done to it.
+    lines += [
+        Line(
+            "  %s on %s: %s" % (r["instance"], r["ship"], ", ".join(r.get("actions") or ()) or outcome(r)),
+            tone_of([r]),
+            verbosity=1,
+        )
+        for r in results
+    ]
     return lines
 
 

@@ -16,12 +16,12 @@ import time
 from typing import TYPE_CHECKING, Callable, Mapping, Optional, cast
 
 from ..model import update_section
-from .level_runner import blank_result
+from .runner import blank_result
 
 if TYPE_CHECKING:
     from ..docker.container import ContainerManager
     from ..records import InstanceResult, InstanceSpec, Update
-    from .level_runner import Action
+    from .runner import Action
 
 RunEach = Callable[[list, "Action"], list]
 

@@ -1,20 +1,23 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Run one piece of work per instance, in parallel across and within ships.
+"""Run one piece of work per instance, in parallel across and within ships, bounded.
 
-The orchestrator's executor: it knows ships, threads, Ctrl-C and how a Docker error becomes
-an instance's result, and nothing of commands, levels or keep_going (orchestrate.py decides
-those). ``connect_ship`` is the seam: a function from a ship to its Docker API client
-(docker_client.connect; the unit tests give a fake).
+The orchestrator's executor: it knows ships, threads, the run's bounds on operations at once
+(over the whole run, and per ship), Ctrl-C and how a Docker error becomes an instance's result,
+and nothing of commands, steps or keep_going (orchestrate.py decides those). ``connect_ship`` is
+the seam: a function from a ship to its Docker API client (docker_client.connect; the unit tests
+give a fake).
 """
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, cast
+from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, cast
 
-from ..defaults import MAX_THREADS
+from ..defaults import MAX_THREADS, SHIP_CONCURRENCY
 from ..docker import registries
 from ..docker.client import DockerException, ShipUnreachable, connect, connection_errors, containers_by_name, error_text
 from ..docker.container import aside_of
@@ -43,16 +46,28 @@ def blank_result(spec: InstanceSpec, **outcome: Any) -> InstanceResult:
     return result
 
 
-class LevelRunner:
-    """The ships of one environment, for one run: their clients, the ships found down, and
-    whether the run was interrupted."""
+class Runner:
+    """The ships of one environment, for one run: their clients, the ships found down, the bounds
+    on operations at once, and whether the run was interrupted.
 
-    def __init__(self, env: Environment, connect_ship: Callable[[Ship], Any] = connect) -> None:
+    ``concurrency``: at most this many operations at once over the whole run (MaestroNG's
+    ``-c``; None: no bound but the threads'); ``ship_concurrency``: at most this many on one ship,
+    so a thousand instances never open a thousand connections to their daemons at once."""
+
+    def __init__(
+        self,
+        env: Environment,
+        connect_ship: Callable[[Ship], Any] = connect,
+        concurrency: Optional[int] = None,
+        ship_concurrency: int = SHIP_CONCURRENCY,
+    ) -> None:
         self.env = env
         self._connect = connect_ship
         self.down: dict[str, ShipUnreachable] = {}  # ship -> why, so a dead ship is tried once
         self.interrupted: Optional[str] = None  # why no new work starts (e.g. "SIGINT")
         self._admitted: set[str] = set()  # instances in progress: an interrupt lets them finish
+        self._run_slots = threading.BoundedSemaphore(concurrency) if concurrency else None
+        self._ship_slots = {name: threading.BoundedSemaphore(ship_concurrency) for name in env.ships}
 
     def interrupt(self, why: str) -> None:
         """No new instance begins; those in progress finish (callable from a signal handler)."""
@@ -61,19 +76,30 @@ class LevelRunner:
         if not self.interrupted or (self.interrupted == "SIGTERM" and why == "SIGINT"):
             self.interrupted = why
 
-    def admit(self, names: list[str], threads: Optional[int] = None, fresh: bool = False) -> bool:
+    def admit(self, names: list[str], threads: Optional[int] = None) -> bool:
         """Mark the first batch of ``names`` (as many as run at once) as in progress, so an
         interrupt from now on lets them finish; False, admitting none, once interrupted.
-        ``fresh``: forget what was admitted before (a new level begins).
 
         Call it before announcing the work: what was announced as starting then really runs,
         whenever the signal comes."""
         if self.interrupted:
             return False
-        if fresh:
-            self._admitted = set()
         self._admitted.update(names[: min(threads or len(names), MAX_THREADS)])
         return True
+
+    def release(self, names: Iterable[str]) -> None:
+        """``names`` are no longer in progress (their step is done, or what ran before the run began
+        was a check): an interrupt from now on spares them no more."""
+        self._admitted.difference_update(names)
+
+    @contextmanager
+    def slot(self, ship_name: str) -> Iterator[None]:
+        """Hold one of the run's operations at once and one of the ship's while the block runs."""
+        with ExitStack() as held:
+            if self._run_slots is not None:
+                held.enter_context(self._run_slots)
+            held.enter_context(self._ship_slots[ship_name])
+            yield
 
     def client(self, ship_name: str) -> Any:
         """The Docker API client of a ship, logged in to the environment's registries."""
@@ -107,7 +133,7 @@ class LevelRunner:
         result = blank_result(spec)
         ship = self.env.ships[spec["ship"]]
         try:
-            with connection_errors(ship["name"], ship["docker_url"]):
+            with self.slot(ship["name"]), connection_errors(ship["name"], ship["docker_url"]):
                 if before is not None:
                     result.update(before(spec))
                 result.update(action(spec))

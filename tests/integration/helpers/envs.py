@@ -192,8 +192,8 @@ class Run:
         raise AssertionError("no result for task %r in:\n%s" % (task, self.output))
 
     def progress(self):
-        """The `level i/n service: ...` lines a level ends with (not the `... ...` one it starts with)."""
-        return [line for line in re.findall(r"^level \d+/\d+ .*$", self.output, re.M) if not line.endswith(" ...")]
+        """The `service: k/n ...` lines a service ends with (not the `... ...` one it begins with)."""
+        return re.findall(r"^[\w.-]+: \d+/\d+ .*$", self.output, re.M)
 
     def __repr__(self):
         return "<%s rc=%s>\n%s" % (" ".join(self.argv), self.rc, self.output)

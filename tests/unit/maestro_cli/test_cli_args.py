@@ -1,5 +1,6 @@
 """The `maestro` command: MaestroNG's arguments -> the ansible-playbook command it runs."""
 
+import io
 import json
 import os
 import sys
@@ -10,7 +11,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from maestro_cli import cli  # noqa: E402
+from maestro_cli import cli, engine  # noqa: E402
 
 
 def run(*argv, cwd="/home/me/env", root=REPO, environ=None):
@@ -113,6 +114,7 @@ def test_restart_options():
         "services": ["web"],
         "ignore_dependencies": True,
         "rolling": True,
+        "concurrency": 1,
         "only_if_changed": True,
         "step_delay": 5.0,
         "stop_start_delay": 2.0,
@@ -122,11 +124,12 @@ def test_restart_options():
     assert "rolling" not in run("restart", "web")[2]
 
 
-def test_concurrency_other_than_rolling_is_noted():
-    book, env, extra, rest, inv = run("start", "-c", "2")
-    assert "rolling" not in extra and "concurrency" not in extra
-    assert len(inv.notes) == 1 and "-c 2 ignored" in inv.notes[0]
-    assert run("restart", "--concurrency", "3")[4].notes
+def test_concurrency_bounds_the_operations_at_once():
+    book, env, extra, rest, inv = run("start", "-c", "2", "--ship-concurrency", "4")
+    assert "rolling" not in extra and extra["concurrency"] == 2 and extra["ship_concurrency"] == 4
+    assert inv.notes == []
+    assert run("restart", "--concurrency", "3")[2]["concurrency"] == 3
+    assert "concurrency" not in run("status", "-c", "3")[2]
 
 
 def test_refresh_images_on_start():
@@ -318,3 +321,19 @@ def test_maestrong_all_flag_is_accepted():
     # MaestroNG's stop and restart refuse to act on everything without -a.
     for command in ("stop", "kill", "restart"):
         assert run(command, "-a")[2] == run(command)[2]
+
+
+def test_verbose_shows_a_line_per_instance_and_is_ansible_playbooks_v():
+    assert run("--verbose", "start")[3] == ["-v"]
+    assert "-v" not in run("start")[3]
+
+
+def test_the_commands_output_shows_a_verbose_line_only_with_verbose():
+    from ansible_collections.maestro.ng.plugins.module_utils.run.report import Line
+
+    for verbosity, expected in ((0, "always\n"), (1, "always\n  web-1 on ship1: started\n")):
+        out = io.StringIO()
+        output = engine.Output(stdout=out, stderr=io.StringIO(), verbosity=verbosity)
+        output.line(Line("always"))
+        output.line(Line("  web-1 on ship1: started", verbosity=1))
+        assert out.getvalue() == expected

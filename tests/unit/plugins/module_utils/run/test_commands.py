@@ -22,9 +22,9 @@ from ansible_collections.maestro.ng.plugins.module_utils.action_specs import ORC
 from ansible_collections.maestro.ng.plugins.module_utils.docker.client import ShipUnreachable
 from ansible_collections.maestro.ng.plugins.module_utils.errors import ContainerError, MaestroError
 from ansible_collections.maestro.ng.plugins.module_utils.run import commands, lock
-from ansible_collections.maestro.ng.plugins.module_utils.run.level_runner import blank_result
 from ansible_collections.maestro.ng.plugins.module_utils.run.lock import EnvironmentLock
 from ansible_collections.maestro.ng.plugins.module_utils.run.orchestrate import Orchestrator
+from ansible_collections.maestro.ng.plugins.module_utils.run.runner import blank_result
 from ansible_collections.maestro.ng.tests.unit.plugins.module_utils.run.sched_env import ENV
 
 ALL = ["db-1", "api-1", "api-2", "web-1", "tool-1"]
@@ -148,6 +148,8 @@ def test_the_options_are_the_orchestrate_specs_arguments_with_their_defaults(env
         "update_parallelism": None,
         "update_delay": None,
         "update_failure_action": None,
+        "concurrency": None,
+        "ship_concurrency": 32,
     }
     result = commands.orchestrate(env, ALL, options(), lambda line: None)
     assert result["failed"] is False and result["environment"] == "sched"
@@ -161,6 +163,25 @@ def test_plan_and_apply_plan_exclude_each_other(env, locks, ships):
     result = run(env, check_mode=True, lines=lines, plan="/tmp/p.json", apply_plan="/tmp/q.json")
     assert result == {"failed": True, "msg": "plan and apply_plan exclude each other"}
     assert lines == [] and ships.journal == [] and not locks.exists()
+
+
+@pytest.mark.parametrize("bound", ["concurrency", "ship_concurrency"])
+def test_a_bound_below_one_is_refused_before_anything(env, locks, ships, bound):
+    result = run(env, **{bound: 0})
+    assert result == {"failed": True, "msg": "%s: 0 is not a number of operations at once (1 or more)" % bound}
+    assert ships.journal == [] and not locks.exists()
+
+
+def test_the_bounds_reach_the_orchestrator(env, locks, ships, monkeypatch):
+    given, seams = [], commands.Orchestrator  # the fake ships' (the ships fixture)
+
+    def orchestrator(*args, **kwargs):
+        given.append(kwargs)
+        return seams(*args, **kwargs)
+
+    monkeypatch.setattr(commands, "Orchestrator", orchestrator)
+    result = run(env, concurrency=1, ship_concurrency=2)
+    assert not result["failed"] and (given[0]["concurrency"], given[0]["ship_concurrency"]) == (1, 2)
 
 
 def test_plan_is_refused_without_check_mode(env, locks, ships):

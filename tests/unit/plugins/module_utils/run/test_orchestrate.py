@@ -11,7 +11,6 @@ import threading
 import docker.errors
 import pytest
 
-from ansible_collections.maestro.ng.plugins.module_utils.docker.client import ShipUnreachable
 from ansible_collections.maestro.ng.plugins.module_utils.docker.desired import (
     LABEL_DIGEST,
     LABEL_ENVIRONMENT,
@@ -19,136 +18,15 @@ from ansible_collections.maestro.ng.plugins.module_utils.docker.desired import (
     config_digest,
     desired_config,
 )
-from ansible_collections.maestro.ng.plugins.module_utils.errors import ContainerError
-from ansible_collections.maestro.ng.plugins.module_utils.run import level_runner
+from ansible_collections.maestro.ng.plugins.module_utils.run import orchestrate, runner
 from ansible_collections.maestro.ng.plugins.module_utils.run.orchestrate import Orchestrator
+from ansible_collections.maestro.ng.tests.unit.plugins.module_utils.run.fake_ships import (
+    IMAGE_ID,
+    FakeClient,
+    FakeManager,
+    Ships,
+)
 from ansible_collections.maestro.ng.tests.unit.plugins.module_utils.run.sched_env import ENV
-
-IMAGE_ID = "sha256:" + "a" * 64
-
-
-class Ships:
-    """The fake ships: a client per ship, the ships that are down, the instances that fail,
-    and the journal of every converge; their container listings, the images they lack, the
-    pulls that fail, and what each manager was given and asked."""
-
-    def __init__(
-        self,
-        down=(),
-        failing=(),
-        barrier=None,
-        listing=None,
-        reasons=None,
-        missing=(),
-        pull_errors=None,
-    ):
-        self.down = set(down)
-        self.failing = set(failing)
-        self.barrier = barrier  # {instance: threading.Barrier}: those must converge together (for real)
-        self.listing = listing or {}  # ship -> its container listing entries
-        self.reasons = reasons or {}  # instance -> why its container drifted (what a converge reports)
-        self.missing = set(missing)  # images no ship has until it pulls them
-        self.pull_errors = pull_errors or {}  # image -> what pulling it raises
-        self.connects = []
-        self.journal = []  # (instance, state, check_mode, running at the time)
-        self.converges = []  # (instance, state, check_mode, refresh)
-        self.options = []  # (instance, the manager's keyword arguments, check_mode included)
-        self.listings = []  # the ship of each container listing
-        self.pulls = []  # (ship, image) of each pull
-        self.pulled = set()
-        self.finished = []  # the instances whose rollout finished them (previous container removed)
-        self.reverted = []  # (instance, why) of each revert
-        self.running = 0
-        self.most_at_once = 0
-        self.running_of = {}  # service -> its real converges running now
-        self.most_of = {}  # service -> the most of its real converges that ran at once
-        self.lock = threading.Lock()
-
-    def connect(self, ship):
-        self.connects.append(ship["name"])
-        if ship["name"] in self.down:
-            raise ShipUnreachable(ship["name"], ship["docker_url"], "[Errno 113] No route to host")
-        return FakeClient(self, ship["name"])
-
-    def manager(self, client, spec, check_mode=False, **options):
-        with self.lock:
-            self.options.append((spec["name"], dict(options, check_mode=check_mode)))
-        return FakeManager(self, spec, check_mode)
-
-    def real(self, name, key):
-        """``key`` of the managers that converged ``name`` for real (not a check-mode preview)."""
-        return [options[key] for instance, options in self.options if instance == name and not options["check_mode"]]
-
-
-class FakeClient:
-    def __init__(self, ships=None, ship=None):
-        self.ships, self.ship = ships, ship
-
-    def containers(self, all=False, filters=None):  # noqa: A002 - the Docker SDK's name
-        if self.ships is None:
-            return []
-        with self.ships.lock:
-            self.ships.listings.append(self.ship)
-        return list(self.ships.listing.get(self.ship, ()))
-
-    def inspect_image(self, image):
-        ships = self.ships
-        if ships is not None and image in ships.missing and (self.ship, image) not in ships.pulled:
-            raise docker.errors.NotFound("No such image: %s" % image)
-        return {"Id": IMAGE_ID}
-
-    def pull(self, image, stream=False, decode=False, auth_config=None):
-        with self.ships.lock:
-            self.ships.pulls.append((self.ship, image))
-        if image in self.ships.pull_errors:
-            raise self.ships.pull_errors[image]
-        with self.ships.lock:
-            self.ships.pulled.add((self.ship, image))
-        return iter([{"status": "Status: Downloaded newer image for %s" % image}])
-
-
-class FakeManager:
-    def __init__(self, ships, spec, check_mode):
-        self.ships, self.spec, self.check_mode = ships, spec, check_mode
-
-    def converge(self, state, refresh=False, only_if_stopped=False, listed=None, aside=None):
-        name, service, ships = self.spec["name"], self.spec["service"], self.ships
-        with ships.lock:
-            ships.running += 1
-            ships.most_at_once = max(ships.most_at_once, ships.running)
-            ships.journal.append((name, state, self.check_mode, ships.running))
-            ships.converges.append((name, state, self.check_mode, refresh))
-            if not self.check_mode:
-                ships.running_of[service] = ships.running_of.get(service, 0) + 1
-                ships.most_of[service] = max(ships.most_of.get(service, 0), ships.running_of[service])
-        try:
-            if ships.barrier and name in ships.barrier and not self.check_mode:
-                ships.barrier[name].wait(timeout=5)  # BrokenBarrierError unless run at once
-            if name in ships.failing and not self.check_mode:
-                raise ContainerError("%s: exited with code 1" % name)
-            return {
-                "changed": True,
-                "actions": [("would " if self.check_mode else "") + state],
-                "reasons": list(ships.reasons.get(name, [])),
-            }
-        finally:
-            with ships.lock:
-                ships.running -= 1
-                if not self.check_mode:
-                    ships.running_of[service] -= 1
-
-    def has_running_checks(self):
-        return False
-
-    def finish(self):
-        with self.ships.lock:
-            self.ships.finished.append(self.spec["name"])
-        return {"changed": True, "actions": ["started", "removed previous"], "reasons": [], "rolled_back": None}
-
-    def revert(self, why):
-        with self.ships.lock:
-            self.ships.reverted.append((self.spec["name"], why))
-        return {"changed": True, "actions": ["started", "restored"], "reasons": [], "rolled_back": "b" * 64}
 
 
 @pytest.fixture
@@ -195,12 +73,12 @@ def test_a_level_converges_at_once_across_ships(env):
     assert not summary["failed"], summary.get("msg")
 
 
-def test_a_failed_level_stops_the_later_ones(env):
+def test_a_failed_step_begins_no_other(env):
     ships = Ships(failing={"api-2"})
     summary = run(env, ships)
     results = by_instance(summary)
     assert results["api-2"]["failed"] and results["api-2"]["msg"] == "api-2: exited with code 1"
-    assert results["web-1"]["skipped"] and results["web-1"]["msg"] == "not run: level 2 failed"
+    assert results["web-1"]["skipped"] and results["web-1"]["msg"] == "not run: api failed"
     assert "web-1" not in order(ships)
     assert summary["failed"]
 
@@ -280,30 +158,32 @@ def interrupt_when(orchestrator, text, lines):
     return progress
 
 
-def test_an_interrupt_right_after_a_level_is_announced_lets_all_of_it_run(env):
+def test_an_interrupt_right_after_a_step_is_announced_lets_all_of_it_run(env):
     # What was announced as starting runs, however soon the signal follows the line.
     ships, lines = Ships(), []
     orchestrator = Orchestrator(env, connect_ship=ships.connect, manager=ships.manager)
-    orchestrator.progress = interrupt_when(orchestrator, "level 2/3 api: starting", lines)
+    orchestrator.progress = interrupt_when(orchestrator, "api: starting", lines)
     summary = orchestrator.run("started", ["db-1", "api-1", "api-2", "web-1"])
     assert order(ships)[1:] in (["api-1", "api-2"], ["api-2", "api-1"])
     assert by_instance(summary)["web-1"]["msg"] == "not run: interrupted (SIGTERM)"
-    assert [line for line in lines if line.startswith("level 3/3")] == []
+    assert [line for line in lines if line.startswith("web:")] == []
 
 
 def test_an_interrupt_after_the_announcement_starts_no_more_than_run_at_once(env, monkeypatch):
-    monkeypatch.setattr(level_runner, "MAX_THREADS", 1)
+    monkeypatch.setattr(runner, "MAX_THREADS", 1)
     ships, lines = Ships(), []
     orchestrator = Orchestrator(env, connect_ship=ships.connect, manager=ships.manager)
-    orchestrator.progress = interrupt_when(orchestrator, "level 2/3 api: starting", lines)
+    orchestrator.progress = interrupt_when(orchestrator, "api: starting", lines)
     summary = orchestrator.run("started", ["db-1", "api-1", "api-2", "web-1"])
     assert order(ships) == ["db-1", "api-1"]
     assert by_instance(summary)["api-2"]["msg"] == "not run: interrupted (SIGTERM)"
 
 
-def test_an_interrupt_before_a_level_is_announced_runs_none_of_it(env, monkeypatch):
-    # The signal lands while the level's containers are being listed, before its line (the first
-    # listing, of the whole selection, is the check that no container is in the way).
+def test_an_interrupt_before_a_step_is_announced_runs_none_of_it(env, monkeypatch):
+    # The signal lands while the step's containers are being listed (again, the first listing having
+    # aged), before its line (the first listing, of the whole selection, is the check that no
+    # container is in the way).
+    monkeypatch.setattr(orchestrate, "LISTING_FRESH", -1)
     ships, lines = Ships(), []
     orchestrator = Orchestrator(env, connect_ship=ships.connect, manager=ships.manager)
     orchestrator.progress = lines.append
@@ -320,7 +200,7 @@ def test_an_interrupt_before_a_level_is_announced_runs_none_of_it(env, monkeypat
     monkeypatch.setattr(FakeClient, "containers", containers)
     summary = orchestrator.run("started", ["db-1", "api-1", "api-2", "web-1"])
     assert order(ships) == ["db-1"]
-    assert [line for line in lines if line.startswith("level 2/3")] == []
+    assert [line for line in lines if line.startswith("api:")] == []
     assert by_instance(summary)["api-2"]["msg"] == "not run: interrupted (SIGINT)"
     assert summary["interrupted"] == "SIGINT"
 
@@ -452,18 +332,19 @@ def test_a_pull_is_not_refused_by_a_container_the_environment_did_not_make(env):
     assert sorted(set(ships.pulls)) == [("ship1", "busybox"), ("ship2", "busybox")]
 
 
-def test_the_first_level_reuses_the_runs_first_listing(env):
+def test_the_steps_reuse_the_runs_first_listing_while_it_is_fresh(env):
     ships = Ships()
-    run(env, ships, names=["db-1", "tool-1"])
+    run(env, ships)
     assert sorted(ships.listings) == ["ship1", "ship2"]
 
 
-def test_each_later_level_lists_the_ships_of_its_own_instances(env):
-    # The first listing (every ship) serves level 1; level 2 (api on both ships) and level 3
-    # (web-1 on ship2) list again.
+def test_a_step_beginning_after_its_listing_aged_lists_the_ships_of_its_own_instances(env, monkeypatch):
+    # Every listing aged at once: after the first (every ship), db and tool (beginning together) list
+    # their ships in one go, then api (on both ships), then web (web-1 on ship2).
+    monkeypatch.setattr(orchestrate, "LISTING_FRESH", -1)
     ships = Ships()
     run(env, ships)
-    assert sorted(ships.listings) == ["ship1", "ship1", "ship2", "ship2", "ship2"]
+    assert sorted(ships.listings) == ["ship1"] * 3 + ["ship2"] * 4
 
 
 def test_the_manager_gets_the_runs_settings(env):

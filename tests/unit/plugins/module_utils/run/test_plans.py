@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.maestro.ng.plugins.module_utils.errors import ContainerError
 from ansible_collections.maestro.ng.plugins.module_utils.run import plans
-from ansible_collections.maestro.ng.plugins.module_utils.run.level_runner import LevelRunner, blank_result
+from ansible_collections.maestro.ng.plugins.module_utils.run.runner import Runner, blank_result
 
 ENV = """
 name: planned
@@ -341,7 +341,7 @@ def test_an_entry_without_live_state_differs_where_the_live_state_is_not_none(en
 # ---------------------------------------------------------------------- refusals and guarded
 def test_refusals_lists_only_the_instances_that_moved(env, unchanged):
     unchanged.containers["web-2"] = running(container_id=OTHER_ID)
-    runner = LevelRunner(env, lambda ship: unchanged)
+    runner = Runner(env, lambda ship: unchanged)
     entries = {name: entry_of(env, name) for name in ("web-1", "web-2")}
     assert plans.refusals(entries, runner.client, runner.run_each) == [
         "web-2: container_id changed (cccccccccccc -> dddddddddddd)"
@@ -349,7 +349,7 @@ def test_refusals_lists_only_the_instances_that_moved(env, unchanged):
 
 
 def test_refusals_of_an_unmoved_plan_is_empty(env, unchanged):
-    runner = LevelRunner(env, lambda ship: unchanged)
+    runner = Runner(env, lambda ship: unchanged)
     entries = {name: entry_of(env, name) for name in ("web-1", "web-2")}
     assert plans.refusals(entries, runner.client, runner.run_each) == []
 

@@ -2,12 +2,13 @@
 
 import re
 
+from ansible_collections.maestro.ng.plugins.module_utils.model.schedule import Step
 from ansible_collections.maestro.ng.plugins.module_utils.run.report import (
-    level_end_lines,
     outcome,
     status_summary,
     status_table,
     status_tone,
+    step_end_lines,
     summary_line,
 )
 
@@ -119,8 +120,12 @@ def test_status_table_stays_aligned_when_painted():
     assert lines[3].endswith("  -")  # no container: no drift to tell
 
 
-def test_level_lines_say_what_each_service_did_and_why():
-    level = {"services": ["web"], "instances": ["web-1", "web-2", "web-3"]}
+def shown(lines, verbosity=0):
+    return [line for line in lines if getattr(line, "verbosity", 0) <= verbosity]
+
+
+def test_step_lines_say_what_the_service_did_and_why():
+    step = Step("web", ("web-1", "web-2", "web-3"), (), 1)
     results = [
         {
             "instance": "web-1",
@@ -128,6 +133,7 @@ def test_level_lines_say_what_each_service_did_and_why():
             "ship": "vm1",
             "changed": True,
             "failed": False,
+            "actions": ["created", "started"],
             "reasons": ["env.A changed"],
         },
         {
@@ -150,15 +156,23 @@ def test_level_lines_say_what_each_service_did_and_why():
             "msg": "skipped: ship vm3 is down",
         },
     ]
-    lines = level_end_lines(2, 3, level, results, "started", 1.25)
-    assert lines == [
-        "level 2/3 web: 1/3 started in 1.2s, 1 skipped",
+    lines = step_end_lines(step, results, "started", 1.25)
+    assert shown(lines) == [
+        "web: 1/3 started in 1.2s, 1 skipped",
         "  web-3 on vm3: skipped: ship vm3 is down",
         "  web-2 on vm2: another run created it at the same time; converged from what is there (now running)",
         "  web-1 on vm1: recreated: env.A changed",
     ]
     assert lines[0].tone == "skipped"  # a kept_going skip outweighs a change
-    checked = level_end_lines(1, 1, level, results[:2], "started", 0.5, check_mode=True)
-    assert checked[0] == "level 1/1 web: 1/2 would be started in 0.5s" and checked[-1].endswith(
+    # -v: a line per instance, with what was done to it (or its outcome), in its own tone.
+    verbose = lines[len(shown(lines)) :]
+    assert verbose == [
+        "  web-1 on vm1: created, started",
+        "  web-2 on vm2: unchanged",
+        "  web-3 on vm3: skipped",
+    ]
+    assert [line.verbosity for line in verbose] == [1, 1, 1] and verbose[0].tone == "changed"
+    checked = shown(step_end_lines(Step("web", ("web-1", "web-2"), (), 0), results[:2], "started", 0.5, True))
+    assert checked[0] == "web: 1/2 would be started in 0.5s" and checked[-1].endswith(
         "would be recreated: env.A changed"
     )

@@ -1,7 +1,7 @@
 """One service's rollout (run/rollout.py) on fakes: the batches of its update, in order and each at once,
 the delay between them, what a failed batch does (rollback, pause, continue), an interrupt, and the
 results (in the order of the names, with their batch). The replacements are fakes (``replace`` gives a
-FakeManager that records finish and revert); the batches run through the real LevelRunner.run_each
+FakeManager that records finish and revert); the batches run through the real Runner.run_each
 on fake ships, so a ContainerError becomes a failed result as in a run."""
 
 import threading
@@ -9,8 +9,8 @@ import threading
 import pytest
 
 from ansible_collections.maestro.ng.plugins.module_utils.errors import ContainerError
-from ansible_collections.maestro.ng.plugins.module_utils.run.level_runner import LevelRunner
 from ansible_collections.maestro.ng.plugins.module_utils.run.rollout import Rollout
+from ansible_collections.maestro.ng.plugins.module_utils.run.runner import Runner
 
 ENV = """
 name: roll
@@ -124,8 +124,8 @@ def policy(parallelism=1, delay=0.0, failure_action="rollback"):
 
 
 def rollout(env, journal, names=None, size=1, interrupted=None, check_mode=False, runner=None, **update):
-    """A Rollout of ``names`` (all of web) whose batches run through a LevelRunner on fake ships."""
-    runner = runner or LevelRunner(env, journal.connect)
+    """A Rollout of ``names`` (all of web) whose batches run through a Runner on fake ships."""
+    runner = runner or Runner(env, journal.connect)
 
     def run_each(batch, action):
         with journal.lock:
@@ -335,8 +335,8 @@ def test_an_interrupt_runs_no_further_batch_but_finishes_the_done_ones(env):
 
 def test_an_interrupt_during_the_delay_between_batches_runs_no_further_batch(env):
     journal = Journal()
-    runner = LevelRunner(env, journal.connect)
-    runner.admit(NAMES[:2], fresh=True)  # as the orchestrator admits the level before it announces it
+    runner = Runner(env, journal.connect)
+    runner.admit(NAMES[:2])  # as the orchestrator admits the step before it announces it
     job = rollout(env, journal, names=NAMES[:2], interrupted=lambda: runner.interrupted, runner=runner, delay=30)
     job._sleep = lambda seconds: runner.interrupt("SIGINT")  # Ctrl-C during the 30 s
     results = by_instance(job.run())
@@ -348,7 +348,7 @@ def test_an_interrupt_of_the_runner_still_finishes_the_replacements_in_progress(
     # The signal comes during the first batch: its instances were admitted, so they (and their
     # finish) still run; no other batch does.
     journal = Journal()
-    runner = LevelRunner(env, journal.connect)
+    runner = Runner(env, journal.connect)
     replace = journal.replace
 
     def replace_then_interrupt(spec):

@@ -1,4 +1,4 @@
-"""The orchestrator's executor (run/level_runner.py) on fake ships: results in order, errors as
+"""The orchestrator's executor (run/runner.py) on fake ships: results in order, errors as
 results, a lost ship asked once, the interrupt that lets only admitted work run, and one
 container listing per ship."""
 
@@ -10,8 +10,8 @@ import requests
 
 from ansible_collections.maestro.ng.plugins.module_utils.docker.client import ShipUnreachable
 from ansible_collections.maestro.ng.plugins.module_utils.errors import ContainerError
-from ansible_collections.maestro.ng.plugins.module_utils.run import level_runner
-from ansible_collections.maestro.ng.plugins.module_utils.run.level_runner import LevelRunner, blank_result
+from ansible_collections.maestro.ng.plugins.module_utils.run import runner as runner_module
+from ansible_collections.maestro.ng.plugins.module_utils.run.runner import Runner, blank_result
 from ansible_collections.maestro.ng.tests.unit.plugins.module_utils.run import sched_env
 
 # sched_env's environment (db-1 and api-1 on ship1; api-2, web-1 and tool-1 on ship2) with two registries.
@@ -120,7 +120,7 @@ def test_run_each_keeps_the_order_of_the_names_however_the_work_ends(env):
             last_done.set()
         return {"changed": True, "actions": ["did " + spec["name"]]}
 
-    runner = LevelRunner(env, Ships().connect)
+    runner = Runner(env, Ships().connect)
     results = runner.run_each(["db-1", "api-1", "tool-1"], action)
     assert [r["instance"] for r in results] == ["db-1", "api-1", "tool-1"]
     assert results[2] == {
@@ -135,12 +135,12 @@ def test_run_each_keeps_the_order_of_the_names_however_the_work_ends(env):
 
 
 def test_run_each_of_nothing_is_nothing(env):
-    runner = LevelRunner(env, Ships().connect)
+    runner = Runner(env, Ships().connect)
     assert runner.run_each([], lambda spec: {"changed": True}) == []
 
 
 def test_before_is_merged_first_and_the_action_on_top(env):
-    runner = LevelRunner(env, Ships().connect)
+    runner = Runner(env, Ships().connect)
     results = runner.run_each(
         ["db-1"],
         lambda spec: {"actions": ["started"], "changed": True},
@@ -162,7 +162,7 @@ def test_threads_limits_how_many_run_at_once(env):
             running[0] -= 1
         return {}
 
-    runner = LevelRunner(env, Ships().connect)
+    runner = Runner(env, Ships().connect)
     runner.run_each(["db-1", "api-1", "api-2", "web-1"], action, threads=1)
     assert most[0] == 1
 
@@ -173,7 +173,7 @@ def test_a_container_error_fails_only_its_instance_and_keeps_what_was_done(env):
             raise ContainerError("api-1: exited with code 1", result={"changed": True, "actions": ["created"]})
         return {"changed": True, "actions": ["started"]}
 
-    results = LevelRunner(env, Ships().connect).run_each(["db-1", "api-1"], action)
+    results = Runner(env, Ships().connect).run_each(["db-1", "api-1"], action)
     assert results[0]["failed"] is False and results[0]["actions"] == ["started"]
     assert results[1] == {
         "instance": "api-1",
@@ -191,7 +191,7 @@ def test_a_docker_error_becomes_the_instances_message(env):
     def action(spec):
         raise docker.errors.APIError("500 Server Error", explanation=b"conflict: name in use ")
 
-    results = LevelRunner(env, Ships().connect).run_each(["db-1"], action)
+    results = Runner(env, Ships().connect).run_each(["db-1"], action)
     assert results[0]["failed"] is True
     assert results[0]["msg"] == "db-1: conflict: name in use"
     assert "unreachable" not in results[0]
@@ -201,13 +201,13 @@ def test_a_docker_exception_without_explanation_shows_its_text(env):
     def action(spec):
         raise docker.errors.DockerException("Error while fetching server API version")
 
-    results = LevelRunner(env, Ships().connect).run_each(["web-1"], action)
+    results = Runner(env, Ships().connect).run_each(["web-1"], action)
     assert results[0]["msg"] == "web-1: Error while fetching server API version"
 
 
 def test_an_unreachable_ship_fails_its_instance_and_is_then_down_at_once(env):
     ships = Ships(down={"ship2"})
-    runner = LevelRunner(env, ships.connect)
+    runner = Runner(env, ships.connect)
     results = runner.run_each(["db-1", "api-2"], lambda spec: {"changed": runner.client(spec["ship"]) is not None})
     assert results[0]["failed"] is False and results[0]["changed"] is True
     assert results[1] == {
@@ -235,7 +235,7 @@ def test_a_connection_error_in_the_action_is_an_unreachable_ship(env):
         )
 
     ships = Ships()
-    runner = LevelRunner(env, ships.connect)
+    runner = Runner(env, ships.connect)
     results = runner.run_each(["tool-1"], action)
     message = "ship ship2 (tcp://10.250.0.202:2375) is unreachable: [Errno 111] Connection refused"
     assert results[0]["msg"] == message and results[0]["unreachable"] is True
@@ -246,7 +246,7 @@ def test_a_connection_error_in_the_action_is_an_unreachable_ship(env):
 
 def test_client_connects_to_the_ship_and_logs_in_to_the_registries_with_users(env):
     ships = Ships()
-    runner = LevelRunner(env, ships.connect)
+    runner = Runner(env, ships.connect)
     client = runner.client("ship1")
     assert client is ships.clients["ship1"]
     assert ships.connects == ["ship1"]
@@ -270,7 +270,7 @@ def test_client_connects_to_the_ship_and_logs_in_to_the_registries_with_users(en
     ],
 )
 def test_interrupt_names_the_first_signal_unless_a_sigint_follows_a_sigterm(env, signals, named):
-    runner = LevelRunner(env, Ships().connect)
+    runner = Runner(env, Ships().connect)
     assert runner.interrupted is None
     for name in signals:
         runner.interrupt(name)
@@ -278,7 +278,7 @@ def test_interrupt_names_the_first_signal_unless_a_sigint_follows_a_sigterm(env,
 
 
 def test_admit_refuses_once_interrupted(env):
-    runner = LevelRunner(env, Ships().connect)
+    runner = Runner(env, Ships().connect)
     runner.interrupt("SIGINT")
     assert runner.admit(["db-1"]) is False
     results = runner.run_each(["db-1", "api-1"], lambda spec: {"changed": True})
@@ -290,7 +290,7 @@ def test_admit_refuses_once_interrupted(env):
 
 def test_after_an_interrupt_only_the_admitted_instances_run(env):
     ran = []
-    runner = LevelRunner(env, Ships().connect)
+    runner = Runner(env, Ships().connect)
     assert runner.admit(["api-1", "db-1", "web-1"], threads=2) is True  # the first two
     runner.interrupt("SIGTERM")
     results = runner.run_each(["db-1", "api-1", "web-1"], lambda spec: ran.append(spec["name"]) or {"changed": True})
@@ -299,29 +299,30 @@ def test_after_an_interrupt_only_the_admitted_instances_run(env):
     assert [r["changed"] for r in results] == [True, True, False]
 
 
-def test_a_fresh_admission_forgets_what_work_before_the_level_admitted(env):
-    """A plan's check of every instance runs through run_each before the first level: the level's
-    own admission starts afresh, so an interrupt then spares only what the level announced."""
-    runner = LevelRunner(env, Ships().connect)
+def test_a_release_forgets_what_work_before_the_step_admitted(env):
+    """A plan's check of every instance runs through run_each before the first step: the run releases
+    them, so an interrupt then spares only what a step announced."""
+    runner = Runner(env, Ships().connect)
     runner.run_each(["db-1", "api-1", "api-2"], lambda spec: {})  # admits all three
-    assert runner.admit(["db-1", "api-1", "api-2"], threads=1, fresh=True) is True
+    runner.release(["db-1", "api-1", "api-2"])
+    assert runner.admit(["db-1", "api-1", "api-2"], threads=1) is True
     runner.interrupt("SIGINT")
     results = runner.run_each(["db-1", "api-1", "api-2"], lambda spec: {"changed": True}, threads=1)
     assert [r["changed"] for r in results] == [True, False, False]
 
 
 def test_admit_takes_no_more_than_max_threads(env, monkeypatch):
-    monkeypatch.setattr(level_runner, "MAX_THREADS", 2)
-    runner = LevelRunner(env, Ships().connect)
-    runner.admit(["db-1", "api-1", "api-2", "web-1"])
-    runner.interrupt("SIGINT")
-    results = runner.run_each(["db-1", "api-1", "api-2", "web-1"], lambda spec: {"changed": True})
+    monkeypatch.setattr(runner_module, "MAX_THREADS", 2)
+    one = Runner(env, Ships().connect)
+    one.admit(["db-1", "api-1", "api-2", "web-1"])
+    one.interrupt("SIGINT")
+    results = one.run_each(["db-1", "api-1", "api-2", "web-1"], lambda spec: {"changed": True})
     assert [r["changed"] for r in results] == [True, True, False, False]
 
 
 def test_an_interrupt_during_a_one_at_a_time_run_starts_no_other(env):
     ran = []
-    runner = LevelRunner(env, Ships().connect)
+    runner = Runner(env, Ships().connect)
 
     def action(spec):
         ran.append(spec["name"])
@@ -335,7 +336,7 @@ def test_an_interrupt_during_a_one_at_a_time_run_starts_no_other(env):
 
 def test_an_interrupt_during_a_parallel_run_lets_all_of_it_finish(env):
     ran = []
-    runner = LevelRunner(env, Ships().connect)
+    runner = Runner(env, Ships().connect)
 
     def action(spec):
         ran.append(spec["name"])
@@ -350,7 +351,7 @@ def test_an_interrupt_during_a_parallel_run_lets_all_of_it_finish(env):
 # ---------------------------------------------------------------------- list_containers
 def test_list_containers_lists_each_ship_once_for_its_instances(env):
     ships = Ships(ship1=[entry("db-1"), entry("api-10")], ship2=[entry("web-1", "exited")])
-    runner = LevelRunner(env, ships.connect)
+    runner = Runner(env, ships.connect)
     listed, aside = runner.list_containers(["db-1", "api-1", "web-1", "api-2"])
     assert listed == {"db-1": entry("db-1"), "api-1": None, "web-1": entry("web-1", "exited"), "api-2": None}
     assert aside == dict.fromkeys(listed, {"previous": None, "failed": None})
@@ -360,20 +361,20 @@ def test_list_containers_lists_each_ship_once_for_its_instances(env):
 
 def test_list_containers_of_nothing_is_empty(env):
     ships = Ships()
-    assert LevelRunner(env, ships.connect).list_containers([]) == ({}, {})
+    assert Runner(env, ships.connect).list_containers([]) == ({}, {})
     assert ships.connects == []
 
 
 def test_a_ship_whose_listing_fails_is_left_out(env):
     ships = Ships(ship1=[entry("db-1")], ship2=docker.errors.APIError("500 Server Error"))
-    runner = LevelRunner(env, ships.connect)
+    runner = Runner(env, ships.connect)
     assert runner.list_containers(["db-1", "web-1", "tool-1"])[0] == {"db-1": entry("db-1")}
     assert runner.down == {}  # an API error does not make the ship down
 
 
 def test_a_lost_ship_is_left_out_of_the_listing_and_marked_down(env):
     ships = Ships(down={"ship2"}, ship1=[entry("db-1")])
-    runner = LevelRunner(env, ships.connect)
+    runner = Runner(env, ships.connect)
     assert runner.list_containers(["db-1", "web-1"])[0] == {"db-1": entry("db-1")}
     assert str(runner.down["ship2"]) == UNREACHABLE
     assert runner.list_containers(["web-1", "tool-1"]) == ({}, {})
@@ -383,7 +384,7 @@ def test_a_lost_ship_is_left_out_of_the_listing_and_marked_down(env):
 def test_a_listing_that_loses_the_connection_marks_the_ship_down(env):
     refused = requests.exceptions.ConnectionError("[Errno 111] Connection refused")
     ships = Ships(ship2=refused)
-    runner = LevelRunner(env, ships.connect)
+    runner = Runner(env, ships.connect)
     assert runner.list_containers(["web-1"]) == ({}, {})
     assert str(runner.down["ship2"]) == (
         "ship ship2 (tcp://10.250.0.202:2375) is unreachable: [Errno 111] Connection refused"
