@@ -168,10 +168,12 @@ def _logs(env, extra, out):
 def _deptree(env, names, out):
     from ansible_collections.maestro.ng.plugins.module_utils.model import deptree
     from ansible_collections.maestro.ng.plugins.module_utils.model.selection import plan, services_of
+    from ansible_collections.maestro.ng.plugins.module_utils.run import timings
 
     services = services_of(env, names)
     out.line(deptree.tree(env, services))
     out.line("order: " + " | ".join(", ".join(level["services"]) for level in plan(env, names)))
     for service, reached in deptree.impact(env, services).items():
         out.line("a change to %s restarts: %s" % (service, ", ".join(reached)))
+    out.line(timings.critical(env, names)["line"])
     return 0

@@ -1,13 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Controller side of maestro.ng.plan: the selection, its levels and its dependency tree."""
+"""Controller side of maestro.ng.plan: the selection, its levels, its dependency tree and its critical path."""
 
 from __future__ import annotations
 
 from ansible_collections.maestro.ng.plugins.module_utils.action_specs import PLAN_SPEC
 from ansible_collections.maestro.ng.plugins.module_utils.model import deptree
 from ansible_collections.maestro.ng.plugins.module_utils.model.selection import followers, plan, services_of
+from ansible_collections.maestro.ng.plugins.module_utils.run import timings
 from ansible_collections.maestro.ng.plugins.plugin_utils.action import MaestroAction
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load_and_select
 
@@ -28,6 +29,7 @@ class ActionModule(MaestroAction):
             tree=deptree.tree(env, services),
             impact=deptree.impact(env, services),
             dot=deptree.dot(env, services),
+            critical_path=timings.critical(env, names),
         )
         if args["dot_file"]:
             with open(args["dot_file"], "w", encoding="utf-8") as handle:

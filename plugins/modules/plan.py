@@ -12,7 +12,9 @@ version_added: 0.1.0
 short_description: The order a MaestroNG environment starts in, its dependency tree and DOT graph
 description:
   - Loads and checks an environment file without any Docker call and returns the selection, its dependency
-    levels, a text tree, the impact of a change to each service, and a Graphviz DOT graph.
+    levels, a text tree, the impact of a change to each service, a Graphviz DOT graph, and the critical path
+    of a start: the chain of services that bounds it, with the seconds each took in the last start this
+    controller ran, when one was recorded (in C($XDG_CACHE_HOME/maestro.ng/timings)).
 extends_documentation_fragment:
   - maestro.ng.selection
   - ansible.builtin.action_common_attributes
@@ -56,6 +58,20 @@ followers:
 tree: {description: The dependency tree as text., returned: always, type: str}
 impact: {description: Service to the services a change to it restarts., returned: always, type: dict}
 dot: {description: The graph in Graphviz DOT., returned: always, type: str}
+critical_path:
+  description:
+    - The chain of services that bounds the start of the selection, first to last (C(services)); C(seconds) per
+      service, their C(total) and C(recorded_at) from the last start this controller ran (null when none was
+      recorded for all of them), and the C(line) the C(deps) playbook prints.
+  returned: always
+  type: dict
+  version_added: 0.4.0
+  sample:
+    services: [zookeeper, kafka, web]
+    seconds: {zookeeper: 1.1, kafka: 1.4, web: 0.7}
+    total: 3.2
+    recorded_at: "2026-12-07 16:00:00 UTC"
+    line: "critical path: zookeeper 1.1s → kafka 1.4s → web 0.7s = 3.2s (the start of 2026-12-07 16:00:00 UTC)"
 """
 
 

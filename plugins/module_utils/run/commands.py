@@ -15,6 +15,7 @@ from ..defaults import SHIP_CONCURRENCY
 from ..docker.client import DockerException, connect, connection_errors
 from ..errors import ContainerError, MaestroError
 from ..model import update_section
+from . import timings
 from .audit import audited
 from .interrupt import interruptible
 from .lock import EnvironmentLock, LockTimeout
@@ -134,6 +135,8 @@ def _run_locked(env, names, options, orchestrator, check_mode, progress, warn, d
         check_mode=check_mode,
         warn=warn,
     )
+    if state == "started" and not check_mode and not summary["failed"]:
+        timings.record(env.name, summary)  # what deps shows as the critical path
     result = dict(summary)
     if options["plan"]:
         try:
