@@ -196,8 +196,9 @@ def test_the_engine_and_the_playbooks_agree(clean_lab, tmp_path):
     assert found["ansible"][1] == audit
 
 
-def test_deptree_in_process_and_options_for_ansible_playbook(lab, tmp_path):
-    write_env(tmp_path, two_services(lab), filename="maestro.yaml")
+def test_deptree_in_process_and_options_for_ansible_playbook(clean_lab, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no start recorded yet
+    write_env(tmp_path, two_services(clean_lab), filename="maestro.yaml")
     rc, out = maestro(tmp_path, "deptree")
     assert rc == 0 and out.splitlines() == [
         "db [1 instance]",
@@ -206,7 +207,14 @@ def test_deptree_in_process_and_options_for_ansible_playbook(lab, tmp_path):
         "order: db | app",
         "a change to db restarts: db, app",
         "a change to app restarts: app",
+        "critical path: db → app (no start recorded on this controller yet)",
     ], out
+    assert maestro(tmp_path, "start")[0] == 0
+    rc, out = maestro(tmp_path, "deptree")
+    assert rc == 0 and re.fullmatch(
+        r"critical path: db \d+\.\ds → app \d+\.\ds = \d+\.\ds \(the start of \d{4}-\d\d-\d\d [\d:]+ UTC\)",
+        out.splitlines()[-1],
+    ), out
     rc, out = maestro(tmp_path, "status", "--", "--check")  # ansible-playbook's own option: the playbook runs
     assert rc == 0 and "PLAY [Status of a MaestroNG environment]" in out, out
 

@@ -160,7 +160,7 @@ def test_second_run_waits_for_the_lock_or_gives_up(clean_lab, tmp_path):
             "environment locked is locked by another run on this controller: pid %d" % os.getpid(),
             "gave up after 1s",
         )
-        message = late.result("Start, level by level")["msg"]
+        message = late.result("Start, each service once its dependencies are up")["msg"]
         assert "\n" not in message, message
         assert inspect_all(clean_lab) == {}
         # Reading does not wait: status and --check run while the lock is held.

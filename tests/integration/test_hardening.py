@@ -219,7 +219,7 @@ def test_keep_going_skips_only_the_lost_ship_and_its_dependents(clean_lab, tmp_p
     lab.stop_ship(3)
     try:
         run = failed(playbook("start", path, keep_going=True))
-        result = run.result("Start, level by level")
+        result = run.result("Start, each service once its dependencies are up")
         skipped = {s["instance"]: s["why"] for s in result["skipped_instances"]}
         assert sorted(skipped) == ["kafka-3", "lonely-3", "web-2"], result["skipped_instances"]
         assert "ship %s (%s) is unreachable" % (ship3["name"], ship3["url"]) in skipped["lonely-3"]
@@ -431,7 +431,7 @@ def test_bad_environment_corpus_fails_with_its_line_and_no_docker_call(clean_lab
     for name, result in results:
         failed(result)
         expected = str(BAD / name) + errors[name][len(name) :]
-        assert result.result("Start, level by level")["msg"] == expected, str(result)
+        assert result.result("Start, each service once its dependencies are up")["msg"] == expected, str(result)
         assert expected in result.output.replace("''", "'"), str(result)
         assert 'File "' not in result.output, str(result)
     assert events_since(lab, since) == []

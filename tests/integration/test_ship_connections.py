@@ -137,7 +137,10 @@ def test_tls_errors_name_the_ship(tls, tmp_path, ca_bundle):
         run = failed(playbook("start", env=path, keep_going=True))
     url, relayed = ship["url"], "tcp://127.0.0.1:%d" % relay.port
     refused = "the daemon refused our client certificate: check tls_cert and tls_key"
-    why = {s["instance"]: " ".join(s["why"].split()) for s in run.result("Start, level by level")["skipped_instances"]}
+    why = {
+        s["instance"]: " ".join(s["why"].split())
+        for s in run.result("Start, each service once its dependencies are up")["skipped_instances"]
+    }
     assert sorted(why) == ["elsewhere-1", "nocert-1", "strangecert-1", "typo-1", "wrongca-1"], why
     assert why["typo-1"] == "ship typo (%s) has a bad tls_key: no such file: %s" % (url, tmp_path / "nope.pem")
     for name, where, what in (

@@ -4,7 +4,7 @@ command playbook the way a user does, and reading what the ships then hold.
     path = write_env(tmp_path, three_levels(lab))
     run = playbook("start", env=path)            # ansible-playbook playbooks/start.yml -e env=...
     assert run.rc == 0 and run.recap["changed"] == 1
-    run.result("Start, level by level")["counts"]
+    run.result("Start, each service once its dependencies are up")["counts"]
     found = inspect_all(lab)                     # {container name: docker inspect}
 
 Results come from a small callback plugin (written to a temporary folder and enabled

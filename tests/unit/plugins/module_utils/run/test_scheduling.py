@@ -1,6 +1,6 @@
 """Scheduling by dependency (model/schedule.py, run/scheduler.py, the orchestrator): each step begins
 as soon as what it waits for is done, bounded, on fake ships (no Docker). What real daemons do with it
-is tests/integration/test_scheduling.py's."""
+is tests/integration/test_dependency_order.py's."""
 
 import threading
 
