@@ -50,7 +50,8 @@ $(VENV)/.installed: requirements-dev.txt
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-# Speed against a plain Docker-SDK floor on a 3-ship lab (bench/README.md).
+# Speed against a plain Docker-SDK floor on lab ships 7-9 and 41-52 (bench/README.md); the 40-ship
+# environment (ships 205-244) only with .venv/bin/python bench/bench.py --only xxl.
 bench: venv
 	$(BIN)/python bench/bench.py
 

@@ -3,12 +3,16 @@
 """Speed of the command playbooks against a Docker-SDK floor (not a test): ``make bench``.
 
 On the lab's ships 7..9 (tests/integration/helpers/lab.py, ``Lab(first=7)``, so it never meets the
-test workers' ships 1..6), and ships 41..52 for the 12-ship one, it writes three
-environments (bench/envs.py):
+test workers' ships 1..6), ships 41..52 for the 12-ship one and 205..244 for the 40-ship one, it
+writes these environments (bench/envs.py):
 
-    small   3 ships,   9 containers, 3 levels
-    large   3 ships,  60 containers, 4 levels (6/12/18/24)
-    many   12 ships, 240 containers, 5 levels (24/36/48/60/72)
+    small    3 ships,   9 containers, 3 levels
+    large    3 ships,  60 containers, 4 levels (6/12/18/24)
+    uneven   3 ships,  15 containers: slowdb (3, a 5 s sleep check) and a chain c1..c5 (2 each),
+             app (2) requiring both; dependency-driven floor (floor.py up --by-dependency)
+    many    12 ships, 240 containers, 5 levels (24/36/48/60/72)
+    xxl     40 ships, 800 containers, 5 levels (80/120/160/200/240); only with --only xxl, and
+             without the playbooks (the maestro command, the floor and MaestroNG)
 
 and, starting every run from an empty lab, times five steps as whole processes:
 
@@ -36,8 +40,9 @@ bench/results/<time>.json. With the small environment it also times bench/empty.
 no Docker) as ours are run: Ansible's own start-up, which bounds the playbooks from below; it
 prints the playbooks' own overhead net of it (playbook - floor - empty playbook).
 
-    bench.py [--runs-small 5] [--runs-large 3] [--runs-many 3] [--runs-site 3] [--runs-rollout 3]
-             [--only small|large|many|site|rollout] [--maestrong BIN] [-v]
+    bench.py [--runs-small 5] [--runs-large 3] [--runs-uneven 3] [--runs-many 3] [--runs-xxl 2]
+             [--runs-site 3] [--runs-rollout 3] [--only small|large|uneven|many|xxl|site|rollout]
+             [--maestrong BIN] [-v]
 """
 
 import argparse
@@ -61,32 +66,61 @@ sys.path.append(os.path.join(REPO, "tests", "integration"))  # helpers/lab.py (b
 import envs  # noqa: E402
 from helpers.lab import Lab  # noqa: E402
 
-FIRST_SHIP = {"small": 7, "large": 7, "many": 41}
-SHIPS = {"small": 3, "large": 3, "many": 12}
+# Ship numbers no test uses: the workers' 1..6 (and 60*S+1.. for MAESTRO_LAB_SLOT=S), the many-ships
+# test's 10..21 (60*S+10..60*S+24), the matrix's 30..35, the TLS ship 40, test_lab_playbook's 57..59.
+# xxl's 205..244 stay clear of slots 0..3 (100..139 would meet slot 2's 121..144).
+FIRST_SHIP = {"small": 7, "large": 7, "uneven": 7, "many": 41, "xxl": 205}
+SHIPS = {"small": 3, "large": 3, "uneven": 3, "many": 12, "xxl": 40}
+DEFAULT_SIZES = ["small", "large", "uneven", "many"]  # xxl only with --only xxl
 STEPS = ["start", "noop", "status", "stop", "clean"]
 STEP_TITLES = {"start": "cold start", "noop": "no-op start", "status": "status", "stop": "stop", "clean": "clean"}
 PLAYBOOK = {"start": "start", "noop": "start", "status": "status", "stop": "stop", "clean": "clean"}
 COMMAND = PLAYBOOK  # the maestro command's (and MaestroNG's) word for each step
 FLOOR_CMD = {"start": "up", "noop": "up", "status": "status", "stop": "stop", "clean": "clean"}
+# The floor's options per size and step: uneven's floor is the dependency-driven one (with the
+# running checks); its "floor by level" (an extra column) goes level by level, running the checks.
+# On xxl a level's 240 creates at once keep 40 daemons on 2 cores busy past the floor's default
+# 60 s per API call: 300 s, as the xxl file's ship timeout (envs.SHIP_TIMEOUT).
+FLOOR_OPTIONS = {
+    "uneven": {"start": ["--by-dependency"], "noop": ["--by-dependency"], "stop": ["--by-dependency"]},
+    "xxl": {step: ["--timeout", "300"] for step in ("start", "noop", "status", "stop", "clean")},
+}
+FLOOR_LEVEL_OPTIONS = {"start": ["--checks"], "noop": ["--checks"]}
 TARGETS = {  # (what, limit) per size
     "small": {"start": 1.35, "noop": 0.50, "stop": 1.50, "status": 2.0},
     "large": {"start": 1.10, "noop": 0.15, "stop": 1.20, "status": 2.5},
     "many": {"start": 1.05, "noop": 1.47, "status": 1.25},
+    # ("maestro", s): at most s seconds more than the maestro command's own median
+    "uneven": {"start": ("maestro", 0.60)},
+    "xxl": {},
 }
 # Steps whose target is in seconds (MaestroNG 0.8.3's own time on the 12-ship environment:
 # no-op start 1.47 s, status 1.25 s), not a ratio.
 ABSOLUTE = {"many": {"noop", "status"}}
-# The maestro command's targets: a ratio to the floor, or "maestrong": faster than MaestroNG 0.8.3.
+# The maestro command's targets: a ratio to the floor, "maestrong": faster than MaestroNG 0.8.3,
+# ("maestrong", r): at most r x MaestroNG 0.8.3's median, ("seconds", s): under s seconds; or a
+# list of these (all must be met).
 COMMAND_TARGETS = {
     "small": {"start": 1.15, "noop": "maestrong", "status": "maestrong"},
     "large": {"start": 1.05, "noop": "maestrong", "status": "maestrong"},
+    "uneven": {"start": [1.10, ("maestrong", 0.90)], "noop": "maestrong", "status": "maestrong"},
     "many": {"start": 1.05, "noop": "maestrong", "status": "maestrong"},
+    "xxl": {"start": 1.10, "noop": ("seconds", 2.0), "status": ("seconds", 2.0)},
 }
 # The playbooks' own overhead on the small environment, net of the floor and of an empty
 # playbook (Ansible's start-up): at most these seconds.
 NET_TARGETS = {"start": 0.25, "status": 0.15}
 TOOLS = ("ours", "maestro", "floor")  # "maestrong" too with --maestrong
-TOOL_TITLES = {"ours": "playbooks", "maestro": "maestro", "maestrong": "MaestroNG 0.8.3", "floor": "floor"}
+EXTRA_TOOLS = {"uneven": ("floorlevel",)}  # more tools for a size
+NO_PLAYBOOKS = {"xxl"}  # sizes without the playbooks (the maestro command runs the same engine)
+TOOL_TITLES = {
+    "ours": "playbooks",
+    "maestro": "maestro",
+    "maestrong": "MaestroNG 0.8.3",
+    "floor": "floor",
+    "floorlevel": "floor by level",
+}
+COLUMNS = ("ours", "maestro", "floor", "floorlevel", "maestrong")  # the table's order
 MAESTRONG = None  # --maestrong BIN
 SITE_TARGET = 1.30  # site.yml's cold start / start.yml's, large environment
 ROLLOUT_TARGET = 1.15  # the maestro command's rollout at 100% / the floor's down + up, large environment
@@ -97,14 +131,21 @@ class WrongState(AssertionError):
     pass
 
 
-def argv_for(tool, step, env_path):
+def tools_for(size, maestrong):
+    """The tools timed on ``size``, in the order the first run takes them."""
+    tools = tuple(t for t in TOOLS if not (t == "ours" and size in NO_PLAYBOOKS))
+    return tools + EXTRA_TOOLS.get(size, ()) + (("maestrong",) if maestrong else ())
+
+
+def argv_for(tool, step, env_path, size=None):
     if tool == "ours":
         return [ANSIBLE_PLAYBOOK, "playbooks/%s.yml" % PLAYBOOK[step], "-e", "env=%s" % env_path]
     if tool == "maestro":
         return [PYTHON, "-m", "maestro_cli", "-f", env_path, COMMAND[step]]
     if tool == "maestrong":  # its stop wants -a to act on everything
         return [MAESTRONG, "-f", env_path, COMMAND[step]] + (["-a"] if step == "stop" else [])
-    return [PYTHON, os.path.join(HERE, "floor.py"), env_path, FLOOR_CMD[step]]
+    options = FLOOR_LEVEL_OPTIONS if tool == "floorlevel" else FLOOR_OPTIONS.get(size, {})
+    return [PYTHON, os.path.join(HERE, "floor.py"), env_path, FLOOR_CMD[step]] + options.get(step, [])
 
 
 def run_env():
@@ -186,7 +227,7 @@ def one_run(lab, tool, size, env_path, expected, verbose):
     times = {}
     before = None
     for step in STEPS:
-        seconds, output = timed(argv_for(tool, step, env_path))
+        seconds, output = timed(argv_for(tool, step, env_path, size))
         found = ships_state(lab)
         check(step, expected, found, before, output)
         if step == "start":
@@ -334,23 +375,37 @@ def net_overhead(results, empty):
 
 def command_target(size, step, med):
     """(target text, met text) of the maestro command for a step, or ("", "")."""
-    limit = COMMAND_TARGETS[size].get(step)
-    if limit == "maestrong":
+    limits = COMMAND_TARGETS[size].get(step)
+    if not limits:
+        return "", ""
+    texts = [_command_target(limit, step, med) for limit in (limits if isinstance(limits, list) else [limits])]
+    return "; ".join(t for t, dummy in texts), "; ".join(m for dummy, m in texts if m)
+
+
+def _command_target(limit, step, med):
+    value = med["maestro"][step]
+    if limit == "maestrong" or isinstance(limit, tuple) and limit[0] == "maestrong":
+        what = "< MaestroNG" if limit == "maestrong" else "<= %.2f x MaestroNG" % limit[1]
         if "maestrong" not in med:
-            return "< MaestroNG (not measured)", ""
-        value = med["maestro"][step]
-        return "< MaestroNG", ("yes" if value < med["maestrong"][step] else "NO") + " (%.2f)" % value
-    if limit:
-        value = med["maestro"][step] / med["floor"][step]
-        return "<= %.2f x floor" % limit, ("yes" if value <= limit else "NO") + " (%.2f)" % value
-    return "", ""
+            return what + " (not measured)", ""
+        if limit == "maestrong":
+            return what, ("yes" if value < med["maestrong"][step] else "NO") + " (%.2f)" % value
+        ratio = value / med["maestrong"][step]
+        return what, ("yes" if ratio <= limit[1] else "NO") + " (%.2f)" % ratio
+    if isinstance(limit, tuple):  # ("seconds", s)
+        return "< %.2f s absolute" % limit[1], ("yes" if value < limit[1] else "NO") + " (%.2f)" % value
+    ratio = value / med["floor"][step]
+    return "<= %.2f x floor" % limit, ("yes" if ratio <= limit else "NO") + " (%.2f)" % ratio
 
 
 def playbook_target(size, step, med):
     """(target text, met text) of the playbooks for a step, or ("", "")."""
     limit = TARGETS[size].get(step)
-    if not limit:
+    if not limit or "ours" not in med:
         return "", ""
+    if isinstance(limit, tuple):  # ("maestro", s): seconds more than the maestro command's
+        value = med["ours"][step] - med["maestro"][step]
+        return "<= maestro + %.2f s" % limit[1], ("yes" if value <= limit[1] else "NO") + " (%+.2f s)" % value
     if step in ABSOLUTE.get(size, ()) or step == "status":
         value, what = med["ours"][step], "s absolute"
     elif step == "noop":
@@ -364,25 +419,35 @@ def table(results, sizes):
     lines = []
     for size in sizes:
         res = results[size]
-        tools = [t for t in TOOLS + ("maestrong",) if res.get(t)]
-        if "ours" not in tools or "floor" not in tools:
+        tools = [t for t in COLUMNS if res.get(t)]
+        if "floor" not in tools:
             continue
         med = {t: {s: statistics.median([r[s] for r in res[t]]) for s in STEPS} for t in tools}
         lines.append("")
         lines.append(
-            "%s (%d containers; runs: %s) - seconds, median (min-max)"
-            % (size, res["containers"], ", ".join("%s %d" % (TOOL_TITLES[t], len(res[t])) for t in tools))
+            "%s (%d containers; runs: %s) - seconds, median (min-max)%s"
+            % (
+                size,
+                res["containers"],
+                ", ".join("%s %d" % (TOOL_TITLES[t], len(res[t])) for t in tools),
+                "; floor: by dependency, with the running checks" if size == "uneven" else "",
+            )
         )
         ratios = [t for t in tools if t != "floor"]
+        targets = (["playbooks"] if "ours" in tools else []) + ["maestro"]  # xxl has no playbooks
         lines.append(
-            "| step | %s | %s | playbooks: target | met | maestro: target | met |"
-            % (" | ".join(TOOL_TITLES[t] for t in tools), " | ".join("%s/floor" % TOOL_TITLES[t] for t in ratios))
+            "| step | %s | %s | %s |"
+            % (
+                " | ".join(TOOL_TITLES[t] for t in tools),
+                " | ".join("%s/floor" % TOOL_TITLES[t] for t in ratios),
+                " | ".join("%s: target | met" % t for t in targets),
+            )
         )
-        lines.append("|---" * (1 + len(tools) + len(ratios) + 4) + "|")
+        lines.append("|---" * (1 + len(tools) + len(ratios) + 2 * len(targets)) + "|")
         for step in STEPS:
             cells = [fmt([r[step] for r in res[t]]) for t in tools]
             cells += ["%.2f" % (med[t][step] / med["floor"][step]) for t in ratios]
-            cells += list(playbook_target(size, step, med))
+            cells += list(playbook_target(size, step, med)) if "ours" in tools else []
             cells += list(command_target(size, step, med)) if "maestro" in tools else ["", ""]
             lines.append("| %s | %s |" % (STEP_TITLES[step], " | ".join(cells)))
     return "\n".join(lines)
@@ -392,18 +457,25 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs-small", type=int, default=5)
     ap.add_argument("--runs-large", type=int, default=3)
+    ap.add_argument("--runs-uneven", type=int, default=3)
     ap.add_argument("--runs-many", type=int, default=3)
+    ap.add_argument("--runs-xxl", type=int, default=2, help="the 40-ship environment (only with --only xxl)")
     ap.add_argument("--runs-site", type=int, default=3, help="site.yml vs start.yml cold starts (large)")
     ap.add_argument("--runs-rollout", type=int, default=3, help="rollouts of a change (large)")
-    ap.add_argument("--only", choices=["small", "large", "many", "site", "rollout"])
+    ap.add_argument("--only", choices=["small", "large", "uneven", "many", "xxl", "site", "rollout"])
     ap.add_argument("--maestrong", metavar="BIN", help="MaestroNG 0.8.3's maestro (a side venv's), timed as well")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every run's times")
     args = ap.parse_args()
     global MAESTRONG  # pylint: disable=global-statement
     MAESTRONG = args.maestrong
-    tools = TOOLS + (("maestrong",) if MAESTRONG else ())
-    runs = {"small": args.runs_small, "large": args.runs_large, "many": args.runs_many}
-    sizes = [args.only] if args.only in runs else [] if args.only else ["small", "large", "many"]
+    runs = {
+        "small": args.runs_small,
+        "large": args.runs_large,
+        "uneven": args.runs_uneven,
+        "many": args.runs_many,
+        "xxl": args.runs_xxl,
+    }
+    sizes = [args.only] if args.only in runs else [] if args.only else list(DEFAULT_SIZES)
     site_wanted = args.runs_site > 0 and args.only in (None, "large", "site")
     rollout_wanted = args.runs_rollout > 0 and args.only in (None, "large", "rollout")
 
@@ -422,7 +494,7 @@ def main():
         expected[size] = envs.instances(model)
         if size == "large":
             changed_path = envs.write(os.path.join(folder, "large-changed.yaml"), changed(model))
-        results[size] = dict({tool: [] for tool in tools}, containers=len(expected[size]))
+        results[size] = dict({tool: [] for tool in tools_for(size, MAESTRONG)}, containers=len(expected[size]))
 
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     load_before = os.getloadavg()
@@ -432,6 +504,7 @@ def main():
             for size in sizes:
                 if i >= runs[size]:
                     continue
+                tools = tools_for(size, MAESTRONG)
                 order = tools[i % len(tools) :] + tools[: i % len(tools)]
                 for tool in order:
                     results[size][tool].append(

@@ -1,13 +1,27 @@
 # Copyright: maestro-ng for Ansible contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Environments for bench/bench.py: a small and a large MaestroNG environment on the
-lab's ships, written as plain YAML (no Jinja, no lifecycle checks) so the floor script
-reads the same file our playbooks do.
+"""Environments for bench/bench.py: MaestroNG environments on the lab's ships, written as
+plain YAML (no Jinja) so the floor script reads the same file our playbooks do.
 
-small: 3 ships,  9 containers, 3 levels (3/3/3, one instance per ship and service)
-large: 3 ships, 60 containers, 4 levels (6/12/18/24, two services per level)
-many: 12 ships, 240 containers, 5 levels (24/36/48/60/72, two services per level)
+small:   3 ships,   9 containers, 3 levels (3/3/3, one instance per ship and service)
+large:   3 ships,  60 containers, 4 levels (6/12/18/24, two services per level)
+many:   12 ships, 240 containers, 5 levels (24/36/48/60/72, two services per level)
+xxl:    40 ships, 800 containers, 5 levels (80/120/160/200/240, two services per level)
+uneven:  3 ships,  15 containers, branches of different lengths and one slow check:
+
+    slowdb   3 instances (one per ship), lifecycle running: [{type: sleep, wait: 5}]
+    c1 -> c2 -> c3 -> c4 -> c5   a chain (each requires the one before), 2 instances
+                                 each on two different ships; no dependency on slowdb
+    app      2 instances, requires [slowdb, c5]
+
+The level sizes have no lifecycle checks. In uneven only slowdb has one: by dependency levels
+(slowdb+c1 / c2 / c3 / c4 / c5 / app) c2..c5 wait for slowdb's 5 s check; scheduled by
+dependency, the chain c1..c5 starts while that check sleeps and app waits for both branches
+(about max(5 s + one start, five starts) + one start). The sleep check is MaestroNG's own
+format (lifecycle on the service), which MaestroNG 0.8.3 and our engine both run.
 """
+
+import copy
 
 import yaml
 
@@ -20,20 +34,34 @@ SIZES = {
     "small": ([3, 3, 3], 1),
     "large": ([6, 12, 18, 24], 2),
     "many": ([24, 36, 48, 60, 72], 2),
+    "xxl": ([80, 120, 160, 200, 240], 2),
 }
+# Seconds per Docker API call (the file's ship_defaults.timeout): on xxl, 40 daemons on 2 cores
+# given a level's 240 creates at once answer some calls after more than a minute.
+SHIP_TIMEOUT = {"xxl": 300}
+# The uneven environment: service -> (instances, requires, lifecycle).
+SLOW_CHECK = {"running": [{"type": "sleep", "wait": 5}]}
+CHAIN = 5  # c1 .. c5
+UNEVEN = dict(
+    [("slowdb", (3, [], SLOW_CHECK))]
+    + [("c%d" % k, (2, ["c%d" % (k - 1)] if k > 1 else [], None)) for k in range(1, CHAIN + 1)]
+    + [("app", (2, ["slowdb", "c%d" % CHAIN], None))]
+)
 
 
 def generate(size, ships, name=None):
     """The environment model (a dict) for ``size`` on ``ships`` (the lab's ship dicts)."""
-    per_level, services_per_level = SIZES[size]
     ship_names = [s["name"] for s in ships]
     model = {
         "__maestro": {"schema": 2},
         "name": name or "bench-%s" % size,
-        "ship_defaults": {"timeout": 60},
+        "ship_defaults": {"timeout": SHIP_TIMEOUT.get(size, 60)},
         "ships": {s["name"]: {"ip": s["ip"], "docker_port": int(s["url"].rsplit(":", 1)[1])} for s in ships},
         "services": {},
     }
+    if size == "uneven":
+        return _uneven(model, ship_names)
+    per_level, services_per_level = SIZES[size]
     port = 20000
     previous = []
     for level, count in enumerate(per_level):
@@ -44,14 +72,32 @@ def generate(size, ships, name=None):
                 service["requires"] = list(previous)
             for i in range(count // services_per_level):
                 port += 1
-                service["instances"]["%s-%d" % (sname, i)] = {
-                    "ship": ship_names[i % len(ship_names)],
-                    "command": ["sh", "-c", COMMAND % port],
-                    "ports": {"http": port},
-                    "stop_timeout": 10,
-                }
+                service["instances"]["%s-%d" % (sname, i)] = _instance(port, ship_names[i % len(ship_names)])
             model["services"][sname] = service
         previous = names
+    return model
+
+
+def _instance(port, ship):
+    return {"ship": ship, "command": ["sh", "-c", COMMAND % port], "ports": {"http": port}, "stop_timeout": 10}
+
+
+def _uneven(model, ship_names):
+    """UNEVEN on the ships: the instances of a service round robin from a different first ship
+    (so a service's two instances are on two different ships, and not always the same two)."""
+    port = 21000
+    for offset, (sname, (count, requires, lifecycle)) in enumerate(UNEVEN.items()):
+        service = {"image": IMAGE}
+        if requires:
+            service["requires"] = list(requires)
+        if lifecycle:
+            service["lifecycle"] = copy.deepcopy(lifecycle)
+        service["instances"] = {}
+        for i in range(count):
+            port += 1
+            ship = ship_names[(offset + i) % len(ship_names)]
+            service["instances"]["%s-%d" % (sname, i)] = _instance(port, ship)
+        model["services"][sname] = service
     return model
 
 
