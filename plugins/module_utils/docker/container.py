@@ -209,7 +209,7 @@ class ContainerManager:
         self.registries = registries
         # Seconds a container without running checks must survive after its start (0: one
         # inspect right after it). defer_grace leaves that check of a container created or
-        # started to the caller (the orchestrator checks a whole level at once); a replacement
+        # started to the caller (the orchestrator checks a whole step at once); a replacement
         # always proves its new container itself, before the old one goes.
         self.start_grace = start_grace or 0
         self.defer_grace = defer_grace

@@ -11,8 +11,8 @@ the worker, then terminates it (SIGTERM) from its cleanup and exits at once, wit
 reading the worker's output any more.
 
 So, for the length of a run, the worker takes both signals itself: the first asks the
-engine to stop between containers (those in progress finish, no new one starts, later
-levels do not run) and the ones after it are noted only. What the run then says goes
+engine to stop between containers (those in progress finish, no new one starts, no further
+service begins) and the ones after it are noted only. What the run then says goes
 straight to ansible-playbook's standard error, opened when the run began, since the
 display queue has nobody reading it any more. When the run ends, the worker's own
 handlers are back, and its normal exit closes the SSH tunnels it opened.

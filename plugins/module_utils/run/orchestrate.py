@@ -103,7 +103,7 @@ class Orchestrator:
         # which is what a plan needs (see make_plan).
         self.record_live = record_live
         # Seconds each started container must keep running before its dependents start
-        # (see container.START_GRACE); checked once per level.
+        # (see container.START_GRACE); checked once per step.
         self.start_grace = float(start_grace or 0)
         self._planned: Optional[Mapping[str, PlanEntry]] = None  # instance -> plan entry, when applying a plan
         self._reverse = False
@@ -136,8 +136,8 @@ class Orchestrator:
         return self.runner.interrupted
 
     def interrupt(self, why: str) -> None:
-        """Stop at the next instance: those in progress finish, no new one begins, and the
-        later levels do not run (callable from a signal handler or another thread)."""
+        """Stop at the next instance: those in progress finish, no new one begins, and no
+        further step begins (callable from a signal handler or another thread)."""
         self.runner.interrupt(why)
 
     # ------------------------------------------------------------------ plumbing
@@ -161,7 +161,7 @@ class Orchestrator:
         return plans.refusals(entries, self.client, self._run_each)
 
     def _manager(self, spec, check_mode=None, keep_previous=False):
-        # With a start_grace, run() checks a whole level at once (_verify_started), after one
+        # With a start_grace, run() checks a whole step at once (_verify_started), after one
         # wait; without, each container is inspected right after its own start, in its thread.
         return self._new_manager(
             self.client(spec["ship"]),
@@ -224,12 +224,12 @@ class Orchestrator:
 
     def _verify_started(self, results):
         """Containers started without running checks must still run ``start_grace`` seconds
-        after their start; one wait per level, from its last start (without a start_grace,
+        after their start; one wait per step, from its last start (without a start_grace,
         each was inspected right after its own start)."""
         pending = {r["instance"]: self._started.pop(r["instance"]) for r in results if r["instance"] in self._started}
         if not pending or self.check_mode:
             return
-        # From the level's last start, so that every container gets the whole of it.
+        # From the step's last start, so that every container gets the whole of it.
         remaining = self.start_grace - (time.monotonic() - max(when for dummy, when in pending.values()))
         if remaining > 0:
             time.sleep(remaining)
@@ -368,7 +368,7 @@ class Orchestrator:
         def work():
             began = time.monotonic()
             if step_run.command in ("started", "restarted"):
-                results = self._converging_level(step_run.command, todo, step_run.options, step_run.one_by_one)
+                results = self._converging_step(step_run.command, todo, step_run.options, step_run.one_by_one)
             else:
                 results = self._run_each(todo, self._guarded(self._action(step_run.command)))
             self._verify_started(results)
@@ -459,7 +459,7 @@ class Orchestrator:
         finally:
             event.set()
 
-    def _converging_level(self, command, names, options, one_by_one=False):
+    def _converging_step(self, command, names, options, one_by_one=False):
         """start and restart: the images first (pulled before anything of a service changes), then
         the instances whose containers may be replaced, per service in the batches of its update
         (rollout.py), beside all the others at once."""
@@ -490,7 +490,7 @@ class Orchestrator:
                 % (rollout.service, "would replace" if self.check_mode else "replacing", rollout.describe())
             )
         if one_by_one:
-            jobs = [lambda: self._restart_level(immediate, options)]
+            jobs = [lambda: self._restart_one_by_one(immediate, options)]
         else:
             jobs = [lambda: self._run_each(immediate, action)] + [rollout.run for rollout in rollouts]
         if len(jobs) == 1:
@@ -567,7 +567,7 @@ class Orchestrator:
         return pulled, refused
 
     def _rollouts(self, command, names):
-        """The rollouts of this level: per service, the instances whose containers would be replaced
+        """The rollouts of this step: per service, the instances whose containers would be replaced
         (a listing that shows a container not created from the file's settings, or no listing; a
         preview in check mode tells which truly are, when the service has more than one batch)."""
         candidates: dict[str, list[str]] = {}
@@ -656,7 +656,7 @@ class Orchestrator:
 
         return self._guarded(restart)
 
-    def _restart_level(self, names, options):
+    def _restart_one_by_one(self, names, options):
         """restart one instance at a time (rolling, step_delay), each passing its checks first."""
         step_delay = float(options.get("step_delay") or 0)
         restart = self._restart_action(options)

@@ -76,7 +76,7 @@ class Line(str):
 
 
 def tone_of(results: Iterable[InstanceResult]) -> str:
-    """The tone of a level or of a whole run."""
+    """The tone of a step or of a whole run."""
     if any(r["failed"] for r in results):
         return "failed"
     if any(r.get("kept_going") for r in results):
