@@ -13,7 +13,7 @@ short_description: Bring a MaestroNG environment (or part of it) to a state, in 
 description:
   - Loads a MaestroNG environment file and converges the selected instances on their ships, each service as
     soon as every instance of the services it depends on is done (started and through its C(running) checks
-    and O(start_grace)), not level by level: a slow service holds back only what depends on it. The instances
+    and O(start_grace)), not level by level, so a slow service holds back only what depends on it. The instances
     of a service converge in parallel, across ships and within a ship, inside the controller process (no
     module is forked per container), bounded by O(concurrency) and O(ship_concurrency).
   - Start-like states (V(started), V(restarted)) go dependencies first; stop-like states (V(stopped),

@@ -13,7 +13,7 @@ short_description: The order a MaestroNG environment starts in, its dependency t
 description:
   - Loads and checks an environment file without any Docker call and returns the selection, its dependency
     levels, a text tree, the impact of a change to each service, a Graphviz DOT graph, and the critical path
-    of a start: the chain of services that bounds it, with the seconds each took in the last start this
+    of a start (the chain of services that bounds it), with the seconds each took in the last start this
     controller ran, when one was recorded (in C($XDG_CACHE_HOME/maestro.ng/timings)).
 extends_documentation_fragment:
   - maestro.ng.selection

@@ -71,33 +71,39 @@ def states(lab):
     return {name: c["State"]["Status"] for name, c in inspect_all(lab).items()}
 
 
-def test_a_command_lists_each_ship_once_per_level_and_inspects_each_image_once(clean_lab, tmp_path, calls, monkeypatch):
+def test_a_command_lists_each_ship_once_and_inspects_each_image_once(clean_lab, tmp_path, calls, monkeypatch):
     env = environment.load(str(write_env(tmp_path, two_levels(clean_lab))))
     names = sorted(env.instances)
     # No start_grace: the orchestrator never sleeps.
     sleeps = []
     monkeypatch.setattr(orchestrate, "time", types.SimpleNamespace(monotonic=time.monotonic, sleep=sleeps.append))
 
-    # Cold start: no inspect before a create (the listing says there is no container), one image
-    # inspect per ship, and the one inspect per container that checks it runs after its level.
+    # Cold start: one listing per ship serves every service that begins within a second of it
+    # (orchestrate.LISTING_FRESH), no inspect before a create (the listing says there is no
+    # container), one image inspect per ship, and the one inspect per container that checks it runs.
     cold = run(env, "started", calls)
     assert states(clean_lab) == dict.fromkeys(names, "running")
-    assert cold == {"containers": 4, "inspect_image": 2, "create_container": 4, "start": 4, "inspect_container": 4}, (
+    assert cold == {"containers": 2, "inspect_image": 2, "create_container": 4, "start": 4, "inspect_container": 4}, (
         cold
     )
 
     # No-op: the listing's digest label shows each container was made from these settings and
     # the image is the one the ship has: no inspect per container.
     noop = run(env, "started", calls)
-    assert noop == {"containers": 4, "inspect_image": 2}, noop
+    assert noop == {"containers": 2, "inspect_image": 2}, noop
 
     # Stop and clean act on what the listing says: no inspect at all.
     stop = run(env, "stopped", calls)
     assert states(clean_lab) == dict.fromkeys(names, "exited")
-    assert stop == {"containers": 4, "stop": 4}, stop
-    assert run(env, "stopped", calls) == {"containers": 4}
+    assert stop == {"containers": 2, "stop": 4}, stop
+    assert run(env, "stopped", calls) == {"containers": 2}
+
+    # A service that begins more than a second after the listing lists its ships again: the first
+    # listing, then web's and db's, of both ships each.
+    monkeypatch.setattr(orchestrate, "LISTING_FRESH", -1)
+    assert run(env, "stopped", calls) == {"containers": 6}
 
     clean = run(env, "cleaned", calls)
     assert states(clean_lab) == {}
-    assert clean == {"containers": 2, "remove_container": 4}, clean  # clean is one level
+    assert clean == {"containers": 2, "remove_container": 4}, clean
     assert sleeps == []

@@ -299,7 +299,7 @@ class Orchestrator:
                 "service": step.service,
                 "level": step.level,
                 "instances": len(step.instances),
-                "after": sorted({run_steps[index].service for index in step.after} - {step.service}),
+                "after": sorted({run_steps[other].service for other in step.after} - {step.service}),
                 "seconds": round(step_run.seconds[index], 3),
             }
             for index, step in enumerate(run_steps)
