@@ -19,7 +19,6 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
 from ..command_specs import COMMANDS
@@ -56,18 +55,19 @@ def _one_by_one(restart_options: Mapping[str, Any]) -> bool:
     return bool(restart_options.get("rolling")) or float(restart_options.get("step_delay") or 0) > 0
 
 
-@dataclass
 class _StepRun:
-    """What one run's steps share: the command and its options, and what the steps found."""
+    """What one run's steps share: the command and its options, and what the steps found.
+    (A plain class: dataclasses would cost the command's start-up its import of inspect.)"""
 
-    command: str
-    options: dict
-    one_by_one: bool
-    edges: Mapping[str, list]  # service -> the services it waits for (keep_going's skip rule)
-    results: dict = field(default_factory=dict)  # instance -> its result
-    seconds: dict = field(default_factory=dict)  # step index -> seconds it took
-    bad: dict = field(default_factory=dict)  # service -> why what waits for it is skipped (keep_going)
-    failed: Optional[str] = None  # the service of the first failed step
+    def __init__(self, command: str, options: dict, one_by_one: bool, edges: Mapping[str, list]) -> None:
+        self.command = command
+        self.options = options
+        self.one_by_one = one_by_one
+        self.edges = edges  # service -> the services it waits for (keep_going's skip rule)
+        self.results: dict = {}  # instance -> its result
+        self.seconds: dict = {}  # step index -> seconds it took
+        self.bad: dict = {}  # service -> why what waits for it is skipped (keep_going)
+        self.failed: Optional[str] = None  # the service of the first failed step
 
 
 class Orchestrator:
