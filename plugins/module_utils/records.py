@@ -272,6 +272,7 @@ class StepRecord(TypedDict):
     service: str
     level: int
     instances: int  # how many it worked on
+    changed: int  # how many of them it changed
     after: List[str]  # the services it waited for
     seconds: float
 

@@ -249,15 +249,15 @@ summary:
 steps:
   description:
     - The steps that ran (a service's instances; two or more when they take volumes from each other), in the
-      order they were planned - C(service), C(level), C(instances) (how many), C(after) (the services it
-      waited for) and C(seconds) (from its start to its end). The C(deps) playbook shows the last start's as the
-      critical path.
+      order they were planned - C(service), C(level), C(instances) (how many), C(changed) (how many of them it
+      changed), C(after) (the services it waited for) and C(seconds) (from its start to its end). The C(deps)
+      playbook shows the seconds of the last start that changed each service as the critical path.
   returned: success
   type: list
   elements: dict
   version_added: 0.4.0
   sample:
-    - {service: kafka, level: 1, instances: 3, after: [zookeeper], seconds: 1.4}
+    - {service: kafka, level: 1, instances: 3, changed: 3, after: [zookeeper], seconds: 1.4}
 interrupted:
   description: The signal (V(SIGINT) or V(SIGTERM)) that stopped the run between containers; the task then fails.
   returned: when interrupted

@@ -13,8 +13,8 @@ short_description: The order a MaestroNG environment starts in, its dependency t
 description:
   - Loads and checks an environment file without any Docker call and returns the selection, its dependency
     levels, a text tree, the impact of a change to each service, a Graphviz DOT graph, and the critical path
-    of a start (the chain of services that bounds it), with the seconds each took in the last start this
-    controller ran, when one was recorded (in C($XDG_CACHE_HOME/maestro.ng/timings)).
+    of a start (the chain of services that bounds it), with the seconds each took in the last start on this
+    controller that changed it, when one was recorded (in C($XDG_CACHE_HOME/maestro.ng/timings)).
 extends_documentation_fragment:
   - maestro.ng.selection
   - ansible.builtin.action_common_attributes
@@ -61,8 +61,8 @@ dot: {description: The graph in Graphviz DOT., returned: always, type: str}
 critical_path:
   description:
     - The chain of services that bounds the start of the selection, first to last (C(services)); C(seconds) per
-      service, their C(total) and C(recorded_at) from the last start this controller ran (null when none was
-      recorded for all of them), and the C(line) the C(deps) playbook prints.
+      service, their C(total) and C(recorded_at) from the last starts on this controller that changed them (null
+      when none was recorded for all of them), and the C(line) the C(deps) playbook prints.
   returned: always
   type: dict
   version_added: 0.4.0

@@ -299,6 +299,7 @@ class Orchestrator:
                 "service": step.service,
                 "level": step.level,
                 "instances": len(step.instances),
+                "changed": sum(1 for name in step.instances if step_run.results[name]["changed"]),
                 "after": sorted({run_steps[other].service for other in step.after} - {step.service}),
                 "seconds": round(step_run.seconds[index], 3),
             }

@@ -1,12 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The last start's time per service, kept on this controller, and the critical path it gives.
+"""Each service's time in the last start that started it, kept on this controller, and the critical
+path it gives.
 
-A start that succeeded (not in check mode) writes each step's seconds to
-``$XDG_CACHE_HOME/maestro.ng/timings/ENVIRONMENT.json`` (beside the locks); ``deps`` reads it back
-to show the chain of services that bounds a start, with the time each link took. Nothing
-secret is in it: service names and seconds.
+A start that succeeded (not in check mode) writes the seconds of each service it changed to
+``$XDG_CACHE_HOME/maestro.ng/timings/ENVIRONMENT.json`` (beside the locks), over what earlier starts
+wrote: a no-op start, or one of a few services, leaves the other services' times as they were.
+``deps`` reads it back to show the chain of services that bounds a start, with the time each link
+took. Nothing secret is in it: service names and seconds.
 """
 
 from __future__ import annotations
@@ -30,10 +32,16 @@ def timings_path(environment: str) -> str:
 
 
 def record(environment: str, result: RunResult) -> None:
-    """Keep a successful start's seconds per service (its longest step); a cache cannot fail a run."""
-    seconds: dict[str, float] = {}
+    """Keep a successful start's seconds per service it changed (its longest step), over the earlier
+    ones; a cache cannot fail a run."""
+    new: dict[str, float] = {}
     for step in result.get("steps") or []:
-        seconds[step["service"]] = max(seconds.get(step["service"], 0.0), step["seconds"])
+        if step["changed"]:
+            new[step["service"]] = max(new.get(step["service"], 0.0), step["seconds"])
+    if not new:
+        return
+    last = recorded(environment)
+    seconds = dict(last["seconds"] if last else {}, **new)
     path = timings_path(environment)
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -49,6 +49,19 @@ def test_a_start_records_each_services_seconds_for_the_critical_path(env, start,
     assert view["line"].startswith("critical path: ") and view["line"].endswith("(the start of %s)" % doc["at"])
 
 
+def test_a_no_op_start_or_one_of_a_few_services_keeps_the_others_times(env, start, tmp_path, monkeypatch):
+    folder = tmp_path / "maestro.ng" / "timings"
+    folder.mkdir(parents=True)
+    seconds = {"db": 0.5, "api": 1.0, "web": 0.25, "tool": 9.0}
+    (folder / "sched.json").write_text(json.dumps({"at": "2026-12-07 16:00:00 UTC", "seconds": seconds}))
+    result = {"steps": [{"service": service, "changed": 0, "seconds": 0.01} for service in seconds]}
+    timings.record("sched", result)  # nothing changed: nothing recorded
+    assert timings.recorded("sched") == {"at": "2026-12-07 16:00:00 UTC", "seconds": seconds}
+    result["steps"][0].update(changed=1, seconds=2.0)  # db only
+    timings.record("sched", result)
+    assert timings.recorded("sched")["seconds"] == dict(seconds, db=2.0)
+
+
 def test_the_chain_follows_the_recorded_times(env, tmp_path):
     folder = tmp_path / "maestro.ng" / "timings"
     folder.mkdir(parents=True)
