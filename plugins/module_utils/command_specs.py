@@ -17,8 +17,8 @@ from typing import NamedTuple
 class Command(NamedTuple):
     state: str  # the orchestrate state (the playbooks' ``state:``), also the container's target state
     word: str  # MaestroNG's name of the command: the maestro command word and the audit action
-    past: str  # "level 1/3 web: 2/2 started"
-    doing: str  # "level 1/3 web: starting 2 instances on ..."
+    past: str  # "web: 2/2 started"
+    doing: str  # "web: starting 2 instances on ..."
     reverse: bool  # dependents first: the levels run in reverse and a selection takes in dependents
     one_container: bool  # the container module does it to one container (clean and pull act on several)
 

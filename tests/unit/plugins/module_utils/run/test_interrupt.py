@@ -116,12 +116,12 @@ def test_the_speaker_shows_lines_through_the_display_until_it_goes_direct(pipe):
     read, write = pipe
     shown = []
     speaker = Speaker(shown.append, write)
-    speaker("level 1/2 db: starting")
-    assert shown == ["level 1/2 db: starting"]
+    speaker("db: starting")
+    assert shown == ["db: starting"]
     speaker.go_direct()
     speaker("SIGINT: finishing the containers in progress")
     speaker("été")
-    assert shown == ["level 1/2 db: starting"]
+    assert shown == ["db: starting"]
     assert os.read(read, 1000) == "SIGINT: finishing the containers in progress\nété\n".encode("utf-8")
 
 
