@@ -34,15 +34,24 @@ class LockTimeout(Exception):
     """The environment stayed locked by another run for longer than the timeout."""
 
 
-def lock_folder() -> str:
+def cache_folder() -> str:
+    """This controller's folder of the collection's run files (locks, timings.py's records)."""
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(cache, "maestro.ng", "locks")
+    return os.path.join(cache, "maestro.ng")
+
+
+def file_name(environment: str) -> str:
+    """The environment's name as a file name: only safe characters."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", environment) or "_"
+
+
+def lock_folder() -> str:
+    return os.path.join(cache_folder(), "locks")
 
 
 def lock_path(environment: str, folder: Optional[str] = None) -> str:
     """The lock file of the environment named ``environment``."""
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", environment) or "_"
-    return os.path.join(folder or lock_folder(), safe + ".lock")
+    return os.path.join(folder or lock_folder(), file_name(environment) + ".lock")
 
 
 def command_of(pid: int) -> str:

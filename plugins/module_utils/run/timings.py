@@ -19,7 +19,7 @@ import time
 from typing import TYPE_CHECKING, Any, Optional
 
 from ..model.schedule import critical_path, steps
-from .lock import lock_folder, lock_path
+from .lock import cache_folder, file_name
 
 if TYPE_CHECKING:
     from ..model.environment import Environment
@@ -27,8 +27,7 @@ if TYPE_CHECKING:
 
 
 def timings_path(environment: str) -> str:
-    folder = os.path.join(os.path.dirname(lock_folder()), "timings")
-    return lock_path(environment, folder)[: -len(".lock")] + ".json"
+    return os.path.join(cache_folder(), "timings", file_name(environment) + ".json")
 
 
 def record(environment: str, result: RunResult) -> None:
