@@ -107,10 +107,18 @@ def test_the_result_records_each_step_and_what_it_waited_for(env):
 
 
 def test_a_failure_lets_the_steps_in_progress_finish_and_begins_no_other(env):
-    # slow-1 fails while c1 is at work: c1 finishes, nothing after it begins.
+    # slow-1 fails while c1 is at work: c1 finishes, nothing after it begins. c1-1 goes on only once the
+    # run has said that slow failed (the scheduler's thread ends a step before it begins another).
     gate = threading.Event()
-    ships = Ships(gates={"c1-1": gate}, then={"slow-1": gate.set}, failing={"slow-1"})
-    summary = run(env, ships)
+    ships = Ships(gates={"c1-1": gate}, failing={"slow-1"})
+
+    def progress(line):
+        if line.startswith("slow: 0/1 "):  # its end line
+            gate.set()
+
+    summary = Orchestrator(env, connect_ship=ships.connect, manager=ships.manager, progress=progress).run(
+        "started", ALL
+    )
     results = by_instance(summary)
     assert summary["failed"] and results["slow-1"]["failed"]
     assert not results["c1-1"]["failed"] and not results["c1-2"]["failed"]
