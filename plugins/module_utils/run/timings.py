@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Each service's time in the last start that started it, kept on this controller, and the critical
+"""Each service's time in the last start that changed it, kept on this controller, and the critical
 path it gives.
 
 A start that succeeded (not in check mode) writes the seconds of each service it changed to
