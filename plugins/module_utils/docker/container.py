@@ -434,16 +434,30 @@ class ContainerManager:
             self.drift = differences(self.spec, self.resolved_container(), self.image)
         if self.container is None:
             self._create()
-        elif self.drift:
+            self._start_created()
+            return
+        if self.drift:
             self._replace()
             return
-        elif self.state == "running":
+        if self.state == "running":
             if not restart:
                 return
             self._stop()
         # No drift and not running: start the existing container. MaestroNG removes and
         # recreates it instead, but the same config gives the same container, faster.
         self._start()
+
+    def _start_created(self):
+        """Start a container just created; one that never ran (the daemon refused to start it: a network
+        or a user the ship lacks, or its pre-start checks failed) goes again, so no half-made container
+        stays behind (with its own anonymous volumes, new and empty; the volumes it was given stay)."""
+        try:
+            self._start()
+        except (ContainerError, DockerException):
+            if self.state == "created" and not self.check_mode:
+                self._do("removed", " (it could not start)", self.client.remove_container, self._id(), v=True)
+                self.container, self.state = None, "absent"
+            raise
 
     def _drop_evidence(self):
         """The instance matches the file and runs: the evidence of a change that was rolled back goes."""

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 from ..command_specs import CONTAINER_STATES
 from ..defaults import DEFAULT_DOCKER_PORT, DEFAULT_STOP_TIMEOUT, DEFAULT_TIMEOUT
 from ..errors import ContainerError
+from ..model.docker_rules import problems
 from ..model.ports import PROTOCOLS
 from ..model.schema import RESTART_POLICIES
 from . import registries
@@ -185,12 +186,17 @@ def converge(
     when it failed (what it had done kept, its diff dropped) and ``diff`` only when asked.
     ``unreachable``: a ship that does not answer is ``unreachable``, not ``failed``."""
     ship = ship_of(params)[0]
+    spec = instance_spec(params, ship)
+    refused = problems(spec)  # what Docker would refuse: before any call
+    if refused:
+        path, message = refused[0]
+        return {"failed": True, "msg": "%s: %s: %s" % (spec["name"], ".".join(str(part) for part in path), message)}
     try:
         client = connect(ship)
         registries.login(client, known_registries)
         manager = ContainerManager(
             client,
-            instance_spec(params, ship),
+            spec,
             check_mode=check_mode,
             start_grace=params["start_grace"],
             registries=known_registries,

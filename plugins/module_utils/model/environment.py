@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
 from ..errors import MaestroError
-from . import audit_section, envvars, ordering, references, registries_section, schema
+from . import audit_section, docker_checks, envvars, ordering, references, registries_section, schema
 from . import services as service_reader
 from . import ships as ship_reader
 from .file_context import FileContext
@@ -42,6 +42,7 @@ class Environment:
         registries: dict[str, Registry],
         audit: list[Notifier],
         warnings: Iterable[str] = (),
+        where: Optional[Mapping[str, Mapping[str, tuple]]] = None,
     ):
         self.name = name
         self.file = file
@@ -54,6 +55,13 @@ class Environment:
         self.audit = audit
         # Located texts ("file:line: key: ...") of what loads but may not mean what it says.
         self.warnings = list(warnings)
+        # instance -> {setting a ship checks: (its key path in the file, its line)} (docker_checks.py)
+        self.where = dict(where or {})
+
+    def located(self, instance: str, key: str, message: str) -> str:
+        """``file:line: key.path: message`` for a setting of ``instance`` a ship refused (before any change)."""
+        path, line = self.where.get(instance, {}).get(key, (("services", self.instances[instance]["service"]), None))
+        return str(MaestroError(message, path, line, self.file))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,13 +103,24 @@ def build(doc: Mapping[str, Any], context: FileContext) -> Environment:
     audit = audit_section.read(doc, context.folder)
     services, instances, drafts = service_reader.read(doc, context, name, schema_version, ships)
     references.check(services, instances, drafts)
+    where = docker_checks.check(instances, drafts)
     service_level, levels = ordering.order(services, instances, drafts)
     ordered = sorted(services, key=lambda s: (service_level[s], drafts.services[s].index))
     services = {s: services[s] for s in ordered}
     envvars.compose(name, services, instances, drafts)
     instances = {i: instances[i] for level in levels for i in level["instances"]}
     return Environment(
-        name, context.file, schema_version, ships, services, instances, levels, registries, audit, context.warnings
+        name,
+        context.file,
+        schema_version,
+        ships,
+        services,
+        instances,
+        levels,
+        registries,
+        audit,
+        context.warnings,
+        where,
     )
 
 

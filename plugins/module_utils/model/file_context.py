@@ -10,7 +10,7 @@ import os
 from typing import Any, Mapping
 
 from ..errors import MaestroError
-from . import schema
+from . import docker_rules, schema
 from .loader import line_of, read_env_file
 
 
@@ -49,7 +49,12 @@ class FileContext:
         variables = {}
         for env_file in self.env_files(parent, path):
             variables.update(env_file)
-        variables.update(schema.get_str_map(parent, "env", path, lists=True))
+        own = schema.get_str_map(parent, "env", path, lists=True)
+        for name in parent.get("env") or {}:
+            message = docker_rules.env_name(str(name))
+            if message:
+                schema.fail(message, path + ("env", str(name)), parent["env"], name)
+        variables.update(own)
         return variables
 
     def warn(self, message: str, path: tuple, parent: Any, key: Any) -> None:

@@ -9,7 +9,8 @@ runner.py), but the replacements of a service, which go batch by batch (rollout.
 lets the steps in progress finish and begins no other (with keep_going: none that waits for it). A
 ship that does not answer fails its own instances, with its name and URL, and nothing else.
 Before any change, a container with an instance's name that the environment did not make
-refuses the run. Used in-process by the controller-side action plugins (no module fork per
+refuses the run; so does, for start and restart, what a ship lacks for its instances (preflight.py:
+a log driver, a network, a new enough Docker, the image, pulled there first). Used in-process by the controller-side action plugins (no module fork per
 container), and usable from any Python code.
 """
 
@@ -24,7 +25,15 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 from ..command_specs import COMMANDS
 from ..defaults import MAX_THREADS, SHIP_CONCURRENCY
 from ..docker import registries
-from ..docker.client import DockerException, ShipUnreachable, connect, error_text, image_id, image_inspect
+from ..docker.client import (
+    DockerException,
+    ShipUnreachable,
+    connect,
+    connection_errors,
+    error_text,
+    image_id,
+    image_inspect,
+)
 from ..docker.container import KEPT_PREVIOUS, NOT_LISTED, START_GRACE, ContainerManager, listed_result, unchanged
 from ..docker.drift import listed_current
 from ..docker.ownership import refusal, stranger
@@ -32,7 +41,7 @@ from ..docker.volumes import anonymous
 from ..errors import ContainerError
 from ..model import ordering, schedule, update_section
 from ..model.selection import waits_for
-from . import plans
+from . import plans, preflight
 from .report import Line, run_summary, step_end_lines, step_start_line, tone_of
 from .rollout import Rollout
 from .runner import Runner, blank_result
@@ -68,6 +77,7 @@ class _StepRun:
         self.seconds: dict = {}  # step index -> seconds it took
         self.bad: dict = {}  # service -> why what waits for it is skipped (keep_going)
         self.failed: Optional[str] = None  # the service of the first failed step
+        self.preset: dict = {}  # instance -> its result, refused before the run (keep_going goes on without it)
 
 
 class Orchestrator:
@@ -119,13 +129,12 @@ class Orchestrator:
         # instance -> when it was listed (time.monotonic())
         self._listed_at: dict[str, float] = {}
         self._pull_lock = threading.Lock()
-        self._image_locks: dict[tuple[str, str], threading.Lock] = {}  # (ship, image) -> held while read or pulled
         # adopt: take over containers with an instance's name that the environment did not make.
         self.adopt = adopt
         # The run's own choices of how changes roll out (update_parallelism, update_delay,
         # update_failure_action), over each service's update: (model/update_section.overridden).
         self.update = dict(update or {})
-        # (ship, image) pulled by this run (refresh_images pulls each once) -> the action it records
+        # (ship, image) pulled by this run, before any change -> the action its instances record
         self._fresh: dict[tuple[str, str], str] = {}
         # instance -> the manager of its replacement while its service's rollout goes on
         self._managers: dict[str, ContainerManager] = {}
@@ -273,6 +282,13 @@ class Orchestrator:
         started = time.monotonic()
         self.runner.release(instances)  # what ran before (a plan's checks) is not in progress
         refused = self._strangers(instances) if command != "pulled" else {}
+        if not refused and command in ("started", "restarted"):
+            refused = self._preflight(instances)
+            if self.keep_going:
+                for name, why in refused.items():
+                    step_run.preset[name] = blank_result(self.env.instances[name], failed=True, msg=why)
+                    step_run.bad.setdefault(self.env.instances[name]["service"], "%s failed" % name)
+                refused = {}
         if refused:
             for name in instances:
                 step_run.results[name] = (
@@ -308,6 +324,28 @@ class Orchestrator:
         ]
         self.progress(Line(summary["summary"], tone_of(results)))
         return summary
+
+    def _preflight(self, names):
+        """{instance: the line refusing it} for what its ship lacks (preflight.py), its image not on its
+        ship and not pullable, or its ship down (but with keep_going, which skips those): every ship
+        asked at once, before any change. The images pulled here serve every step."""
+        asked = dict(self.runner.each_ship(preflight.questions(self.env, names), preflight.ask))
+        refused = preflight.refusals(self.env, names, asked)
+        failed = self._images_first(names)
+        for name in names:
+            spec = self.env.instances[name]
+            if name in refused:
+                continue
+            if spec["ship"] in self.runner.down:
+                if not self.keep_going:
+                    refused[name] = str(self.runner.down[spec["ship"]])
+                continue
+            why = failed.get((spec["ship"], spec["image"])) or preflight.image_refusal(
+                spec, self._images.get(spec["ship"], {}).get(spec["image"])
+            )
+            if why:
+                refused[name] = self.env.located(name, "image", "%s on ship %s: %s" % (name, spec["ship"], why))
+        return refused
 
     def _strangers(self, names):
         """{instance: the line refusing it} for each instance whose name a container the environment
@@ -356,7 +394,9 @@ class Orchestrator:
             todo = []
             for name in step.instances:
                 why = self._skip_reason(self.env.instances[name], step_run.edges, step_run.bad)
-                if why:
+                if name in step_run.preset:
+                    skipped[name] = step_run.preset[name]
+                elif why:
                     skipped[name] = self._skipped(name, why)
                 else:
                     todo.append(name)
@@ -461,15 +501,10 @@ class Orchestrator:
             event.set()
 
     def _converging_step(self, command, names, options, one_by_one=False):
-        """start and restart: the images first (pulled before anything of a service changes), then
+        """start and restart (their images read or pulled before the run's first change: _preflight):
         the instances whose containers may be replaced, per service in the batches of its update
         (rollout.py), beside all the others at once."""
-        pulled, refused = self._pull_first(names)
         results = {}
-        for name in names:
-            service = self.env.instances[name]["service"]
-            if service in refused:
-                results[name] = blank_result(self.env.instances[name], failed=True, msg=refused[service])
         if command == "started" and self._planned is None and not self.record_live:
             # Running and made from these very settings, as the listing shows: nothing to do, no thread.
             for name in names:
@@ -502,70 +537,56 @@ class Orchestrator:
         for part in parts:
             results.update((result["instance"], result) for result in part)
         for name, result in results.items():
-            note = pulled.get((self.env.instances[name]["ship"], self.env.instances[name]["image"]))
+            # An image this run pulled on a ship (before any change: _preflight): each of its instances notes it.
+            note = self._fresh.get((self.env.instances[name]["ship"], self.env.instances[name]["image"]))
             if note is not None and not result.get("skipped"):
                 result["actions"] = [note] + result["actions"]
                 result["changed"] = True
         return [results[name] for name in names]
 
     def _refresh_now(self):
-        """Whether a manager still pulls: only in check mode, where _pull_first pulls nothing."""
+        """Whether a manager still pulls: only in check mode, where _images_first pulls nothing."""
         return self.refresh and self.check_mode
 
-    def _pull_first(self, names):
-        """Each ship's images that are missing there (all of them with refresh), pulled once per
-        ship and image in the run, before any container of ``names`` changes: ({(ship, image): the
-        action its instances record, when the run pulled it},
-        {service: why its instances were left alone, a pull of its image having failed})."""
-        pairs, wanted = {}, set()
+    def _images_first(self, names):
+        """Each ship's images that are missing there (all of them with refresh), read and pulled once
+        per ship and image, before any container of ``names`` changes: {(ship, image): why it is not
+        there} (a read or a pull that failed). What the run pulled is in ``_fresh``."""
+        pairs = {}
         for name in names:
             spec = self.env.instances[name]
-            key = (spec["ship"], spec["image"])
-            wanted.add(key)
-            known = self._images.get(spec["ship"], {}).get(spec["image"], False)  # False: not inspected yet
-            if known is False or known is None or (self.refresh and not self.check_mode and key not in self._fresh):
-                pairs.setdefault(key, spec)
+            if spec["ship"] not in self.runner.down:
+                pairs.setdefault((spec["ship"], spec["image"]), spec)
 
-        def fetch(item):
-            (ship, image), spec = item
-            what = "reading image %s on ship %s failed" % (image, ship)
-            # Steps at once that share an image: the first pulls it, the others find it there.
-            with self._image_locks.setdefault((ship, image), threading.Lock()), self.runner.slot(ship):
-                return fetch_once(ship, image, spec, what)
-
-        def fetch_once(ship, image, spec, what):
-            if (ship, image) in self._fresh:  # by a step at the same time
-                return "pulled", (ship, image), self._fresh[(ship, image)]
+        def fetch(pair):
+            ship, image = pair
+            what = "reading image %s failed" % image
             try:
-                client = self.client(ship)
-                cache = self._images.setdefault(ship, {})
-                if image not in cache:
+                with self.runner.slot(ship), connection_errors(ship, self.env.ships[ship]["docker_url"]):
+                    client = self.client(ship)
+                    cache = self._images.setdefault(ship, {})
                     cache[image] = image_inspect(client, image)
-                if self.check_mode or not (self.refresh or cache[image] is None):
-                    return None
-                what = registries.failed_pull(image, ship, missing=cache[image] is None)
-                retries = registries.pull(client, image, self.env.registries, on_retry=self.progress)
-                cache[image] = client.inspect_image(image)
-            except ShipUnreachable:
-                return None  # its instances fail on their own, as a lost ship's do
+                    if self.check_mode or not (self.refresh or cache[image] is None):
+                        return None
+                    what = (
+                        "image %s is not on the ship, and pulling it failed"
+                        if cache[image] is None
+                        else "pulling image %s failed"
+                    ) % image
+                    retries = registries.pull(client, image, self.env.registries, on_retry=self.progress)
+                    cache[image] = client.inspect_image(image)
+            except ShipUnreachable as exc:
+                self.runner.down.setdefault(ship, exc)
+                return None
             except DockerException as exc:
-                why = "%s: %s: %s; nothing of %s was changed" % (spec["name"], what, error_text(exc), spec["service"])
-                return "failed", spec["service"], why
-            self._fresh[(ship, image)] = "pulled image" + registries.retries_detail(retries)
-            return "pulled", (ship, image), self._fresh[(ship, image)]
+                return "%s: %s" % (what, error_text(exc))
+            self._fresh[pair] = "pulled image" + registries.retries_detail(retries)
+            return None
 
-        # An image this run pulled on a ship (for these instances or others): each of them notes it.
-        pulled = {key: note for key, note in self._fresh.items() if key in wanted}
-        refused: dict = {}
         if not pairs:
-            return pulled, refused
+            return {}
         with ThreadPoolExecutor(min(len(pairs), MAX_THREADS)) as pool:
-            for outcome in pool.map(fetch, pairs.items()):
-                if outcome and outcome[0] == "pulled":
-                    pulled[outcome[1]] = outcome[2]
-                elif outcome:
-                    refused.setdefault(outcome[1], outcome[2])
-        return pulled, refused
+            return {pair: why for pair, why in zip(pairs, pool.map(fetch, pairs)) if why}
 
     def _rollouts(self, command, names):
         """The rollouts of this step: per service, the instances whose containers would be replaced

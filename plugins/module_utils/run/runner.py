@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, cast
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Optional, cast
 
 from ..defaults import MAX_THREADS, SHIP_CONCURRENCY
 from ..docker import registries
@@ -157,25 +157,31 @@ class Runner:
         by_ship: dict[str, list[str]] = {}
         for name in names:
             by_ship.setdefault(self.env.instances[name]["ship"], []).append(name)
-
-        def listing(item):
-            ship_name, wanted = item
-            if ship_name in self.down:
-                return {}
-            try:
-                with connection_errors(ship_name, self.env.ships[ship_name]["docker_url"]):
-                    found = containers_by_name(self.client(ship_name), wanted)
-            except ShipUnreachable as exc:
-                self.down.setdefault(ship_name, exc)
-                return {}
-            except DockerException:
-                return {}
-            return {name: (found.get(name), aside_of(found, name, self.env.name)) for name in wanted}
-
         listed: dict[str, Optional[dict]] = {}
         aside: dict[str, dict[str, Optional[dict]]] = {}
-        with ThreadPoolExecutor(min(len(by_ship), MAX_THREADS) or 1) as pool:
-            for part in pool.map(listing, by_ship.items()):
-                for name, (entry, kept) in part.items():
-                    listed[name], aside[name] = entry, kept
+        for ship_name, found in self.each_ship(by_ship, containers_by_name):
+            for name in by_ship[ship_name] if found is not None else ():
+                listed[name], aside[name] = found.get(name), aside_of(found, name, self.env.name)
         return listed, aside
+
+    def each_ship(self, work: Mapping[str, Any], call: Callable[[Any, Any], Any]) -> list[tuple[str, Any]]:
+        """[(ship, ``call(its client, work[ship])``)] for every ship of ``work`` at once; None for a ship
+        that is down (found down now: marked so) or whose call failed (its instances then say why)."""
+
+        def one(item):
+            ship_name, what = item
+            if ship_name in self.down:
+                return ship_name, None
+            try:
+                with self.slot(ship_name), connection_errors(ship_name, self.env.ships[ship_name]["docker_url"]):
+                    return ship_name, call(self.client(ship_name), what)
+            except ShipUnreachable as exc:
+                self.down.setdefault(ship_name, exc)
+            except DockerException:
+                pass
+            return ship_name, None
+
+        if not work:
+            return []
+        with ThreadPoolExecutor(min(len(work), MAX_THREADS)) as pool:
+            return list(pool.map(one, work.items()))

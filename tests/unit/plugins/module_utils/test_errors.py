@@ -160,6 +160,113 @@ ERRORS = {
     # --- env files
     "envfile_missing.yaml": "envfile_missing.yaml:7: services.web.envfile: cannot read env file missing.env: No such file or directory",
     "envfile_bad_line.yaml": "envfile_bad_line.yaml:12: services.web.instances.web-1.envfile.1: env file bad_line.env:4: expected KEY=value, got 'JUST_A_WORD'",
+    # --- what Docker refuses of a container's settings (model/docker_rules.py)
+    "docker_image_uppercase.yaml": (
+        "docker_image_uppercase.yaml:7: services.web.image: invalid image reference 'Maestro-Test/BusyBox:latest': the "
+        "repository must be lowercase (maestro-test/busybox)"
+    ),
+    "docker_image_bad_tag.yaml": (
+        "docker_image_bad_tag.yaml:11: services.web.instances.web-1.image: invalid image reference 'busybox:-rc1': a "
+        "tag is 1 to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'"
+    ),
+    "docker_image_bad_digest.yaml": (
+        "docker_image_bad_digest.yaml:7: services.web.image: invalid image reference 'busybox@sha256:abc123': a digest "
+        "is sha256: and 64 lowercase hex digits (or sha384, sha512)"
+    ),
+    "docker_image_bad_registry.yaml": (
+        "docker_image_bad_registry.yaml:7: services.web.image: invalid image reference "
+        "'registry_1.example.com:5000/app:1': 'registry_1.example.com:5000' is not a registry host[:port]"
+    ),
+    "docker_volume_relative_source.yaml": (
+        "docker_volume_relative_source.yaml:14: services.web.instances.web-1.volumes.data/db: 'data/db' is neither an "
+        "absolute path on the ship nor a volume name (two or more of [a-zA-Z0-9_.-], starting with a letter or digit)"
+    ),
+    "docker_volume_relative_target.yaml": (
+        "docker_volume_relative_target.yaml:14: services.web.instances.web-1.volumes./srv/db: the container path "
+        "'var/lib/db' is not absolute (Docker needs one here)"
+    ),
+    "docker_volume_root_target.yaml": "docker_volume_root_target.yaml:14: services.web.instances.web-1.volumes./srv/root: a volume cannot be mounted at /",
+    "docker_volume_two_modes.yaml": (
+        "docker_volume_two_modes.yaml:14: services.web.instances.web-1.volumes./srv/db: volume mode 'rw,ro' sets rw/ro "
+        "more than once"
+    ),
+    "docker_volume_nocopy_bind.yaml": (
+        "docker_volume_nocopy_bind.yaml:14: services.web.instances.web-1.volumes./srv/db: nocopy only applies to a "
+        "named volume, not to a path on the ship"
+    ),
+    "docker_container_volume_relative.yaml": (
+        "docker_container_volume_relative.yaml:11: services.web.instances.web-1.container_volumes.1: the container "
+        "path 'tmp' is not absolute (Docker needs one here)"
+    ),
+    "docker_workdir_relative.yaml": (
+        "docker_workdir_relative.yaml:11: services.web.instances.web-1.workdir: 'app/src' is not an absolute path "
+        "(Docker needs one here)"
+    ),
+    "docker_memory_too_small.yaml": "docker_memory_too_small.yaml:8: services.web.limits.memory: 1024 bytes is below Docker's minimum of 6m",
+    "docker_swap_below_memory.yaml": (
+        "docker_swap_below_memory.yaml:12: services.web.instances.web-1.limits.swap: 268435456 bytes is below memory "
+        "(536870912): swap is memory plus swap"
+    ),
+    "docker_swap_without_memory.yaml": (
+        "docker_swap_without_memory.yaml:11: services.web.instances.web-1.limits.swap: needs a memory limit too (swap "
+        "is memory plus swap)"
+    ),
+    "docker_cpu_shares_out_of_range.yaml": (
+        "docker_cpu_shares_out_of_range.yaml:11: services.web.instances.web-1.limits.cpu: 1 CPU shares is outside 2 to "
+        "262144 (1024 is the default weight)"
+    ),
+    "docker_ulimit_unknown.yaml": (
+        "docker_ulimit_unknown.yaml:12: services.web.instances.web-1.ulimits.nofiles: unknown ulimit 'nofiles' (known: "
+        "core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack)"
+    ),
+    "docker_cap_unknown.yaml": (
+        "docker_cap_unknown.yaml:11: services.web.instances.web-1.cap_add.1: unknown capability 'SYS_NETWORK' "
+        "(Linux's, with or without CAP_, or ALL)"
+    ),
+    "docker_cap_all_prefixed.yaml": (
+        "docker_cap_all_prefixed.yaml:11: services.web.instances.web-1.cap_drop: unknown capability 'CAP_ALL' "
+        "(Linux's, with or without CAP_, or ALL)"
+    ),
+    "docker_security_opt_seccomp_file.yaml": (
+        "docker_security_opt_seccomp_file.yaml:11: services.web.instances.web-1.security_opt.0: "
+        "seccomp=/etc/docker/seccomp.json: the Engine API takes unconfined, builtin or the profile's JSON itself, not a file"
+    ),
+    "docker_security_opt_unknown.yaml": (
+        "docker_security_opt_unknown.yaml:11: services.web.instances.web-1.security_opt.1: unknown security option "
+        "'systempaths=unconfined' (label=..., apparmor=PROFILE, seccomp=unconfined|JSON or no-new-privileges[=true|false])"
+    ),
+    "docker_dns_not_ip.yaml": "docker_dns_not_ip.yaml:11: services.web.instances.web-1.dns.1: 'dns.example.test' is not an IP address",
+    "docker_extra_hosts_not_ip.yaml": (
+        "docker_extra_hosts_not_ip.yaml:12: services.web.instances.web-1.extra_hosts.db: 'db.example.test' is not an "
+        "IP address or host-gateway"
+    ),
+    "docker_extra_hosts_ship_name.yaml": (
+        "docker_extra_hosts_ship_name.yaml:12: services.web.instances.web-1.extra_hosts.peer: 'docker2.example.test' "
+        "is not an IP address or host-gateway"
+    ),
+    "docker_net_container_empty.yaml": "docker_net_container_empty.yaml:11: services.web.instances.web-1.net: container: needs a container's name",
+    "docker_net_container_dns.yaml": (
+        "docker_net_container_dns.yaml:12: services.web.instances.web-1.dns: conflicts with net: container:web-proxy "
+        "(the container uses that one's network, and its dns)"
+    ),
+    "docker_log_opt_unknown.yaml": (
+        "docker_log_opt_unknown.yaml:12: services.web.instances.web-1.log_opt.max_size: unknown option of the "
+        "json-file log driver (known: max-size, max-file, compress, tag, labels, labels-regex, env, env-regex, "
+        "mode, max-buffer-size, cache-disabled, cache-max-size, cache-max-file, cache-compress)"
+    ),
+    "docker_log_opt_buffer_blocking.yaml": (
+        "docker_log_opt_buffer_blocking.yaml:12: services.web.instances.web-1.log_opt.max-buffer-size: only applies "
+        "with mode: non-blocking"
+    ),
+    "docker_env_name_equals.yaml": "docker_env_name_equals.yaml:9: services.web.env.MODE=fast: 'MODE=fast' cannot be a variable name (not empty, no '=')",
+    "docker_label_own.yaml": (
+        "docker_label_own.yaml:11: services.web.instances.web-1.labels.maestro.ng.service: 'maestro.ng.service' is one "
+        "of the collection's own labels (maestro.ng.*)"
+    ),
+    "docker_net_host_links.yaml": (
+        "docker_net_host_links.yaml:16: services.web.instances.web-1.links: conflicts with net: host (links need a "
+        "container network)"
+    ),
 }
 
 
@@ -188,7 +295,7 @@ def test_corpus_and_table_match():
     """Every environment file in the folder is a case, and every case has its file."""
     files = {name for name in os.listdir(BAD) if name.endswith((".yaml", ".maestro"))}
     assert files == set(ERRORS)
-    assert len(ERRORS) >= 45
+    assert len(ERRORS) >= 100
 
 
 def test_error_from_absolute_path_names_the_path():

@@ -367,6 +367,25 @@ def test_a_new_instance_is_created_and_started_with_a_volume_of_its_own():
     assert converge(fake, OLD)["actions"] == []
 
 
+def test_a_new_instance_the_daemon_refuses_to_start_leaves_no_container_behind():
+    # A network or a user the ship lacks: the daemon creates the container, then refuses to start it.
+    fake = FakeDocker(refused=[["false"]])
+    with pytest.raises(ContainerError) as info:
+        converge(fake, CRASHING)
+    assert "port is already allocated" in str(info.value)
+    assert info.value.result["actions"] == ["created", "removed (it could not start)"]
+    assert fake.summary() == {} and fake.volumes == set()  # its own anonymous volume went with it
+    assert [call[0] for call in fake.calls] == ["create_container", "start", "remove_container"]
+    assert fake.calls[-1][2] is True
+
+
+def test_a_new_instance_that_starts_and_exits_is_kept_for_its_logs():
+    fake = FakeDocker(crashing=[["false"]])
+    with pytest.raises(ContainerError):
+        converge(fake, CRASHING)
+    assert list(fake.summary().values())[0][1] == "exited"
+
+
 def test_a_drifted_container_is_replaced_with_its_anonymous_volumes():
     fake = FakeDocker()
     old = made(fake, OLD)

@@ -7,6 +7,7 @@ from ansible_collections.maestro.ng.plugins.module_utils.docker.container_args i
     ARGUMENT_SPEC,
     CONNECTION_SPEC,
     INSTANCE_SPEC,
+    converge,
     instance_spec,
     registry_secrets_only,
     ship_of,
@@ -88,3 +89,20 @@ def test_the_options_make_a_whole_ship_and_instance_spec():
     ship = ship_of(params)[0]
     assert ship["docker_url"] == "ssh://ops@ship9:22" and ship["endpoint"] == "ship9" and ship["ssh_timeout"] == 5
     assert ship["ssh_tunnel"] == {"user": "ops", "key": None, "port": 22, "target": "/run/docker.sock"}
+
+
+def test_what_docker_would_refuse_is_refused_before_the_ship_is_reached(monkeypatch):
+    params = {key: option.get("default") for key, option in ARGUMENT_SPEC.items()}
+    params.update(name="web-1", image="busybox", docker_url="tcp://10.250.0.2:2375", workdir="app")
+    monkeypatch.setattr(
+        "ansible_collections.maestro.ng.plugins.module_utils.docker.container_args.connect",
+        lambda ship: (_ for _ in ()).throw(AssertionError("connected")),
+    )
+    assert converge(params, None) == {
+        "failed": True,
+        "msg": "web-1: workdir: 'app' is not an absolute path (Docker needs one here)",
+    }
+    params.update(workdir=None, volumes=[{"source": "/srv", "target": "data", "mode": "rw"}])
+    assert converge(params, None)["msg"] == (
+        "web-1: volumes.0.target: the container path 'data' is not absolute (Docker needs one here)"
+    )

@@ -25,7 +25,7 @@ services:
     env: *common
     instances:
       web-1: {ship: vm1, ports: {http: {exposed: 80, external: [10.0.0.2, 8080]}}}
-      web-2: {ship: vm2, image: web:2, extra_hosts: {db: docker1.example.test}}
+      web-2: {ship: vm2, image: web:2, extra_hosts: {db: 10.0.0.1}, env: {DB: docker1.example.test}}
       web-3: {ship: vm2}
 """
 LAB_SHIPS = {"vm1": {"ip": "10.250.0.51", "port": 2375}, "vm2": {"ip": "10.250.0.52", "port": 2375}}
@@ -72,7 +72,8 @@ def test_rewritten_file_points_every_ship_at_its_lab_ship(write_env):
     assert web1["env"]["FROM_FILE"] == "yes"  # the env file still resolves
     assert web1["env"]["TEMPLATE"] == "{{ not me }}"  # rendered once, not twice
     assert web1["ports"][0]["host_ip"] == "10.250.0.52"
-    assert web2["extra_hosts"] == {"db": "10.250.0.51"}  # a ship's endpoint too
+    assert web2["extra_hosts"] == {"db": "10.250.0.51"}
+    assert web2["env"]["DB"] == "10.250.0.51"  # a ship's endpoint too
     assert rewrite.read_lab_record(lab_path) == record
     assert rewrite.read_lab_record(path) is None
     assert rewrite.images_by_ship(env) == {"vm1": ["web:1"], "vm2": ["web:1", "web:2"]}

@@ -627,10 +627,10 @@ def test_limit_errors_name_where_the_limit_was_written(service, instance, messag
 @pytest.mark.parametrize(
     "memory, expected",
     [
-        (1024, 1024),
-        ("'2048'", 2048),
-        ("512k", 512 * 1024),
-        ("512K", 512 * 1024),
+        (7340032, 7340032),
+        ("'8388608'", 8388608),
+        ("7168k", 7168 * 1024),
+        ("7168K", 7168 * 1024),
         ("256m", 256 * 1024**2),
         ("2g", 2 * 1024**3),
         ("2G", 2 * 1024**3),
@@ -638,8 +638,8 @@ def test_limit_errors_name_where_the_limit_was_written(service, instance, messag
     ],
 )
 def test_limit_sizes(load_env, memory, expected):
-    env = load_env(one_instance("limits: {memory: %s, swap: 1g, cpu: 256}" % memory))
-    assert env.instances["app-1"]["limits"] == {"cpu_shares": 256, "memory": expected, "memswap": 1024**3}
+    env = load_env(one_instance("limits: {memory: %s, swap: 4g, cpu: 256}" % memory))
+    assert env.instances["app-1"]["limits"] == {"cpu_shares": 256, "memory": expected, "memswap": 4 * 1024**3}
 
 
 def test_service_limits_inherited_and_overridden_per_key(fixture_path):

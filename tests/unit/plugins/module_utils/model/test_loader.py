@@ -34,7 +34,7 @@ def test_template_reads_env_include_and_loops(fixture_path):
 def test_template_undefined_renders_empty(fixture_path):
     env = environment.load(fixture_path("good", "templated.maestro"), environ={"ENV_NAME": "prod"})
     assert env.name == "prod"
-    assert env.instances["web-1"]["image"] == "nginx:"
+    assert env.instances["web-1"]["image"] == "nginx:latest"
     assert env.instances["web-1"]["env"]["EMPTY"] == ""
     assert list(env.instances) == ["web-1", "web-2"]  # default(2)
 

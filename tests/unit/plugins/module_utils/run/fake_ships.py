@@ -27,6 +27,7 @@ class Ships:
         pull_errors=None,
         gates=None,
         then=None,
+        facts=None,
     ):
         self.down = set(down)
         self.failing = set(failing)
@@ -37,6 +38,9 @@ class Ships:
         self.pull_errors = pull_errors or {}  # image -> what pulling it raises
         self.gates = gates or {}  # instance -> threading.Event its converge waits for (5 s at most)
         self.then = then or {}  # instance -> called once its converge is done
+        # ship -> what it answers the preflight: {"log_drivers": [...], "networks": [...], "api": "1.41"}
+        self.facts = facts or {}
+        self.asked = []  # (ship, call) of each preflight question
         self.on_ship = {}  # ship -> its real converges running now
         self.most_on_ship = {}  # ship -> the most of its real converges that ran at once
         self.done = []  # the instances whose real converge is done, in order
@@ -82,11 +86,26 @@ class FakeClient:
             self.ships.listings.append(self.ship)
         return list(self.ships.listing.get(self.ship, ()))
 
+    def _answer(self, call, key, default):
+        with self.ships.lock:
+            self.ships.asked.append((self.ship, call))
+        return self.ships.facts.get(self.ship, {}).get(key, default)
+
+    def info(self):
+        return {"Plugins": {"Log": self._answer("info", "log_drivers", ["json-file", "local"])}}
+
+    def networks(self):
+        names = self._answer("networks", "networks", ["bridge", "host", "none"])
+        return [{"Name": name, "Id": "%064x" % index} for index, name in enumerate(names, 1)]
+
+    def version(self, api_version=True):
+        return {"ApiVersion": self._answer("version", "api", "1.41")}
+
     def inspect_image(self, image):
         ships = self.ships
         if ships is not None and image in ships.missing and (self.ship, image) not in ships.pulled:
             raise docker.errors.NotFound("No such image: %s" % image)
-        return {"Id": IMAGE_ID}
+        return {"Id": IMAGE_ID, "Config": {"Cmd": ["sh"]}}
 
     def pull(self, image, stream=False, decode=False, auth_config=None):
         with self.ships.lock:

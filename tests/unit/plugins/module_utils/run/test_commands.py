@@ -64,7 +64,7 @@ class FakeClient:
         raise docker.errors.NotFound("No such container: %s" % name)
 
     def inspect_image(self, image):
-        return {"Id": self.ships.image_id}
+        return {"Id": self.ships.image_id, "Config": {"Cmd": ["sh"]}}
 
 
 class FakeManager:

@@ -354,7 +354,7 @@ def test_the_manager_gets_the_runs_settings(env):
     assert not rest and name == "db-1"
     assert options["start_grace"] == 0 and options["defer_grace"] is False
     assert options["check_mode"] is False and options["adopt"] is False and options["keep_previous"] is False
-    assert options["image_cache"] == {"busybox": {"Id": IMAGE_ID}}
+    assert options["image_cache"] == {"busybox": {"Id": IMAGE_ID, "Config": {"Cmd": ["sh"]}}}
     assert options["registries"] == getattr(env, "registries", None)
 
 
@@ -534,17 +534,42 @@ def test_check_mode_says_how_a_service_would_be_replaced(roll_env):
 # ------------------------------------------------------------------ images first
 
 
-def test_a_failed_pull_leaves_its_service_alone_and_the_others_go_on(roll_env):
+def test_a_failed_pull_refuses_the_run_before_any_change(roll_env):
     env = roll_env(web_image=NEW_WEB)
     error = docker.errors.APIError("500 Server Error: manifest for %s not found" % NEW_WEB)
     ships = Ships(missing={NEW_WEB}, pull_errors={NEW_WEB: error})
     summary = run(env, ships)
     results = by_instance(summary)
+    assert summary["failed"] and not order(ships)  # nothing anywhere, the caches neither
+    assert sorted(ships.pulls) == [("ship1", NEW_WEB), ("ship2", NEW_WEB)]
+    assert results["web-1"]["msg"] == (
+        "%s:7: services.web.image: web-1 on ship ship1: image %s is not on the ship, and pulling it failed: "
+        "500 Server Error: manifest for %s not found" % (env.file, NEW_WEB, NEW_WEB)
+    )
+    assert results["web-2"]["msg"].startswith(
+        "%s:7: services.web.image: web-2 on ship ship2: image %s is not on the ship"
+        % (
+            env.file,
+            NEW_WEB,
+        )
+    )
+    for name in ("cache-1", "cache-2"):
+        assert results[name]["skipped"] and results[name]["msg"] == "not run: refused before any change"
+
+
+def test_with_keep_going_a_failed_pull_leaves_its_service_alone_and_the_others_go_on(roll_env):
+    env = roll_env(web_image=NEW_WEB)
+    error = docker.errors.APIError("500 Server Error: manifest for %s not found" % NEW_WEB)
+    ships = Ships(missing={NEW_WEB}, pull_errors={NEW_WEB: error})
+    summary = run(env, ships, keep_going=True)
+    results = by_instance(summary)
     for name in WEB:
-        assert results[name]["failed"] and results[name]["msg"].endswith("; nothing of web was changed")
-        assert "image %s not found on ship" % NEW_WEB in results[name]["msg"]
-        assert "and pull failed: 500 Server Error" in results[name]["msg"]
-    assert results["web-1"]["msg"].startswith("web-1: image %s not found on ship ship1 and pull failed" % NEW_WEB)
+        assert (
+            results[name]["failed"]
+            and "services.web.image: %s on ship %s: image %s is not on the ship"
+            % (name, env.instances[name]["ship"], NEW_WEB)
+            in (results[name]["msg"])
+        )
     assert not set(WEB) & set(order(ships))
     assert sorted(ships.pulls) == [("ship1", NEW_WEB), ("ship2", NEW_WEB)]
     assert not results["cache-1"]["failed"] and not results["cache-2"]["failed"]
@@ -552,7 +577,7 @@ def test_a_failed_pull_leaves_its_service_alone_and_the_others_go_on(roll_env):
     assert summary["failed"]
 
 
-def test_an_image_that_cannot_be_read_leaves_its_service_alone(roll_env, monkeypatch):
+def test_an_image_that_cannot_be_read_refuses_the_run(roll_env, monkeypatch):
     env = roll_env(web_image=NEW_WEB)
     ships = Ships()
     inspect = FakeClient.inspect_image
@@ -565,19 +590,20 @@ def test_an_image_that_cannot_be_read_leaves_its_service_alone(roll_env, monkeyp
     monkeypatch.setattr(FakeClient, "inspect_image", broken)
     results = by_instance(run(env, ships))
     assert results["web-1"]["msg"] == (
-        "web-1: reading image %s on ship ship1 failed: 500 Server Error: layer store busy; nothing of web was changed"
-        % NEW_WEB
+        "%s:7: services.web.image: web-1 on ship ship1: reading image %s failed: 500 Server Error: layer store busy"
+        % (env.file, NEW_WEB)
     )
-    assert not set(WEB) & set(order(ships)) and not results["cache-1"]["failed"]
+    assert not order(ships) and results["cache-1"]["msg"] == "not run: refused before any change"
 
 
 def test_a_failed_refresh_of_a_present_image_says_so(roll_env):
     env = roll_env(web_image=NEW_WEB)
     ships = Ships(pull_errors={NEW_WEB: docker.errors.APIError("502 Bad Gateway")})
-    summary = run(env, ships, refresh=True)
+    summary = run(env, ships, refresh=True, keep_going=True)
     results = by_instance(summary)
-    assert results["web-1"]["msg"].startswith("web-1: pulling image %s on ship ship1 failed: 502 Bad Gateway" % NEW_WEB)
-    assert all(results[name]["msg"].endswith("; nothing of web was changed") for name in WEB)
+    assert results["web-1"]["msg"].endswith(
+        "services.web.image: web-1 on ship ship1: pulling image %s failed: 502 Bad Gateway" % NEW_WEB
+    )
     assert not set(WEB) & set(order(ships))
     assert not results["cache-1"]["failed"]
 

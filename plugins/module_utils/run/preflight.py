@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# Copyright: maestro-ng for Ansible contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What only a ship can say of a file's settings, asked before the first change of a run that
+creates containers: whether it has the log drivers and the networks its instances name, and
+whether its Docker is new enough for their capabilities. One round per ship (the calls its
+instances' settings need, none when they need none); the images are the orchestrator's (present,
+or pulled, before anything changes), and say whether there is a command to run. Each refusal is
+located in the file (model/docker_checks.py) and names the instance and the ship."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
+
+from ..model.docker_rules import NEWER_CAPABILITIES, capability_name, user_network
+
+if TYPE_CHECKING:
+    from ..model.environment import Environment
+    from ..records import InstanceSpec
+
+LOG_DRIVERS = "log_drivers"
+NETWORKS = "networks"
+DAEMON_API = "daemon_api"
+
+
+def questions(env: Environment, names: Iterable[str]) -> dict[str, set[str]]:
+    """{ship: what to ask it} for the instances ``names``: only ships whose instances need an answer."""
+    wanted: dict[str, set[str]] = {}
+    for name in names:
+        spec = env.instances[name]
+        asks = wanted.setdefault(spec["ship"], set())
+        if spec["log_driver"]:
+            asks.add(LOG_DRIVERS)
+        if user_network(spec["network_mode"]):
+            asks.add(NETWORKS)
+        if _newer_capabilities(spec):
+            asks.add(DAEMON_API)
+    return {ship: asks for ship, asks in wanted.items() if asks}
+
+
+def ask(client: Any, what: set[str]) -> dict[str, Any]:
+    """A ship's answers: its log drivers (built in and plugins), its networks (names and ids), the
+    newest API version its daemon speaks."""
+    facts: dict[str, Any] = {}
+    if LOG_DRIVERS in what:
+        facts[LOG_DRIVERS] = set((client.info().get("Plugins") or {}).get("Log") or ())
+    if NETWORKS in what:
+        facts[NETWORKS] = {key for network in client.networks() for key in (network["Name"], network["Id"])}
+    if DAEMON_API in what:
+        facts[DAEMON_API] = client.version(api_version=False)["ApiVersion"]
+    return facts
+
+
+def refusals(
+    env: Environment, names: Iterable[str], facts: Mapping[str, Optional[Mapping[str, Any]]]
+) -> dict[str, str]:
+    """{instance: the located line refusing it} for what its ship said it lacks."""
+    refused = {}
+    for name in names:
+        spec = env.instances[name]
+        known = facts.get(spec["ship"]) or {}
+        for key, why in (
+            ("log_driver", _lacks(spec["log_driver"], known.get(LOG_DRIVERS), "log driver")),
+            ("network_mode", _lacks(user_network(spec["network_mode"]), known.get(NETWORKS), "network")),
+            *_too_old(spec, known.get(DAEMON_API)),
+        ):
+            if why is not None:
+                refused[name] = env.located(name, key, "%s on ship %s: %s" % (name, spec["ship"], why))
+                break
+    return refused
+
+
+def image_refusal(spec: InstanceSpec, image: Optional[Mapping[str, Any]]) -> Optional[str]:
+    """Why the container of ``spec`` could not be created from ``image`` (its inspect), if it could not."""
+    config = (image or {}).get("Config") or {}
+    if image and spec["command"] is None and not config.get("Cmd") and not config.get("Entrypoint"):
+        return "the image %s has no command (CMD or ENTRYPOINT), and the file gives none" % spec["image"]
+    return None
+
+
+def _newer_capabilities(spec: InstanceSpec) -> list[tuple[str, str]]:
+    """[(key, capability)] of ``spec``'s capabilities that only newer daemons know."""
+    return [
+        (key, capability_name(value))
+        for key in ("cap_add", "cap_drop")
+        for value in spec[key]
+        if capability_name(value) in NEWER_CAPABILITIES
+    ]
+
+
+def _too_old(spec: InstanceSpec, version: Optional[str]) -> list[tuple[str, Optional[str]]]:
+    if version is None:
+        return []
+    return [
+        (key, "%s needs Docker API %s or newer; the ship's is %s" % (name, NEWER_CAPABILITIES[name], version))
+        for key, name in _newer_capabilities(spec)
+        if _version(version) < _version(NEWER_CAPABILITIES[name])
+    ]
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(".") if part.isdigit())
+
+
+def _lacks(value: Optional[str], has: Optional[set[str]], what: str) -> Optional[str]:
+    if not value or has is None or value in has or (what == "network" and _id_prefix(value, has)):
+        return None
+    named = sorted(item for item in has if not _is_id(item))
+    return "the ship has no %s %r (it has: %s)" % (what, value, ", ".join(named) or "none")
+
+
+def _is_id(value: str) -> bool:
+    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def _id_prefix(value: str, has: set[str]) -> bool:
+    """Docker takes a network's id by a unique prefix, too."""
+    return len([item for item in has if _is_id(item) and item.startswith(value)]) == 1
