@@ -17,7 +17,19 @@ from ansible_collections.maestro.ng.plugins.module_utils.model import environmen
 from ansible_collections.maestro.ng.plugins.module_utils.run import orchestrate  # noqa: E402
 from ansible_collections.maestro.ng.plugins.module_utils.run.orchestrate import Orchestrator  # noqa: E402
 
-COUNTED = ("containers", "inspect_container", "inspect_image", "create_container", "start", "stop", "remove_container")
+COUNTED = (
+    "containers",
+    "inspect_container",
+    "inspect_image",
+    "create_container",
+    "start",
+    "stop",
+    "remove_container",
+    # what the preflight may ask a ship (run/preflight.py)
+    "info",
+    "networks",
+    "version",
+)
 
 
 @pytest.fixture
@@ -107,3 +119,21 @@ def test_a_command_lists_each_ship_once_and_inspects_each_image_once(clean_lab, 
     monkeypatch.setattr(orchestrate, "LISTING_FRESH", -1)
     assert run(env, "started", calls)["containers"] == 6
     assert sleeps == []
+
+
+def test_the_preflight_asks_each_ship_once_and_only_what_the_settings_need(clean_lab, tmp_path, calls):
+    model = two_levels(clean_lab)
+    for instance in model["services"]["web"]["instances"].values():
+        instance.update(log_driver="json-file", cap_add=["NET_ADMIN"])
+    model["services"]["db"]["instances"]["db-2"]["net"] = "bridge"  # a mode, not a network's name
+    model["services"]["db"]["instances"]["db-2"].pop("ports")
+    env = environment.load(str(write_env(tmp_path, model)))
+    cold = run(env, "started", calls)
+    # One round per ship before any change: its log drivers (web-1 and web-2 ask them of their
+    # ships once each); nothing of networks or versions, which no setting needs.
+    assert cold["info"] == 2 and "networks" not in cold and "version" not in cold, cold
+    assert cold["inspect_image"] == 2 and cold["containers"] == 2, cold
+    noop = run(env, "started", calls)
+    assert noop == {"containers": 2, "inspect_image": 2, "info": 2}, noop
+    # Commands that create nothing ask nothing.
+    assert run(env, "stopped", calls) == {"containers": 2, "stop": 4}
