@@ -25,6 +25,9 @@ description:
     fails saying so. A run that finds a container kept aside finishes or undoes what was interrupted.
   - A container with the name that was not made for this instance and O(environment) (by hand, by
     MaestroNG, by another environment) fails the task and is left alone, unless O(adopt).
+  - A value Docker would refuse (a relative O(workdir), an image reference with capitals, an unknown
+    capability, ...) fails the task before the ship is reached, naming the option. A new container that
+    Docker creates but cannot start (a network or a user the ship lacks) is removed again.
   - Environment variables and labels that come from the image are not counted as
     differences, nor are Docker's own defaults (network mode, log driver, hostname).
   - A running container without differences is left alone; a stopped one without

@@ -19,8 +19,13 @@ description:
   - Start-like states (V(started), V(restarted)) go dependencies first; stop-like states (V(stopped),
     V(killed), V(absent)) go dependents first; V(cleaned) and V(pulled) need no order. A failure lets the
     services in progress finish and starts no other (with O(keep_going), none that depends on it).
-  - A ship that does not answer fails its own instances, naming the ship and its URL; containers elsewhere
-    are not touched beyond what their level needs.
+  - Values Docker would refuse fail when the file is loaded, naming the file, the line and the key. Before the
+    first change of V(started) or V(restarted), every ship of the selection is asked at once what only it can
+    answer (the log drivers, networks and Docker version its instances need, their images, pulled there when
+    missing); a refusal fails the task before any change anywhere (with O(keep_going), only the refused
+    instances fail and what depends on them is skipped). See C(docs/preflight.md).
+  - A ship that does not answer before the run refuses it before any change; one lost during the run fails
+    its own instances, naming the ship and its URL, and no further service begins.
   - Each container gets MaestroNG's environment variables. A container whose image or settings differ from
     the file is replaced, and the result says why. A replacement keeps the container's anonymous volumes, keeps
     the old container aside until the new one is ready (its C(running) checks, O(start_grace)) and rolls back
@@ -80,9 +85,9 @@ options:
     default: 0
   keep_going:
     description:
-      - When a ship does not answer (or an instance fails), skip only that ship's instances and the services
-        that depend on them (transitively; for stop-like states, the services they must stop after), and converge
-        everything else.
+      - When a ship does not answer (or an instance fails, or is refused before the run), skip only that ship's
+        instances and the services that depend on them (transitively; for stop-like states, the services they must
+        stop after), and converge everything else.
       - The skipped instances are listed in RV(skipped_instances) and in the message, and the task still fails,
         so the exit code tells that something was skipped.
     type: bool

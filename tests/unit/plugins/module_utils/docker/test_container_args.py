@@ -94,10 +94,11 @@ def test_the_options_make_a_whole_ship_and_instance_spec():
 def test_what_docker_would_refuse_is_refused_before_the_ship_is_reached(monkeypatch):
     params = {key: option.get("default") for key, option in ARGUMENT_SPEC.items()}
     params.update(name="web-1", image="busybox", docker_url="tcp://10.250.0.2:2375", workdir="app")
-    monkeypatch.setattr(
-        "ansible_collections.maestro.ng.plugins.module_utils.docker.container_args.connect",
-        lambda ship: (_ for _ in ()).throw(AssertionError("connected")),
-    )
+
+    def connect(ship):
+        raise AssertionError("connected to %s" % ship["name"])
+
+    monkeypatch.setattr("ansible_collections.maestro.ng.plugins.module_utils.docker.container_args.connect", connect)
     assert converge(params, None) == {
         "failed": True,
         "msg": "web-1: workdir: 'app' is not an absolute path (Docker needs one here)",

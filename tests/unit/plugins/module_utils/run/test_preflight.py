@@ -3,10 +3,10 @@ orchestrator's use of it): only the calls the file's settings need, one round pe
 refusal that names the file's line, the key, the instance and the ship, with nothing changed."""
 
 import pytest
-from fake_ships import Ships
 
 from ansible_collections.maestro.ng.plugins.module_utils.run import preflight
 from ansible_collections.maestro.ng.plugins.module_utils.run.orchestrate import Orchestrator
+from ansible_collections.maestro.ng.tests.unit.plugins.module_utils.run.fake_ships import Ships
 
 ENV = """
 name: pre
