@@ -185,7 +185,9 @@ def test_wrong_password_fails_naming_the_registry_and_never_prints_it(reg, lab, 
     start = playbook("start", path, "-vvv", ships=[ship_name(lab, 3)])
     assert start.rc != 0, start
     assert (
-        "app-4: image %s not found on ship %s and pull failed: %s" % (image, ship_name(lab, 3), refused) in start.output
+        "services.app.image: app-4 on ship %s: image %s is not on the ship, and pulling it failed: %s"
+        % (ship_name(lab, 3), image, refused)
+        in start.output
     ), start
     never_shows(WRONG, start)
     assert holders(lab, image) == set()

@@ -166,7 +166,7 @@ def run_summary(
         "summary": str(summary_line(command, results, seconds, {r["ship"] for r in results}, check_mode)),
     }
     kept = [r for r in results if r.get("kept_going")]
-    messages = [r["msg"] for r in failed]
+    messages = list(dict.fromkeys(r["msg"] for r in failed))  # a lost ship's line once, not once per instance
     if interrupted:
         # Not a success: say what was done, and that a rerun converges the rest.
         summary["failed"] = True

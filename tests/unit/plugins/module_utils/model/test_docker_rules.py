@@ -4,6 +4,7 @@ takes and refuses what it refuses. The located messages are the bad-file corpus'
 import pytest
 
 from ansible_collections.maestro.ng.plugins.module_utils.model import docker_rules as rules
+from ansible_collections.maestro.ng.tests.unit.plugins.module_utils.docker.container_specs import minimal_spec
 
 GOOD_IMAGES = [
     "busybox",
@@ -166,37 +167,11 @@ def test_log_options_per_driver(driver, options, expected):
     assert [key for key, dummy in rules.log_options(driver, options)] == expected
 
 
-def spec(**settings):
-    """An instance spec (records.InstanceSpec) with Docker's defaults but ``settings``."""
-    base = {
-        "name": "web-1",
-        "image": "busybox",
-        "env": {},
-        "volumes": [],
-        "container_volumes": [],
-        "links": {},
-        "cap_add": [],
-        "cap_drop": [],
-        "security_opt": [],
-        "extra_hosts": {},
-        "network_mode": None,
-        "dns": [],
-        "limits": {"cpu_shares": None, "memory": None, "memswap": None},
-        "log_driver": None,
-        "log_opt": {},
-        "workdir": None,
-        "ulimits": [],
-        "labels": {},
-    }
-    base.update(settings)
-    return base
-
-
 def test_a_spec_docker_takes_has_no_problems():
-    assert rules.problems(spec()) == []
+    assert rules.problems(minimal_spec()) == []
     assert (
         rules.problems(
-            spec(
+            minimal_spec(
                 volumes=[
                     {"source": "/srv", "target": "/data", "mode": "ro"},
                     {"source": "cache", "target": "/c", "mode": "nocopy"},
@@ -212,7 +187,7 @@ def test_a_spec_docker_takes_has_no_problems():
 
 def test_a_specs_problems_name_the_spec_key_of_each():
     found = rules.problems(
-        spec(
+        minimal_spec(
             image="Web",
             container_volumes=["/ok", "rel"],
             env={"": "x"},
@@ -243,7 +218,7 @@ def test_a_specs_problems_name_the_spec_key_of_each():
         ("limits", "cpu_shares"),
         ("log_opt", "bogus"),
     ]
-    assert rules.problems(spec(image=""))[0] == (("image",), "must not be empty")
+    assert rules.problems(minimal_spec(image=""))[0] == (("image",), "must not be empty")
 
 
 def test_user_networks_are_the_modes_that_name_one():
