@@ -24,8 +24,8 @@ description:
     answer (the log drivers, networks and Docker version its instances need, their images, pulled there when
     missing); a refusal fails the task before any change anywhere (with O(keep_going), only the refused
     instances fail and what depends on them is skipped). See C(docs/preflight.md).
-  - A ship that does not answer before the run refuses it before any change; one lost during the run fails
-    its own instances, naming the ship and its URL, and no further service begins.
+  - A ship that does not answer before a V(started) or V(restarted) run refuses it before any change;
+    otherwise it fails its own instances, naming the ship and its URL, and no further service begins.
   - Each container gets MaestroNG's environment variables. A container whose image or settings differ from
     the file is replaced, and the result says why. A replacement keeps the container's anonymous volumes, keeps
     the old container aside until the new one is ready (its C(running) checks, O(start_grace)) and rolls back
