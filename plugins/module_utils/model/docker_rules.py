@@ -12,27 +12,25 @@ Each rule takes a value and returns None, or what is wrong with it: the value an
 
 from __future__ import annotations
 
-import ipaddress
-import json
 import re
+from functools import lru_cache
 from typing import Any, Callable, Iterator, Mapping, Optional
 
 # The collection's own container labels (docker/desired.py): a file's label must not take one.
 OWN_LABEL_PREFIX = "maestro.ng."
 
-# docker/distribution's reference grammar (reference/regexp.go).
+# docker/distribution's reference grammar (reference/regexp.go). Patterns, not compiled: re compiles
+# (and caches) each when first used, so a file that needs only a few pays for only those.
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
-_DOMAIN = (
-    r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*"
-)
-_DOMAIN_PORT = re.compile(r"(?:%s|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?" % _DOMAIN)
-_PATH = re.compile(r"%s(?:/%s)*" % (_COMPONENT, _COMPONENT))
-_TAG = re.compile(r"[\w][\w.-]{0,127}")
-_DIGEST = re.compile(r"(sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})")
+_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"  # one part of a registry's host name
+_DOMAIN_PORT = r"(?:%s(?:\.%s)*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?" % (_LABEL, _LABEL)
+_PATH = r"%s(?:/%s)*" % (_COMPONENT, _COMPONENT)
+_TAG = r"[\w][\w.-]{0,127}"
+_DIGEST = r"(sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})"
 _NAME_MAX = 255
 
 # A named volume (daemon/volume/local): anything else that is not an absolute path is refused.
-_VOLUME_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
+_VOLUME_NAME = r"[a-zA-Z0-9][a-zA-Z0-9_.-]+"
 # Bind and volume modes (volume/mounts/parser_linux.go): at most one of each group.
 _MODE_GROUPS = (
     ("rw", "ro"),
@@ -67,7 +65,7 @@ NEWER_CAPABILITIES = {"BPF": "1.42", "CHECKPOINT_RESTORE": "1.42", "PERFMON": "1
 _LABEL_OPTIONS = ("user", "role", "type", "level", "filetype")
 # Network modes that are not a network's name.
 NETWORK_MODES = ("bridge", "host", "none", "default")
-_NETWORK_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+_NETWORK_NAME = r"[a-zA-Z0-9][a-zA-Z0-9_.-]*"
 # Log options of the daemon's built-in drivers that take options (daemon/logger/*); a plugin's are its own.
 _LOG_COMMON = ("mode", "max-buffer-size", "cache-disabled", "cache-max-size", "cache-max-file", "cache-compress")
 _LOG_TAGS = ("tag", "labels", "labels-regex", "env", "env-regex")
@@ -79,18 +77,19 @@ LOG_OPTIONS = {
     + _LOG_TAGS,
     "journald": _LOG_TAGS,
 }
-_SIZE = re.compile(r"[0-9]+(?:\.[0-9]+)?\s*(?:[kKmMgGtTpP](?:i?[bB])?|[bB])?")
+_SIZE = r"[0-9]+(?:\.[0-9]+)?\s*(?:[kKmMgGtTpP](?:i?[bB])?|[bB])?"
 
 
+@lru_cache(maxsize=1024)  # the instances of a file share a few images
 def image_reference(value: str) -> Optional[str]:
     """``[domain[:port]/]path[:tag][@digest]``, the path lowercase."""
     name, at, digest = value.partition("@")
-    if at and not _DIGEST.fullmatch(digest):
+    if at and not re.fullmatch(_DIGEST, digest):
         return "invalid image reference %r: a digest is sha256: and 64 lowercase hex digits (or sha384, sha512)" % value
     tag = ""
     if ":" in name[name.rfind("/") + 1 :]:
         name, dummy, tag = name.rpartition(":")
-        if not _TAG.fullmatch(tag):
+        if not re.fullmatch(_TAG, tag):
             return (
                 "invalid image reference %r: a tag is 1 to 128 letters, digits, '_', '.' and '-', "
                 "not starting with '.' or '-'" % value
@@ -98,10 +97,10 @@ def image_reference(value: str) -> Optional[str]:
     domain, slash, path = name.partition("/")
     if not slash or not ("." in domain or ":" in domain or domain == "localhost" or domain.startswith("[")):
         domain, path = "", name
-    elif not _DOMAIN_PORT.fullmatch(domain):
+    elif not re.fullmatch(_DOMAIN_PORT, domain):
         return "invalid image reference %r: %r is not a registry host[:port]" % (value, domain)
-    if not _PATH.fullmatch(path):
-        if _PATH.fullmatch(path.lower()):
+    if not re.fullmatch(_PATH, path):
+        if re.fullmatch(_PATH, path.lower()):
             return "invalid image reference %r: the repository must be lowercase (%s)" % (value, path.lower())
         return (
             "invalid image reference %r: a repository is lowercase letters, digits and separators "
@@ -129,7 +128,7 @@ def container_path(value: str) -> Optional[str]:
 
 def volume_source(value: str) -> Optional[str]:
     """A bind's source: an absolute path on the ship, or a named volume."""
-    if value.startswith("/") or _VOLUME_NAME.fullmatch(value):
+    if value.startswith("/") or re.fullmatch(_VOLUME_NAME, value):
         return None
     return (
         "%r is neither an absolute path on the ship nor a volume name "
@@ -187,6 +186,8 @@ def security_option(value: str) -> Optional[str]:
     if key == "seccomp":
         if setting in ("unconfined", "builtin"):
             return None
+        import json  # only here: most files set no seccomp profile
+
         try:
             json.loads(setting)
         except ValueError:
@@ -203,6 +204,8 @@ def security_option(value: str) -> Optional[str]:
 
 
 def ip_address(value: str) -> Optional[str]:
+    import ipaddress  # only here: most files set no dns or extra_hosts
+
     try:
         ipaddress.ip_address(value)
     except ValueError:
@@ -230,7 +233,7 @@ def network_mode(value: str) -> Optional[str]:
     kind, colon, target = value.partition(":")
     if colon and kind == "container":
         return None if target else "container: needs a container's name"
-    if _NETWORK_NAME.fullmatch(value):
+    if re.fullmatch(_NETWORK_NAME, value):
         return None
     return "%r is not a network mode (%s, container:NAME or a network's name)" % (value, ", ".join(NETWORK_MODES))
 
@@ -292,7 +295,7 @@ def log_options(driver: Optional[str], options: Mapping[str, str]) -> Iterator[t
             yield key, "%r is not blocking or non-blocking" % value
         elif key == "max-buffer-size" and options.get("mode") != "non-blocking":
             yield key, "only applies with mode: non-blocking"
-        elif key in ("max-size", "max-buffer-size") and not _SIZE.fullmatch(str(value)):
+        elif key in ("max-size", "max-buffer-size") and not re.fullmatch(_SIZE, str(value)):
             yield key, "%r is not a size (e.g. 10m)" % value
         elif key == "max-file" and not (str(value).isdigit() and int(value) >= 1):
             yield key, "%r is not a number of files, 1 or more" % value
