@@ -151,6 +151,12 @@ def _start_options(sub):
         help="seconds each started container must keep running before its dependents "
         "start (default 0: checked once right after the start)",
     )
+    sub.add_argument(
+        "--no-wait-healthy",
+        dest="wait_healthy",
+        action="store_false",
+        help="a container whose healthcheck gates readiness counts as started once it runs, not once healthy",
+    )
     return sub
 
 
@@ -336,6 +342,8 @@ def _command_vars(args, notes):
         extra["refresh_images"] = True
     if command in ("start", "restart") and args.start_grace:
         extra["start_grace"] = args.start_grace
+    if command in ("start", "restart") and not args.wait_healthy:
+        extra["wait_healthy"] = False
     if getattr(args, "adopt", False):
         extra["adopt"] = True
     for option in ("update_parallelism", "update_delay", "update_failure_action"):

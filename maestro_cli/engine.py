@@ -20,6 +20,7 @@ OPTIONS = (
     "ships",
     "refresh_images",
     "start_grace",
+    "wait_healthy",
     "only_if_changed",
     "step_delay",
     "stop_start_delay",

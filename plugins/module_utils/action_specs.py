@@ -35,6 +35,7 @@ ORCHESTRATE_SPEC: dict[str, dict[str, Any]] = dict(
     rolling={"type": "bool", "default": False},
     keep_going={"type": "bool", "default": False},
     start_grace={"type": "float", "default": 0},
+    wait_healthy={"type": "bool", "default": True},
     plan={"type": "path"},
     apply_plan={"type": "path"},
     lock_timeout={"type": "float", "default": 300},

@@ -106,6 +106,19 @@ class Check(TypedDict, total=False):
     wait: float  # sleep
 
 
+class Healthcheck(TypedDict, total=False):
+    """Docker's healthcheck of a container (model/healthcheck_section.py); durations in nanoseconds,
+    as Docker's API takes them. ``image``: the image's own gates readiness, nothing is set."""
+
+    test: List[str]  # [CMD, ...], [CMD-SHELL, line] or [NONE]
+    interval: int
+    timeout: int
+    retries: int
+    start_period: int
+    start_interval: int
+    image: bool
+
+
 class InstanceSpec(TypedDict):
     """Everything one container is made from; maestro.ng.container takes the same keys as its
     options (but ``level``: tests/unit/plugins/module_utils/docker/test_container_args.py)."""
@@ -141,6 +154,7 @@ class InstanceSpec(TypedDict):
     ulimits: List[Ulimit]
     labels: Dict[str, str]
     lifecycle: Dict[str, List[Check]]  # lifecycle state -> its checks
+    healthcheck: Optional[Healthcheck]  # None: the file says none (the image's runs, nothing waits for it)
     level: Optional[int]  # its dependency level (set by the model's ordering)
 
 

@@ -79,6 +79,14 @@ options:
         command that exits at once, so V(0.5) is what reliably catches those.
     type: float
     default: 0
+  wait_healthy:
+    description:
+      - With O(state=started) or O(state=restarted), a container whose O(healthcheck) gates readiness counts as
+        started once Docker says it is C(healthy); one that turns C(unhealthy) fails the task with its last probes'
+        output (a replacement is rolled back). V(false) counts it as started once it runs.
+    type: bool
+    default: true
+    version_added: 0.4.0
   adopt:
     description:
       - Take over a container with O(name) that was not made for this instance and O(environment) (by hand, by
@@ -396,6 +404,16 @@ options:
         defaults (180 for tcp, 300 for http, 180 attempts).
     type: dict
     default: {}
+  healthcheck:
+    description:
+      - Docker's healthcheck of the container, as the M(maestro.ng.environment) lookup gives it from an environment
+        file's C(healthcheck) (C(docs/healthchecks.md)). Keys C(test) (C([CMD, ...]), C([CMD-SHELL, line]) or
+        C([NONE])), C(interval), C(timeout), C(start_period), C(start_interval) (nanoseconds), C(retries); or
+        C(image=true) for the image's own healthcheck, which is then waited for too (see O(wait_healthy)).
+      - A change of what it sets is drift, and replaces the container. Unset, nothing is set on the container
+        and nothing waits for health.
+    type: dict
+    version_added: 0.4.0
   spec:
     description:
       - A whole instance spec, as the M(maestro.ng.maestro) inventory plugin (C(maestro_instance_specs)) or the

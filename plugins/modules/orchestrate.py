@@ -83,6 +83,16 @@ options:
         this wait for the services that have them.
     type: float
     default: 0
+  wait_healthy:
+    description:
+      - With V(started) and V(restarted), a container whose C(healthcheck) gates readiness (one set in the file, or
+        C(healthcheck: image) with an image that has one) counts as started once Docker says it is C(healthy), and
+        fails, with its last probes' output, when it turns C(unhealthy); its dependents wait for that. See
+        C(docs/healthchecks.md).
+      - V(false) counts it as started once it runs, for this run.
+    type: bool
+    default: true
+    version_added: 0.4.0
   keep_going:
     description:
       - When a ship does not answer (or an instance fails, or is refused before the run), skip only that ship's

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from ..command_specs import CONTAINER_STATES
 from ..errors import ContainerError
-from . import registries
+from . import health, registries
 from .client import (
     TRANSPORT_ERRORS,
     APIError,
@@ -201,6 +201,7 @@ class ContainerManager:
         defer_grace: bool = False,
         adopt: bool = False,
         keep_previous: bool = False,
+        wait_healthy: bool = True,
     ):
         self.client = client
         self.spec = spec
@@ -218,6 +219,8 @@ class ContainerManager:
         # keep_previous: a replacement keeps the previous container aside once the new one is ready,
         # until finish() (or revert()): the orchestrator's rollouts, which roll back a whole service.
         self.keep_previous = keep_previous
+        # wait_healthy: a container whose healthcheck gates readiness is ready once healthy (off: running is enough).
+        self.wait_healthy = wait_healthy
         # {image: inspect or None} shared by the managers of one ship and run: one image
         # inspect per image instead of one per container.
         self.image_cache = image_cache if image_cache is not None else {}
@@ -644,15 +647,27 @@ class ContainerManager:
             desired["create"]["labels"][LABEL_DIGEST] = config_digest(desired)
             desired["host_config"]["binds"] = desired["host_config"]["binds"] + list(binds)
             host_config = self.client.create_host_config(**desired["host_config"])
-            created = self._do(
-                "created", detail, self.client.create_container, host_config=host_config, **desired["create"]
-            )
+            created = self._do("created", detail, self._create_container, host_config, desired["create"])
             self.container = {
                 "Id": created["Id"],
                 "Image": (self.image or {}).get("Id"),
                 "State": {"Running": False, "Status": "created"},
             }
         self.state = "created"
+
+    def _create_container(self, host_config, create):
+        check = create.get("healthcheck") or {}
+        if "start_interval" not in check:
+            return self.client.create_container(host_config=host_config, **create)
+        # The docker SDK (7.1) drops a healthcheck's StartInterval: the config is made, then completed.
+        from docker.utils import format_environment
+
+        create = dict(create, healthcheck={k: v for k, v in check.items() if k != "start_interval"})
+        create["environment"] = format_environment(create["environment"])
+        name = create.pop("name")
+        config = self.client.create_container_config(host_config=host_config, **create)
+        config["Healthcheck"]["StartInterval"] = check["start_interval"]
+        return self.client.create_container_from_config(config, name)
 
     def _start(self, prove=False):
         """Start the container, then see it ready (unless the caller does: defer_grace);
@@ -666,15 +681,25 @@ class ContainerManager:
             self._prove()
 
     def _prove(self):
-        """The container must survive its running checks, or start_grace without any."""
-        if self.has_running_checks():
+        """The container must survive its running checks, or start_grace without any; and turn healthy
+        when its healthcheck gates readiness (health.py)."""
+        if (self.spec.get("lifecycle") or {}).get("running"):
             self.run_checks("running")
-        elif self.start_grace > 0:
+        elif self.start_grace > 0 and not self._waits_for_health():
             self._wait_for_early_exit()
+        if self._waits_for_health():
+            self.container = health.wait_healthy(
+                self.client, self._id(), self.name, self.spec["healthcheck"] or {}, self.image
+            )
         self.verify_running()
 
+    def _waits_for_health(self) -> bool:
+        return self.wait_healthy and health.gates(self.spec.get("healthcheck"), self.image)
+
     def has_running_checks(self) -> bool:
-        return bool((self.spec.get("lifecycle") or {}).get("running"))
+        """Whether it proves itself ready (running checks, or a healthcheck it waits for), rather than
+        by start_grace alone."""
+        return bool((self.spec.get("lifecycle") or {}).get("running")) or self._waits_for_health()
 
     def verify_running(self) -> None:
         """Raise ContainerError, with the exit code and last log lines, unless it runs."""

@@ -64,6 +64,7 @@ CONNECTION_SPEC = dict(
     state=dict(type="str", default="started", choices=list(CONTAINER_STATES)),
     refresh=dict(type="bool", default=False),
     start_grace=dict(type="float", default=0),
+    wait_healthy=dict(type="bool", default=True),
     adopt=dict(type="bool", default=False),
     docker_url=dict(type="str", default="unix:///var/run/docker.sock", aliases=["docker_host"]),
     api_version=dict(type="str"),
@@ -112,6 +113,7 @@ INSTANCE_SPEC = dict(
     ulimits=dict(type="list", elements="dict", default=[], options=_ULIMIT),
     labels=dict(type="dict", default={}),
     lifecycle=dict(type="dict", default={}),
+    healthcheck=dict(type="dict"),
 )
 ARGUMENT_SPEC = dict(CONNECTION_SPEC, **INSTANCE_SPEC)
 REQUIRED_IF = [("state", "started", ["image"]), ("state", "restarted", ["image"])]
@@ -201,6 +203,7 @@ def converge(
             start_grace=params["start_grace"],
             registries=known_registries,
             adopt=params["adopt"],
+            wait_healthy=params["wait_healthy"],
         )
         result = manager.converge(params["state"], refresh=params["refresh"])
     except ContainerError as exc:

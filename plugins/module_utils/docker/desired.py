@@ -27,6 +27,15 @@ LABEL_SHIP = "maestro.ng.ship"
 # A digest of the settings a container was created with (config_digest): a container listing
 # then tells, without an inspect per container, that it still matches the file.
 LABEL_DIGEST = "maestro.ng.digest"
+# A healthcheck's settings (records.Healthcheck) under the docker SDK's names; Docker's API names them in CamelCase.
+HEALTHCHECK_FIELDS = {
+    "test": "Test",
+    "interval": "Interval",
+    "timeout": "Timeout",
+    "retries": "Retries",
+    "start_period": "StartPeriod",
+    "start_interval": "StartInterval",
+}
 
 
 def _command(spec):
@@ -140,6 +149,8 @@ def desired_config(spec: InstanceSpec) -> dict[str, Any]:
             "Type": spec.get("log_driver"),
             "Config": {str(k): str(v) for k, v in (spec.get("log_opt") or {}).items()},
         }
+    check = spec.get("healthcheck") or {}
+    healthcheck = {key: check[key] for key in HEALTHCHECK_FIELDS if key in check}  # type: ignore[literal-required]
     create = {
         "image": spec["image"],
         "name": spec["name"],
@@ -154,6 +165,8 @@ def desired_config(spec: InstanceSpec) -> dict[str, Any]:
         "stop_timeout": stop_timeout(spec),
         "detach": True,
     }
+    if healthcheck:  # only then: a file without one makes the same containers, with the same digests
+        create["healthcheck"] = healthcheck
     return {"create": create, "host_config": host_config}
 
 

@@ -10,7 +10,7 @@ import collections
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from .client import short_id
-from .desired import LABEL_DIGEST, config_digest, desired_config
+from .desired import HEALTHCHECK_FIELDS, LABEL_DIGEST, config_digest, desired_config
 from .volumes import is_carried
 
 if TYPE_CHECKING:
@@ -170,6 +170,12 @@ def _config_differences(diffs, container, image, desired):
     image_volumes = dict.fromkeys(image_config.get("Volumes") or {}, True)
     before, after = merged(volumes, image_volumes, dict.fromkeys(create["volumes"], True))
     diffs.check("container_volumes", sorted(before), sorted(set(after) - bind_targets))
+    # Only what the file's healthcheck sets: Docker fills in the rest from the image.
+    wanted_check = create.get("healthcheck") or {}
+    actual_check = config.get("Healthcheck") or {}
+    for key, api_key in HEALTHCHECK_FIELDS.items():
+        if key in wanted_check:
+            diffs.check("healthcheck.%s" % key, actual_check.get(api_key), wanted_check[key])
     # Without an explicit hostname Docker makes one up (container id, or the host's).
     if create["hostname"]:
         diffs.check("hostname", config.get("Hostname"), create["hostname"])

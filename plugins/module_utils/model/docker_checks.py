@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 _FILE_KEYS = {"network_mode": "net", "user": "username", "memswap": "swap", "cpu_shares": "cpu"}
 # Settings only the ship can judge (it may lack the image, the log driver or the network, or be older
 # than a capability).
-SHIP_CHECKED = ("image", "log_driver", "network_mode", "cap_add", "cap_drop")
+SHIP_CHECKED = ("image", "log_driver", "network_mode", "cap_add", "cap_drop", "healthcheck")
 
 Where = tuple  # (key path in the file, its line or None)
 

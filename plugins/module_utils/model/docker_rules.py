@@ -62,6 +62,8 @@ CAPABILITIES = frozenset((
 # fmt: on
 # Capabilities only newer daemons know: the ship's API version decides (run/preflight.py).
 NEWER_CAPABILITIES = {"BPF": "1.42", "CHECKPOINT_RESTORE": "1.42", "PERFMON": "1.42"}
+# (spec key, its field) -> the API version that brought it.
+NEWER_SETTINGS = {("healthcheck", "start_interval"): "1.44"}
 _LABEL_OPTIONS = ("user", "role", "type", "level", "filetype")
 # Network modes that are not a network's name.
 NETWORK_MODES = ("bridge", "host", "none", "default")

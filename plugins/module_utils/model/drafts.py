@@ -7,16 +7,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 if TYPE_CHECKING:
-    from ..records import Port
+    from ..records import Healthcheck, Port
 
 
 class ServiceDraft:
     """A service as the file wrote it, for the readers after this one."""
 
-    __slots__ = ("raw", "path", "index", "env", "ports", "limits", "lifecycle")
+    __slots__ = ("raw", "path", "index", "env", "ports", "limits", "lifecycle", "healthcheck")
 
     def __init__(self, raw: Mapping[str, Any], path: tuple, index: int):
         self.raw = raw
@@ -26,6 +26,7 @@ class ServiceDraft:
         self.ports: dict[str, Port] = {}  # port name -> port, which instances may override
         self.limits: dict[str, Any] = {}
         self.lifecycle: dict[str, list[tuple]] = {}  # state -> [(raw check, its path)]
+        self.healthcheck: Optional[Healthcheck] = None
 
 
 class InstanceDraft:

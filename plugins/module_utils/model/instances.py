@@ -10,8 +10,8 @@ import re
 from typing import TYPE_CHECKING, Any, Mapping
 
 from ..defaults import CHECK_MAX_WAIT, DEFAULT_STOP_TIMEOUT, EXEC_CHECK_ATTEMPTS
+from . import healthcheck_section, schema
 from . import ports as portspec
-from . import schema
 from .loader import line_of
 from .schema import fail
 
@@ -76,6 +76,7 @@ def read(
         "ulimits": _ulimits(raw, path),
         "labels": _labels(raw, path),
         "lifecycle": {},
+        "healthcheck": healthcheck_section.read(raw, path) or draft.healthcheck,
         "level": None,
     }
     checks: dict[str, list[tuple]] = {}

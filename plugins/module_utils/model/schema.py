@@ -49,6 +49,7 @@ SERVICE_KEYS = frozenset(
         "limits",
         "omit",
         "update",
+        "healthcheck",
     )
 )
 INSTANCE_KEYS = frozenset(
@@ -80,6 +81,7 @@ INSTANCE_KEYS = frozenset(
         "ulimits",
         "labels",
         "lifecycle",
+        "healthcheck",
     )
 )
 LIMIT_KEYS = frozenset(("cpu", "memory", "swap"))

@@ -66,6 +66,7 @@ def orchestrate(
         keep_going=options["keep_going"],
         record_live=bool(options["plan"]),
         start_grace=options["start_grace"],
+        wait_healthy=options.get("wait_healthy", True),
         adopt=bool(options.get("adopt")),
         update=update,
         concurrency=options.get("concurrency"),

@@ -98,6 +98,7 @@ class Orchestrator:
         update: Optional[Mapping[str, Any]] = None,
         concurrency: Optional[int] = None,
         ship_concurrency: int = SHIP_CONCURRENCY,
+        wait_healthy: bool = True,
     ):
         self.env = env
         # The seams of the unit tests: a ship's Docker client, and what converges one container.
@@ -115,6 +116,8 @@ class Orchestrator:
         # Seconds each started container must keep running before its dependents start
         # (see container.START_GRACE); checked once per step.
         self.start_grace = float(start_grace or 0)
+        # A container whose healthcheck gates readiness is started once healthy (docker/health.py); off: once running.
+        self.wait_healthy = wait_healthy
         self._planned: Optional[Mapping[str, PlanEntry]] = None  # instance -> plan entry, when applying a plan
         self._reverse = False
         self._pulls: dict[Any, threading.Event] = {}
@@ -182,6 +185,7 @@ class Orchestrator:
             registries=getattr(self.env, "registries", None),
             adopt=self.adopt,
             keep_previous=keep_previous,
+            wait_healthy=self.wait_healthy,
         )
 
     def _converge(self, spec, state, keep_previous=False, **options):

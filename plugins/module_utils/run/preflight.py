@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
-from ..model.docker_rules import NEWER_CAPABILITIES, capability_name, user_network
+from ..model.docker_rules import NEWER_CAPABILITIES, NEWER_SETTINGS, capability_name, user_network
 
 if TYPE_CHECKING:
     from ..model.environment import Environment
@@ -33,7 +33,7 @@ def questions(env: Environment, names: Iterable[str]) -> dict[str, set[str]]:
             asks.add(LOG_DRIVERS)
         if user_network(spec["network_mode"]):
             asks.add(NETWORKS)
-        if _newer_capabilities(spec):
+        if _newer(spec):
             asks.add(DAEMON_API)
     return {ship: asks for ship, asks in wanted.items() if asks}
 
@@ -78,23 +78,28 @@ def image_refusal(spec: InstanceSpec, image: Optional[Mapping[str, Any]]) -> Opt
     return None
 
 
-def _newer_capabilities(spec: InstanceSpec) -> list[tuple[str, str]]:
-    """[(key, capability)] of ``spec``'s capabilities that only newer daemons know."""
-    return [
-        (key, capability_name(value))
+def _newer(spec: InstanceSpec) -> list[tuple[str, str, str]]:
+    """[(key, what, the API version it needs)] of ``spec``'s settings that only newer daemons know."""
+    found = [
+        (key, capability_name(value), NEWER_CAPABILITIES[capability_name(value)])
         for key in ("cap_add", "cap_drop")
         for value in spec[key]
         if capability_name(value) in NEWER_CAPABILITIES
     ]
+    for (key, field), version in NEWER_SETTINGS.items():
+        settings: Mapping[str, Any] = spec.get(key) or {}  # type: ignore[assignment]
+        if field in settings:
+            found.append((key, "%s.%s" % (key, field), version))
+    return found
 
 
 def _too_old(spec: InstanceSpec, version: Optional[str]) -> list[tuple[str, Optional[str]]]:
     if version is None:
         return []
     return [
-        (key, "%s needs Docker API %s or newer; the ship's is %s" % (name, NEWER_CAPABILITIES[name], version))
-        for key, name in _newer_capabilities(spec)
-        if _version(version) < _version(NEWER_CAPABILITIES[name])
+        (key, "%s needs Docker API %s or newer; the ship's is %s" % (what, needed, version))
+        for key, what, needed in _newer(spec)
+        if _version(version) < _version(needed)
     ]
 
 

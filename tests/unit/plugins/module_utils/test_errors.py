@@ -267,6 +267,16 @@ ERRORS = {
         "docker_net_host_links.yaml:16: services.web.instances.web-1.links: conflicts with net: host (links need a "
         "container network)"
     ),
+    # --- healthcheck (an extension: model/healthcheck_section.py)
+    "healthcheck_bad_duration.yaml": (
+        "healthcheck_bad_duration.yaml:7: services.db.healthcheck.interval: "
+        "must be a duration such as 30s, 1m30s or 500ms, got '30 seconds'"
+    ),
+    "healthcheck_bad_test.yaml": (
+        "healthcheck_bad_test.yaml:7: services.db.healthcheck.test: a list test starts with CMD, CMD-SHELL or NONE "
+        "(or give a string, run by the shell), got ['RUN', 'pg_isready']"
+    ),
+    "healthcheck_disable_with_test.yaml": "healthcheck_disable_with_test.yaml:7: services.db.healthcheck: disable: true takes no other setting",
 }
 
 

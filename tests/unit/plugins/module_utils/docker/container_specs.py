@@ -55,6 +55,7 @@ def minimal_spec(**overrides):
         "ulimits": [],
         "labels": {},
         "lifecycle": {},
+        "healthcheck": None,
     }
     spec.update(overrides)
     return spec

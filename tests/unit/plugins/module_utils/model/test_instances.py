@@ -178,6 +178,7 @@ def test_instance_defaults(load_env):
         "workdir": None,
         "ulimits": [],
         "labels": {},
+        "healthcheck": None,
         "level": 0,
     }
     assert inst["lifecycle"] == {}

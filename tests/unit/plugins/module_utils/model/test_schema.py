@@ -416,4 +416,12 @@ def test_every_check_type_has_its_required_key():
 
 def test_instance_keys_that_services_share():
     """What a service may set for all its instances; the rest is an instance setting."""
-    assert {"image", "env", "envfile", "ports", "lifecycle", "limits"} == schema.SERVICE_KEYS & schema.INSTANCE_KEYS
+    assert {
+        "image",
+        "env",
+        "envfile",
+        "ports",
+        "lifecycle",
+        "limits",
+        "healthcheck",
+    } == schema.SERVICE_KEYS & schema.INSTANCE_KEYS

@@ -141,6 +141,7 @@ def test_the_options_are_the_orchestrate_specs_arguments_with_their_defaults(env
         "rolling": False,
         "keep_going": False,
         "start_grace": 0,
+        "wait_healthy": True,
         "plan": None,
         "apply_plan": None,
         "lock_timeout": 300,

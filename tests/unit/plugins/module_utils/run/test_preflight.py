@@ -142,3 +142,15 @@ def test_pull_asks_nothing(env):
     ships = Ships()
     run(env, ships, command="pulled")
     assert ships.asked == []
+
+
+def test_a_healthcheck_start_interval_needs_the_api_that_brought_it(load_env):
+    env = load_env(
+        ENV.replace("db-1: {ship: ship1}", "db-1: {ship: ship1, healthcheck: {test: x, start_interval: 1s}}")
+    )
+    assert preflight.questions(env, ["db-1"]) == {"ship1": {preflight.DAEMON_API}}
+    assert preflight.refusals(env, ["db-1"], {"ship1": {preflight.DAEMON_API: "1.41"}}) == {
+        "db-1": "%s:9: services.db.instances.db-1.healthcheck: db-1 on ship ship1: "
+        "healthcheck.start_interval needs Docker API 1.44 or newer; the ship's is 1.41" % env.file
+    }
+    assert preflight.refusals(env, ["db-1"], {"ship1": {preflight.DAEMON_API: "1.44"}}) == {}
