@@ -86,7 +86,7 @@ options:
   wait_healthy:
     description:
       - With V(started) and V(restarted), a container whose C(healthcheck) gates readiness (one set in the file, or
-        C(healthcheck: image) with an image that has one) counts as started once Docker says it is C(healthy), and
+        C(healthcheck) set to C(image) with an image that has one) counts as started once Docker says it is C(healthy), and
         fails, with its last probes' output, when it turns C(unhealthy); its dependents wait for that. See
         C(docs/healthchecks.md).
       - V(false) counts it as started once it runs, for this run.
