@@ -14,6 +14,8 @@ DEFAULT_TLS_PORT = 2376
 DEFAULT_TIMEOUT = 60
 # Seconds between SIGTERM and SIGKILL on stop (Docker's own default).
 DEFAULT_STOP_TIMEOUT = 10
+# Seconds a oneshot service's container may run to completion (its service's oneshot: {timeout: ...}).
+ONESHOT_TIMEOUT = 3600.0
 # Seconds a tcp or http lifecycle check keeps trying (MaestroNG's defaults).
 CHECK_MAX_WAIT = {"tcp": 180, "http": 300}
 # Tries of an exec/rexec lifecycle check (MaestroNG's default).

@@ -107,7 +107,7 @@ class Check(TypedDict, total=False):
 
 
 class Healthcheck(TypedDict, total=False):
-    """Docker's healthcheck of a container (model/healthcheck_section.py); durations in nanoseconds,
+    """Docker's healthcheck of a container (model/readiness_section.py); durations in nanoseconds,
     as Docker's API takes them. ``image``: the image's own gates readiness, nothing is set."""
 
     test: List[str]  # [CMD, ...], [CMD-SHELL, line] or [NONE]
@@ -155,6 +155,7 @@ class InstanceSpec(TypedDict):
     labels: Dict[str, str]
     lifecycle: Dict[str, List[Check]]  # lifecycle state -> its checks
     healthcheck: Optional[Healthcheck]  # None: the file says none (the image's runs, nothing waits for it)
+    oneshot: Optional[float]  # a container run to completion: the seconds it may take (None: a service that runs)
     level: Optional[int]  # its dependency level (set by the model's ordering)
 
 

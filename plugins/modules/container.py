@@ -414,6 +414,15 @@ options:
         and nothing waits for health.
     type: dict
     version_added: 0.4.0
+  oneshot:
+    description:
+      - The container runs to completion (an environment file's C(oneshot), C(docs/healthchecks.md)) within this
+        many seconds. With O(state=started) it is started and waited for, and it is done when it exits 0; a
+        non-zero exit fails the task with the exit code and last log lines. A container that exited 0 and
+        matches the options is not run again, except with O(state=restarted).
+      - Unset, the container is a service that keeps running.
+    type: float
+    version_added: 0.4.0
   spec:
     description:
       - A whole instance spec, as the M(maestro.ng.maestro) inventory plugin (C(maestro_instance_specs)) or the

@@ -1,8 +1,21 @@
-"""Docker healthchecks on real daemons: a dependent starts only once its dependency, on another ship,
-is healthy; an unhealthy dependency fails the start and its dependent is never created; the check
-is set on the container, and a second start changes nothing."""
+"""Readiness on real daemons. Docker healthchecks: a dependent starts only once its dependency, on
+another ship, is healthy; an unhealthy dependency fails the start and its dependent is never created;
+the check is set on the container, and a second start changes nothing. Oneshots: a migration runs
+once, its dependent starts after it exited 0, and a failing one stops the start with its exit code."""
 
-from helpers.envs import IMAGE, failed, inspect_all, ok, playbook, ship_name, ships_of, started_at, timestamp, write_env
+from helpers.envs import (
+    IMAGE,
+    failed,
+    finished_at,
+    inspect_all,
+    ok,
+    playbook,
+    ship_name,
+    ships_of,
+    started_at,
+    timestamp,
+    write_env,
+)
 
 # Ready (the file the healthcheck looks for) 3 s after the start; leaves at once on TERM.
 SLOW_READY = "trap 'exit 0' TERM; (sleep 3; touch /tmp/ready) & sleep 600 & wait"
@@ -67,3 +80,46 @@ def test_an_unhealthy_dependency_fails_the_start_and_its_dependent_is_never_crea
     assert "app:" not in run.output
     found = inspect_all(clean_lab)
     assert "app-1" not in found and found["db-1"]["State"]["Health"]["Status"] == "unhealthy"
+
+
+# ------------------------------------------------------------------ oneshot: run to completion
+
+
+def migrate_and_app(lab, script="echo migrating; sleep 2; echo migrated"):
+    """migrate (a oneshot: migrate-1 on ship 1) <- app (app-1 on ship 2)."""
+    return {
+        "name": "oneshot",
+        "ships": ships_of(lab),
+        "services": {
+            "migrate": {
+                "image": IMAGE,
+                "oneshot": {"timeout": "1m"},
+                "instances": {"migrate-1": {"ship": ship_name(lab, 1), "command": ["sh", "-c", script]}},
+            },
+            "app": {
+                "image": IMAGE,
+                "requires": ["migrate"],
+                "instances": {"app-1": {"ship": ship_name(lab, 2), "command": ["sh", "-c", WAIT], "stop_timeout": 1}},
+            },
+        },
+    }
+
+
+def test_a_oneshot_runs_once_and_its_dependent_starts_after_it_exited_0(clean_lab, tmp_path):
+    path = write_env(tmp_path, migrate_and_app(clean_lab))
+    ok(playbook("start", path))
+    found = inspect_all(clean_lab)
+    assert found["migrate-1"]["State"]["Status"] == "exited" and found["migrate-1"]["State"]["ExitCode"] == 0
+    assert started_at(found, "app-1") >= finished_at(found, "migrate-1")
+    assert ok(playbook("start", path)).recap["changed"] == 0
+    again = inspect_all(clean_lab)
+    assert again["migrate-1"]["State"]["StartedAt"] == found["migrate-1"]["State"]["StartedAt"]  # not run again
+    status = ok(playbook("status", path))
+    assert "done (exit 0, " in status.output and "1 running, 1 done" in status.output, status.output
+
+
+def test_a_failing_oneshot_stops_the_start_with_its_exit_code_and_log_lines(clean_lab, tmp_path):
+    path = write_env(tmp_path, migrate_and_app(clean_lab, script="echo schema is broken; exit 3"))
+    run = failed(playbook("start", path), "migrate-1: the oneshot failed (exit code 3)", "schema is broken")
+    assert "app:" not in run.output
+    assert "app-1" not in inspect_all(clean_lab)

@@ -149,15 +149,20 @@ def unchanged(
     return (
         entry not in (None, NOT_LISTED)
         and not refresh
-        and entry.get("State") == "running"
+        and (completed(entry) if spec.get("oneshot") is not None else entry.get("State") == "running")
         and not any((aside or {}).values())
         and listed_current(spec, entry, image)
     )
 
 
+def completed(entry: Mapping[str, Any]) -> bool:
+    """Whether a container listing ``entry`` shows a container that exited 0 (a oneshot's done)."""
+    return entry.get("State") == "exited" and (entry.get("Status") or "").startswith("Exited (0)")
+
+
 def listed_result(name: str, entry: Mapping[str, Any]) -> ContainerResult:
-    """The result of converging a container that a listing shows running and current (drift.listed_current)
-    to started: nothing done, and what the listing says of it."""
+    """The result of converging a container that a listing shows running (a oneshot's: done) and current
+    (drift.listed_current) to started: nothing done, and what the listing says of it."""
     return {
         "changed": False,
         "actions": [],
@@ -166,7 +171,7 @@ def listed_result(name: str, entry: Mapping[str, Any]) -> ContainerResult:
         "container": {
             "id": entry["Id"],
             "name": name,
-            "state": "running",
+            "state": entry.get("State") or "running",
             "image_id": entry.get("ImageID"),
             "started_at": None,
         },
@@ -307,7 +312,7 @@ class ContainerManager:
     def _current(self, state, refresh, listed):
         if state == "started" and unchanged(self.spec, listed, self._inspect_image(), self.aside, refresh):
             self.container = _listed_container(listed)
-            self.state = self.initial_state = "running"
+            self.state = self.initial_state = state_of(self.container)
             return True
         return False
 
@@ -443,9 +448,16 @@ class ContainerManager:
             self._replace()
             return
         if self.state == "running":
+            if self._oneshot() and not restart:
+                self._wait_for_completion()  # a run that was interrupted while it ran
+                return
             if not restart:
                 return
             self._stop()
+        elif (
+            self._oneshot() and not restart and self.state == "exited" and self.container["State"].get("ExitCode") == 0
+        ):
+            return  # done, and made from these very settings: it runs again with restart
         # No drift and not running: start the existing container. MaestroNG removes and
         # recreates it instead, but the same config gives the same container, faster.
         self._start()
@@ -593,7 +605,7 @@ class ContainerManager:
         self.aside[KEPT_PREVIOUS] = None
         self.container = {"Id": previous["Id"], "State": {"Running": False, "Status": "exited"}}
         self.state = "exited"
-        if start and not self.check_mode:
+        if start and not self.check_mode and not self._oneshot():  # a oneshot's previous run is not run again
             self._do("started", "", self.client.start, self._id())
             self.state = "running"
             self.verify_running()
@@ -682,7 +694,10 @@ class ContainerManager:
 
     def _prove(self):
         """The container must survive its running checks, or start_grace without any; and turn healthy
-        when its healthcheck gates readiness (health.py)."""
+        when its healthcheck gates readiness (health.py). A oneshot's must exit 0."""
+        if self._oneshot():
+            self._wait_for_completion()
+            return
         if (self.spec.get("lifecycle") or {}).get("running"):
             self.run_checks("running")
         elif self.start_grace > 0 and not self._waits_for_health():
@@ -693,13 +708,33 @@ class ContainerManager:
             )
         self.verify_running()
 
+    def _oneshot(self) -> bool:
+        return self.spec.get("oneshot") is not None
+
+    def _wait_for_completion(self):
+        """A oneshot's container must exit 0 within its timeout; what it said when it did not."""
+        timeout = float(self.spec.get("oneshot") or 0)
+        try:
+            self.client.wait(self._id(), timeout=timeout)
+        except TRANSPORT_ERRORS as exc:
+            if "timed out" not in str(exc).lower():
+                raise
+            raise ContainerError(
+                "%s: still running after %.0fs, its oneshot timeout%s" % (self.name, timeout, self._log_tail()),
+                self.result(),
+            ) from None
+        self.container = self.client.inspect_container(self._id())
+        self.state = state_of(self.container)
+        if self.container["State"].get("ExitCode") != 0:
+            raise ContainerError("%s: the oneshot failed%s" % (self.name, self._exit_details()), self.result())
+
     def _waits_for_health(self) -> bool:
         return self.wait_healthy and health.gates(self.spec.get("healthcheck"), self.image)
 
     def has_running_checks(self) -> bool:
         """Whether it proves itself ready (running checks, or a healthcheck it waits for), rather than
         by start_grace alone."""
-        return bool((self.spec.get("lifecycle") or {}).get("running")) or self._waits_for_health()
+        return bool((self.spec.get("lifecycle") or {}).get("running")) or self._oneshot() or self._waits_for_health()
 
     def verify_running(self) -> None:
         """Raise ContainerError, with the exit code and last log lines, unless it runs."""

@@ -114,6 +114,7 @@ INSTANCE_SPEC = dict(
     labels=dict(type="dict", default={}),
     lifecycle=dict(type="dict", default={}),
     healthcheck=dict(type="dict"),
+    oneshot=dict(type="float"),
 )
 ARGUMENT_SPEC = dict(CONNECTION_SPEC, **INSTANCE_SPEC)
 REQUIRED_IF = [("state", "started", ["image"]), ("state", "restarted", ["image"])]

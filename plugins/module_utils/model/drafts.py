@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 class ServiceDraft:
     """A service as the file wrote it, for the readers after this one."""
 
-    __slots__ = ("raw", "path", "index", "env", "ports", "limits", "lifecycle", "healthcheck")
+    __slots__ = ("raw", "path", "index", "env", "ports", "limits", "lifecycle", "healthcheck", "oneshot")
 
     def __init__(self, raw: Mapping[str, Any], path: tuple, index: int):
         self.raw = raw
@@ -27,6 +27,7 @@ class ServiceDraft:
         self.limits: dict[str, Any] = {}
         self.lifecycle: dict[str, list[tuple]] = {}  # state -> [(raw check, its path)]
         self.healthcheck: Optional[Healthcheck] = None
+        self.oneshot: Optional[float] = None  # seconds its containers may run to completion (None: not a oneshot)
 
 
 class InstanceDraft:

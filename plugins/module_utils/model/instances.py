@@ -10,8 +10,8 @@ import re
 from typing import TYPE_CHECKING, Any, Mapping
 
 from ..defaults import CHECK_MAX_WAIT, DEFAULT_STOP_TIMEOUT, EXEC_CHECK_ATTEMPTS
-from . import healthcheck_section, schema
 from . import ports as portspec
+from . import readiness_section, schema
 from .loader import line_of
 from .schema import fail
 
@@ -76,9 +76,18 @@ def read(
         "ulimits": _ulimits(raw, path),
         "labels": _labels(raw, path),
         "lifecycle": {},
-        "healthcheck": healthcheck_section.read(raw, path) or draft.healthcheck,
+        "healthcheck": readiness_section.read(raw, path) or draft.healthcheck,
+        "oneshot": draft.oneshot,
         "level": None,
     }
+    if spec["oneshot"] is not None and spec["restart"]["name"] in ("always", "unless-stopped"):
+        fail(
+            "restart: %s would run a oneshot service's container again and again (on-failure or no)"
+            % spec["restart"]["name"],
+            path + ("restart",),
+            raw,
+            "restart",
+        )
     checks: dict[str, list[tuple]] = {}
     for state, items in draft.lifecycle.items():
         checks.setdefault(state, []).extend(items)

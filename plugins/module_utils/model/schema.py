@@ -50,6 +50,7 @@ SERVICE_KEYS = frozenset(
         "omit",
         "update",
         "healthcheck",
+        "oneshot",
     )
 )
 INSTANCE_KEYS = frozenset(

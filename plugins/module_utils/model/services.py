@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Mapping
 
-from . import envvars, healthcheck_section, schema, update_section
+from . import envvars, readiness_section, schema, update_section
 from . import instances as instance_reader
 from .drafts import Drafts, InstanceDraft, ServiceDraft
 from .instances import read_lifecycle, read_ports
@@ -59,7 +59,8 @@ def read(
         draft.limits = schema.get_map(svc, "limits", path)
         schema.check_keys(draft.limits, schema.LIMIT_KEYS, path + ("limits",), "limits")
         draft.lifecycle = read_lifecycle(svc, path)
-        draft.healthcheck = healthcheck_section.read(svc, path)
+        draft.healthcheck = readiness_section.read(svc, path)
+        draft.oneshot = readiness_section.oneshot(svc, path)
         inst_raw = schema.get_map(svc, "instances", path, required=True)
         if not inst_raw:
             fail("must define at least one instance", path + ("instances",), svc, "instances")

@@ -75,6 +75,10 @@ class Line(str):
         return line
 
 
+# How status shows a oneshot's container that exited (run/status.py): done (exit 0, ...) or failed (exit N, ...).
+ONESHOT_DONE, ONESHOT_FAILED = "done (", "failed ("
+
+
 def tone_of(results: Iterable[InstanceResult]) -> str:
     """The tone of a step or of a whole run."""
     if any(r["failed"] for r in results):
@@ -271,11 +275,14 @@ def replacement_line(result: InstanceResult, check_mode: bool = False) -> str:
 
 
 def state_tone(row: StatusRow) -> str:
-    """The tone of a status row's state: running ok, stopped changed, absent failed, ship down down."""
+    """The tone of a status row's state: running (or a oneshot done) ok, stopped changed, absent (or a oneshot
+    failed) failed, ship down down."""
     if row["status"] == "host down":
         return "down"
-    if row["state"] == "running":
+    if row["state"] == "running" or row["status"].startswith(ONESHOT_DONE):
         return "ok"
+    if row["status"].startswith(ONESHOT_FAILED):
+        return "failed"
     if row["state"] in STOPPED_STATES:
         return "changed"
     return "failed"  # absent, dead
@@ -294,9 +301,10 @@ def status_summary(rows: list[StatusRow], seconds: float) -> Line:
     words = {"ok": "running", "changed": "stopped", "down": "on a ship down"}
     counts: dict[str, int] = {}
     for row in rows:
-        word = words.get(state_tone(row), row["state"])
+        oneshot = next((word for word in (ONESHOT_DONE, ONESHOT_FAILED) if row["status"].startswith(word)), None)
+        word = oneshot.strip(" (") if oneshot else words.get(state_tone(row), row["state"])
         counts[word] = counts.get(word, 0) + 1
-    order = ["running", "stopped", "absent"] + sorted(set(counts) - set(words.values()) - {"absent"})
+    order = ["running", "done", "stopped", "absent"] + sorted(set(counts) - set(words.values()) - {"absent", "done"})
     parts = ["%d %s" % (counts[word], word) for word in order + ["on a ship down"] if word in counts]
     text = "status: %s on %s: %s" % (
         plural(len(rows), "instance"),

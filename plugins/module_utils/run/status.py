@@ -6,6 +6,7 @@ container's drift from the file."""
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Iterable
 
@@ -22,6 +23,7 @@ from ..docker.client import (
 )
 from ..docker.container import KEPT_FAILED, ContainerManager, aside_name, aside_of
 from ..docker.drift import compare, listed_current
+from .report import ONESHOT_DONE, ONESHOT_FAILED
 
 if TYPE_CHECKING:
     from ..model.environment import Environment
@@ -79,13 +81,26 @@ def status(env: Environment, instances: Iterable[str], drift: bool = True) -> li
                     "container_id": short_id(container["Id"]),
                     "image_id": short_id(container.get("ImageID")),
                     "state": container.get("State") or "unknown",
-                    "status": container.get("Status") or "",
+                    "status": _oneshot_status(container)
+                    if spec["oneshot"] is not None
+                    else container.get("Status") or "",
                 }
             )
         rows.append(row)
     if drift:
         _add_drift(env, wanted, rows, entries)
     return rows
+
+
+def _oneshot_status(entry):
+    """A oneshot's container as what it did: ``done (exit 0, 3 minutes ago)``, ``failed (exit 1, ...)``,
+    or Docker's word while it runs or before it ran."""
+    status = entry.get("Status") or ""
+    match = re.match(r"Exited \((\d+)\) (.*)", status)
+    if not match:
+        return status
+    word = ONESHOT_DONE if match.group(1) == "0" else ONESHOT_FAILED
+    return "%sexit %s, %s)" % (word, match.group(1), match.group(2))
 
 
 def _rolled_back(env, spec, evidence):

@@ -267,7 +267,7 @@ ERRORS = {
         "docker_net_host_links.yaml:16: services.web.instances.web-1.links: conflicts with net: host (links need a "
         "container network)"
     ),
-    # --- healthcheck (an extension: model/healthcheck_section.py)
+    # --- healthcheck (an extension: model/readiness_section.py)
     "healthcheck_bad_duration.yaml": (
         "healthcheck_bad_duration.yaml:7: services.db.healthcheck.interval: "
         "must be a duration such as 30s, 1m30s or 500ms, got '30 seconds'"
@@ -277,6 +277,13 @@ ERRORS = {
         "(or give a string, run by the shell), got ['RUN', 'pg_isready']"
     ),
     "healthcheck_disable_with_test.yaml": "healthcheck_disable_with_test.yaml:7: services.db.healthcheck: disable: true takes no other setting",
+    "oneshot_restart_always.yaml": (
+        "oneshot_restart_always.yaml:11: services.migrate.instances.migrate-1.restart: "
+        "restart: always would run a oneshot service's container again and again (on-failure or no)"
+    ),
+    "oneshot_bad_timeout.yaml": (
+        "oneshot_bad_timeout.yaml:7: services.migrate.oneshot.timeout: must be a duration such as 10m or 90s, got 'forever'"
+    ),
 }
 
 

@@ -56,6 +56,7 @@ def minimal_spec(**overrides):
         "labels": {},
         "lifecycle": {},
         "healthcheck": None,
+        "oneshot": None,
     }
     spec.update(overrides)
     return spec

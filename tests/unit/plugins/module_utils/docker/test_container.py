@@ -12,6 +12,7 @@ from ansible_collections.maestro.ng.plugins.module_utils.docker.client import AP
 from ansible_collections.maestro.ng.plugins.module_utils.docker.container import (
     ContainerManager,
     _listed_container,
+    completed,
     state_of,
 )
 from ansible_collections.maestro.ng.plugins.module_utils.docker.desired import (
@@ -79,9 +80,10 @@ class FakeDocker:
 
     base_url = "http+docker://localhost"
 
-    def __init__(self, images=None, crashing=None, refused=None):
+    def __init__(self, images=None, crashing=None, refused=None, completing=None):
         self.images = {"acme/web:latest": PLAIN_IMAGE} if images is None else images
         self.crashing = list(crashing or [])
+        self.completing = list(completing or [])  # commands that exit 0 as soon as they start (a oneshot's)
         self.refused = list(refused or [])
         self.by_id = {}
         self.own_volumes = {}  # container id -> the anonymous volumes the daemon made for it
@@ -255,9 +257,10 @@ class FakeDocker:
         if found["Config"]["Cmd"] in self.refused:
             raise api_error(500, "driver failed programming external connectivity: port is already allocated")
         crashes = found["Config"]["Cmd"] in self.crashing
+        ends = crashes or found["Config"]["Cmd"] in self.completing
         found["State"] = {
-            "Running": not crashes,
-            "Status": "exited" if crashes else "running",
+            "Running": not ends,
+            "Status": "exited" if ends else "running",
             "ExitCode": 1 if crashes else 0,
             "StartedAt": time.strftime(DOCKER_TIME, time.gmtime()),
         }
@@ -797,3 +800,55 @@ def test_check_mode_tells_the_replacement_and_changes_nothing():
     assert result["kept"] == ["/data"] and result["reasons"] == ["env.MSG changed"]
     assert fake.calls == []
     assert fake.summary() == {"web1": (old, "running")} and fake.volumes == {data}
+
+
+# ------------------------------------------------------------------ oneshot: run to completion
+
+MIGRATE = minimal_spec(container_volumes=["/data"], command="migrate", oneshot=60.0)
+MIGRATE_V2 = minimal_spec(container_volumes=["/data"], command="migrate", env={"V": "2"}, oneshot=60.0)
+BROKEN = minimal_spec(container_volumes=["/data"], command="false", oneshot=60.0)
+
+
+def test_a_oneshot_runs_to_completion_and_is_not_run_again_by_start():
+    fake = FakeDocker(completing=[["migrate"]])
+    result = converge(fake, MIGRATE)
+    assert result["actions"] == ["created", "started"] and result["container"]["state"] == "exited"
+    del fake.calls[:]
+    assert converge(fake, MIGRATE)["actions"] == [] and fake.calls == []
+    assert converge(fake, MIGRATE, state="restarted")["actions"] == ["started"]  # restart runs it again
+
+
+def test_a_failing_oneshot_fails_with_its_exit_code_and_runs_again_next_time():
+    fake = FakeDocker(crashing=[["false"]])
+    with pytest.raises(ContainerError, match=r"web1: the oneshot failed \(exit code 1\)"):
+        converge(fake, BROKEN)
+    assert list(fake.summary().values())[0][1] == "exited"  # kept, for its logs
+    with pytest.raises(ContainerError):
+        converge(fake, BROKEN)
+    assert [call[0] for call in fake.calls].count("start") == 2
+
+
+def test_a_changed_oneshot_runs_its_new_container_and_the_previous_one_goes():
+    fake = FakeDocker(completing=[["migrate"]])
+    old = made(fake, MIGRATE)
+    fake.by_id[old]["State"].update(Running=False, Status="exited", ExitCode=0)
+    result = converge(fake, MIGRATE_V2)
+    assert result["reasons"] == ["env.V added"]
+    assert [name for name, (cid, state) in fake.summary().items()] == ["web1"]
+    assert fake.summary()["web1"][1] == "exited" and fake.id_of("web1") != old
+
+
+def test_a_changed_oneshot_that_fails_gets_its_previous_container_back_without_running_it():
+    fake = FakeDocker(crashing=[["false"]])
+    old = made(fake, MIGRATE)
+    fake.by_id[old]["State"].update(Running=False, Status="exited", ExitCode=0)
+    with pytest.raises(ContainerError, match="rolled back to its previous container"):
+        converge(fake, BROKEN)
+    assert fake.summary()["web1"] == (old, "exited")
+    assert ("start", old) not in fake.calls
+
+
+def test_a_listing_shows_a_done_oneshot_as_needing_nothing():
+    entry = {"Id": "c1", "State": "exited", "Status": "Exited (0) 3 minutes ago", "Labels": {}}
+    assert completed(entry) and not completed(dict(entry, Status="Exited (1) 3 minutes ago"))
+    assert not completed(dict(entry, State="created", Status="Created"))

@@ -179,6 +179,7 @@ def test_instance_defaults(load_env):
         "ulimits": [],
         "labels": {},
         "healthcheck": None,
+        "oneshot": None,
         "level": 0,
     }
     assert inst["lifecycle"] == {}

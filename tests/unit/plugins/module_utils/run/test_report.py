@@ -5,6 +5,7 @@ import re
 from ansible_collections.maestro.ng.plugins.module_utils.model.schedule import Step
 from ansible_collections.maestro.ng.plugins.module_utils.run.report import (
     outcome,
+    state_tone,
     status_summary,
     status_table,
     status_tone,
@@ -78,6 +79,16 @@ def test_summary_line_counts_outcomes_in_a_fixed_order():
     assert line == "start (check mode): 2 instances on 1 ship: 1 would be created, 1 failed in 0.5s"
     assert line.tone == "failed"
     assert summary_line("pulled", [], 0, set()) == "pull: 0 instances on 0 ships: nothing selected in 0.0s"
+
+
+def test_oneshots_show_as_done_or_failed():
+    rows = [
+        row("db-1", "running", "Up 5 minutes"),
+        row("migrate-1", "exited", "done (exit 0, 3 minutes ago)"),
+        row("seed-1", "exited", "failed (exit 2, 1 minute ago)"),
+    ]
+    assert [state_tone(r) for r in rows] == ["ok", "ok", "failed"]
+    assert status_summary(rows, 0) == "status: 3 instances on 1 ship: 1 running, 1 done, 1 failed in 0.0s"
 
 
 def test_status_summary_and_tone():

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A service's or an instance's ``healthcheck:`` (an extension of MaestroNG's format), in Compose's
+"""A service's or an instance's ``healthcheck:`` and a service's ``oneshot:`` (extensions of MaestroNG's
+format): how a container shows it is ready. The healthcheck, in Compose's
 forms: ``test`` (``[CMD, ...]``, ``[CMD-SHELL, "..."]``, a string run by the shell, or ``[NONE]``),
 ``interval``, ``timeout``, ``start_period``, ``start_interval`` (Compose's durations: ``1m30s``,
 ``500ms``, or seconds as a number), ``retries`` and ``disable: true``; or ``healthcheck: image``: the
@@ -15,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
+from ..defaults import ONESHOT_TIMEOUT
 from . import schema
 from .schema import fail
 
@@ -121,3 +123,31 @@ def _test(check: Mapping[str, Any], path: tuple) -> list[str]:
             "test",
         )
     return words
+
+
+def oneshot(service: Mapping[str, Any], path: tuple) -> Optional[float]:
+    """A service's ``oneshot`` (an extension): ``true`` or ``{timeout: DURATION}``: its containers run to
+    completion, and count as done once they exit 0 (within the timeout, seconds; None: not a oneshot)."""
+    value = service.get("oneshot")
+    opath = path + ("oneshot",)
+    if value is None or value is False:
+        return None
+    if value is True:
+        return ONESHOT_TIMEOUT
+    if not isinstance(value, dict):
+        fail("must be true, false or {timeout: DURATION}, got %r" % (value,), opath, service, "oneshot")
+    schema.check_keys(value, ("timeout",), opath, "oneshot")
+    if value.get("timeout") is None:
+        return ONESHOT_TIMEOUT
+    try:
+        seconds = duration_ns(value["timeout"]) / 10**9
+    except ValueError:
+        seconds = 0
+    if seconds <= 0:
+        fail(
+            "must be a duration such as 10m or 90s, got %r" % (value["timeout"],),
+            opath + ("timeout",),
+            value,
+            "timeout",
+        )
+    return seconds

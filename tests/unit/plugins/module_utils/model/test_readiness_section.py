@@ -1,10 +1,10 @@
-"""A service's or an instance's ``healthcheck:`` (model/healthcheck_section.py): Compose's forms and
+"""A service's or an instance's ``healthcheck:`` (model/readiness_section.py): Compose's forms and
 durations, read into Docker's (nanoseconds); the bad ones are in the corpus (test_errors.py)."""
 
 import pytest
 
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
-from ansible_collections.maestro.ng.plugins.module_utils.model.healthcheck_section import duration_ns
+from ansible_collections.maestro.ng.plugins.module_utils.model.readiness_section import duration_ns
 
 S = 10**9
 
@@ -112,3 +112,22 @@ def test_bad_healthchecks_are_refused_at_their_key(load_env, text, message):
     with pytest.raises(MaestroError, match=message) as info:
         load(load_env, service=text)
     assert info.value.key.startswith("services.db.healthcheck")
+
+
+@pytest.mark.parametrize(
+    "text, seconds",
+    [
+        ("", None),
+        ("oneshot: false", None),
+        ("oneshot: true", 3600.0),
+        ("oneshot: {timeout: 10m}", 600.0),
+        ("oneshot: {}", 3600.0),
+    ],
+)
+def test_oneshot_forms(load_env, text, seconds):
+    assert load(load_env, service=text).instances["db-1"]["oneshot"] == seconds
+
+
+def test_a_oneshot_may_retry_on_failure(load_env):
+    env = load(load_env, service="oneshot: true", instance="restart: on-failure:3")
+    assert env.instances["db-2"]["restart"] == {"name": "on-failure", "maximum_retry_count": 3}
