@@ -73,7 +73,7 @@ def _parser():
     status = _command(commands, "status", "display container status")
     status.add_argument("-F", "--full", action="store_true", help="accepted; the status is always full")
     _command(commands, "pull", "pull container images onto their ships")
-    _rollout_options(_start_options(_command(commands, "start", "start services and containers")))
+    _rollout_options(_rerun_option(_start_options(_command(commands, "start", "start services and containers"))))
     _restart_options(_rollout_options(_start_options(_command(commands, "restart", "restart services and containers"))))
     _adopt_option(_all_option(_command(commands, "stop", "stop services and containers")))
     _adopt_option(_all_option(_command(commands, "kill", "kill services and containers")))
@@ -156,6 +156,15 @@ def _start_options(sub):
         dest="wait_healthy",
         action="store_false",
         help="a container whose healthcheck gates readiness counts as started once it runs, not once healthy",
+    )
+    return sub
+
+
+def _rerun_option(sub):
+    sub.add_argument(
+        "--rerun-oneshots",
+        action="store_true",
+        help="run the containers of oneshot services again, even those that exited 0 and match the file",
     )
     return sub
 
@@ -344,6 +353,8 @@ def _command_vars(args, notes):
         extra["start_grace"] = args.start_grace
     if command in ("start", "restart") and not args.wait_healthy:
         extra["wait_healthy"] = False
+    if getattr(args, "rerun_oneshots", False):
+        extra["rerun_oneshots"] = True
     if getattr(args, "adopt", False):
         extra["adopt"] = True
     for option in ("update_parallelism", "update_delay", "update_failure_action"):

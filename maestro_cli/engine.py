@@ -21,6 +21,7 @@ OPTIONS = (
     "refresh_images",
     "start_grace",
     "wait_healthy",
+    "rerun_oneshots",
     "only_if_changed",
     "step_delay",
     "stop_start_delay",

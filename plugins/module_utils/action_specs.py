@@ -36,6 +36,7 @@ ORCHESTRATE_SPEC: dict[str, dict[str, Any]] = dict(
     keep_going={"type": "bool", "default": False},
     start_grace={"type": "float", "default": 0},
     wait_healthy={"type": "bool", "default": True},
+    rerun_oneshots={"type": "bool", "default": False},
     plan={"type": "path"},
     apply_plan={"type": "path"},
     lock_timeout={"type": "float", "default": 300},

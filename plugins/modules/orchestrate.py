@@ -93,6 +93,13 @@ options:
     type: bool
     default: true
     version_added: 0.4.0
+  rerun_oneshots:
+    description:
+      - With V(started), run the containers of C(oneshot) services again, even those that exited 0 and match the
+        file (which a start otherwise leaves alone). V(restarted) always runs them again.
+    type: bool
+    default: false
+    version_added: 0.4.0
   keep_going:
     description:
       - When a ship does not answer (or an instance fails, or is refused before the run), skip only that ship's

@@ -116,6 +116,12 @@ def test_a_oneshot_runs_once_and_its_dependent_starts_after_it_exited_0(clean_la
     assert again["migrate-1"]["State"]["StartedAt"] == found["migrate-1"]["State"]["StartedAt"]  # not run again
     status = ok(playbook("status", path))
     assert "done (exit 0, " in status.output and "1 running, 1 done" in status.output, status.output
+    ok(playbook("start", path, rerun_oneshots=True))
+    rerun = inspect_all(clean_lab)["migrate-1"]
+    assert (
+        rerun["Id"] == found["migrate-1"]["Id"]
+        and rerun["State"]["StartedAt"] != found["migrate-1"]["State"]["StartedAt"]
+    )
 
 
 def test_a_failing_oneshot_stops_the_start_with_its_exit_code_and_log_lines(clean_lab, tmp_path):

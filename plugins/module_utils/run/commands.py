@@ -67,6 +67,7 @@ def orchestrate(
         record_live=bool(options["plan"]),
         start_grace=options["start_grace"],
         wait_healthy=options.get("wait_healthy", True),
+        rerun_oneshots=bool(options.get("rerun_oneshots")),
         adopt=bool(options.get("adopt")),
         update=update,
         concurrency=options.get("concurrency"),

@@ -99,6 +99,7 @@ class Orchestrator:
         concurrency: Optional[int] = None,
         ship_concurrency: int = SHIP_CONCURRENCY,
         wait_healthy: bool = True,
+        rerun_oneshots: bool = False,
     ):
         self.env = env
         # The seams of the unit tests: a ship's Docker client, and what converges one container.
@@ -118,6 +119,8 @@ class Orchestrator:
         self.start_grace = float(start_grace or 0)
         # A container whose healthcheck gates readiness is started once healthy (docker/health.py); off: once running.
         self.wait_healthy = wait_healthy
+        # rerun_oneshots: a start runs a oneshot's container again even when it exited 0 and matches the file.
+        self.rerun_oneshots = rerun_oneshots
         self._planned: Optional[Mapping[str, PlanEntry]] = None  # instance -> plan entry, when applying a plan
         self._reverse = False
         self._pulls: dict[Any, threading.Event] = {}
@@ -189,6 +192,8 @@ class Orchestrator:
         )
 
     def _converge(self, spec, state, keep_previous=False, **options):
+        if state == "started" and self._rerun(spec["name"]):
+            state = "restarted"
         replaced = []
         carry = {}
         listed = self._listed.pop(spec["name"], NOT_LISTED)
@@ -623,8 +628,13 @@ class Orchestrator:
                 )
         return rollouts
 
+    def _rerun(self, name):
+        return self.rerun_oneshots and self.env.instances[name]["oneshot"] is not None
+
     def _current(self, name):
         """Whether the listing shows ``name`` needing nothing (container.unchanged)."""
+        if self._rerun(name):
+            return False
         spec = self.env.instances[name]
         image = self._images.get(spec["ship"], {}).get(spec["image"])
         return unchanged(spec, self._listed.get(name), image, self._aside.get(name), self.refresh)

@@ -142,6 +142,7 @@ def test_the_options_are_the_orchestrate_specs_arguments_with_their_defaults(env
         "keep_going": False,
         "start_grace": 0,
         "wait_healthy": True,
+        "rerun_oneshots": False,
         "plan": None,
         "apply_plan": None,
         "lock_timeout": 300,

@@ -358,6 +358,18 @@ def test_the_manager_gets_the_runs_settings(env):
     assert options["registries"] == getattr(env, "registries", None)
 
 
+def test_a_oneshot_runs_again_only_when_asked(load_env):
+    env = load_env(
+        "name: once\nships:\n  ship1: {ip: 10.250.0.201}\nservices:\n  migrate:\n    image: busybox\n"
+        "    oneshot: true\n    instances:\n      migrate-1: {ship: ship1}\n"
+    )
+    ships = Ships()
+    run(env, ships, wait_healthy=False)
+    run(env, ships, rerun_oneshots=True)
+    assert [(entry[0], entry[1]) for entry in ships.converges] == [("migrate-1", "started"), ("migrate-1", "restarted")]
+    assert [options["wait_healthy"] for name, options in ships.options] == [False, True]
+
+
 # ------------------------------------------------------------------ rollouts
 
 # web: four instances on two ships; cache: two, in the same level (no dependencies).
