@@ -3,6 +3,7 @@ another ship, is healthy; an unhealthy dependency fails the start and its depend
 the check is set on the container, and a second start changes nothing. Oneshots: a migration runs
 once, its dependent starts after it exited 0, and a failing one stops the start with its exit code."""
 
+import docker
 from helpers.envs import (
     IMAGE,
     failed,
@@ -129,3 +130,19 @@ def test_a_failing_oneshot_stops_the_start_with_its_exit_code_and_log_lines(clea
     run = failed(playbook("start", path), "migrate-1: the oneshot failed (exit code 3)", "schema is broken")
     assert "app:" not in run.output
     assert "app-1" not in inspect_all(clean_lab)
+
+
+def test_the_readiness_example_runs_in_order_on_the_main_daemon(lab):
+    # examples/readiness.yaml, as its comment says to run it: db healthy, then migrate done, then app.
+    example = "examples/readiness.yaml"
+    client = docker.APIClient(base_url="unix:///var/run/docker.sock", version="1.41")
+    try:
+        ok(playbook("start", example))
+        found = {name: client.inspect_container(name) for name in ("rd-db-1", "rd-migrate-1", "rd-app-1")}
+        assert timestamp(found["rd-migrate-1"]["State"]["StartedAt"]) >= first_healthy_probe(found["rd-db-1"])
+        assert started_at(found, "rd-app-1") >= finished_at(found, "rd-migrate-1")
+        status = ok(playbook("status", example))
+        assert "(healthy)" in status.output and "2 running, 1 done" in status.output, status.output
+    finally:
+        playbook("stop", example)
+        playbook("clean", example)
