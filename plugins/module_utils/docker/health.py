@@ -10,6 +10,7 @@ import time
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from ..errors import ContainerError
+from .desired import HEALTHCHECK_FIELDS
 
 if TYPE_CHECKING:
     from ..records import Healthcheck
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
 # Docker's defaults when a healthcheck leaves a timing out (seconds).
 DEFAULT_SECONDS = {"interval": 30.0, "timeout": 30.0, "start_period": 0.0}
 DEFAULT_RETRIES = 3
-_IMAGE_KEYS = {"interval": "Interval", "timeout": "Timeout", "start_period": "StartPeriod"}
 MARGIN = 10.0  # seconds beyond the worst case the healthcheck allows
 POLL = 0.25  # seconds between two reads of the container's health
 LAST_PROBES = 3  # probe outputs a failure shows
@@ -42,7 +42,7 @@ def wait_seconds(check: Healthcheck, image: Optional[Mapping[str, Any]]) -> floa
     own = _image_check(image)
 
     def seconds(key):
-        value = check.get(key) or own.get(_IMAGE_KEYS[key]) or 0
+        value = check.get(key) or own.get(HEALTHCHECK_FIELDS[key]) or 0
         return value / 10**9 if value else DEFAULT_SECONDS[key]
 
     retries = check.get("retries") or own.get("Retries") or DEFAULT_RETRIES

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 HEALTHCHECK_KEYS = frozenset(("test", "interval", "timeout", "retries", "start_period", "start_interval", "disable"))
 DURATIONS = ("interval", "timeout", "start_period", "start_interval")
-TEST_KINDS = ("CMD", "CMD-SHELL", "NONE")
+# A list test's first word -> (the fewest words, the most (None: no bound), what follows it).
+TEST_KINDS = {"CMD": (2, None, "a command"), "CMD-SHELL": (2, 2, "one command line"), "NONE": (1, 1, "nothing more")}
 _MIN_NS = 1_000_000  # 1ms: the daemon refuses a shorter non-zero duration
 _UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
 _PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h)")
@@ -103,25 +104,9 @@ def _test(check: Mapping[str, Any], path: tuple) -> list[str]:
             check,
             "test",
         )
-    if (
-        words[0] == "NONE"
-        and len(words) > 1
-        or words[0] == "CMD-SHELL"
-        and len(words) != 2
-        or len(words) < 2
-        and words[0] != "NONE"
-    ):
-        fail(
-            "%s takes %s, got %r"
-            % (
-                words[0],
-                {"NONE": "nothing more", "CMD-SHELL": "one command line", "CMD": "a command"}[words[0]],
-                value,
-            ),
-            path + ("test",),
-            check,
-            "test",
-        )
+    fewest, most, follows = TEST_KINDS[words[0]]
+    if len(words) < fewest or (most is not None and len(words) > most):
+        fail("%s takes %s, got %r" % (words[0], follows, value), path + ("test",), check, "test")
     return words
 
 
