@@ -689,7 +689,7 @@ class ContainerManager:
         self.state = "running"
         if self.check_mode:
             return
-        if prove or self.has_running_checks() or not self.defer_grace:
+        if prove or self.proves_ready() or not self.defer_grace:
             self._prove()
 
     def _prove(self):
@@ -698,7 +698,7 @@ class ContainerManager:
         if self._oneshot():
             self._wait_for_completion()
             return
-        if (self.spec.get("lifecycle") or {}).get("running"):
+        if self._has_running_checks():
             self.run_checks("running")
         elif self.start_grace > 0 and not self._waits_for_health():
             self._wait_for_early_exit()
@@ -731,10 +731,13 @@ class ContainerManager:
     def _waits_for_health(self) -> bool:
         return self.wait_healthy and health.gates(self.spec.get("healthcheck"), self.image)
 
-    def has_running_checks(self) -> bool:
-        """Whether it proves itself ready (running checks, or a healthcheck it waits for), rather than
-        by start_grace alone."""
-        return bool((self.spec.get("lifecycle") or {}).get("running")) or self._oneshot() or self._waits_for_health()
+    def _has_running_checks(self) -> bool:
+        return bool((self.spec.get("lifecycle") or {}).get("running"))
+
+    def proves_ready(self) -> bool:
+        """Whether it proves itself ready (running checks, a oneshot's exit, a healthcheck it waits for),
+        rather than by start_grace alone (which the orchestrator checks a whole step at once)."""
+        return self._has_running_checks() or self._oneshot() or self._waits_for_health()
 
     def verify_running(self) -> None:
         """Raise ContainerError, with the exit code and last log lines, unless it runs."""

@@ -234,7 +234,7 @@ class Orchestrator:
                 replaced.append("removed (the daemon held a stale task of it)")
         result["actions"] = replaced + result["actions"]
         result["changed"] = result["changed"] or bool(replaced)
-        if "started" in result["actions"] and not manager.has_running_checks() and self.start_grace:
+        if "started" in result["actions"] and not manager.proves_ready() and self.start_grace:
             self._started[spec["name"]] = (manager, time.monotonic())
         if keep_previous:
             self._managers[spec["name"]] = manager

@@ -156,7 +156,7 @@ class FakeManager:
             if name in ships.then and not self.check_mode:
                 ships.then[name]()
 
-    def has_running_checks(self):
+    def proves_ready(self):
         return False
 
     def finish(self):

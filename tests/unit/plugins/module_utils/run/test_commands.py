@@ -84,7 +84,7 @@ class FakeManager:
             result["diff"] = self.ships.diffs[name]
         return result
 
-    def has_running_checks(self):
+    def proves_ready(self):
         return False
 
 
