@@ -39,13 +39,13 @@ def questions(env: Environment, names: Iterable[str]) -> dict[str, set[str]]:
 
 
 def ask(client: Any, what: set[str]) -> dict[str, Any]:
-    """A ship's answers: its log drivers (built in and plugins), its networks (names and ids), the
+    """A ship's answers: its log drivers (built in and plugins), its networks ({name: id}), the
     newest API version its daemon speaks."""
     facts: dict[str, Any] = {}
     if LOG_DRIVERS in what:
         facts[LOG_DRIVERS] = set((client.info().get("Plugins") or {}).get("Log") or ())
     if NETWORKS in what:
-        facts[NETWORKS] = {key for network in client.networks() for key in (network["Name"], network["Id"])}
+        facts[NETWORKS] = {network["Name"]: network["Id"] for network in client.networks()}
     if DAEMON_API in what:
         facts[DAEMON_API] = client.version(api_version=False)["ApiVersion"]
     return facts
@@ -59,9 +59,13 @@ def refusals(
     for name in names:
         spec = env.instances[name]
         known = facts.get(spec["ship"]) or {}
+        networks = known.get(NETWORKS)
         for key, why in (
             ("log_driver", _lacks(spec["log_driver"], known.get(LOG_DRIVERS), "log driver")),
-            ("network_mode", _lacks(user_network(spec["network_mode"]), known.get(NETWORKS), "network")),
+            (
+                "network_mode",
+                _lacks(user_network(spec["network_mode"]), networks, "network", (networks or {}).values()),
+            ),
             *_too_old(spec, known.get(DAEMON_API)),
         ):
             if why is not None:
@@ -107,17 +111,9 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(".") if part.isdigit())
 
 
-def _lacks(value: Optional[str], has: Optional[set[str]], what: str) -> Optional[str]:
-    if not value or has is None or value in has or (what == "network" and _id_prefix(value, has)):
+def _lacks(value: Optional[str], names: Optional[Iterable[str]], what: str, ids: Iterable[str] = ()) -> Optional[str]:
+    """Why the ship lacks ``value``, one of ``names`` (None: not asked), or an id of ``ids`` by a unique
+    prefix (as Docker takes a network's id)."""
+    if not value or names is None or value in names or sum(1 for item in ids if item.startswith(value)) == 1:
         return None
-    named = sorted(item for item in has if not _is_id(item))
-    return "the ship has no %s %r (it has: %s)" % (what, value, ", ".join(named) or "none")
-
-
-def _is_id(value: str) -> bool:
-    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
-
-
-def _id_prefix(value: str, has: set[str]) -> bool:
-    """Docker takes a network's id by a unique prefix, too."""
-    return len([item for item in has if _is_id(item) and item.startswith(value)]) == 1
+    return "the ship has no %s %r (it has: %s)" % (what, value, ", ".join(sorted(names)) or "none")

@@ -48,7 +48,7 @@ def test_only_what_the_settings_need_is_asked_of_each_ship(env):
 def test_what_a_ship_lacks_is_refused_at_its_line(env):
     facts = {
         "ship1": {preflight.LOG_DRIVERS: {"json-file"}},
-        "ship2": {preflight.NETWORKS: {"bridge"}, preflight.DAEMON_API: "1.41"},
+        "ship2": {preflight.NETWORKS: {"bridge": "b" * 64}, preflight.DAEMON_API: "1.41"},
     }
     refused = preflight.refusals(env, list(env.instances), facts)
     assert refused == {
@@ -57,7 +57,7 @@ def test_what_a_ship_lacks_is_refused_at_its_line(env):
         "web-2": "%s:15: services.web.instances.web-2.net: web-2 on ship ship2: "
         "the ship has no network 'backend' (it has: bridge)" % env.file,
     }
-    facts["ship2"][preflight.NETWORKS] = {"backend", "f" * 64}
+    facts["ship2"][preflight.NETWORKS] = {"backend": "f" * 64}
     assert preflight.refusals(env, ["web-2"], facts) == {
         "web-2": "%s:15: services.web.instances.web-2.cap_add: web-2 on ship ship2: "
         "BPF needs Docker API 1.42 or newer; the ship's is 1.41" % env.file
@@ -68,10 +68,10 @@ def test_what_a_ship_lacks_is_refused_at_its_line(env):
 
 def test_a_network_may_be_named_by_its_id_or_a_unique_prefix(load_env):
     env = load_env(ENV.replace("net: backend", "net: abc1").replace(", bpf", ""))
-    one = {"ship2": {preflight.NETWORKS: {"bridge", "abc1" + "0" * 60}}}
-    two = {"ship2": {preflight.NETWORKS: {"abc1" + "0" * 60, "abc1" + "1" * 60}}}
+    one = {"ship2": {preflight.NETWORKS: {"bridge": "b" * 64, "backend": "abc1" + "0" * 60}}}
+    two = {"ship2": {preflight.NETWORKS: {"x": "abc1" + "0" * 60, "y": "abc1" + "1" * 60}}}  # abc1 names neither
     assert preflight.refusals(env, ["web-2"], one) == {}
-    assert "the ship has no network 'abc1' (it has: none)" in preflight.refusals(env, ["web-2"], two)["web-2"]
+    assert "the ship has no network 'abc1' (it has: x, y)" in preflight.refusals(env, ["web-2"], two)["web-2"]
 
 
 def test_an_image_without_a_command_is_refused_unless_the_file_gives_one(env):
