@@ -76,7 +76,12 @@ class Line(str):
 
 
 # How status shows a oneshot's container that exited (run/status.py): done (exit 0, ...) or failed (exit N, ...).
-ONESHOT_DONE, ONESHOT_FAILED = "done (", "failed ("
+ONESHOT_DONE, ONESHOT_FAILED = "done", "failed"
+
+
+def oneshot_word(row: StatusRow) -> Optional[str]:
+    """ONESHOT_DONE or ONESHOT_FAILED for a status row of a oneshot's exited container, else None."""
+    return next((word for word in (ONESHOT_DONE, ONESHOT_FAILED) if row["status"].startswith(word + " (")), None)
 
 
 def tone_of(results: Iterable[InstanceResult]) -> str:
@@ -279,9 +284,10 @@ def state_tone(row: StatusRow) -> str:
     failed) failed, ship down down."""
     if row["status"] == "host down":
         return "down"
-    if row["state"] == "running" or row["status"].startswith(ONESHOT_DONE):
+    oneshot = oneshot_word(row)
+    if row["state"] == "running" or oneshot == ONESHOT_DONE:
         return "ok"
-    if row["status"].startswith(ONESHOT_FAILED):
+    if oneshot == ONESHOT_FAILED:
         return "failed"
     if row["state"] in STOPPED_STATES:
         return "changed"
@@ -301,10 +307,11 @@ def status_summary(rows: list[StatusRow], seconds: float) -> Line:
     words = {"ok": "running", "changed": "stopped", "down": "on a ship down"}
     counts: dict[str, int] = {}
     for row in rows:
-        oneshot = next((word for word in (ONESHOT_DONE, ONESHOT_FAILED) if row["status"].startswith(word)), None)
-        word = oneshot.strip(" (") if oneshot else words.get(state_tone(row), row["state"])
+        word = oneshot_word(row) or words.get(state_tone(row), row["state"])
         counts[word] = counts.get(word, 0) + 1
-    order = ["running", "done", "stopped", "absent"] + sorted(set(counts) - set(words.values()) - {"absent", "done"})
+    order = ["running", ONESHOT_DONE, "stopped", "absent"] + sorted(
+        set(counts) - set(words.values()) - {"absent", ONESHOT_DONE}
+    )
     parts = ["%d %s" % (counts[word], word) for word in order + ["on a ship down"] if word in counts]
     text = "status: %s on %s: %s" % (
         plural(len(rows), "instance"),

@@ -100,7 +100,7 @@ def _oneshot_status(entry):
     if not match:
         return status
     word = ONESHOT_DONE if match.group(1) == "0" else ONESHOT_FAILED
-    return "%sexit %s, %s)" % (word, match.group(1), match.group(2))
+    return "%s (exit %s, %s)" % (word, match.group(1), match.group(2))
 
 
 def _rolled_back(env, spec, evidence):
