@@ -340,7 +340,10 @@ class Orchestrator:
         asked at once, before any change. The images pulled here serve every step."""
         asked = dict(self.runner.each_ship(preflight.questions(self.env, names), preflight.ask))
         refused = preflight.refusals(self.env, names, asked)
-        failed = self._images_first(names)
+        # A refused instance's image is not wanted; a run already refused whole reads the others', pulls none.
+        failed = self._images_first(
+            [name for name in names if name not in refused], pull=self.keep_going or not refused
+        )
         for name in names:
             spec = self.env.instances[name]
             if name in refused:
@@ -557,10 +560,10 @@ class Orchestrator:
         """Whether a manager still pulls: only in check mode, where _images_first pulls nothing."""
         return self.refresh and self.check_mode
 
-    def _images_first(self, names):
-        """Each ship's images that are missing there (all of them with refresh), read and pulled once
-        per ship and image, before any container of ``names`` changes: {(ship, image): why it is not
-        there} (a read or a pull that failed). What the run pulled is in ``_fresh``."""
+    def _images_first(self, names, pull=True):
+        """Each ship's images that are missing there (all of them with refresh), read and (``pull``)
+        pulled once per ship and image, before any container of ``names`` changes: {(ship, image): why
+        it is not there} (a read or a pull that failed). What the run pulled is in ``_fresh``."""
         pairs = {}
         for name in names:
             spec = self.env.instances[name]
@@ -575,7 +578,7 @@ class Orchestrator:
                     client = self.client(ship)
                     cache = self._images.setdefault(ship, {})
                     cache[image] = image_inspect(client, image)
-                    if self.check_mode or not (self.refresh or cache[image] is None):
+                    if self.check_mode or not pull or not (self.refresh or cache[image] is None):
                         return None
                     what = (
                         "image %s is not on the ship, and pulling it failed"

@@ -154,3 +154,13 @@ def test_a_healthcheck_start_interval_needs_the_api_that_brought_it(load_env):
         "healthcheck.start_interval needs Docker API 1.44 or newer; the ship's is 1.41" % env.file
     }
     assert preflight.refusals(env, ["db-1"], {"ship1": {preflight.DAEMON_API: "1.44"}}) == {}
+
+
+def test_a_run_refused_whole_pulls_nothing(load_env):
+    env = load_env(ENV.replace("db-1: {ship: ship1}", "db-1: {ship: ship1, image: acme/db:2}"))
+    ships = Ships(missing={"acme/db:2"}, facts={"ship1": {"log_drivers": ["json-file"]}})
+    results = run(env, ships)
+    assert "no log driver 'gelf'" in results["web-1"]["msg"] and ships.pulls == [] and ships.journal == []
+    ships = Ships(missing={"acme/db:2"}, facts={"ship1": {"log_drivers": ["json-file"]}})
+    run(env, ships, keep_going=True)  # the rest goes on: its image is pulled
+    assert ships.pulls == [("ship1", "acme/db:2")]
