@@ -7,11 +7,12 @@ A step (the instances of a service, model/schedule.py) begins once every step it
 succeeded (scheduler.py); its instances converge at once (threads across and within ships,
 runner.py), but the replacements of a service, which go batch by batch (rollout.py). A failure
 lets the steps in progress finish and begins no other (with keep_going: none that waits for it). A
-ship that does not answer fails its own instances, with its name and URL, and nothing else.
-Before any change, a container with an instance's name that the environment did not make
-refuses the run; so does, for start and restart, what a ship lacks for its instances (preflight.py:
-a log driver, a network, a new enough Docker, the image, pulled there first). Used in-process by the controller-side action plugins (no module fork per
-container), and usable from any Python code.
+ship that does not answer during the run fails its own instances, with its name and URL, and nothing
+else. Before any change, a container with an instance's name that the environment did not make
+refuses the run; so does, for start and restart, a ship that does not answer or lacks what its
+instances need (preflight.py: a log driver, a network, a new enough Docker, the image, pulled there
+first). Used in-process by the controller-side action plugins (no module fork per container), and
+usable from any Python code.
 """
 
 from __future__ import annotations
