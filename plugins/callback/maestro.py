@@ -45,13 +45,11 @@ import sys
 from ansible import constants as C
 from ansible.plugins.callback.default import CallbackModule as DefaultCallback
 
-from ansible_collections.maestro.ng.plugins.module_utils.run.report import status_table, status_tone
+from ansible_collections.maestro.ng.plugins.module_utils.run.report import result_document, status_table, status_tone
 from ansible_collections.maestro.ng.plugins.plugin_utils.output import colour, paint
 
 STATUS = "maestro.ng.status"
 ORCHESTRATE = "maestro.ng.orchestrate"
-# Keys of a result that are Ansible's, not the task's.
-NOT_DATA = ("invocation", "diff", "warnings", "deprecations", "exception")
 
 
 def _action(task):
@@ -89,11 +87,7 @@ class CallbackModule(DefaultCallback):
         data = result.result
         if self._json_out is None or _action(result.task) not in (STATUS, ORCHESTRATE) or "instances" not in data:
             return
-        if _action(result.task) == STATUS:
-            doc = data["instances"]
-        else:
-            doc = {k: v for k, v in data.items() if not k.startswith("_ansible") and k not in NOT_DATA}
-            doc.update(changed=bool(data.get("changed")), failed=failed)
+        doc = data["instances"] if _action(result.task) == STATUS else result_document(data, failed)
         self._json_out.write(json.dumps(doc, indent=2, default=str) + "\n")
         self._json_out.flush()
 
@@ -135,7 +129,7 @@ class CallbackModule(DefaultCallback):
         if rows is not None and self._json_out is None:
             if self._last_task_banner != result.task._uuid:  # display_ok_hosts=false: no banner yet
                 self._print_task_banner(result.task)
-            self._display.display(status_table(rows, paint=paint))
+            self._display.display(status_table(rows, paint=paint, hosts=bool(result.result.get("show_hosts"))))
             if summary:
                 self._display.display(summary, color=colour(status_tone(rows)))
 

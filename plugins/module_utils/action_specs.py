@@ -48,7 +48,12 @@ ORCHESTRATE_SPEC: dict[str, dict[str, Any]] = dict(
     ship_concurrency={"type": "int", "default": SHIP_CONCURRENCY},
 )
 
-STATUS_SPEC = dict(SELECTION_SPEC, drift={"type": "bool", "default": True})
+STATUS_SPEC = dict(
+    SELECTION_SPEC,
+    drift={"type": "bool", "default": True},
+    ports={"type": "bool", "default": False},
+    show_hosts={"type": "bool", "default": False},
+)
 
 PLAN_SPEC = dict(SELECTION_SPEC, dependents={"type": "bool", "default": False}, dot_file={"type": "path"})
 

@@ -328,3 +328,4 @@ class StatusRow(TypedDict, total=False):
     drift: Optional[List[str]]  # None: no container to compare; []: matches the file
     error: str  # why its ship is down
     rolled_back: str  # why its last change was rolled back (its failed container is kept)
+    port_states: Dict[str, str]  # each named port's state seen from the controller (status ports=true)

@@ -24,6 +24,23 @@ options:
     description: Compare each existing container with the file (RV(instances[].drift), the C(DRIFT) column).
     type: bool
     default: true
+  ports:
+    description:
+      - Try each named TCP port of the selected instances from the controller, as MaestroNG's C(status -F)
+        does (RV(instances[].port_states), each port's state in the C(PORTS) column).
+      - All ports are tried at once, each for at most about 1.3 seconds (a connection, then a moment to see it
+        is kept, since Docker's proxy accepts on a published port even when nothing listens behind it).
+        UDP ports, and ports bound to a remote ship's loopback address, are not tried.
+    type: bool
+    default: false
+    version_added: 0.4.0
+  show_hosts:
+    description:
+      - Show each ship's address instead of its name in RV(table) (a C(HOST) column), as MaestroNG's
+        C(status -H) does.
+    type: bool
+    default: false
+    version_added: 0.4.0
 attributes:
   check_mode:
     support: full
@@ -42,6 +59,12 @@ EXAMPLES = r"""
 - name: Print the table
   ansible.builtin.debug:
     msg: "{{ st.table }}"
+
+- name: Which ports answer, by ship address
+  maestro.ng.status:
+    env: demo.yaml
+    ports: true
+    show_hosts: true
 """
 
 RETURN = r"""
@@ -62,6 +85,13 @@ instances:
           (absent, or its ship is down) or drift was not asked for.
       type: list
       elements: str
+    port_states:
+      description:
+        - With O(ports), each named port's state seen from the controller - C(up), C(down), C(N/M up) for a
+          range, or why it was not tried (C(udp, not checked), C(bound to the ship's loopback, not checked)).
+      type: dict
+      returned: with O(ports)
+      sample: {broker: up, jmx: down}
 table:
   description: The rows as an aligned text table.
   returned: always
@@ -76,6 +106,10 @@ drifted:
   returned: when some drifted
   type: list
   elements: str
+show_hosts:
+  description: Whether RV(table) shows ship addresses (O(show_hosts)), for the stdout callback.
+  returned: with O(show_hosts)
+  type: bool
 ships_down:
   description: Ships whose Docker API did not answer.
   returned: when a ship is down

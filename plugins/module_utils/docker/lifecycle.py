@@ -36,7 +36,8 @@ CONNECT_TIMEOUT = 1.0
 HTTP_CHECK_TIMEOUT = 5.0
 
 
-def _tcp_probe(host, port):
+def tcp_probe(host: str, port: int) -> Optional[str]:
+    """None when something listens on host:port (and keeps the connection), else why not."""
     try:
         sock = socket.create_connection((host, port), timeout=CONNECT_TIMEOUT)
     except OSError as exc:
@@ -159,7 +160,7 @@ def run_check(
         max_wait = check.get("max_wait", CHECK_MAX_WAIT[kind])
         if kind == "tcp":
             what = "tcp check on %s:%s" % (host, check.get("port"))
-            error = _poll(lambda: _tcp_probe(host, int(check["port"])), guard, max_wait=max_wait)
+            error = _poll(lambda: tcp_probe(host, int(check["port"])), guard, max_wait=max_wait)
         else:
             url = "%s://%s:%s%s" % (check.get("scheme") or "http", host, check.get("port"), check.get("path") or "/")
             what = "http check on %s" % url

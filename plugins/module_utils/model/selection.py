@@ -72,17 +72,10 @@ def select(
     if not names:
         chosen = {i for i, inst in env.instances.items() if not env.services[inst["service"]]["omit"]}
     for name in names:
-        if name in env.services:
-            chosen.update(env.services[name]["instances"])
-        elif name in env.instances:
-            chosen.add(name)
-        else:
-            matched = fnmatch.filter(env.instances, name)
-            for service in fnmatch.filter(env.services, name):
-                matched.extend(env.services[service]["instances"])
-            if not matched:
-                raise MaestroError("no service or instance matches %r" % name, path=("services",))
-            chosen.update(matched)
+        matched = named(env, name)
+        if not matched:
+            raise MaestroError("no service or instance matches %r" % name, path=("services",))
+        chosen.update(matched)
 
     edges = hard_edges(env)
     if dependents:
@@ -102,6 +95,19 @@ def select(
     if ship_patterns:
         chosen = {i for i in chosen if any(fnmatch.fnmatchcase(env.instances[i]["ship"], p) for p in ship_patterns)}
     return [name for name in env.instances if name in chosen]
+
+
+def named(env: Environment, name: str) -> list[str]:
+    """The instances ``name`` stands for: a service's, an instance, or those a pattern matches
+    (fnmatch, over instance and service names); none when it names nothing."""
+    if name in env.services:
+        return list(env.services[name]["instances"])
+    if name in env.instances:
+        return [name]
+    matched = fnmatch.filter(env.instances, name)
+    for service in fnmatch.filter(env.services, name):
+        matched.extend(env.services[service]["instances"])
+    return matched
 
 
 def services_of(env: Environment, instances: Iterable[str]) -> list[str]:

@@ -19,8 +19,8 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional
 
 from ..command_specs import BY_WORD, COMMANDS
-from ..defaults import HIDDEN
 from ..model.audit_section import LEVELS
+from ..model.secrets import hide, secret_values
 
 if TYPE_CHECKING:
     from ..model.environment import Environment
@@ -188,22 +188,13 @@ class Auditor:
         self._deliver: list[Any] = [NOTIFIERS[n["type"]](n) if n["type"] in NOTIFIERS else None for n in self.notifiers]
         self.warn = warn or (lambda text: None)
         self.who = who or _user()
-        # Never send a registry password, even inside an error text.
-        self.secrets = sorted(
-            {r["password"] for r in (getattr(env, "registries", None) or {}).values() if r.get("password")},
-            key=len,
-            reverse=True,
-        )
+        # Never send a registry password or a notifier's token, even inside an error text.
+        self.secrets = secret_values(env)
         self._told: set[int] = set()
-
-    def _hide(self, text):
-        for secret in self.secrets:
-            text = text.replace(secret, HIDDEN)
-        return text
 
     def send(self, event: Event) -> list[str]:
         if event.message:
-            event.message = self._hide(str(event.message))
+            event.message = hide(str(event.message), self.secrets)
         problems = []
         for index, notifier in enumerate(self.notifiers):
             if event.level < LEVELS[notifier["level"]]:
@@ -220,7 +211,7 @@ class Auditor:
             try:
                 self._deliver[index].deliver(event, self)
             except (AuditError, OSError, ValueError, LookupError, AttributeError) as exc:
-                problem = "%s: could not send the %s event: %s" % (name, event.kind, self._hide(str(exc)))
+                problem = "%s: could not send the %s event: %s" % (name, event.kind, hide(str(exc), self.secrets))
                 if notifier["ignore_errors"]:
                     self.warn(problem + " (ignore_errors: going on)")
                 else:

@@ -10,7 +10,8 @@ line or a cell reads; the controller maps tones to Ansible's configured colours
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Iterable, NamedTuple, Optional
+import functools
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple, Optional
 
 from ..command_specs import COMMANDS
 from ..docker.client import short_id
@@ -77,6 +78,9 @@ class Line(str):
 
 # How status shows a oneshot's container that exited (run/status.py): done (exit 0, ...) or failed (exit N, ...).
 ONESHOT_DONE, ONESHOT_FAILED = "done", "failed"
+# How status shows a named port tried from the controller (run/ports.py), or why it was not tried.
+PORT_UP, PORT_DOWN = "up", "down"
+PORT_NOT_TRIED = (PORT_UDP, PORT_LOCAL_ONLY) = ("udp, not checked", "bound to the ship's loopback, not checked")
 
 
 def oneshot_word(row: StatusRow) -> Optional[str]:
@@ -337,13 +341,28 @@ def status_tone(rows: list[StatusRow]) -> str:
     return "ok"
 
 
-def status_table(rows: list[StatusRow], paint: Optional[Callable[[str, Optional[str]], str]] = None) -> str:
+def ports_cell(row: StatusRow) -> tuple[str, Optional[str]]:
+    """The ports of a status row, each with its state when they were tried (``port_states``),
+    and the cell's tone: ok when all that were tried are up, failed when one is down."""
+    states = row.get("port_states")
+    if states is None:
+        return " ".join(row["ports"]) or "-", None
+    texts = ["%s %s" % (text, states[text.split(":", 1)[0]]) for text in row["ports"]]
+    tried = [state for state in states.values() if state not in PORT_NOT_TRIED]
+    tone = None if not tried else "ok" if all(state.startswith(PORT_UP) for state in tried) else "failed"
+    return ", ".join(texts) or "-", tone
+
+
+def status_table(
+    rows: list[StatusRow], paint: Optional[Callable[[str, Optional[str]], str]] = None, hosts: bool = False
+) -> str:
     """Aligned text table (the `status` playbook prints it).
 
-    paint(text, tone): colours the state and drift cells (report.state_tone, drift_tone);
-    the padding stays outside the colour codes, so the columns stay aligned.
+    paint(text, tone): colours the state, ports and drift cells (report.state_tone, ports_cell,
+    drift_tone); the padding stays outside the colour codes, so the columns stay aligned.
+    hosts: each ship's address instead of its name (MaestroNG's ``status -H``).
     """
-    header = ("SERVICE", "INSTANCE", "SHIP", "IMAGE", "STATE", "PORTS", "DRIFT")
+    header = ("SERVICE", "INSTANCE", "HOST" if hosts else "SHIP", "IMAGE", "STATE", "PORTS", "DRIFT")
     lines: list[tuple[tuple[str, ...], tuple[Optional[str], ...]]] = [(header, (None,) * len(header))]
     for row in rows:
         image = row["image"].rsplit("/", 1)[-1]
@@ -354,10 +373,12 @@ def status_table(rows: list[StatusRow], paint: Optional[Callable[[str, Optional[
             state += ", last change rolled back"
         reasons = row.get("drift")
         drift = "-" if reasons is None else ", ".join(reasons) or "ok"
+        ports, ports_tone = ports_cell(row)
+        ship = row["ship_ip"] if hosts else row["ship"]
         lines.append(
             (
-                (row["service"], row["instance"], row["ship"], image, state, " ".join(row["ports"]) or "-", drift),
-                (None, None, None, None, state_tone(row), None, drift_tone(row)),
+                (row["service"], row["instance"], ship, image, state, ports, drift),
+                (None, None, None, None, state_tone(row), ports_tone, drift_tone(row)),
             )
         )
     widths = [max(len(cells[i]) for cells, _tones in lines) for i in range(len(header) - 1)] + [0]
@@ -370,3 +391,78 @@ def status_table(rows: list[StatusRow], paint: Optional[Callable[[str, Optional[
         "  ".join(cell(text, tone, width) for text, tone, width in zip(cells, tones, widths)).rstrip()
         for cells, tones in lines
     )
+
+
+# Keys of a task's result that are Ansible's, not the command's (left out of its JSON document).
+NOT_DATA = ("invocation", "diff", "warnings", "deprecations", "exception")
+
+
+def result_document(result: Mapping[str, Any], failed: bool) -> dict[str, Any]:
+    """What ``output=json`` prints of an orchestrating command's result (the stdout callback of a
+    playbook task, the ``maestro`` command of its run): the result without Ansible's keys."""
+    doc = {key: value for key, value in result.items() if not key.startswith("_ansible") and key not in NOT_DATA}
+    doc.update(changed=bool(result.get("changed")), failed=failed)
+    return doc
+
+
+# How a diff line reads, by its first character: Ansible's diff colours (added green, removed red, @@ cyan).
+DIFF_TONES = {"+": "ok", "-": "failed", "@": "skipped"}
+
+
+def diff_lines(entries: list[dict], result_format: str = "yaml", context: int = 3) -> list[Line]:
+    """The lines Ansible's stdout callback prints for a task's ``diff`` (each entry's before and
+    after as a unified diff, with a blank line after each), for the ``maestro`` command to print
+    what ``--diff`` shows the playbooks: ``result_format`` yaml or json, as Ansible's
+    callback_result_format, and ``context`` lines, as its [diff] context."""
+    import difflib
+
+    lines: list[Line] = []
+    for entry in entries:
+        before, after = (_diff_text(entry[side], result_format) for side in ("before", "after"))
+        found = list(
+            difflib.unified_diff(
+                before.splitlines(True),
+                after.splitlines(True),
+                fromfile="before: %s" % entry["before_header"],
+                tofile="after: %s" % entry["after_header"],
+                fromfiledate="",
+                tofiledate="",
+                n=context,
+            )
+        )
+        lines += [Line(text.rstrip("\n"), DIFF_TONES.get(text[:1])) for text in found]
+        if found:
+            lines.append(Line(""))
+    return lines
+
+
+def _diff_text(data, result_format):
+    """One side of a diff as Ansible's callback serialises a mapping (CallbackBase._serialize_diff)."""
+    if result_format == "json":
+        import json
+
+        return json.dumps(data, sort_keys=True, indent=4, separators=(",", ": ")) + "\n"
+    import textwrap
+
+    import yaml
+
+    return "%s\n" % textwrap.indent(
+        yaml.dump(data, allow_unicode=True, Dumper=_diff_dumper(), default_flow_style=False, indent=4), "    "
+    )
+
+
+def _block_str(dumper, data):
+    # Multi-line strings as blocks, as Ansible's callback dumper writes them.
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if "\n" in data else None)
+
+
+@functools.lru_cache(maxsize=None)
+def _diff_dumper():
+    import yaml
+
+    class DiffDumper(yaml.SafeDumper):
+        def ignore_aliases(self, data):
+            return True
+
+    DiffDumper.add_representer(str, _block_str)
+    return DiffDumper

@@ -7,8 +7,9 @@ container's drift from the file."""
 from __future__ import annotations
 
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from ..defaults import MAX_THREADS
 from ..docker.client import (
@@ -23,20 +24,64 @@ from ..docker.client import (
 )
 from ..docker.container import KEPT_FAILED, ContainerManager, aside_name, aside_of
 from ..docker.drift import compare, listed_current
-from .report import ONESHOT_DONE, ONESHOT_FAILED
+from .ports import port_states
+from .report import ONESHOT_DONE, ONESHOT_FAILED, status_summary, status_table
 
 if TYPE_CHECKING:
     from ..model.environment import Environment
     from ..records import InstanceSpec, StatusRow
 
 
-def status(env: Environment, instances: Iterable[str], drift: bool = True) -> list[StatusRow]:
+def status(env: Environment, instances: Iterable[str], drift: bool = True, ports: bool = False) -> list[StatusRow]:
     """One row per instance: where it runs and what Docker says about it.
 
     drift: also compare each existing container with the file ("drift": [] when it
     matches, the reasons when not, None when there is no container to compare).
+    ports: also try each named port from here ("port_states", run.ports), while the ships are asked.
     """
     wanted = [env.instances[name] for name in instances]
+    with ThreadPoolExecutor(1) as aside:
+        states = aside.submit(port_states, env, [spec["name"] for spec in wanted]) if ports else None
+        rows = _rows(env, wanted, drift)
+        if states is not None:
+            for row in rows:
+                row["port_states"] = states.result()[row["instance"]]
+    return rows
+
+
+def status_result(
+    env: Environment,
+    instances: Iterable[str],
+    drift: bool = True,
+    ports: bool = False,
+    hosts: bool = False,
+    paint: Optional[Callable[[str, Optional[str]], str]] = None,
+) -> dict[str, Any]:
+    """The status command's result, as the status action returns it and the ``maestro`` command
+    prints it: the rows (``instances``), their ``table`` (report.status_table, painted with
+    ``paint``; ``hosts`` shows each ship's address), its ``summary`` line, and the ships down
+    and instances drifted, when any."""
+    started = time.monotonic()
+    rows = status(env, instances, drift=drift, ports=ports)
+    result: dict[str, Any] = dict(
+        changed=False,
+        environment=env.name,
+        instances=rows,
+        table=status_table(rows, paint=paint, hosts=hosts),
+        summary=str(status_summary(rows, time.monotonic() - started)),
+    )
+    if hosts:
+        result["show_hosts"] = True  # for the stdout callback, which paints the table again
+    down = sorted({r["ship"] for r in rows if r["status"] == "host down"})
+    if down:
+        result["ships_down"] = down
+    drifted = [r["instance"] for r in rows if r.get("drift")]
+    if drifted:
+        result["drifted"] = drifted
+    return result
+
+
+def _rows(env, wanted, drift):
     ships = sorted({spec["ship"] for spec in wanted})
 
     def listing(ship_name):
