@@ -4,14 +4,16 @@
 
     maestro [-f FILE] [--via-ansible] [COMMAND] [OPTIONS] [THING ...] [-- ANSIBLE-PLAYBOOK OPTIONS]
 
-COMMAND is one of status (the default), start, stop, kill, restart, clean, pull, logs,
-deptree. FILE defaults to ./maestro.yaml; `-f -` reads the environment from standard
-input. The command runs the engine in its own process (engine.py); words after `--` go to
-ansible-playbook as they are (`-- --check --diff`), so they, and `--via-ansible`, run the
-collection's playbook instead.
+COMMAND is one of MaestroNG 0.8.3's: status (the default), start, stop, kill, restart, clean,
+pull, logs, deptree, dump, complete. FILE defaults to ./maestro.yaml; `-f -` reads the
+environment from standard input. The command runs the engine in its own process (engine.py),
+the collection's own options included (--check, --diff, --plan, --output json, ...); words
+after `--` go to ansible-playbook as they are (`-- -vvv`), so they, and `--via-ansible`, run
+the collection's playbook instead (dump and complete have none: they always run here).
 """
 
 import argparse
+import fnmatch
 import json
 import os
 import shutil
@@ -19,12 +21,45 @@ import subprocess
 import sys
 from pathlib import Path
 
-from maestro_cli import __version__, engine
+from maestro_cli import __version__, completion, engine
 
-# MaestroNG's command words (command_specs.BY_WORD has no status, logs or deptree; maestro has no remove).
-COMMAND_WORDS = ("status", "start", "stop", "kill", "restart", "clean", "pull", "logs", "deptree")
+# MaestroNG 0.8.3's command words (command_specs.BY_WORD has no status, logs, deptree, dump or
+# complete; maestro has no remove), in the order its help lists them.
+COMMAND_WORDS = ("status", "start", "stop", "kill", "restart", "clean", "pull", "logs", "deptree", "dump", "complete")
+ORCHESTRATING = ("start", "stop", "kill", "restart", "clean", "pull")
+IN_PROCESS = ("dump", "complete")  # no playbook: always run here
 PLAYBOOKS = {"deptree": "deps"}  # command -> playbook name, when they differ
 DEFAULT_FILE = "maestro.yaml"
+# Each command's examples, shown by its --help (and the first ones by maestro --help).
+EXAMPLES = {
+    "status": (
+        "maestro -f demo.yaml                  status of every instance (no command: status)",
+        "maestro -f demo.yaml kafka            the same, of kafka's instances",
+        "maestro -f demo.yaml status -F -H     each named port's state, ships by address",
+        "maestro -f demo.yaml status --output json",
+    ),
+    "start": (
+        "maestro -f demo.yaml start                    the whole environment, dependencies first",
+        "maestro -f demo.yaml start -d kafka           zookeeper, then kafka",
+        "maestro -f demo.yaml start --check --diff     what would change, and how; changes nothing",
+        "maestro -f demo.yaml start --check --plan p.json && maestro -f demo.yaml start --apply-plan p.json",
+    ),
+    "stop": ("maestro -f demo.yaml stop kafka", "maestro -f demo.yaml stop -S 'ship[12]' --keep-going"),
+    "kill": ("maestro -f demo.yaml kill kafka-1",),
+    "restart": (
+        "maestro -f demo.yaml restart --rolling --step-delay 5 --only-if-changed web",
+        "maestro -f demo.yaml restart web --update-parallelism 50%",
+    ),
+    "clean": ("maestro -f demo.yaml clean --check",),
+    "pull": ("maestro -f demo.yaml pull kafka",),
+    "logs": ("maestro -f demo.yaml logs kafka-1 -n 50 -F",),
+    "deptree": ("maestro -f demo.yaml deptree",),
+    "dump": ("maestro -f demo.yaml dump kafka-1", "maestro -f demo.yaml dump -c | jq .environment.ships"),
+    "complete": (
+        "maestro -f demo.yaml complete maestro start ka   -> kafka kafka-1 kafka-2",
+        "(shell setup: README.md, 'The maestro command')",
+    ),
+}
 
 
 class UsageError(Exception):
@@ -43,12 +78,18 @@ class Invocation:
 
 
 # --------------------------------------------------------------------------- parsing
+def _examples(*commands):
+    return "examples:\n" + "\n".join("  " + line for command in commands for line in EXAMPLES[command])
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="maestro",
         description="MaestroNG's command line, run by the maestro.ng Ansible collection's engine in this process.",
-        epilog="Words after -- are passed to ansible-playbook (e.g. -- --check --diff): with them, or with "
-        "--via-ansible, the command runs the collection's playbook (start.yml, ...) instead.",
+        epilog=_examples("status", "start")
+        + "\n\nWords after -- are passed to ansible-playbook (e.g. -- -vvv): with them, or with --via-ansible, "
+        "the command\nruns the collection's playbook (start.yml, ...) instead. Each command's --help lists its options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "-f",
@@ -69,15 +110,31 @@ def _parser():
         help="also a line per instance when a service is done (as -v of ansible-playbook)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.commands = commands.choices  # for completion: each command's parser
 
     status = _command(commands, "status", "display container status")
-    status.add_argument("-F", "--full", action="store_true", help="accepted; the status is always full")
-    _command(commands, "pull", "pull container images onto their ships")
-    _rollout_options(_rerun_option(_start_options(_command(commands, "start", "start services and containers"))))
-    _restart_options(_rollout_options(_start_options(_command(commands, "restart", "restart services and containers"))))
-    _adopt_option(_all_option(_command(commands, "stop", "stop services and containers")))
-    _adopt_option(_all_option(_command(commands, "kill", "kill services and containers")))
-    _adopt_option(_command(commands, "clean", "remove stopped containers"))
+    status.add_argument(
+        "-F",
+        "--full",
+        action="store_true",
+        help="also each named port's state: a TCP connection from here to the port on its ship, all at "
+        "once, each at most about 1.3 s (UDP ports are not tried)",
+    )
+    status.add_argument("-H", "--show-hosts", action="store_true", help="show each ship's address instead of its name")
+    _output_option(status)
+    _dump_options(commands)
+    _run_options(_command(commands, "pull", "pull container images onto their ships"), plans=False)
+    _run_options(
+        _rollout_options(_rerun_option(_start_options(_command(commands, "start", "start services and containers"))))
+    )
+    _run_options(
+        _restart_options(
+            _rollout_options(_start_options(_command(commands, "restart", "restart services and containers")))
+        )
+    )
+    _run_options(_adopt_option(_all_option(_command(commands, "stop", "stop services and containers"))))
+    _run_options(_adopt_option(_all_option(_command(commands, "kill", "kill services and containers"))))
+    _run_options(_adopt_option(_command(commands, "clean", "remove stopped containers")))
     logs = _command(
         commands, "logs", "show the log of one container", things=False, concurrency=False, deps=False, filters=False
     )
@@ -88,12 +145,46 @@ def _parser():
     logs.add_argument("-F", "--follow", action="store_true", help="follow the log")
     deptree = _command(commands, "deptree", "show the dependency tree", concurrency=False, deps=False, filters=False)
     deptree.add_argument("-r", "--recursive", action="store_true", help="accepted; the tree is always complete")
+    complete = commands.add_parser(
+        "complete",
+        help="shell auto-completion helper",
+        description="Print the words that complete the last of WORDS (a maestro command line, from the "
+        "program's name to the word being typed, given as words or as one string): the commands, a "
+        "command's options, or the environment's services and instances.",
+        epilog=_examples("complete"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    complete.add_argument("tokens", nargs=argparse.REMAINDER, metavar="WORDS", help="the command line so far")
     return parser
+
+
+def _dump_options(commands):
+    dump = _command(
+        commands,
+        "dump",
+        "print the parsed environment as JSON (secrets hidden)",
+        concurrency=False,
+        deps=False,
+        filters=False,
+    )
+    dump.add_argument(
+        "-c",
+        "--config",
+        action="store_true",
+        help="also the whole parsed environment (ships, services, levels, registries, audit), not only "
+        "the instances as their containers get them; on stdout, where MaestroNG wrote stderr",
+    )
 
 
 def _command(commands, name, help_text, things=True, concurrency=True, deps=True, filters=True):
     """One subcommand with the options most commands share (MaestroNG's)."""
-    sub = commands.add_parser(name, help=help_text, description=help_text)
+    sub = commands.add_parser(
+        name,
+        help=help_text,
+        description=help_text,
+        epilog=_examples(name),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     if things:
         sub.add_argument(
             "things",
@@ -109,8 +200,9 @@ def _command(commands, name, help_text, things=True, concurrency=True, deps=True
             dest="limit",
             type=int,
             metavar="LIMIT",
-            help="at most LIMIT container operations at once over the whole run (-c 1 on restart: a rolling "
-            "restart, one container at a time, each through its checks)",
+            help="at most LIMIT container operations at once over the whole run, as in MaestroNG 0.8.3 (-c 1 "
+            "on restart: a rolling restart, one container at a time, each through its checks); status lists "
+            "each ship once whatever LIMIT is",
         )
         if name != "status":
             sub.add_argument(
@@ -126,7 +218,12 @@ def _command(commands, name, help_text, things=True, concurrency=True, deps=True
             action="store_true",
             help="include the dependencies (dependents for stop, kill, clean)",
         )
-        sub.add_argument("-i", "--ignore-dependencies", action="store_true", help="act on the named things only")
+        sub.add_argument(
+            "-i",
+            "--ignore-dependencies",
+            action="store_true",
+            help="act on the named things only (where MaestroNG also dropped their order, this keeps it)",
+        )
     if filters:
         sub.add_argument(
             "-C", "--container-filter", metavar="PATTERN", help="only containers whose name matches (fnmatch)"
@@ -156,6 +253,49 @@ def _start_options(sub):
         dest="wait_healthy",
         action="store_false",
         help="a container whose healthcheck gates readiness counts as started once it runs, not once healthy",
+    )
+    return sub
+
+
+def _run_options(sub, plans=True):
+    """How a changing command runs (not in MaestroNG): the playbooks' check, diff, plans and options."""
+    sub.add_argument(
+        "--check", action="store_true", help="say what would be done and change nothing (ansible-playbook's --check)"
+    )
+    sub.add_argument(
+        "--diff",
+        action="store_true",
+        help="show each container's settings that change, before and after (ansible-playbook's --diff)",
+    )
+    if plans:
+        sub.add_argument(
+            "--plan", metavar="FILE", help="with --check: write what would be done to FILE, for --apply-plan"
+        )
+        sub.add_argument(
+            "--apply-plan",
+            metavar="FILE",
+            help="do what FILE (from --check --plan) says, refused if a container moved since",
+        )
+    sub.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="after a failure, go on with everything that does not depend on what failed",
+    )
+    sub.add_argument(
+        "--lock-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="how long to wait for another run of the environment on this machine (default 300)",
+    )
+    return _output_option(sub)
+
+
+def _output_option(sub):
+    sub.add_argument(
+        "--output",
+        choices=("text", "json"),
+        default="text",
+        help="json: only the result on stdout, as JSON (status: the rows); the progress on stderr",
     )
     return sub
 
@@ -200,6 +340,11 @@ def _adopt_option(sub):
 def _restart_options(sub):
     _all_option(sub)
     sub.add_argument(
+        "--rolling",
+        action="store_true",
+        help="one container at a time, each through its checks before the next (as -c 1)",
+    )
+    sub.add_argument(
         "--only-if-changed", action="store_true", help="only restart containers whose image or settings changed"
     )
     sub.add_argument("--step-delay", type=float, default=0, metavar="SECONDS", help="delay between containers")
@@ -210,6 +355,7 @@ def _restart_options(sub):
         metavar="SECONDS",
         help="delay between the stop and the start of a container",
     )
+    return sub
 
 
 def _all_option(sub):
@@ -219,38 +365,67 @@ def _all_option(sub):
         action="store_true",
         help="accepted (MaestroNG wants it to act on everything); no names always is",
     )
+    sub.add_argument(
+        "-s",
+        "--expand-services",
+        action="store_true",
+        help="accepted (MaestroNG wants it to take service names); names always are",
+    )
     return sub
 
 
-def _with_default_command(argv):
-    """MaestroNG's `status` when no command is given: insert it after the global options."""
+def _command_index(argv):
+    """Where the command word is (or would be) in argv: after the global options."""
     index = 0
     while index < len(argv):
         word = argv[index]
         if word in ("-f", "--file"):
             index += 2
-            continue
-        if (
+        elif (
             word.startswith("--file=")
             or (word.startswith("-f") and len(word) > 2)
             or word in ("-h", "--help", "-v", "--version", "--via-ansible", "--verbose")
         ):
             index += 1
-            continue
-        if word in COMMAND_WORDS:
-            return argv
-        break
-    return argv[:index] + ["status"] + argv[index:]
+        else:
+            break
+    return index
 
 
 def parse(argv):
-    """argv (without the program name) -> (argparse namespace, ansible-playbook extra words)."""
+    """argv (without the program name) -> (argparse namespace, ansible-playbook extra words).
+
+    No command word is MaestroNG's `status` (this collection's own form takes names then:
+    ``maestro kafka``); ``args.implicit`` is the word that stood where the command goes, which
+    must then name a service or instance (else it is answered as an unknown command)."""
     argv = list(argv)
+    index = _command_index(argv)
+    word = argv[index] if index < len(argv) else None
+    if word == "complete" and argv[index + 1 :] not in (["-h"], ["--help"]):
+        # Its words are a command line, options and -- included: not parsed here.
+        args = _parser().parse_args(argv[: index + 1])
+        args.tokens, args.implicit = argv[index + 1 :], None
+        return args, []
     passthrough = []
     if "--" in argv:
         cut = argv.index("--")
         argv, passthrough = argv[:cut], argv[cut + 1 :]
-    return _parser().parse_args(_with_default_command(argv)), passthrough
+    implicit = None
+    if word not in COMMAND_WORDS:
+        argv.insert(index, "status")
+        implicit = word if word and not word.startswith("-") else None
+    args = _parser().parse_args(argv)
+    args.implicit = implicit
+    return args, passthrough
+
+
+def unknown_command(word, env_file):
+    """The usage error of a first word that is no command and names nothing in the environment."""
+    choices = ", ".join(repr(command) for command in COMMAND_WORDS)
+    _parser().error(
+        "argument COMMAND: invalid choice: %r (choose from %s; or name a service or instance of %s)"
+        % (word, choices, env_file or "the environment")
+    )
 
 
 # --------------------------------------------------------------------------- locating the collection
@@ -308,6 +483,7 @@ def translate(argv, cwd=None, root=None, environ=None, ansible_playbook="ansible
         argv_out += ["-e", json.dumps(extra, sort_keys=True)]
     if args.verbose:
         argv_out.append("-" + "v" * args.verbose)
+    argv_out += [flag for flag in ("--check", "--diff") if getattr(args, flag[2:], False)]
     argv_out += passthrough
     return Invocation(argv_out, _ansible_environ(collections, cfg, environ), notes, env_file)
 
@@ -367,7 +543,7 @@ def _command_vars(args, notes):
             extra["step_delay"] = args.step_delay
         if args.stop_start_delay:
             extra["stop_start_delay"] = args.stop_start_delay
-        if args.limit == 1:
+        if args.limit == 1 or args.rolling:
             extra["rolling"] = True
     limit = getattr(args, "limit", None)
     if limit is not None and command != "status":
@@ -376,6 +552,17 @@ def _command_vars(args, notes):
         extra["concurrency"] = limit
     if getattr(args, "ship_concurrency", None) is not None:
         extra["ship_concurrency"] = args.ship_concurrency
+    for option in ("plan", "apply_plan", "lock_timeout"):
+        if getattr(args, option, None) is not None:
+            extra[option] = getattr(args, option)
+    if getattr(args, "keep_going", False):
+        extra["keep_going"] = True
+    if getattr(args, "output", "text") == "json":
+        extra["output"] = "json"
+    if command == "status" and args.full:
+        extra["ports"] = True
+    if command == "status" and args.show_hosts:
+        extra["show_hosts"] = True
     if command == "logs":
         extra["instance"] = args.container
         extra["tail"] = args.lines
@@ -405,8 +592,21 @@ def _ansible_environ(collections, cfg, environ):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args, passthrough = parse(argv)
-    collections = _layout(collection_root())[1]
-    if passthrough or args.via_ansible or not engine.importable(collections):
+    importable = engine.importable(_layout(collection_root())[1])
+    if args.command == "complete":
+        print(" ".join(completion.words(_parser(), args.tokens, engine.names if importable else None)))
+        return 0
+    env_file = None if args.file == "-" else str(Path(args.file).resolve())
+    readable = env_file is None or os.path.isfile(env_file)
+    if args.implicit and not readable:
+        unknown_command(args.implicit, args.file)
+    if args.command in IN_PROCESS and not importable:
+        sys.stderr.write("maestro: %s needs the maestro.ng collection's engine beside this command\n" % args.command)
+        return 1
+    if args.command not in IN_PROCESS and (passthrough or args.via_ansible or not importable):
+        known = engine.names(env_file) if args.implicit and env_file and importable else None
+        if known is not None and not fnmatch.filter(known, args.implicit):
+            unknown_command(args.implicit, args.file)
         return _via_ansible(argv)
     notes = []
     try:
@@ -414,14 +614,15 @@ def main(argv=None):
     except UsageError as e:
         sys.stderr.write("maestro: %s\n" % e)
         return 2
-    env_file = None if args.file == "-" else str(Path(args.file).resolve())
-    if env_file is not None and not os.path.isfile(env_file):
+    if not readable:
         sys.stderr.write("maestro: cannot read environment file %s: no such file\n" % env_file)
         return 1
     for note in notes:
         sys.stderr.write(note + "\n")
     try:
         return engine.run(args, extra, env_file)
+    except engine.NamesNothing:
+        unknown_command(args.implicit, args.file)
     except KeyboardInterrupt:  # before or after a run (within one, the engine stops between containers)
         return 130
 

@@ -11,7 +11,6 @@ a failed container: ansible-playbook's code for a failed task).
 import copy
 import os
 import sys
-import time
 
 FAILED = 2
 # Playbook variables that are orchestrate options as they are.
@@ -32,6 +31,10 @@ OPTIONS = (
     "update_failure_action",
     "concurrency",
     "ship_concurrency",
+    "keep_going",
+    "lock_timeout",
+    "plan",
+    "apply_plan",
 )
 
 
@@ -56,13 +59,25 @@ def _colour_on(stream):
 
 
 class Output:
-    """Lines on stdout (coloured by their tone on a terminal, as Ansible would), notes on stderr."""
+    """Lines on stdout (coloured by their tone on a terminal, as Ansible would), notes on stderr;
+    with ``as_json``, stdout carries only the result as JSON (``document``) and the lines go to
+    stderr, as the playbooks' ``-e output=json`` has them."""
 
-    def __init__(self, stdout=None, stderr=None, verbosity=0):
-        self.stdout = stdout or sys.stdout
+    def __init__(self, stdout=None, stderr=None, verbosity=0, as_json=False):
         self.stderr = stderr or sys.stderr
+        self.result = stdout or sys.stdout
+        self.stdout = self.stderr if as_json else self.result
         self.colour = _colour_on(self.stdout)
         self.verbosity = verbosity  # a line of a higher verbosity (report.Line) is not shown
+        self.as_json = as_json
+
+    def document(self, doc):
+        """The result as JSON on stdout (only with ``as_json``)."""
+        if self.as_json:
+            import json
+
+            self.result.write(json.dumps(doc, indent=2, default=str) + "\n")
+            self.result.flush()
 
     def paint(self, text, tone):
         from ansible_collections.maestro.ng.plugins.module_utils.run.report import TONES
@@ -91,10 +106,12 @@ def run(args, extra, env_file, out=None):
     from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
     from ansible_collections.maestro.ng.plugins.module_utils.model import environment, selection
 
-    out = out or Output(verbosity=getattr(args, "verbose", 0))
+    out = out or Output(verbosity=getattr(args, "verbose", 0), as_json=extra.get("output") == "json")
     options = orchestrate_options(args.command, extra)
     try:
         env = environment.load(env_file or "-", stdin=sys.stdin)
+        if getattr(args, "implicit", None) and not selection.named(env, args.implicit):
+            raise NamesNothing(args.implicit)
         for warning in env.warnings:
             out.warn(warning)
         if args.command == "logs":
@@ -102,11 +119,15 @@ def run(args, extra, env_file, out=None):
         names = selection.select_options(env, options, dependents=_stop_like(options["state"]))
         if args.command == "deptree":
             return _deptree(env, names, out)
+        if args.command == "dump":
+            return _dump(env, names, args.config)
         if args.command == "status":
-            return _status(env, names, out)
+            return _status(env, names, extra, out)
     except MaestroError as exc:
         return out.fail(str(exc))
-    return _orchestrate(env, names, options, out)
+    return _orchestrate(
+        env, names, options, out, check=getattr(args, "check", False), diff=getattr(args, "diff", False)
+    )
 
 
 def _stop_like(state):
@@ -133,21 +154,42 @@ def orchestrate_options(command, extra):
     return options
 
 
-def _status(env, names, out):
-    from ansible_collections.maestro.ng.plugins.module_utils.run.report import status_summary, status_table, status_tone
-    from ansible_collections.maestro.ng.plugins.module_utils.run.status import status
+def _status(env, names, extra, out):
+    from ansible_collections.maestro.ng.plugins.module_utils.run.report import status_tone
+    from ansible_collections.maestro.ng.plugins.module_utils.run.status import status_result
 
-    started = time.monotonic()
-    rows = status(env, names, drift=True)
-    out.line(status_table(rows, paint=out.paint))
-    out.line(out.paint(str(status_summary(rows, time.monotonic() - started)), status_tone(rows)))
+    result = status_result(
+        env, names, ports=extra.get("ports", False), hosts=extra.get("show_hosts", False), paint=out.paint
+    )
+    if out.as_json:  # the rows alone, as the playbook's output=json has them
+        out.document(result["instances"])
+        return 0
+    out.line(result["table"])
+    out.line(out.paint(result["summary"], status_tone(result["instances"])))
     return 0
 
 
-def _orchestrate(env, names, options, out):
-    from ansible_collections.maestro.ng.plugins.module_utils.run.commands import orchestrate
+def _dump(env, names, config):
+    import json
 
-    result = orchestrate(env, names, options, progress=out.line, warn=out.warn)
+    from ansible_collections.maestro.ng.plugins.module_utils.model.secrets import dump
+
+    sys.stdout.write(json.dumps(dump(env, names, config=config), indent=2) + "\n")
+    return 0
+
+
+def _orchestrate(env, names, options, out, check=False, diff=False):
+    from ansible_collections.maestro.ng.plugins.module_utils.run.commands import orchestrate
+    from ansible_collections.maestro.ng.plugins.module_utils.run.report import diff_lines, result_document
+
+    result = orchestrate(env, names, options, progress=out.line, warn=out.warn, check_mode=check, diff=diff)
+    for line in diff_lines(
+        result.get("diff") or [],
+        result_format=os.environ.get("ANSIBLE_CALLBACK_RESULT_FORMAT", "yaml"),
+        context=int(os.environ.get("ANSIBLE_DIFF_CONTEXT", 3)),
+    ):
+        out.line(line)
+    out.document(result_document(result, failed=bool(result.get("failed"))))
     if result.get("interrupted"):  # the run has said so, and what is left
         return FAILED
     if result.get("failed"):
@@ -179,3 +221,19 @@ def _deptree(env, names, out):
         out.line("a change to %s restarts: %s" % (service, ", ".join(reached)))
     out.line(timings.critical(env, names)["line"])
     return 0
+
+
+class NamesNothing(Exception):
+    """The word that stood where the command goes names no service or instance (cli.unknown_command)."""
+
+
+def names(env_file):
+    """The services and instances of an environment file; None if it does not load."""
+    from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
+    from ansible_collections.maestro.ng.plugins.module_utils.model import environment
+
+    try:
+        env = environment.load(env_file)
+    except (MaestroError, OSError):
+        return None
+    return list(env.services) + list(env.instances)

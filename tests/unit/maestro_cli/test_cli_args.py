@@ -337,3 +337,110 @@ def test_the_commands_output_shows_a_verbose_line_only_with_verbose():
         output.line(Line("always"))
         output.line(Line("  web-1 on ship1: started", verbosity=1))
         assert out.getvalue() == expected
+
+
+# ------------------------------------------------------------------ the collection's own options, both paths
+def test_check_and_diff_are_ansible_playbooks_flags_and_the_rest_its_variables():
+    book, env, extra, rest, inv = run(
+        "start", "--check", "--diff", "--plan", "p.json", "--keep-going", "--lock-timeout", "5", "--output", "json"
+    )
+    assert rest == ["--check", "--diff"]
+    assert extra == {
+        "plan": "p.json",
+        "keep_going": True,
+        "lock_timeout": 5.0,
+        "output": "json",
+        "ignore_dependencies": True,
+    }
+    assert run("stop", "--apply-plan", "p.json")[2]["apply_plan"] == "p.json"
+    assert run("restart", "--rolling", "web")[2]["rolling"] is True
+    assert run("pull", "--check")[3] == ["--check"]
+    assert run("status", "-F", "-H")[2] == {"ports": True, "show_hosts": True, "ignore_dependencies": True}
+    assert run("stop", "-s", "-a")[2] == run("stop")[2]  # MaestroNG's -s: names always expand
+
+
+def test_the_run_options_reach_the_engine():
+    from maestro_cli import engine
+
+    args = cli.parse(["stop", "--keep-going", "--lock-timeout", "7", "--check", "--plan", "p.json"])[0]
+    options = engine.orchestrate_options("stop", cli.playbook_vars(args, []))
+    assert (options["keep_going"], options["lock_timeout"], options["plan"]) == (True, 7.0, "p.json")
+    assert args.check and not args.diff
+
+
+@pytest.mark.parametrize("command", ["status", "start", "restart", "dump", "complete"])
+def test_each_commands_help_shows_examples(command, capsys):
+    with pytest.raises(SystemExit):
+        cli.parse([command, "--help"])
+    help_text = capsys.readouterr().out
+    assert "examples:\n  maestro -f demo.yaml %s" % ("" if command == "status" else command) in help_text
+
+
+# ------------------------------------------------------------------ a word that is no command
+ENV_FILE = """
+name: words
+ships: {ship1: {ip: 10.250.0.2}}
+services:
+  kafka:
+    image: kafka:1
+    instances: {kafka-1: {ship: ship1}, kafka-2: {ship: ship1}}
+  web:
+    image: web:1
+    instances: {web-1: {ship: ship1}}
+"""
+
+
+def test_a_first_word_that_is_no_command_must_name_something(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "maestro.yaml").write_text(ENV_FILE)
+    args = cli.parse(["kafka"])[0]
+    assert (args.command, args.things, args.implicit) == ("status", ["kafka"], "kafka")
+    assert cli.parse(["status", "kafka"])[0].implicit is None
+    for argv in (["stat"], ["-f", "maestro.yaml", "stat"], ["--via-ansible", "stat"], ["-f", "missing.yaml", "x"]):
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(argv)
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert (
+            err.startswith("usage: maestro ")
+            and "argument COMMAND: invalid choice: %r (choose from 'status', 'start'" % argv[-1] in err
+        ), err
+        assert "'dump', 'complete'; or name a service or instance of" in err
+
+
+# ------------------------------------------------------------------ dump and complete, in process
+def test_dump_prints_the_instances_as_json(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "maestro.yaml").write_text(ENV_FILE)
+    assert cli.main(["dump", "kafka-2"]) == 0
+    assert list(json.loads(capsys.readouterr().out)["instances"]) == ["kafka-2"]
+    assert cli.main(["dump", "-c"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert list(doc["instances"]) == ["kafka-1", "kafka-2", "web-1"] and doc["environment"]["name"] == "words"
+    assert cli.main(["--via-ansible", "dump"]) == 0  # nothing to run a playbook for
+    assert "kafka-1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        ("maestro ", "clean complete deptree dump kill logs pull restart start status stop"),
+        ("maestro st", "start status stop"),
+        ("maestro start ", "kafka kafka-1 kafka-2 web web-1"),
+        ("maestro -f maestro.yaml stop ka", "kafka kafka-1 kafka-2"),
+        ("maestro start kafka w", "web web-1"),
+        ("maestro start --re", "--refresh-images --rerun-oneshots --reuse"),
+        ("maestro --v", "--verbose --version --via-ansible"),
+        ("maestro -f ", ""),  # a file name: the shell's own completion
+        ("maestro start --plan ", ""),
+        ("maestro -f other.yaml start ", ""),  # no such file: no names
+        ("maestro complete ", ""),
+    ],
+)
+def test_complete_gives_the_words_that_complete_the_line(line, expected, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "maestro.yaml").write_text(ENV_FILE)
+    assert cli.main(["complete", line]) == 0  # MaestroNG's form: the line as one string
+    assert capsys.readouterr().out == expected + "\n"
+    assert cli.main(["complete"] + line.split(" ")) == 0  # the shells' form: one word each
+    assert capsys.readouterr().out == expected + "\n"
