@@ -1,6 +1,7 @@
 """The `maestro` command (python -m maestro_cli) on the lab, run as a migrating user runs it:
 from the folder of their environment file, with MaestroNG's arguments."""
 
+import json
 import os
 import re
 import signal
@@ -124,7 +125,10 @@ def progress(out):
     return [
         TIMES.sub("T", line.strip())
         for line in out.splitlines()
-        if re.match(r"^\s*([\w.-]+: (\d+/\d+ |\w+ \d+ instances? on )|start:|stop:|restart:|kill:|clean:|pull:)", line)
+        if re.match(
+            r"^\s*([\w.-]+: (\d+/\d+ |\w+ \d+ instances? on )|(start|stop|restart|kill|clean|pull)( \(check mode\))?:)",
+            line,
+        )
     ]
 
 
@@ -257,3 +261,129 @@ def test_ctrl_c_stops_between_containers_in_process(clean_lab, tmp_path):
     assert progress(out)[-1].startswith(
         "start: 12 instances on 3 ships: %d created, %d unchanged" % (12 - len(made), len(made))
     ), out
+
+
+# ------------------------------------------------------------------ the collection's own options, both ways
+HEX = re.compile(r"\b[0-9a-f]{12}(?:[0-9a-f]{52})?\b")
+STAMP = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+Z")
+
+
+def normalized(doc):
+    """A JSON document with what differs between two runs of the same thing masked: ids, times, paths,
+    and a status row's age (``Up 3 seconds``: ``Up``)."""
+    if isinstance(doc, dict):
+        return {
+            key: None if key in ("seconds", "file") else value.split()[0] if key == "status" else normalized(value)
+            for key, value in doc.items()
+        }
+    if isinstance(doc, list):
+        return [normalized(value) for value in doc]
+    if isinstance(doc, str):
+        return TIMES.sub("T", STAMP.sub("STAMP", HEX.sub("ID", doc)))
+    return doc
+
+
+def diff_lines(out):
+    """The lines of Ansible's unified diffs in an output (the engine's and the playbook's alike)."""
+    return [line for line in out.splitlines() if line[:1] in ("-", "+", "@", " ") and line.strip() != "--"]
+
+
+def maestro_apart(folder, *args):
+    """`python -m maestro_cli ARGS` in folder: (exit code, stdout, stderr)."""
+    proc = subprocess.run(
+        command(*args),
+        cwd=str(folder),
+        env=command_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def options_scenario(lab, folder, path_args):
+    """--check --diff on nothing, a start as JSON, a change checked into a plan and applied, a stop with
+    --keep-going and --lock-timeout, a status as JSON: what each step printed and left."""
+    lab.reset()
+    steps = []
+
+    def step(*args, json_out=False):
+        rc, out, err = maestro_apart(folder, *path_args, *args)
+        if json_out:
+            steps.append((args, rc, normalized(json.loads(out)), progress(err)))
+        else:
+            steps.append((args, rc, progress(out + err), diff_lines(out)))
+
+    step("start", "--check", "--diff")
+    steps.append(("made", sorted(inspect_all(lab))))  # check mode made nothing
+    step("start", "--output", "json", json_out=True)
+    model = audited_services(lab, folder)
+    model["services"]["app"]["env"]["PORT"] = 8001
+    write_env(folder, model, filename="maestro.yaml")
+    step("start", "--check", "--diff", "--plan", "plan.json")
+    plan = normalized(json.loads((folder / "plan.json").read_text()))
+    steps.append(("plan", [(e["instance"], e["action"], e["reasons"]) for e in plan["instances"]]))
+    step("start", "--apply-plan", "plan.json")
+    steps.append(("app env", inspect_all(lab)["app-1"]["Config"]["Env"].count("PORT=8001")))
+    step("stop", "--keep-going", "--lock-timeout", "5", "app")
+    step("status", "--output", "json", json_out=True)
+    return steps, audit_messages(folder / "audit.log")
+
+
+def test_the_collections_options_agree_both_ways(clean_lab, tmp_path):
+    found = {}
+    for name, path_args in PATHS.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        write_env(folder, audited_services(clean_lab, folder), filename="maestro.yaml")
+        found[name] = options_scenario(clean_lab, folder, path_args)
+    steps, audit = found["engine"]
+    first = steps[0]
+    assert first[1] == 0 and first[2][-1] == "start (check mode): 2 instances on 2 ships: 2 would be created in T"
+    assert first[3] == [
+        "--- before: db-1",
+        "+++ after: db-1",
+        "@@ -1,2 +1,2 @@",
+        "-    state: absent",
+        "+    state: running",
+        " ",
+        "--- before: app-1",
+        "+++ after: app-1",
+        "@@ -1,2 +1,2 @@",
+        "-    state: absent",
+        "+    state: running",
+        " ",
+    ], first
+    assert steps[1] == ("made", [])
+    started = steps[2]
+    assert started[1] == 0 and started[2]["changed"] is True and started[2]["failed"] is False
+    assert [(r["instance"], r["actions"]) for r in started[2]["instances"]] == [
+        ("db-1", ["created", "started"]),
+        ("app-1", ["created", "started"]),
+    ]
+    changed = steps[3]
+    assert "-    env.PORT: '8000'" in changed[3] and "+    env.PORT: '8001'" in changed[3], changed
+    assert steps[4] == ("plan", [("db-1", "none", []), ("app-1", "replace", ["env.PORT changed"])])
+    assert steps[5][1] == 0 and steps[6] == ("app env", 1)
+    assert steps[7][1] == 0 and steps[7][2][-1] == "stop: 1 instance on 1 ship: 1 stopped in T"
+    assert [(r["instance"], r["state"]) for r in steps[8][2]] == [("db-1", "running"), ("app-1", "exited")]
+    # The same on both paths: exit codes, progress, diff lines, JSON documents, the plan and the audit trail.
+    assert found["ansible"][0] == steps
+    assert found["ansible"][1] == audit
+
+
+def test_full_status_tries_each_port_and_shows_hosts(clean_lab, tmp_path):
+    write_env(tmp_path, two_services(clean_lab), filename="maestro.yaml")
+    assert maestro(tmp_path, "start")[0] == 0
+    assert maestro(tmp_path, "stop", "app")[0] == 0
+    for path_args in PATHS.values():
+        rc, out = maestro(tmp_path, *path_args, "status", "-F", "-H")
+        assert rc == 0, out
+        rows = {line.split()[1]: line for line in out.splitlines() if re.match(r"^(db|app) +(db|app)-1 ", line)}
+        assert " %s " % clean_lab.ships[0]["ip"] in rows["db-1"] and "sql:35432->5432/tcp up " in rows["db-1"], out
+        assert " %s " % clean_lab.ships[1]["ip"] in rows["app-1"] and "http:38000->8000/tcp down " in rows["app-1"]
+        assert " HOST " in out and ship_name(clean_lab, 1) not in "".join(rows.values())
+    rc, out, err = maestro_apart(tmp_path, "status", "-F", "--output", "json")
+    assert rc == 0 and [row["port_states"] for row in json.loads(out)] == [{"sql": "up"}, {"http": "down"}], out
