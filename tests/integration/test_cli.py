@@ -168,13 +168,19 @@ def scenario(lab, folder, path_args):
     return steps, audit_messages(folder / "audit.log")
 
 
-def test_the_engine_and_the_playbooks_agree(clean_lab, tmp_path):
+def both_ways(lab, tmp_path, run_scenario):
+    """{path: what run_scenario(lab, folder, path_args) found}, each path in a folder of its own."""
     found = {}
     for name, path_args in PATHS.items():
         folder = tmp_path / name
         folder.mkdir()
-        write_env(folder, audited_services(clean_lab, folder), filename="maestro.yaml")
-        found[name] = scenario(clean_lab, folder, path_args)
+        write_env(folder, audited_services(lab, folder), filename="maestro.yaml")
+        found[name] = run_scenario(lab, folder, path_args)
+    return found
+
+
+def test_the_engine_and_the_playbooks_agree(clean_lab, tmp_path):
+    found = both_ways(clean_lab, tmp_path, scenario)
     steps, audit = found["engine"]
     assert [step[:2] for step in steps] == [
         (["start"], 0),
@@ -333,12 +339,7 @@ def options_scenario(lab, folder, path_args):
 
 
 def test_the_collections_options_agree_both_ways(clean_lab, tmp_path):
-    found = {}
-    for name, path_args in PATHS.items():
-        folder = tmp_path / name
-        folder.mkdir()
-        write_env(folder, audited_services(clean_lab, folder), filename="maestro.yaml")
-        found[name] = options_scenario(clean_lab, folder, path_args)
+    found = both_ways(clean_lab, tmp_path, options_scenario)
     steps, audit = found["engine"]
     first = steps[0]
     assert first[1] == 0 and first[2][-1] == "start (check mode): 2 instances on 2 ships: 2 would be created in T"
