@@ -34,6 +34,9 @@ alternating which goes first (target: within 1.3x of start.yml), and a rollout: 
 with one value changed in every service, started over a running one by the ``maestro`` command at the
 default batch (one instance of a service at a time) and at 100%, against the floor's stop+remove and
 create+start of every container (``floor.py down``, then ``up``); target: at 100% within 1.15x of it.
+On the small environment it times ``maestro start --check --diff`` against ``maestro status`` (and
+start.yml --check --diff), on an empty lab and with a setting changed over a running environment;
+target: check at most 2x status.
 
 Prints medians, min-max and ratios ours/floor, the targets, and writes the raw numbers to
 bench/results/<time>.json. With the small environment it also times bench/empty.yml (one task,
@@ -41,7 +44,8 @@ no Docker) as ours are run: Ansible's own start-up, which bounds the playbooks f
 prints the playbooks' own overhead net of it (playbook - floor - empty playbook).
 
     bench.py [--runs-small 5] [--runs-large 3] [--runs-uneven 3] [--runs-many 3] [--runs-xxl 2]
-             [--runs-site 3] [--runs-rollout 3] [--only small|large|uneven|many|xxl|site|rollout]
+             [--runs-site 3] [--runs-rollout 3] [--runs-check 5]
+             [--only small|large|uneven|many|xxl|site|rollout|check]
              [--maestrong BIN] [-v]
 """
 
@@ -125,6 +129,8 @@ MAESTRONG = None  # --maestrong BIN
 SITE_TARGET = 1.30  # site.yml's cold start / start.yml's, large environment
 ROLLOUT_TARGET = 1.15  # the maestro command's rollout at 100% / the floor's down + up, large environment
 ROLLOUTS = ("maestro, default batch", "maestro, 100%", "floor, down + up")
+CHECK_TARGET = 2.0  # maestro start --check --diff / maestro status, small environment
+CHECKS = ("maestro start --check --diff", "maestro status", "start.yml --check --diff")
 
 
 class WrongState(AssertionError):
@@ -334,6 +340,62 @@ def rollout_table(times):
     return "\n".join(lines)
 
 
+def check_runs(lab, env_path, changed_path, runs, verbose):
+    """``maestro start --check --diff`` against ``maestro status`` on the small environment (and start.yml
+    --check --diff, for scale): first on an empty lab, then with every service's settings changed over a
+    running one; alternating which goes first; a check run must change nothing and print a diff."""
+    argv = {
+        how: {
+            "maestro start --check --diff": [PYTHON, "-m", "maestro_cli", "-f", path, "start", "--check", "--diff"],
+            "maestro status": [PYTHON, "-m", "maestro_cli", "-f", path, "status"],
+            "start.yml --check --diff": argv_for("ours", "start", path) + ["--check", "--diff"],
+        }
+        for how, path in (("nothing started", env_path), ("a setting changed", changed_path))
+    }
+    times = {how: {what: [] for what in CHECKS} for how in argv}
+    for how in argv:
+        lab.reset()
+        if how == "a setting changed":
+            timed(argv_for("maestro", "start", env_path))
+        before = ships_state(lab)
+        for i in range(runs):
+            for what in CHECKS[i % len(CHECKS) :] + CHECKS[: i % len(CHECKS)]:
+                seconds, output = timed(argv[how][what])
+                if ships_state(lab) != before:
+                    raise WrongState("%s (%s) changed the ships" % (what, how))
+                if "--diff" in what and "+++ after: " not in output:
+                    raise WrongState("%s (%s) printed no diff:\n%s" % (what, how, output[-2000:]))
+                times[how][what].append(seconds)
+                if verbose:
+                    print("  small %s, %s %.2f" % (how, what, seconds), flush=True)
+    return times
+
+
+def check_table(times):
+    if not times:
+        return ""
+    lines = [
+        "",
+        "check and diff in process, small environment (%d runs each) - seconds, median (min-max)"
+        % len(times["nothing started"][CHECKS[0]]),
+        "| %s | %s | check/status |" % ("when", " | ".join(CHECKS)),
+        "|---|---|---|---|---|",
+    ]
+    for how, found in times.items():
+        ratio = statistics.median(found[CHECKS[0]]) / statistics.median(found[CHECKS[1]])
+        lines.append(
+            "| %s | %s | %.2f (target <= %.1f: %s) |"
+            % (
+                how,
+                " | ".join(fmt(found[what]) for what in CHECKS),
+                ratio,
+                CHECK_TARGET,
+                "met" if ratio <= CHECK_TARGET else "NOT met",
+            )
+        )
+    return "\n".join(lines)
+
+
 def model_load_seconds(env_path, runs=7):
     """Import the model and load ``env_path`` in a fresh process (Python start-up excluded)."""
     code = (
@@ -462,7 +524,8 @@ def main():
     ap.add_argument("--runs-xxl", type=int, default=2, help="the 40-ship environment (only with --only xxl)")
     ap.add_argument("--runs-site", type=int, default=3, help="site.yml vs start.yml cold starts (large)")
     ap.add_argument("--runs-rollout", type=int, default=3, help="rollouts of a change (large)")
-    ap.add_argument("--only", choices=["small", "large", "uneven", "many", "xxl", "site", "rollout"])
+    ap.add_argument("--runs-check", type=int, default=5, help="check and diff runs against status (small)")
+    ap.add_argument("--only", choices=["small", "large", "uneven", "many", "xxl", "site", "rollout", "check"])
     ap.add_argument("--maestrong", metavar="BIN", help="MaestroNG 0.8.3's maestro (a side venv's), timed as well")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every run's times")
     args = ap.parse_args()
@@ -478,27 +541,31 @@ def main():
     sizes = [args.only] if args.only in runs else [] if args.only else list(DEFAULT_SIZES)
     site_wanted = args.runs_site > 0 and args.only in (None, "large", "site")
     rollout_wanted = args.runs_rollout > 0 and args.only in (None, "large", "rollout")
+    check_wanted = args.runs_check > 0 and args.only in (None, "small", "check")
 
     labs = {}
     for size in sizes:
         labs[size] = Lab(first=FIRST_SHIP[size])
         labs[size].up(SHIPS[size])
     folder = tempfile.mkdtemp(prefix="maestro-bench-")
-    paths, expected, results, empty = {}, {}, {}, []
-    for size in sizes + (["large"] if (site_wanted or rollout_wanted) and "large" not in sizes else []):
+    paths, changed_paths, expected, results, empty = {}, {}, {}, {}, []
+    also = (["large"] if (site_wanted or rollout_wanted) and "large" not in sizes else []) + (
+        ["small"] if check_wanted and "small" not in sizes else []
+    )
+    for size in sizes + also:
         if size not in labs:
             labs[size] = Lab(first=FIRST_SHIP[size])
             labs[size].up(SHIPS[size])
         model = envs.generate(size, labs[size].ships)
         paths[size] = envs.write(os.path.join(folder, "%s.yaml" % size), model)
         expected[size] = envs.instances(model)
-        if size == "large":
-            changed_path = envs.write(os.path.join(folder, "large-changed.yaml"), changed(model))
+        if size in ("large", "small"):
+            changed_paths[size] = envs.write(os.path.join(folder, "%s-changed.yaml" % size), changed(model))
         results[size] = dict({tool: [] for tool in tools_for(size, MAESTRONG)}, containers=len(expected[size]))
 
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     load_before = os.getloadavg()
-    site = rollout = None
+    site = rollout = checks = None
     try:
         for i in range(max([runs[s] for s in sizes] or [0])):
             for size in sizes:
@@ -516,8 +583,15 @@ def main():
             site = site_runs(labs["large"], paths["large"], expected["large"], args.runs_site, args.verbose)
         if rollout_wanted:
             rollout = rollout_runs(
-                labs["large"], paths["large"], changed_path, expected["large"], args.runs_rollout, args.verbose
+                labs["large"],
+                paths["large"],
+                changed_paths["large"],
+                expected["large"],
+                args.runs_rollout,
+                args.verbose,
             )
+        if check_wanted:
+            checks = check_runs(labs["small"], paths["small"], changed_paths["small"], args.runs_check, args.verbose)
         load = model_load_seconds(paths["large"]) if "large" in sizes else None
     finally:
         for lab in labs.values():
@@ -540,6 +614,7 @@ def main():
     print(net_overhead(results, empty))
     print(site_table(site))
     print(rollout_table(rollout))
+    print(check_table(checks))
     if load:
         print(
             "\nlarge environment model, import + load in a fresh process: median %.3f s "
@@ -556,6 +631,7 @@ def main():
                 "empty_playbook": empty,
                 "site_vs_start": site,
                 "rollout": rollout,
+                "check_vs_status": checks,
             },
             handle,
             indent=1,
