@@ -44,7 +44,7 @@ def _probe(env: Environment, spec: InstanceSpec, port: Port) -> _Probe:
     local_ship = _loopback(spec["ship_ip"]) or env.ships[spec["ship"]]["docker_url"].startswith("unix://")
     if _loopback(address) and not local_ship:
         return _Probe([], 0, PORT_LOCAL_ONLY)
-    first, _, last = port["external"].partition("-")
+    first, _sep, last = port["external"].partition("-")
     numbers = range(int(first), int(last or first) + 1)
     return _Probe([(address, number) for number in numbers[:RANGE_LIMIT]], len(numbers), "")
 

@@ -21,7 +21,7 @@ def _listen(port):
 def listening():
     """Two neighbouring ports that accept and keep connections, and the port after them, which nothing
     listens on."""
-    for _ in range(20):
+    for _attempt in range(20):
         first = _listen(0)
         port = first.getsockname()[1]
         try:
