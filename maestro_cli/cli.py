@@ -310,7 +310,7 @@ def _rerun_option(sub):
 
 
 def _rollout_options(sub):
-    """How a change rolls out (not in MaestroNG): over each service's update: (docs/updates.md)."""
+    """How a change rolls out (not in MaestroNG): over each service's update: (docs/docsite/rst/updates.rst)."""
     _adopt_option(sub)
     sub.add_argument(
         "--update-parallelism",

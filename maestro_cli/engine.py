@@ -9,10 +9,15 @@ a failed container: ansible-playbook's code for a failed task).
 """
 
 import copy
+import importlib
 import os
 import sys
 
 FAILED = 2
+# Where the engine (the collection's plugins/module_utils) is imported from: the collection (a checkout,
+# an installed collection), else the copy the wheel of `pip install .` carries (pyproject.toml).
+ENGINES = ("ansible_collections.maestro.ng.plugins.module_utils", "maestro_cli.module_utils")
+_engine = None
 # Playbook variables that are orchestrate options as they are.
 OPTIONS = (
     "services",
@@ -39,15 +44,26 @@ OPTIONS = (
 
 
 def importable(collections):
-    """Whether the collection's module_utils can be imported (``collections``: the folder
-    holding ansible_collections/maestro/ng, put first on sys.path; None: as installed)."""
+    """Whether the engine can be imported, from the collection (``collections``: the folder holding
+    ansible_collections/maestro/ng, put first on sys.path; None: as installed) or else from the copy a
+    pip-installed ``maestro`` carries (ENGINES)."""
+    global _engine  # pylint: disable=global-statement
     if collections is not None and str(collections) not in sys.path:
         sys.path.insert(0, str(collections))
-    try:
-        from ansible_collections.maestro.ng.plugins.module_utils.model import environment  # noqa: F401 pylint: disable=unused-import
-    except ImportError:
-        return False
-    return True
+    for package in ENGINES:
+        try:
+            importlib.import_module(package + ".model.environment")
+        except ImportError:
+            continue
+        _engine = package
+        return True
+    return False
+
+
+def part(name):
+    """The engine's module ``name`` (``run.status``), from where importable() found the engine: one import
+    path for the collection's and the bundled copy (the engine's own imports are relative)."""
+    return importlib.import_module("%s.%s" % (_engine or ENGINES[0], name))
 
 
 def _colour_on(stream):
@@ -80,7 +96,7 @@ class Output:
             self.result.flush()
 
     def paint(self, text, tone):
-        from ansible_collections.maestro.ng.plugins.module_utils.run.report import TONES
+        TONES = part("run.report").TONES
 
         code = TONES[tone].ansi if self.colour and tone in TONES else None
         return "\033[%sm%s\033[0m" % (code, text) if code else text
@@ -103,8 +119,8 @@ class Output:
 
 def run(args, extra, env_file, out=None):
     """Run the command ``args.command`` with the playbook variables ``extra``; the exit code."""
-    from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
-    from ansible_collections.maestro.ng.plugins.module_utils.model import environment, selection
+    MaestroError = part("errors").MaestroError
+    environment, selection = part("model.environment"), part("model.selection")
 
     out = out or Output(verbosity=getattr(args, "verbose", 0), as_json=extra.get("output") == "json")
     options = orchestrate_options(args.command, extra)
@@ -134,7 +150,7 @@ def _stop_like(state):
     """Whether ``state`` selects dependents, as the orchestrate action does (none for status, deptree)."""
     if state is None:
         return False
-    from ansible_collections.maestro.ng.plugins.module_utils.command_specs import COMMANDS
+    COMMANDS = part("command_specs").COMMANDS
 
     return COMMANDS[state].reverse
 
@@ -142,8 +158,8 @@ def _stop_like(state):
 def orchestrate_options(command, extra):
     """The orchestrate action's arguments (action_specs.ORCHESTRATE_SPEC, defaults filled in)
     for ``command`` and the playbook variables ``extra``, as the command's playbook sets them."""
-    from ansible_collections.maestro.ng.plugins.module_utils.action_specs import ORCHESTRATE_SPEC
-    from ansible_collections.maestro.ng.plugins.module_utils.command_specs import BY_WORD
+    ORCHESTRATE_SPEC = part("action_specs").ORCHESTRATE_SPEC
+    BY_WORD = part("command_specs").BY_WORD
 
     options = {key: copy.deepcopy(spec.get("default")) for key, spec in ORCHESTRATE_SPEC.items()}
     options.update(
@@ -155,8 +171,8 @@ def orchestrate_options(command, extra):
 
 
 def _status(env, names, extra, out):
-    from ansible_collections.maestro.ng.plugins.module_utils.run.report import status_tone
-    from ansible_collections.maestro.ng.plugins.module_utils.run.status import status_result
+    status_tone = part("run.report").status_tone
+    status_result = part("run.status").status_result
 
     result = status_result(
         env, names, ports=extra.get("ports", False), hosts=extra.get("show_hosts", False), paint=out.paint
@@ -172,24 +188,24 @@ def _status(env, names, extra, out):
 def _dump(env, names, config):
     import json
 
-    from ansible_collections.maestro.ng.plugins.module_utils.model.secrets import dump
+    dump = part("model.secrets").dump
 
     sys.stdout.write(json.dumps(dump(env, names, config=config), indent=2) + "\n")
     return 0
 
 
 def _orchestrate(env, names, options, out, check=False, diff=False):
-    from ansible_collections.maestro.ng.plugins.module_utils.run.commands import orchestrate
-    from ansible_collections.maestro.ng.plugins.module_utils.run.report import diff_lines, result_document
+    orchestrate = part("run.commands").orchestrate
+    report = part("run.report")
 
     result = orchestrate(env, names, options, progress=out.line, warn=out.warn, check_mode=check, diff=diff)
-    for line in diff_lines(
+    for line in report.diff_lines(
         result.get("diff") or [],
         result_format=os.environ.get("ANSIBLE_CALLBACK_RESULT_FORMAT", "yaml"),
         context=int(os.environ.get("ANSIBLE_DIFF_CONTEXT", 3)),
     ):
         out.line(line)
-    out.document(result_document(result, failed=bool(result.get("failed"))))
+    out.document(report.result_document(result, failed=bool(result.get("failed"))))
     if result.get("interrupted"):  # the run has said so, and what is left
         return FAILED
     if result.get("failed"):
@@ -198,8 +214,8 @@ def _orchestrate(env, names, options, out, check=False, diff=False):
 
 
 def _logs(env, extra, out):
-    from ansible_collections.maestro.ng.plugins.module_utils.docker.client import ShipUnreachable
-    from ansible_collections.maestro.ng.plugins.module_utils.run.commands import logs
+    ShipUnreachable = part("docker.client").ShipUnreachable
+    logs = part("run.commands").logs
 
     try:
         for line in logs(env, extra["instance"], tail=extra["tail"], follow=extra.get("follow", False), show=out.line):
@@ -210,13 +226,13 @@ def _logs(env, extra, out):
 
 
 def _deptree(env, names, out):
-    from ansible_collections.maestro.ng.plugins.module_utils.model import deptree
-    from ansible_collections.maestro.ng.plugins.module_utils.model.selection import plan, services_of
-    from ansible_collections.maestro.ng.plugins.module_utils.run import timings
+    deptree = part("model.deptree")
+    selection = part("model.selection")
+    timings = part("run.timings")
 
-    services = services_of(env, names)
+    services = selection.services_of(env, names)
     out.line(deptree.tree(env, services))
-    out.line("order: " + " | ".join(", ".join(level["services"]) for level in plan(env, names)))
+    out.line("order: " + " | ".join(", ".join(level["services"]) for level in selection.plan(env, names)))
     for service, reached in deptree.impact(env, services).items():
         out.line("a change to %s restarts: %s" % (service, ", ".join(reached)))
     out.line(timings.critical(env, names)["line"])
@@ -229,8 +245,8 @@ class NamesNothing(Exception):
 
 def names(env_file):
     """The services and instances of an environment file; None if it does not load."""
-    from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
-    from ansible_collections.maestro.ng.plugins.module_utils.model import environment
+    MaestroError = part("errors").MaestroError
+    environment = part("model.environment")
 
     try:
         env = environment.load(env_file)

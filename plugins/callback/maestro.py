@@ -18,7 +18,7 @@ description:
     (C(status: 8 instances on 3 ships: 6 running, 1 stopped, 1 absent; 1 drifted in 0.1s)). States and drift
     are coloured with Ansible's colours (C(running) as ok, stopped as changed, absent as failed, a ship that
     is down as unreachable, drift as a warning), following Ansible's colour rules - none when stdout is not
-    a terminal or with E(ANSIBLE_NOCOLOR) or E(NO_COLOR), always with E(ANSIBLE_FORCE_COLOR).
+    a terminal or with E(ANSIBLE_NOCOLOR) or C(NO_COLOR), always with E(ANSIBLE_FORCE_COLOR).
   - >-
     The progress lines and the summary line of M(maestro.ng.orchestrate) (C(start: 8 instances on 3 ships:
     8 created in 2.9s)) are printed by the action itself, coloured the same way, with any stdout callback.

@@ -38,8 +38,15 @@ description:
     (its C(ip) unless set), and a ship's C(ssh_tunnel) gives C(ansible_user), C(ansible_port) and
     C(ansible_ssh_private_key_file). The ships then need Python with the C(docker) SDK (point
     C(ansible_python_interpreter) at it, e.g. with O(compose)).
+  - A config file is YAML or JSON (comments and flow style too), as AWX and Automation Controller inventory
+    sources write them.
+  - With O(cache) (and a C(cache_plugin), e.g. C(ansible.builtin.jsonfile)), a second read is served from the
+    cache while the environment file, what its templates include and the env files it names are unchanged; any
+    change reads them again. The cache never holds a registry password - an environment with some reads its
+    C(registries) section again on every read.
 extends_documentation_fragment:
   - constructed
+  - inventory_cache
 options:
   plugin:
     description: The name of this plugin (config file form only).
@@ -85,21 +92,66 @@ compose:
 #     ansible_python_interpreter: "'/opt/maestro/venv/bin/python'"
 """
 
+import hashlib
 import math
 import os
 import re
 
+import yaml
 from ansible.errors import AnsibleParserError
-from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.template import trust_as_template
 
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
-from ansible_collections.maestro.ng.plugins.module_utils.model.loader import SUFFIXES
+from ansible_collections.maestro.ng.plugins.module_utils.model import registries_section
+from ansible_collections.maestro.ng.plugins.module_utils.model.loader import (
+    SUFFIXES,
+    load_document,
+    read_source,
+    render,
+)
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load
 
 # .maestro too: the lookup reads any name, and a file with Jinja2 statements is not YAML as it stands.
 _ENV_KEYS = re.compile(r"^(ships|services)\s*:", re.MULTILINE)
-_PLUGIN_KEY = re.compile(r"^plugin\s*:\s*['\"]?maestro\.ng\.maestro['\"]?\s*$", re.MULTILINE)
+# What of a loaded environment the inventory is made of, as the cache keeps it.
+_CACHED = ("name", "ships", "instances", "levels", "registries", "warnings")
+
+
+def _plugin_config(text):
+    """Whether ``text`` is a config file of this plugin: YAML or JSON (comments and flow style too), a mapping
+    whose plugin is this one."""
+    if "maestro.ng.maestro" not in text:
+        return False
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False
+    return isinstance(data, dict) and data.get("plugin") == "maestro.ng.maestro"
+
+
+def _fingerprint(env_path, files):
+    """What the inventory of ``env_path`` depends on: its text as rendered (what its templates include and the
+    variables they read, inside) and the env files it read (each file's modification time and size)."""
+    text = render(read_source(env_path), env_path)
+    stamps = {}
+    for path in files:
+        try:
+            stat = os.stat(path)
+            stamps[path] = [stat.st_mtime_ns, stat.st_size]
+        except OSError:
+            stamps[path] = None
+    return {"text": hashlib.sha256(text.encode("utf-8")).hexdigest(), "files": stamps}
+
+
+class _Cached:
+    """An environment as the inventory cache keeps it: what the inventory is made of (_CACHED, and the
+    services by name), registry passwords left out."""
+
+    def __init__(self, data):
+        for key in _CACHED:
+            setattr(self, key, data[key])
+        self.services = {service["name"]: service for service in data["services"]}
 
 
 def _tunnel_option(ship):
@@ -123,7 +175,7 @@ def safe_group_name(service):
     return "maestro_service_" + re.sub(r"[^A-Za-z0-9_]", "_", service)
 
 
-class InventoryModule(BaseInventoryPlugin, Constructable):
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     NAME = "maestro.ng.maestro"
 
     def verify_file(self, path):
@@ -134,12 +186,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                 text = handle.read(1 << 20)
         except (OSError, UnicodeDecodeError):
             return False
-        return bool(_PLUGIN_KEY.search(text)) or len(set(_ENV_KEYS.findall(text))) == 2
+        return _plugin_config(text) or len(set(_ENV_KEYS.findall(text))) == 2
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         with open(path, encoding="utf-8") as handle:
-            is_config = bool(_PLUGIN_KEY.search(handle.read(1 << 20)))
+            is_config = _plugin_config(handle.read(1 << 20))
         if is_config:
             self._read_config_data(path)
             env_path = self.get_option("environment")
@@ -151,11 +203,37 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         else:
             env_path = path
             self._consume_options({})
+            if self.get_option("cache"):
+                self.load_cache_plugin()
+        env_path = os.path.abspath(env_path)
         try:
-            env = load(env_path)
+            env = self._environment(env_path, cache and self.get_option("cache"))
         except MaestroError as exc:
             raise AnsibleParserError(str(exc)) from None
-        self._populate(env, os.path.abspath(env_path))
+        self._populate(env, env_path)
+
+    def _environment(self, env_path, use_cache):
+        """The environment at ``env_path``: from the cache when it is on and nothing it depends on changed
+        (registry passwords read again from the file), else loaded, and then kept in the cache when it is on."""
+        key = self.get_cache_key(env_path)
+        if use_cache:
+            cached = self._cache.get(key)
+            if cached and cached["fingerprint"] == _fingerprint(env_path, list(cached["fingerprint"]["files"])):
+                env = _Cached(cached)
+                for warning in env.warnings:
+                    self.display.warning(warning)
+                if cached["passwords"]:
+                    env.registries = registries_section.read(load_document(env_path))
+                return env
+        env = load(env_path)
+        if self.get_option("cache"):
+            data = {key: getattr(env, key) for key in _CACHED}
+            data["services"] = list(env.services.values())
+            data["registries"] = {name: dict(registry, password=None) for name, registry in env.registries.items()}
+            data["passwords"] = any(registry.get("password") for registry in env.registries.values())
+            data["fingerprint"] = _fingerprint(env_path, env.files)
+            self._cache[key] = data
+        return env
 
     def _populate(self, env, env_path):
         inventory = self.inventory

@@ -40,6 +40,13 @@ requirements:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
+  action_group:
+    description:
+      - Use C(group/maestro.ng.docker) in C(module_defaults) to set the Docker connection options
+        (C(docker_url), C(tls), ...) once for this module and the others of its group.
+    support: full
+    membership:
+      - maestro.ng.docker
   check_mode:
     support: full
     details: Inspects only; the actions that would happen are listed with C(would ).
@@ -96,7 +103,7 @@ options:
   docker_url:
     description:
       - URL of the Docker API, C(tcp://host:port) or C(unix:///path/to/socket).
-      - The ship's C(docker_url) in the M(maestro.ng.environment) lookup's data (C(maestro_docker_url) of the
+      - The ship's C(docker_url) in the P(maestro.ng.environment#lookup) lookup's data (C(maestro_docker_url) of the
         P(maestro.ng.maestro#inventory) inventory).
     type: str
     default: unix:///var/run/docker.sock
@@ -133,7 +140,7 @@ options:
   ssh_tunnel:
     description:
       - Reach the Docker API through an SSH tunnel, as MaestroNG's ship C(ssh_tunnel) does; the
-        M(maestro.ng.maestro) inventory sets C(maestro_docker_ssh_tunnel) for such ships, and the
+        P(maestro.ng.maestro#inventory) inventory sets C(maestro_docker_ssh_tunnel) for such ships, and the
         C(maestro.ng.service) role passes it here.
       - The system C(ssh) client (C(BatchMode), C(StrictHostKeyChecking=accept-new), no multiplexing)
         forwards a free port on 127.0.0.1 of the host running the module to O(ssh_tunnel.target) on
@@ -174,7 +181,7 @@ options:
       - Logins and retry policies for the pulls of O(image), as the C(registries) section of a MaestroNG
         environment file gives them; a map of registry name to C(registry) (its URL, required), C(username),
         C(password), C(email) and C(retry) (C(attempts), default 3, and C(when), the HTTP statuses to retry on).
-      - The M(maestro.ng.maestro) inventory plugin sets it as C(maestro_registries) (the C(maestro.ng.service)
+      - The P(maestro.ng.maestro#inventory) inventory plugin sets it as C(maestro_registries) (the C(maestro.ng.service)
         role passes it here), and the C(maestro.ng.environment) lookup returns it as C(registries).
       - The image's registry is found as the playbooks find it - the first part of the image name as a registry
         name, then as the host of a C(registry) URL - and its login is sent only when Docker pulls the image
@@ -183,7 +190,7 @@ options:
       - Unset or no match - Docker's own credentials apply (C(~/.docker/config.json) of the user running the
         module), without retries. On a connection other than C(local), only the registry of O(image) is sent
         to the host.
-      - Passwords never appear in results or errors; see C(docs/registries.md).
+      - Passwords never appear in results or errors; see C(docs/docsite/rst/registries.rst).
     type: dict
   service:
     description: Service the instance belongs to; recorded in the C(maestro.ng.service) label.
@@ -406,8 +413,8 @@ options:
     default: {}
   healthcheck:
     description:
-      - Docker's healthcheck of the container, as the M(maestro.ng.environment) lookup gives it from an environment
-        file's C(healthcheck) (C(docs/healthchecks.md)). Keys C(test) (C([CMD, ...]), C([CMD-SHELL, line]) or
+      - Docker's healthcheck of the container, as the P(maestro.ng.environment#lookup) lookup gives it from an environment
+        file's C(healthcheck) (C(docs/docsite/rst/healthchecks.rst)). Keys C(test) (C([CMD, ...]), C([CMD-SHELL, line]) or
         C([NONE])), C(interval), C(timeout), C(start_period), C(start_interval) (nanoseconds), C(retries); or
         C(image=true) for the image's own healthcheck, which is then waited for too (see O(wait_healthy)).
       - A change of what it sets is drift, and replaces the container. Unset, nothing is set on the container
@@ -416,7 +423,7 @@ options:
     version_added: 0.4.0
   oneshot:
     description:
-      - The container runs to completion (an environment file's C(oneshot), C(docs/healthchecks.md)) within this
+      - The container runs to completion (an environment file's C(oneshot), C(docs/docsite/rst/healthchecks.rst)) within this
         many seconds. With O(state=started) it is started and waited for, and it is done when it exits 0; a
         non-zero exit fails the task with the exit code and last log lines. A container that exited 0 and
         matches the options is not run again, except with O(state=restarted).
@@ -425,7 +432,7 @@ options:
     version_added: 0.4.0
   spec:
     description:
-      - A whole instance spec, as the M(maestro.ng.maestro) inventory plugin (C(maestro_instance_specs)) or the
+      - A whole instance spec, as the P(maestro.ng.maestro#inventory) inventory plugin (C(maestro_instance_specs)) or the
         C(maestro.ng.environment) lookup (C(instances)) give it. Its keys fill the options above; options given
         on the task win. Expanded by the action plugin.
     type: dict

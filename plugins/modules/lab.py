@@ -43,6 +43,13 @@ options:
     description: The lab script; default the collection's C(files/lab/lab.sh).
     type: path
 attributes:
+  action_group:
+    description:
+      - Use C(group/maestro.ng.environment) in C(module_defaults) to set C(env) and the selection once
+        for this module and the others of its group.
+    support: full
+    membership:
+      - maestro.ng.environment
   check_mode:
     support: full
   diff_mode:

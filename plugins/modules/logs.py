@@ -33,6 +33,13 @@ options:
     type: bool
     default: false
 attributes:
+  action_group:
+    description:
+      - Use C(group/maestro.ng.environment) in C(module_defaults) to set C(env) and the selection once
+        for this module and the others of its group.
+    support: full
+    membership:
+      - maestro.ng.environment
   check_mode:
     support: full
   diff_mode:

@@ -23,14 +23,14 @@ description:
     first change of V(started) or V(restarted), every ship of the selection is asked at once what only it can
     answer (the log drivers, networks and Docker version its instances need, their images, pulled there when
     missing); a refusal fails the task before any change anywhere (with O(keep_going), only the refused
-    instances fail and what depends on them is skipped). See C(docs/preflight.md).
+    instances fail and what depends on them is skipped). See C(docs/docsite/rst/preflight.rst).
   - A ship that does not answer before a V(started) or V(restarted) run refuses it before any change;
     otherwise it fails its own instances, naming the ship and its URL, and no further service begins.
   - Each container gets MaestroNG's environment variables. A container whose image or settings differ from
     the file is replaced, and the result says why. A replacement keeps the container's anonymous volumes, keeps
     the old container aside until the new one is ready (its C(running) checks, O(start_grace)) and rolls back
     to it when the new one fails; a service's replacements go in batches (its C(update) setting, or
-    O(update_parallelism)), and a failed batch rolls the service back. See C(docs/updates.md).
+    O(update_parallelism)), and a failed batch rolls the service back. See C(docs/docsite/rst/updates.rst).
   - A container that has an instance's name but that this environment did not make (by hand, by MaestroNG, by
     another environment) makes the task fail before any change, unless O(adopt).
   - "Prints a progress line when a service begins and when it is done, for example C(kafka: 3/3 started in
@@ -88,7 +88,7 @@ options:
       - With V(started) and V(restarted), a container whose C(healthcheck) gates readiness (one set in the file, or
         C(healthcheck) set to C(image) with an image that has one) counts as started once Docker says it is C(healthy), and
         fails, with its last probes' output, when it turns C(unhealthy); its dependents wait for that. See
-        C(docs/healthchecks.md).
+        C(docs/docsite/rst/healthchecks.rst).
       - V(false) counts it as started once it runs, for this run.
     type: bool
     default: true
@@ -174,6 +174,13 @@ options:
     default: 32
     version_added: 0.4.0
 attributes:
+  action_group:
+    description:
+      - Use C(group/maestro.ng.environment) in C(module_defaults) to set C(env) and the selection once
+        for this module and the others of its group.
+    support: full
+    membership:
+      - maestro.ng.environment
   check_mode:
     support: full
   diff_mode:
@@ -184,7 +191,7 @@ notes:
   - SIGINT (Ctrl-C) or SIGTERM of C(ansible-playbook) stops the run between containers; the containers in progress
     finish, no new one starts, what was done is printed, and running the same command again converges the rest.
   - Runs on the controller, which talks to each ship's Docker API. To run against a ship's local socket over
-    SSH, use M(maestro.ng.container) on the ship hosts of the M(maestro.ng.maestro) inventory.
+    SSH, use M(maestro.ng.container) on the ship hosts of the P(maestro.ng.maestro#inventory) inventory.
 """
 
 EXAMPLES = r"""

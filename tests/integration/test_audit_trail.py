@@ -1,4 +1,4 @@
-"""The audit trail (docs/audit.md) with the real playbooks on the lab's ships.
+"""The audit trail (docs/docsite/rst/audit.rst) with the real playbooks on the lab's ships.
 
 The environment's `audit` section points at log files in tmp_path, a small HTTP
 receiver on 127.0.0.1 (a random port, every request recorded) and an exec script that

@@ -3,6 +3,7 @@ folder of its own, then used from another folder with a config that is not the r
 
 import json
 import os
+import shutil
 import subprocess
 import tarfile
 
@@ -150,7 +151,7 @@ def test_playbooks_by_fqcn_on_the_lab(clean_lab, installed):
     rc, out = run([BIN / "ansible-playbook", "maestro.ng.status", "-e", "env=%s" % path], user, env)
     assert rc == 0, out
     assert "pkg-1" in out and "pkg-2" in out, out
-    # the installed copy's stdout callback, as docs/output.md tells users to select it: raw JSON
+    # the installed copy's stdout callback, as docs/docsite/rst/output.rst tells users to select it: raw JSON
     proc = subprocess.run(
         [str(BIN / "ansible-playbook"), "maestro.ng.status", "-e", "env=%s" % path, "-e", "output=json"],
         cwd=str(user),
@@ -174,3 +175,36 @@ def test_playbooks_by_fqcn_on_the_lab(clean_lab, installed):
     rc, out = run([BIN / "python", "-m", "maestro_cli", "-f", path.name, "status"], user, cli_env)
     assert rc == 0, out
     assert "pkg-1" in out and "pkg-2" in out, out
+
+
+def test_the_pip_installed_command_runs_the_engine_in_process(clean_lab, tmp_path):
+    """`pip install .` without the collection: the wheel carries the engine, so `maestro` runs in its own
+    process (no ansible-playbook anywhere: a playbook run would fail)."""
+    source = tmp_path / "source"
+    shutil.copytree(REPO / "maestro_cli", source / "maestro_cli", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "plugins" / "module_utils",
+        source / "plugins" / "module_utils",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "PYTHON"))}
+    rc, out = run(
+        [BIN / "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", tmp_path / "dist", source], tmp_path, env
+    )
+    assert rc == 0, out
+    [wheel] = list((tmp_path / "dist").glob("maestro_ng_ansible-*.whl"))
+    rc, out = run([BIN / "pip", "install", "--no-deps", "--target", tmp_path / "site", wheel], tmp_path, env)
+    assert rc == 0, out
+
+    user = tmp_path / "user"
+    user.mkdir()
+    path = write_env(user, two_instances(clean_lab), filename="maestro.yaml")
+    env.update(PYTHONPATH=str(tmp_path / "site"), MAESTRO_ANSIBLE_PLAYBOOK="/nonexistent/ansible-playbook")
+    for argv, word in ((["start"], "start: 2 instances on 2 ships: 2 created"), (["status", "-F"], " up ")):
+        rc, out = run([BIN / "python", "-m", "maestro_cli", "-f", path.name] + argv, user, env)
+        assert rc == 0 and word in out, out
+    assert running(inspect_all(clean_lab), ["pkg-1", "pkg-2"]) == {"pkg-1": True, "pkg-2": True}
+    rc, out = run([BIN / "python", "-m", "maestro_cli", "-f", path.name, "dump", "pkg-1"], user, env)
+    assert rc == 0 and json.loads(out)["instances"]["pkg-1"]["ship"] == ship_name(clean_lab, 1), out

@@ -1,4 +1,4 @@
-"""Changing a running environment (docs/updates.md), on the lab's ships as a user does it: the
+"""Changing a running environment (docs/docsite/rst/updates.rst), on the lab's ships as a user does it: the
 `maestro` command (the engine in process), site.yml and the container module.
 
 Nothing is lost (anonymous volumes carried over, the old container kept until the new one is

@@ -142,7 +142,7 @@ class Smoke:
         user = self.top / "user"
         user.mkdir()
         (user / "ansible.cfg").write_text("[defaults]\nlocalhost_warning = false\n")
-        # The collection's own stdout callback, as docs/output.md tells users to select it.
+        # The collection's own stdout callback, as docs/docsite/rst/output.rst tells users to select it.
         self.env = dict(
             base,
             ANSIBLE_CONFIG=str(user / "ansible.cfg"),

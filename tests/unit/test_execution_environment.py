@@ -40,6 +40,7 @@ def run(argv, cwd, env):
         check=False,
     )
     assert proc.returncode == 0, "%s failed (%d):\n%s\n%s" % (argv, proc.returncode, proc.stdout, proc.stderr)
+    assert "outdated base image" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
     return proc.stdout
 
 

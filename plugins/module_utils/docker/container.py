@@ -5,7 +5,7 @@
 low-level Docker API (and the lifecycle checks) to reach a state, creating from desired.py's
 arguments and replacing what drift.py finds drifted.
 
-A replacement is a transaction (docs/updates.md): the image is there first, the old container
+A replacement is a transaction (docs/docsite/rst/updates.rst): the image is there first, the old container
 is stopped and kept aside under a name any later run recognizes (``NAME.maestro-previous``), the
 new one is created with the old one's anonymous volumes and must prove ready (its ``running``
 checks, ``start_grace``); only then is the old one removed. A new one that fails is stopped and

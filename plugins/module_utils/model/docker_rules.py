@@ -7,7 +7,7 @@ module names the option. Pure: no Docker, no Ansible.
 
 Each rule takes a value and returns None, or what is wrong with it: the value and what is allowed.
 ``problems(spec)`` runs them over an instance spec. The rules follow the Engine API and the daemon
-(moby 20.10 and later), and are listed in docs/preflight.md.
+(moby 20.10 and later), and are listed in docs/docsite/rst/preflight.rst.
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ class Environment:
         audit: list[Notifier],
         warnings: Iterable[str] = (),
         where: Optional[Mapping[str, Mapping[str, tuple]]] = None,
+        files: Iterable[str] = (),
     ):
         self.name = name
         self.file = file
@@ -57,6 +58,8 @@ class Environment:
         self.warnings = list(warnings)
         # instance -> {setting a ship checks: (its key path in the file, its line)} (docker_checks.py)
         self.where = dict(where or {})
+        # The env files it read (its own file, and what that file's templates include, aside).
+        self.files = list(files)
 
     def located(self, instance: str, key: str, message: str) -> str:
         """``file:line: key.path: message`` for a setting of ``instance`` a ship refused (before any change)."""
@@ -121,6 +124,7 @@ def build(doc: Mapping[str, Any], context: FileContext) -> Environment:
         audit,
         context.warnings,
         where,
+        context.files_read,
     )
 
 

@@ -57,5 +57,10 @@ class FileContext:
         variables.update(own)
         return variables
 
+    @property
+    def files_read(self) -> list[str]:
+        """The env files read so far (what the environment depends on besides its own file)."""
+        return list(self._env_files)
+
     def warn(self, message: str, path: tuple, parent: Any, key: Any) -> None:
         self.warnings.append(str(MaestroError(message, path, line_of(parent, key), self.file)))

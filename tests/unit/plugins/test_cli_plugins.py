@@ -2,11 +2,13 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
@@ -51,10 +53,11 @@ def inventory_list(source):
     return plain(json.loads(run("ansible-inventory", "-i", str(source), "--list").stdout))
 
 
-def run(*args, cwd=ROOT, check=True, **kw):
+def run(*args, cwd=ROOT, check=True, env_extra=None, **kw):
     env = dict(
         os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_CALLBACK_RESULT_FORMAT="json"
     )
+    env.update(env_extra or {})
     proc = subprocess.run(
         [str(BIN / args[0]), *args[1:]], cwd=cwd, env=env, capture_output=True, text=True, check=False, **kw
     )
@@ -261,3 +264,114 @@ def test_lookup_error_names_file_line_and_key(tmp_path):
     proc = run("ansible", "localhost", "-m", "ansible.builtin.debug", "-a", "msg=" + expr, check=False)
     assert proc.returncode != 0
     assert "bad.yaml:14: services.kafka.requires: unknown service 'zookeper'" in proc.stdout + proc.stderr
+
+
+def test_module_defaults_groups_set_env_once(env_file, tmp_path):
+    """meta/runtime.yml's action groups: group/maestro.ng.environment gives env to the modules that read an
+    environment file (here plan, which needs no ship), group/maestro.ng.docker the container module's connection."""
+    play = tmp_path / "defaults.yml"
+    play.write_text(
+        """
+- hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/maestro.ng.environment:
+      env: %s
+  tasks:
+    - name: The levels, with env from the group's defaults
+      maestro.ng.plan:
+        services: [kafka]
+      register: levels
+    - name: What the container module got from its group's defaults
+      maestro.ng.container:
+        name: x-1
+        image: busybox:1
+      module_defaults:
+        group/maestro.ng.docker:
+          docker_url: tcp://127.0.0.1:9
+      register: refused
+      failed_when: "'127.0.0.1:9' not in refused.msg"
+    - name: Show
+      ansible.builtin.debug:
+        msg: "levels={{ levels.levels | map(attribute='services') | map('join', ',') | join('|') }}"
+"""
+        % env_file
+    )
+    out = run("ansible-playbook", str(play)).stdout
+    assert '"msg": "levels=zookeeper|kafka"' in out, out
+    runtime = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
+    modules = {path.stem for path in (ROOT / "plugins" / "modules").glob("*.py")}
+    assert set(runtime["action_groups"]["environment"]) | set(runtime["action_groups"]["docker"]) == modules
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        "plugin: maestro.ng.maestro  # an AWX inventory source\nenvironment: cli.yaml  # beside it\n",
+        '{"plugin": "maestro.ng.maestro", "environment": "cli.yaml"}\n',
+        "{plugin: maestro.ng.maestro, environment: cli.yaml}\n",
+    ],
+    ids=["comments", "json", "flow"],
+)
+def test_config_files_as_awx_writes_them(env_file, config):
+    source = env_file.parent / "source.yml"
+    source.write_text(config)
+    assert sorted(inventory_list(source)["maestro"]["hosts"]) == ["vm1", "vm2", "vm3"]
+
+
+# The environment's name as the jsonfile cache holds it (its document inside a JSON string).
+MARK = '\\"name\\": \\"cached\\"'
+
+
+def test_the_cache_serves_a_second_read_until_a_file_changes_and_holds_no_password(tmp_path):
+    (tmp_path / "app.env").write_text("MODE=one\n")
+    (tmp_path / "ships.j2").write_text("ships:\n  vm1: {ip: 10.1.0.1}\n")
+    (tmp_path / "env.yaml").write_text(
+        "name: cached\n{% include 'ships.j2' %}\n"
+        "registries:\n  quay: {registry: 'https://quay.io', username: me, password: hunter2-cache}\n"
+        "services:\n  app:\n    image: quay.io/me/app:1\n    envfile: app.env\n    instances: {app-1: {ship: vm1}}\n"
+    )
+    cache = tmp_path / "cache"
+    source = tmp_path / "inventory.yml"
+    source.write_text(
+        "plugin: maestro.ng.maestro  # AWX-style\nenvironment: env.yaml\ncache: true\n"
+        "cache_plugin: ansible.builtin.jsonfile\ncache_connection: %s\n" % cache
+    )
+
+    def read():
+        """The environment's name, app-1's MODE and the registries, as the ship's variables have them."""
+        ship = inventory_list(source)["_meta"]["hostvars"]["vm1"]
+        return (
+            ship["maestro_environment"],
+            ship["maestro_instance_specs"]["app-1"]["env"]["MODE"],
+            ship["maestro_registries"],
+        )
+
+    name, mode, registries = read()
+    assert (name, mode, registries["quay"]["password"]) == ("cached", "one", "hunter2-cache")
+    [entry] = list(cache.iterdir())
+    text = entry.read_text()
+    assert "hunter2" not in text and MARK in text
+    # A second read comes from the cache: what the cache says wins (the password still from the file).
+    entry.write_text(text.replace(MARK, MARK.replace("cached", "from-the-cache")))
+    assert read() == ("from-the-cache", "one", registries)
+    for path, old, new in (
+        ("app.env", "MODE=one", "MODE=two"),
+        ("ships.j2", "10.1.0.1", "10.1.0.9"),
+        ("env.yaml", "image: quay.io/me/app:1", "image: quay.io/me/app:2"),
+    ):
+        entry.write_text(entry.read_text().replace(MARK, MARK.replace("cached", "from-the-cache")))
+        assert read()[0] == "from-the-cache"
+        target = tmp_path / path
+        target.write_text(target.read_text().replace(old, new))
+        assert read()[:2] == ("cached", "two"), path  # any change of what it depends on: read again
+
+
+def test_the_demo_runs_ansible_without_cryptographys_dsa_warning(tmp_path):
+    """examples/demo.sh (make demo) filters the deprecation warning ansible-core's imports raise."""
+    line = next(line for line in (ROOT / "examples" / "demo.sh").read_text().splitlines() if "PYTHONWARNINGS=" in line)
+    filtered = re.search(r'PYTHONWARNINGS="([^$"]*)', line).group(1)
+    play = tmp_path / "empty.yml"
+    play.write_text("- hosts: localhost\n  gather_facts: false\n  tasks: []\n")
+    proc = run("ansible-playbook", str(play), env_extra={"PYTHONWARNINGS": filtered})
+    assert "DSA is deprecated" not in proc.stdout + proc.stderr
