@@ -12,4 +12,4 @@ with ansible-playbook options after `--`, or `--via-ansible`, it runs the playbo
 its playbook variables are what the engine path reads too.
 """
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
