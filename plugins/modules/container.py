@@ -39,14 +39,8 @@ requirements:
   - docker (Python SDK) >= 7.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - maestro.ng.action_groups.docker
 attributes:
-  action_group:
-    description:
-      - Use C(group/maestro.ng.docker) in C(module_defaults) to set the Docker connection options
-        (C(docker_url), C(tls), ...) once for this module and the others of its group.
-    support: full
-    membership:
-      - maestro.ng.docker
   check_mode:
     support: full
     details: Inspects only; the actions that would happen are listed with C(would ).

@@ -23,6 +23,7 @@ description:
   - Needs root, C(docker.io), C(busybox-static), C(iptables) and C(iproute2) on the controller.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - maestro.ng.action_groups.environment
 options:
   env:
     description: Path of the original MaestroNG environment file (for O(state=absent), its lab file works too).
@@ -43,13 +44,6 @@ options:
     description: The lab script; default the collection's C(files/lab/lab.sh).
     type: path
 attributes:
-  action_group:
-    description:
-      - Use C(group/maestro.ng.environment) in C(module_defaults) to set C(env) and the selection once
-        for this module and the others of its group.
-    support: full
-    membership:
-      - maestro.ng.environment
   check_mode:
     support: full
   diff_mode:

@@ -15,6 +15,7 @@ description:
     stops (lines are printed as they arrive).
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - maestro.ng.action_groups.environment
 options:
   env:
     description: Path of the MaestroNG environment file, or C(-) for standard input.
@@ -33,13 +34,6 @@ options:
     type: bool
     default: false
 attributes:
-  action_group:
-    description:
-      - Use C(group/maestro.ng.environment) in C(module_defaults) to set C(env) and the selection once
-        for this module and the others of its group.
-    support: full
-    membership:
-      - maestro.ng.environment
   check_mode:
     support: full
   diff_mode:

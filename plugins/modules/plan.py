@@ -18,6 +18,7 @@ description:
 extends_documentation_fragment:
   - maestro.ng.selection
   - ansible.builtin.action_common_attributes
+  - maestro.ng.action_groups.environment
 options:
   dependents:
     description: Select and order in the stop-like direction (dependents of the selection, reverse levels).
@@ -27,13 +28,6 @@ options:
     description: Also write the DOT graph to this file on the controller.
     type: path
 attributes:
-  action_group:
-    description:
-      - Use C(group/maestro.ng.environment) in C(module_defaults) to set C(env) and the selection once
-        for this module and the others of its group.
-    support: full
-    membership:
-      - maestro.ng.environment
   check_mode:
     support: full
   diff_mode:

@@ -19,6 +19,7 @@ description:
 extends_documentation_fragment:
   - maestro.ng.selection
   - ansible.builtin.action_common_attributes
+  - maestro.ng.action_groups.environment
 options:
   drift:
     description: Compare each existing container with the file (RV(instances[].drift), the C(DRIFT) column).
@@ -42,13 +43,6 @@ options:
     default: false
     version_added: 0.4.0
 attributes:
-  action_group:
-    description:
-      - Use C(group/maestro.ng.environment) in C(module_defaults) to set C(env) and the selection once
-        for this module and the others of its group.
-    support: full
-    membership:
-      - maestro.ng.environment
   check_mode:
     support: full
   diff_mode:
