@@ -26,7 +26,6 @@ from maestro_cli import __version__, completion, engine
 # MaestroNG 0.8.3's command words (command_specs.BY_WORD has no status, logs, deptree, dump or
 # complete; maestro has no remove), in the order its help lists them.
 COMMAND_WORDS = ("status", "start", "stop", "kill", "restart", "clean", "pull", "logs", "deptree", "dump", "complete")
-ORCHESTRATING = ("start", "stop", "kill", "restart", "clean", "pull")
 IN_PROCESS = ("dump", "complete")  # no playbook: always run here
 PLAYBOOKS = {"deptree": "deps"}  # command -> playbook name, when they differ
 DEFAULT_FILE = "maestro.yaml"
