@@ -226,16 +226,12 @@ def _logs(env, extra, out):
 
 
 def _deptree(env, names, out):
-    deptree = part("model.deptree")
-    selection = part("model.selection")
-    timings = part("run.timings")
-
-    services = selection.services_of(env, names)
-    out.line(deptree.tree(env, services))
-    out.line("order: " + " | ".join(", ".join(level["services"]) for level in selection.plan(env, names)))
-    for service, reached in deptree.impact(env, services).items():
+    view = part("run.deps").deps_result(env, names)
+    out.line(view["tree"])
+    out.line("order: " + " | ".join(", ".join(level["services"]) for level in view["levels"]))
+    for service, reached in view["impact"].items():
         out.line("a change to %s restarts: %s" % (service, ", ".join(reached)))
-    out.line(timings.critical(env, names)["line"])
+    out.line(view["critical_path"]["line"])
     return 0
 
 
