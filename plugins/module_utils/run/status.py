@@ -40,12 +40,13 @@ def status(env: Environment, instances: Iterable[str], drift: bool = True, ports
     ports: also try each named port from here ("port_states", run.ports), while the ships are asked.
     """
     wanted = [env.instances[name] for name in instances]
+    if not ports:
+        return _rows(env, wanted, drift)
     with ThreadPoolExecutor(1) as aside:
-        states = aside.submit(port_states, env, [spec["name"] for spec in wanted]) if ports else None
+        states = aside.submit(port_states, env, [spec["name"] for spec in wanted])
         rows = _rows(env, wanted, drift)
-        if states is not None:
-            for row in rows:
-                row["port_states"] = states.result()[row["instance"]]
+        for row in rows:
+            row["port_states"] = states.result()[row["instance"]]
     return rows
 
 
