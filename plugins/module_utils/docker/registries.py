@@ -21,7 +21,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
-from ..defaults import HIDDEN
+from ..model import secrets
 from .client import APIError, DockerException, error_text
 
 if TYPE_CHECKING:
@@ -202,10 +202,9 @@ class _StreamError(DockerException):
 
 def hide(text: str, registries: Optional[Mapping[str, Registry]]) -> str:
     """``text`` without any registry password in it."""
-    for registry in (registries or {}).values():
-        if registry["password"]:
-            text = text.replace(registry["password"], HIDDEN)
-    return text
+    return secrets.hide(
+        text, [registry["password"] for registry in (registries or {}).values() if registry["password"]]
+    )
 
 
 def pull(
