@@ -13,7 +13,6 @@ the collection's playbook instead (dump and complete have none: they always run 
 """
 
 import argparse
-import fnmatch
 import json
 import os
 import shutil
@@ -603,8 +602,7 @@ def main(argv=None):
         sys.stderr.write("maestro: %s needs the maestro.ng collection's engine beside this command\n" % args.command)
         return 1
     if args.command not in IN_PROCESS and (passthrough or args.via_ansible or not importable):
-        known = engine.names(env_file) if args.implicit and env_file and importable else None
-        if known is not None and not fnmatch.filter(known, args.implicit):
+        if args.implicit and env_file and importable and engine.named(env_file, args.implicit) is False:
             unknown_command(args.implicit, args.file)
         return _via_ansible(argv)
     notes = []

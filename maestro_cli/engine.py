@@ -239,13 +239,23 @@ class NamesNothing(Exception):
     """The word that stood where the command goes names no service or instance (cli.unknown_command)."""
 
 
-def names(env_file):
-    """The services and instances of an environment file; None if it does not load."""
+def _loaded(env_file):
+    """The environment of a file, or None if it does not load (the playbook says why)."""
     MaestroError = part("errors").MaestroError
-    environment = part("model.environment")
-
     try:
-        env = environment.load(env_file)
+        return part("model.environment").load(env_file)
     except (MaestroError, OSError):
         return None
-    return list(env.services) + list(env.instances)
+
+
+def names(env_file):
+    """The services and instances of an environment file (for completion); None if it does not load."""
+    env = _loaded(env_file)
+    return None if env is None else list(env.services) + list(env.instances)
+
+
+def named(env_file, word):
+    """Whether ``word`` names a service or instance of the file (selection.named, as ``run`` checks it);
+    None if the file does not load."""
+    env = _loaded(env_file)
+    return None if env is None else bool(part("model.selection").named(env, word))
