@@ -229,7 +229,39 @@ def _command(commands, name, help_text, things=True, concurrency=True, deps=True
         sub.add_argument(
             "-S", "--ship-filter", metavar="PATTERN", help="only containers on ships whose name matches (fnmatch)"
         )
+    _vault_options(sub)
     return sub
+
+
+def _vault_options(sub):
+    """ansible-playbook's vault options: the passwords of the file's ansible-vault data (ansible.cfg's
+    vault_identity_list and vault_password_file, and ANSIBLE_VAULT_PASSWORD_FILE, count too)."""
+    vault = sub.add_argument_group("vault (the environment file's ansible-vault data)")
+    vault.add_argument(
+        "--vault-id",
+        action="append",
+        default=[],
+        dest="vault_ids",
+        metavar="ID",
+        help="a vault identity (label@source)",
+    )
+    vault.add_argument(
+        "--vault-password-file",
+        "--vault-pass-file",
+        action="append",
+        default=[],
+        dest="vault_password_files",
+        metavar="FILE",
+        help="a file holding the vault password (or a script printing it)",
+    )
+    vault.add_argument(
+        "-J",
+        "--ask-vault-password",
+        "--ask-vault-pass",
+        action="store_true",
+        dest="ask_vault_pass",
+        help="ask for the vault password",
+    )
 
 
 def _start_options(sub):
@@ -482,8 +514,19 @@ def translate(argv, cwd=None, root=None, environ=None, ansible_playbook="ansible
     if args.verbose:
         argv_out.append("-" + "v" * args.verbose)
     argv_out += [flag for flag in ("--check", "--diff") if getattr(args, flag[2:], False)]
+    argv_out += vault_flags(args)
     argv_out += passthrough
     return Invocation(argv_out, _ansible_environ(collections, cfg, environ), notes, env_file)
+
+
+def vault_flags(args):
+    """ansible-playbook's vault options, as the command was given them."""
+    flags = []
+    for vault_id in getattr(args, "vault_ids", None) or []:
+        flags += ["--vault-id", vault_id]
+    for password_file in getattr(args, "vault_password_files", None) or []:
+        flags += ["--vault-password-file", password_file]
+    return flags + (["--ask-vault-pass"] if getattr(args, "ask_vault_pass", False) else [])
 
 
 def playbook_vars(args, notes):

@@ -86,12 +86,14 @@ class Output:
         self.colour = _colour_on(self.stdout)
         self.verbosity = verbosity  # a line of a higher verbosity (report.Line) is not shown
         self.as_json = as_json
+        self.secrets = []  # the environment's secrets, once it is loaded: no output shows them
 
     def document(self, doc):
         """The result as JSON on stdout (only with ``as_json``)."""
         if self.as_json:
             import json
 
+            doc = part("model.secrets").hidden(doc, self.secrets)
             self.result.write(json.dumps(doc, indent=2, default=str) + "\n")
             self.result.flush()
 
@@ -104,15 +106,16 @@ class Output:
     def line(self, line):
         if getattr(line, "verbosity", 0) > self.verbosity:
             return
-        self.stdout.write(self.paint(str(line), getattr(line, "tone", None)) + "\n")
+        text = part("model.secrets").hide(str(line), self.secrets)
+        self.stdout.write(self.paint(text, getattr(line, "tone", None)) + "\n")
         self.stdout.flush()
 
     def warn(self, text):
-        self.stderr.write("[WARNING]: %s\n" % text)
+        self.stderr.write("[WARNING]: %s\n" % part("model.secrets").hide(text, self.secrets))
         self.stderr.flush()
 
     def fail(self, text):
-        self.stderr.write("maestro: %s\n" % text)
+        self.stderr.write("maestro: %s\n" % part("model.secrets").hide(text, self.secrets))
         self.stderr.flush()
         return FAILED
 
@@ -125,7 +128,8 @@ def run(args, extra, env_file, out=None):
     out = out or Output(verbosity=getattr(args, "verbose", 0), as_json=extra.get("output") == "json")
     options = orchestrate_options(args.command, extra)
     try:
-        env = environment.load(env_file or "-", stdin=sys.stdin)
+        env = environment.load(env_file or "-", stdin=sys.stdin, vault=run_vault(args))
+        out.secrets = part("model.secrets").secret_values(env)
         if getattr(args, "implicit", None) and not selection.named(env, args.implicit):
             raise NamesNothing(args.implicit)
         for warning in env.warnings:
@@ -144,6 +148,29 @@ def run(args, extra, env_file, out=None):
     return _orchestrate(
         env, names, options, out, check=getattr(args, "check", False), diff=getattr(args, "diff", False)
     )
+
+
+def run_vault(args):
+    """The engine's Vault with the command's vault options (as ansible-playbook takes them, with
+    ansible.cfg's and ANSIBLE_VAULT_PASSWORD_FILE): Ansible's vault code is imported, and a password
+    asked for, only when the file holds vault data."""
+
+    def opener():
+        from ansible import constants
+        from ansible.cli import CLI
+        from ansible.parsing.dataloader import DataLoader
+        from ansible.parsing.vault import VaultLib
+
+        secrets = CLI.setup_vault_secrets(
+            DataLoader(),
+            vault_ids=list(constants.DEFAULT_VAULT_IDENTITY_LIST) + list(getattr(args, "vault_ids", None) or []),
+            vault_password_files=list(getattr(args, "vault_password_files", None) or []),
+            ask_vault_pass=getattr(args, "ask_vault_pass", False),
+            auto_prompt=False,
+        )
+        return VaultLib(secrets)
+
+    return part("model.vault").Vault(opener)
 
 
 def _stop_like(state):

@@ -21,6 +21,6 @@ class ActionModule(MaestroAction):
     FAILURES = (ShipUnreachable,)
 
     def act(self, args, task_vars):
-        env = load(args["env"])
+        env = load(args["env"], self._loader)
         lines = logs(env, args["instance"], tail=args["tail"], follow=args["follow"], show=display.display)
         return dict(changed=False, instance=args["instance"], ship=env.instances[args["instance"]]["ship"], lines=lines)

@@ -25,7 +25,7 @@ class ActionModule(MaestroAction):
     ARGUMENT_SPEC = ORCHESTRATE_SPEC
 
     def act(self, args, task_vars):
-        env, names = load_and_select(args, dependents=COMMANDS[args["state"]].reverse)
+        env, names = load_and_select(args, self._loader, dependents=COMMANDS[args["state"]].reverse)
         # Once interrupted, ansible-playbook no longer reads this worker's display: its stderr does.
         speaker = Speaker(lambda line: say(display, line), fd=controller_stderr())
         try:

@@ -15,7 +15,7 @@ class ActionModule(MaestroAction):
     ARGUMENT_SPEC = PLAN_SPEC
 
     def act(self, args, task_vars):
-        env, names = load_and_select(args, dependents=args["dependents"])
+        env, names = load_and_select(args, self._loader, dependents=args["dependents"])
         result = deps_result(env, names, dependents=args["dependents"])
         if args["dot_file"]:
             with open(args["dot_file"], "w", encoding="utf-8") as handle:

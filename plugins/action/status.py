@@ -15,5 +15,5 @@ class ActionModule(MaestroAction):
     ARGUMENT_SPEC = STATUS_SPEC
 
     def act(self, args, task_vars):
-        env, names = load_and_select(args)
+        env, names = load_and_select(args, self._loader)
         return status_result(env, names, drift=args["drift"], ports=args["ports"], hosts=args["show_hosts"])

@@ -22,6 +22,13 @@ description:
     C(registries) section (C(maestro_registries), the M(maestro.ng.container) option C(registries)).
     C(maestro_registries) holds the registry passwords; do not print it (C(ansible-inventory --list) and
     C(--host) show it).
+  - Vault data in the environment file (C(!vault) values; the file, a template it includes or an C(envfile)
+    encrypted by C(ansible-vault encrypt)) is opened with the run's vault secrets (C(--vault-id),
+    C(--vault-password-file), C(--ask-vault-pass), C(ANSIBLE_VAULT_PASSWORD_FILE)). Its values stay vault values
+    in the variables, which Ansible decrypts where a task uses them (C(ansible-inventory --list) shows them
+    encrypted). An instance's are apart from its spec, in C(maestro_instance_secrets[NAME]), shaped as the spec
+    (where the spec shows C(********)); registry passwords stay in C(maestro_registries). An environment with
+    vault data is never cached.
   - The dependency order, the one the C(start) playbook uses - C(maestro_levels) on the group C(maestro) is the
     list of levels, first to last, each a list of service names (a service whose instances take volumes from
     each other spans several levels and is in each); each service's groups have C(maestro_level), its first
@@ -110,7 +117,9 @@ from ansible_collections.maestro.ng.plugins.module_utils.model.loader import (
     read_source,
     render,
 )
+from ansible_collections.maestro.ng.plugins.module_utils.model.vault import is_vaulted, split_all
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load
+from ansible_collections.maestro.ng.plugins.plugin_utils.vault import vaulted
 
 # .maestro too: the lookup reads any name, and a file with Jinja2 statements is not YAML as it stands.
 _ENV_KEYS = re.compile(r"^(ships|services)\s*:", re.MULTILINE)
@@ -186,7 +195,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 text = handle.read(1 << 20)
         except (OSError, UnicodeDecodeError):
             return False
-        return _plugin_config(text) or len(set(_ENV_KEYS.findall(text))) == 2
+        # A file ansible-vault encrypted as a whole is taken on its name: parse() says if it is no environment.
+        return _plugin_config(text) or len(set(_ENV_KEYS.findall(text))) == 2 or is_vaulted(text)
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
@@ -225,8 +235,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 if cached["passwords"]:
                     env.registries = registries_section.read(load_document(env_path))
                 return env
-        env = load(env_path)
-        if self.get_option("cache"):
+        env = load(env_path, self.loader)
+        if self.get_option("cache") and not env.secrets:  # vault data is opened afresh each time
             data = {key: getattr(env, key) for key in _CACHED}
             data["services"] = list(env.services.values())
             data["registries"] = {name: dict(registry, password=None) for name, registry in env.registries.items()}
@@ -241,10 +251,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         inventory.add_group("maestro")
         inventory.set_variable("maestro", "maestro_environment", env.name)
         inventory.set_variable("maestro", "maestro_env_file", env_path)
-        # Passwords inside: the service role passes them to maestro.ng.container with no_log.
-        inventory.set_variable("maestro", "maestro_registries", env.registries)
+        # Passwords inside (vault values stay vault values): the service role passes them to
+        # maestro.ng.container with no_log.
+        inventory.set_variable("maestro", "maestro_registries", vaulted(env.registries, self.loader))
+        # An instance's vault values are apart from its spec, as vault values (the service role passes them).
+        specs, secrets = split_all(env.instances)
         by_ship = {}
-        for name, spec in env.instances.items():
+        for name, spec in specs.items():
             by_ship.setdefault(spec["ship"], {})[name] = spec
         for name, ship in env.ships.items():
             inventory.add_host(name, group="maestro")
@@ -264,6 +277,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 "maestro_docker_ssh_tunnel": _tunnel_option(ship),
                 "maestro_instances": list(by_ship.get(name, {})),
                 "maestro_instance_specs": by_ship.get(name, {}),
+                "maestro_instance_secrets": vaulted(
+                    {inst: secrets[inst] for inst in by_ship.get(name, {}) if inst in secrets}, self.loader
+                ),
             }
             if ssh:
                 host_vars.update(self._ssh_vars(ship))

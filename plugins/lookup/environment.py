@@ -80,13 +80,21 @@ _raw:
         protocol, host_ip), volumes (source, target, mode), container_volumes, volumes_from, links, user,
         privileged, cap_add, cap_drop, security_opt, extra_hosts, network_mode, hostname, restart (name,
         maximum_retry_count), dns, stop_timeout, limits (cpu_shares, memory, memswap), log_driver, log_opt,
-        workdir, ulimits (name, soft, hard), labels, lifecycle (state to checks), level.
+        workdir, ulimits (name, soft, hard), labels, lifecycle (state to checks), level, secret_digests
+        (where its vault values are; they show as C(********) here, their values are under C(secrets)).
       type: dict
+    secrets:
+      description: >-
+        Instance name to the vault values of its spec, shaped as the spec (C(env.DB_PASSWORD) has that variable's value),
+        for the instances that have any; give them to M(maestro.ng.container) as O(maestro.ng.container#module:secrets).
+        They are Ansible vault values, decrypted where a task uses them.
+      type: dict
+      version_added: 0.5.0
     selected:
       description: The selected instance names in dependency order.
       type: list
       elements: str
-    registries: {description: Registries by name (passwords included; do not print)., type: dict}
+    registries: {description: "Registries by name (passwords included, vault values as such; do not print).", type: dict}
     audit: {description: Audit notifiers., type: list, elements: dict}
 """
 
@@ -95,7 +103,9 @@ from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
 from ansible_collections.maestro.ng.plugins.module_utils.model import selection
+from ansible_collections.maestro.ng.plugins.module_utils.model.vault import split_all
 from ansible_collections.maestro.ng.plugins.plugin_utils.common import load
+from ansible_collections.maestro.ng.plugins.plugin_utils.vault import vaulted
 
 
 class LookupModule(LookupBase):
@@ -104,7 +114,7 @@ class LookupModule(LookupBase):
         if len(terms) != 1:
             raise AnsibleLookupError("maestro.ng.environment takes exactly one environment file")
         try:
-            env = load(str(terms[0]))
+            env = load(str(terms[0]), self._loader)
             options = {key: self.get_option(key) for key in ("services", "with_dependencies", "ships")}
             names = selection.select_options(env, options, dependents=self.get_option("dependents"))
         except MaestroError as exc:
@@ -115,4 +125,5 @@ class LookupModule(LookupBase):
         data["services"] = [s for s in data["services"] if chosen.intersection(s["instances"])]
         data["levels"] = selection.plan(env, names)
         data["selected"] = names
-        return [data]
+        data["instances"], data["secrets"] = split_all(data["instances"])
+        return [vaulted(data, self._loader)]

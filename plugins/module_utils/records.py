@@ -157,6 +157,8 @@ class InstanceSpec(TypedDict):
     healthcheck: Optional[Healthcheck]  # None: the file says none (the image's runs, nothing waits for it)
     oneshot: Optional[float]  # a container run to completion: the seconds it may take (None: a service that runs)
     level: Optional[int]  # its dependency level (set by the model's ordering)
+    # Where it holds vault values: its shape, each with a keyed digest (model/vault.py); {}: none.
+    secret_digests: Dict[str, Any]
 
 
 # ------------------------------------------------------------------------- the environment

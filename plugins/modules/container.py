@@ -424,6 +424,25 @@ options:
       - Unset, the container is a service that keeps running.
     type: float
     version_added: 0.4.0
+  secret_digests:
+    description:
+      - Where the instance holds vault values (ansible-vault data in the environment file), as a mapping shaped as
+        the instance spec with a keyed digest in the place of each (C(env.DB_PASSWORD) has the digest of that
+        variable). The environment model sets it; give it back unchanged.
+      - Those settings are named but never shown in the output (reasons, C(--diff) and errors hide them), and
+        their digests stand for them in the container's C(maestro.ng.digest) label.
+    type: dict
+    default: {}
+    version_added: 0.5.0
+  secrets:
+    description:
+      - The instance's vault values, shaped as O(secret_digests) (C(env.DB_PASSWORD) has that variable's value),
+        put where its spec shows C(********). The P(maestro.ng.maestro#inventory) inventory plugin gives them as
+        C(maestro_instance_secrets[NAME]), the C(maestro.ng.environment) lookup as C(secrets[NAME]); they stay
+        Ansible vault values until this task uses them.
+      - A spec that has C(********) at a secret's place, and no value here for it, fails before any change.
+    type: dict
+    version_added: 0.5.0
   spec:
     description:
       - A whole instance spec, as the P(maestro.ng.maestro#inventory) inventory plugin (C(maestro_instance_specs)) or the
@@ -475,6 +494,12 @@ EXAMPLES = r"""
     image: registry.example.com:5000/team/web:1.4
     docker_url: tcp://192.0.2.10:2375
     registries: "{{ lookup('maestro.ng.environment', 'prod.yaml').registries }}"
+
+- name: An instance of the inventory's environment, its vault values (ansible-vault) passed apart
+  maestro.ng.container:
+    spec: "{{ maestro_instance_specs['db-1'] }}"
+    secrets: "{{ maestro_instance_secrets['db-1'] | default(omit) }}"
+    docker_url: "{{ maestro_docker_url }}"
 
 - name: Stop it (it stays on the host)
   maestro.ng.container:
@@ -575,7 +600,7 @@ from ansible_collections.maestro.ng.plugins.module_utils.docker.container_args i
     ARGUMENT_SPEC,
     REQUIRED_IF,
     converge,
-    registry_secrets_only,
+    secrets_only,
 )
 
 
@@ -585,7 +610,7 @@ def main():
         required_if=REQUIRED_IF,
         supports_check_mode=True,
     )
-    module.no_log_values = registry_secrets_only(module.no_log_values, module.params)
+    module.no_log_values = secrets_only(module.no_log_values, module.params)
     if not HAS_DOCKER:
         module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
     try:

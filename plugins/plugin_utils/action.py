@@ -9,13 +9,16 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
+from ansible_collections.maestro.ng.plugins.module_utils.model.secrets import hidden
+from ansible_collections.maestro.ng.plugins.plugin_utils.common import loaded_secrets
 
 
 class MaestroAction(ActionBase):
     """What every controller-side action shares: it talks to the ships itself (no
     connection to the inventory host, no file transfer), checks its arguments against
     ``ARGUMENT_SPEC`` (action_specs.py), and a model error becomes the task's one-line
-    failure. Subclasses write ``act(args, task_vars)``, returning the result's fields."""
+    failure, and no result shows a secret of the environments it loaded. Subclasses write
+    ``act(args, task_vars)``, returning the result's fields."""
 
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -32,7 +35,8 @@ class MaestroAction(ActionBase):
             result.update(failed=True, msg=exc.message)
         except (MaestroError,) + self.FAILURES as exc:
             result.update(failed=True, msg=str(exc))
-        return result
+        secrets = loaded_secrets()
+        return hidden(result, secrets) if secrets else result
 
     def act(self, args, task_vars):
         raise NotImplementedError

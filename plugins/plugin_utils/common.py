@@ -15,7 +15,9 @@ from ansible.utils.display import Display
 
 from ansible_collections.maestro.ng.plugins.module_utils.errors import MaestroError
 from ansible_collections.maestro.ng.plugins.module_utils.model import environment, selection
+from ansible_collections.maestro.ng.plugins.module_utils.model.secrets import secret_values
 from ansible_collections.maestro.ng.plugins.plugin_utils import quick_exit
+from ansible_collections.maestro.ng.plugins.plugin_utils.vault import run_vault
 
 quick_exit.install()
 
@@ -23,8 +25,9 @@ display = Display()
 _cache: dict[tuple, environment.Environment] = {}  # (absolute path, its mtime) -> its model
 
 
-def load(path):
-    """The environment at ``path`` (``-`` = stdin), loaded once per process and file version."""
+def load(path, loader=None):
+    """The environment at ``path`` (``-`` = stdin), loaded once per process and file version;
+    its vault data opened with the vault secrets of ``loader`` (the plugin's DataLoader)."""
     if path != "-":
         try:
             stamp = os.stat(path).st_mtime_ns
@@ -37,7 +40,7 @@ def load(path):
         key = ("-", None)
         if key in _cache:
             return _cache[key]
-    env = environment.load(path, stdin=_stdin())
+    env = environment.load(path, stdin=_stdin(), vault=run_vault(loader) if loader is not None else None)
     for warning in env.warnings:
         display.warning(warning)  # shown once per run: Ansible drops repeated warnings
     _cache[key] = env
@@ -56,10 +59,15 @@ def _stdin():
     return sys.stdin
 
 
-def load_and_select(args, dependents=False):
+def loaded_secrets():
+    """The secrets of every environment this process loaded (what no output may show)."""
+    return sorted({value for env in _cache.values() for value in secret_values(env)}, key=len, reverse=True)
+
+
+def load_and_select(args, loader, dependents=False):
     """(environment, selected instance names); model errors become one-line AnsibleErrors."""
     try:
-        env = load(args["env"])
+        env = load(args["env"], loader)
         return env, selection.select_options(env, args, dependents=dependents)
     except MaestroError as exc:
         raise AnsibleError(str(exc)) from None

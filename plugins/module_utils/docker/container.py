@@ -656,7 +656,7 @@ class ContainerManager:
         if self.check_mode:
             self._do("created", detail)
         else:
-            desired["create"]["labels"][LABEL_DIGEST] = config_digest(desired)
+            desired["create"]["labels"][LABEL_DIGEST] = config_digest(desired, self.spec)
             desired["host_config"]["binds"] = desired["host_config"]["binds"] + list(binds)
             host_config = self.client.create_host_config(**desired["host_config"])
             created = self._do("created", detail, self._create_container, host_config, desired["create"])

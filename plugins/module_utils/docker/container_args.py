@@ -12,10 +12,13 @@ from urllib.parse import urlparse
 
 from ..command_specs import CONTAINER_STATES
 from ..defaults import DEFAULT_DOCKER_PORT, DEFAULT_STOP_TIMEOUT, DEFAULT_TIMEOUT
-from ..errors import ContainerError
+from ..errors import ContainerError, MaestroError
+from ..model import vault
 from ..model.docker_rules import problems
 from ..model.ports import PROTOCOLS
 from ..model.schema import RESTART_POLICIES
+from ..model.secrets import hidden
+from ..model.vault import clear_values
 from . import registries
 from .client import ShipUnreachable, connect, ship_at
 from .container import ContainerManager
@@ -79,6 +82,8 @@ CONNECTION_SPEC = dict(
     registries=dict(type="dict", no_log=True),
     # An instance spec from the lookup or inventory plugin; the action plugin expands it.
     spec=dict(type="dict"),
+    # The spec's vault values, apart from it (the inventory's maestro_instance_secrets[name]).
+    secrets=dict(type="dict", no_log=True),
 )
 # One option per key of an instance spec (records.InstanceSpec) but its dependency level.
 INSTANCE_SPEC = dict(
@@ -115,6 +120,7 @@ INSTANCE_SPEC = dict(
     lifecycle=dict(type="dict", default={}),
     healthcheck=dict(type="dict"),
     oneshot=dict(type="float"),
+    secret_digests=dict(type="dict", default={}, no_log=False),
 )
 ARGUMENT_SPEC = dict(CONNECTION_SPEC, **INSTANCE_SPEC)
 REQUIRED_IF = [("state", "started", ["image"]), ("state", "restarted", ["image"])]
@@ -147,6 +153,7 @@ def ship_of(params: Mapping[str, Any]) -> tuple[Ship, Optional[str]]:
 def instance_spec(params: Mapping[str, Any], ship: Ship) -> InstanceSpec:
     """The instance spec of the module's options (see container.py)."""
     spec = {key: params[key] for key in INSTANCE_SPEC}
+    vault.merge(spec, params.get("secrets"))
     spec.update(
         service=params["service"] or params["name"],
         ship=ship["name"],
@@ -168,14 +175,22 @@ def _leaves(value):
     return {str(value)}
 
 
-def registry_secrets_only(no_log_values: Iterable[str], params: Mapping[str, Any]) -> set[str]:
-    """no_log on ``registries`` makes Ansible mask each of its values in the module's whole
-    output, down to the "3" of retry.attempts (in container ids too) and the registry and user
-    names its errors give; of these, only the passwords are secret (tls_key stays masked)."""
+def secrets_only(no_log_values: Iterable[str], params: Mapping[str, Any]) -> set[str]:
+    """no_log on ``registries`` and ``secrets`` makes Ansible mask each of their values in the
+    module's whole output, down to the "3" of retry.attempts (in container ids too) and the
+    registry and user names its errors give; of these, only the registry passwords and the
+    vault values of the spec (those of vault.MIN_HIDDEN characters or more) are secret, and
+    tls_key stays masked."""
     option = params.get("registries")
     entries = [entry for entry in option.values() if isinstance(entry, dict)] if isinstance(option, dict) else []
     secrets = _leaves([entry.get("password") for entry in entries]) | _leaves(params.get("tls_key"))
-    return (set(no_log_values) - _leaves(option)) | secrets
+    spec = {key: params.get(key) for key in INSTANCE_SPEC}
+    try:
+        vault.merge(spec, params.get("secrets"))
+    except MaestroError:
+        pass  # converge() says so
+    secrets.update(clear_values(spec))
+    return (set(no_log_values) - _leaves(option) - _leaves(params.get("secrets"))) | secrets
 
 
 def converge(
@@ -189,7 +204,14 @@ def converge(
     when it failed (what it had done kept, its diff dropped) and ``diff`` only when asked.
     ``unreachable``: a ship that does not answer is ``unreachable``, not ``failed``."""
     ship = ship_of(params)[0]
-    spec = instance_spec(params, ship)
+    try:
+        spec = instance_spec(params, ship)
+    except MaestroError as exc:
+        return {"failed": True, "msg": str(exc)}
+    return hidden(_converged(params, spec, ship, known_registries, check_mode, diff, unreachable), clear_values(spec))
+
+
+def _converged(params, spec, ship, known_registries, check_mode, diff, unreachable):
     refused = problems(spec)  # what Docker would refuse: before any call
     if refused:
         path, message = refused[0]

@@ -7,7 +7,6 @@ labelled with, so a listing tells that it still matches)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shlex
 from typing import TYPE_CHECKING, Any, Mapping
@@ -16,6 +15,7 @@ from ..defaults import DEFAULT_STOP_TIMEOUT
 from ..errors import ContainerError
 from ..model.ports import bindings as port_bindings
 from ..model.ports import span
+from ..model.vault import fingerprint
 
 if TYPE_CHECKING:
     from ..records import InstanceSpec
@@ -170,7 +170,6 @@ def desired_config(spec: InstanceSpec) -> dict[str, Any]:
     return {"create": create, "host_config": host_config}
 
 
-def config_digest(desired: Mapping[str, Any]) -> str:
-    """A short fingerprint of a desired_config()."""
-    text = json.dumps(desired, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+def config_digest(desired: Mapping[str, Any], spec: InstanceSpec) -> str:
+    """A short fingerprint of ``spec``'s desired_config(), its secrets' digests in their place."""
+    return fingerprint(json.dumps(desired, sort_keys=True, default=str), spec)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import collections
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
+from ..defaults import HIDDEN
+from ..model.vault import secret_settings
 from .client import short_id
 from .desired import HEALTHCHECK_FIELDS, LABEL_DIGEST, config_digest, desired_config
 from .volumes import is_carried
@@ -86,7 +88,20 @@ def _memswap_matches(expected, actual, memory):
 
 
 class _Differences(list):
-    """The Difference records of one comparison, as its checks find them."""
+    """The Difference records of one comparison, as its checks find them. A secret setting
+    (a vault value) is named, its values on either side hidden."""
+
+    def __init__(self, secret=frozenset()):
+        super().__init__()
+        self.secret = secret  # dotted names of secret settings (vault.secret_settings)
+
+    def append(self, difference):
+        if difference.setting in self.secret:
+            hidden_value = {None: None}
+            difference = difference._replace(
+                before=hidden_value.get(difference.before, HIDDEN), after=hidden_value.get(difference.after, HIDDEN)
+            )
+        super().append(difference)
 
     def check(self, setting, before, after):
         if before != after:
@@ -112,7 +127,7 @@ def differences(
     Returns a list of Difference(setting, before, after, reason).
     """
     desired = desired_config(spec)
-    diffs = _Differences()
+    diffs = _Differences(secret_settings(spec))
     if image is None:
         diffs.append(
             Difference(
@@ -247,6 +262,6 @@ def listed_current(spec: InstanceSpec, entry: Optional[Mapping[str, Any]], image
         or (spec.get("network_mode") or "").startswith("container:")
     ):
         return False
-    return (entry.get("Labels") or {}).get(LABEL_DIGEST) == config_digest(desired_config(spec)) and entry.get(
+    return (entry.get("Labels") or {}).get(LABEL_DIGEST) == config_digest(desired_config(spec), spec) and entry.get(
         "ImageID"
     ) == image["Id"]

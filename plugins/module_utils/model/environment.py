@@ -22,6 +22,8 @@ from . import ships as ship_reader
 from .file_context import FileContext
 from .loader import base_dir, display_name, line_of, load_document
 from .schema import fail
+from .secrets import hide
+from .vault import MIN_HIDDEN, Secret, Vault, digests
 
 if TYPE_CHECKING:
     from ..records import InstanceSpec, Level, Notifier, Registry, Service, Ship
@@ -44,6 +46,7 @@ class Environment:
         warnings: Iterable[str] = (),
         where: Optional[Mapping[str, Mapping[str, tuple]]] = None,
         files: Iterable[str] = (),
+        secrets: Iterable[Secret] = (),
     ):
         self.name = name
         self.file = file
@@ -60,6 +63,8 @@ class Environment:
         self.where = dict(where or {})
         # The env files it read (its own file, and what that file's templates include, aside).
         self.files = list(files)
+        # The values its vault data held (model/vault.py), clear: outputs hide them (secrets.py).
+        self.secrets = list(secrets)
 
     def located(self, instance: str, key: str, message: str) -> str:
         """``file:line: key.path: message`` for a setting of ``instance`` a ship refused (before any change)."""
@@ -80,14 +85,20 @@ class Environment:
         }
 
 
-def load(path: str, stdin: Any = None, environ: Optional[Mapping[str, str]] = None) -> Environment:
-    """Load and check an environment file (``-`` reads standard input)."""
+def load(
+    path: str, stdin: Any = None, environ: Optional[Mapping[str, str]] = None, vault: Optional[Vault] = None
+) -> Environment:
+    """Load and check an environment file (``-`` reads standard input); ``vault`` opens its vault data."""
     shown = display_name(path)
+    vault = vault or Vault()
     try:
-        doc = load_document(path, stdin=stdin, environ=environ)
-        return build(doc, FileContext(shown, base_dir(path)))
+        doc = load_document(path, stdin=stdin, environ=environ, vault=vault)
+        return build(doc, FileContext(shown, base_dir(path), vault))
     except MaestroError as exc:
         exc.located(shown)
+        exc.message = hide(
+            exc.message, [s for s in sorted(vault.secrets, key=len, reverse=True) if len(s) >= MIN_HIDDEN]
+        )
         raise
 
 
@@ -104,6 +115,8 @@ def build(doc: Mapping[str, Any], context: FileContext) -> Environment:
     ships = ship_reader.read(doc, context)
     registries = registries_section.read(doc)
     audit = audit_section.read(doc, context.folder)
+    if context.vault.file_key is not None:  # a wholly encrypted file: credentials are secrets by nature
+        _credentials_secret(registries, audit, context)
     services, instances, drafts = service_reader.read(doc, context, name, schema_version, ships)
     references.check(services, instances, drafts)
     where = docker_checks.check(instances, drafts)
@@ -112,6 +125,9 @@ def build(doc: Mapping[str, Any], context: FileContext) -> Environment:
     services = {s: services[s] for s in ordered}
     envvars.compose(name, services, instances, drafts)
     instances = {i: instances[i] for level in levels for i in level["instances"]}
+    if context.vault.secrets:
+        for spec in instances.values():
+            spec["secret_digests"] = digests(spec)
     return Environment(
         name,
         context.file,
@@ -125,7 +141,23 @@ def build(doc: Mapping[str, Any], context: FileContext) -> Environment:
         context.warnings,
         where,
         context.files_read,
+        context.vault.secrets,
     )
+
+
+def _credentials_secret(registries, audit, context):
+    key = context.vault.file_key
+    for registry in registries.values():
+        for field in ("username", "password"):
+            if registry.get(field):
+                registry[field] = context.vault.secret(registry[field], key)
+    for notifier in audit:
+        if notifier.get("token"):
+            notifier["token"] = context.vault.secret(notifier["token"], key)
+        if notifier.get("headers"):
+            notifier["headers"] = {
+                name: context.vault.secret(str(value), key) for name, value in notifier["headers"].items()
+            }
 
 
 def _schema_version(doc, context):

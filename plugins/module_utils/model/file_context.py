@@ -7,17 +7,19 @@ start, the env files it names (each read once), and the warnings it earns."""
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 from ..errors import MaestroError
 from . import docker_rules, schema
 from .loader import line_of, read_env_file
+from .vault import Secret, Vault
 
 
 class FileContext:
-    def __init__(self, file: str, folder: str):
+    def __init__(self, file: str, folder: str, vault: Optional[Vault] = None):
         self.file = file  # the name errors and warnings show
         self.folder = folder  # relative paths in the file start here
+        self.vault = vault or Vault()  # opens the file's vault data (its Secrets are listed there)
         self.warnings: list[str] = []  # located texts: "file:line: key: message"
         self._env_files: dict[str, Any] = {}
 
@@ -35,7 +37,7 @@ class FileContext:
             full = self.path(name)
             if full not in self._env_files:
                 try:
-                    self._env_files[full] = read_env_file(full, name)
+                    self._env_files[full] = read_env_file(full, name, self.vault)
                 except MaestroError as exc:
                     listed = parent.get("envfile")
                     if isinstance(listed, list):
@@ -55,6 +57,12 @@ class FileContext:
             if message:
                 schema.fail(message, path + ("env", str(name)), parent["env"], name)
         variables.update(own)
+        key = self.vault.file_key
+        if key is not None:  # a wholly encrypted file: its env values are secrets by nature
+            return {
+                name: value if isinstance(value, Secret) else self.vault.secret(value, key)
+                for name, value in variables.items()
+            }
         return variables
 
     @property

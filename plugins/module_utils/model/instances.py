@@ -79,6 +79,7 @@ def read(
         "healthcheck": readiness_section.read(raw, path) or draft.healthcheck,
         "oneshot": draft.oneshot,
         "level": None,
+        "secret_digests": {},
     }
     if spec["oneshot"] is not None and spec["restart"]["name"] in ("always", "unless-stopped"):
         fail(

@@ -4,7 +4,9 @@
 """Read an environment file the way MaestroNG does: Jinja2 first, then safe YAML.
 
 The YAML loader rejects duplicate keys (PyYAML silently keeps the last one) and
-remembers the line of every value, so later errors can point at it.
+remembers the line of every value, so later errors can point at it. ansible-vault data is
+opened with the caller's vault (vault.py): a ``!vault`` value, or a whole file (the
+environment file, a template it includes, an env file) that ansible-vault encrypted.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import traceback
 from typing import IO, Any, Mapping, Optional
 
 from ..errors import MaestroError
+from .vault import Vault, is_vaulted
 
 try:
     import yaml
@@ -68,11 +71,12 @@ def line_of(container: Any, key: Any = None) -> Optional[int]:
 
 
 class _Loader(_BaseLoader):
-    """Safe loader building LineDict/LineList and refusing duplicate keys."""
+    """Safe loader building LineDict/LineList, refusing duplicate keys and opening ``!vault`` values."""
 
-    def __init__(self, stream):
+    def __init__(self, stream, vault):
         super().__init__(stream)
         self.path = []  # key path of the node being built, for error messages
+        self.vault = vault
 
 
 def _construct_mapping(loader, node):
@@ -118,9 +122,20 @@ def _construct_sequence(loader, node):
     return seq
 
 
+def _construct_vault(loader, node):
+    line = node.start_mark.line + 1
+    if not isinstance(node, yaml.ScalarNode):
+        raise MaestroError("!vault takes the text ansible-vault encrypt_string prints", path=loader.path, line=line)
+    try:
+        return loader.vault.value(node.value)
+    except MaestroError as exc:
+        raise MaestroError(exc.message, path=loader.path, line=line) from None
+
+
 if HAS_YAML:
     _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
     _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+    _Loader.add_constructor("!vault", _construct_vault)
 
 
 def display_name(path: str) -> str:
@@ -146,14 +161,33 @@ def read_source(path: str, stdin: Optional[IO[str]] = None) -> str:
         raise MaestroError("not UTF-8 text (%s)" % exc.reason, file=display_name(path)) from exc
 
 
-def render(text: str, path: str, environ: Optional[Mapping[str, str]] = None) -> str:
+def opened(text: str, display: str, vault: Optional[Vault]) -> str:
+    """``text``, decrypted when ansible-vault encrypted it as a whole."""
+    if not is_vaulted(text):
+        return text
+    vault = vault or Vault()
+    try:
+        clear, vault.file_key = vault.decrypt(text)
+    except MaestroError as exc:
+        raise MaestroError("the file is %s" % exc.message, file=display) from None
+    return clear
+
+
+def render(text: str, path: str, environ: Optional[Mapping[str, str]] = None, vault: Optional[Vault] = None) -> str:
     """Render the file as a Jinja2 template: ``env`` is the process environment."""
     if "{{" not in text and "{%" not in text and "{#" not in text:
         return text  # no Jinja2 delimiter (flow mappings are not): skip importing and running it
     import jinja2
 
+    class Includes(jinja2.FileSystemLoader):
+        """Included templates, opened when ansible-vault encrypted them."""
+
+        def get_source(self, environment, template):
+            source, filename, uptodate = super().get_source(environment, template)
+            return opened(source, filename or template, vault), filename, uptodate
+
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(base_dir(path)),
+        loader=Includes(base_dir(path)),
         keep_trailing_newline=True,
         autoescape=False,
     )
@@ -181,7 +215,7 @@ def _jinja_line(exc):
     return line
 
 
-def parse_yaml(text: str, path: str) -> Any:
+def parse_yaml(text: str, path: str, vault: Optional[Vault] = None) -> Any:
     if not HAS_YAML:
         raise MaestroError(
             "reading environment files needs the PyYAML Python library (pip install PyYAML): %s"
@@ -189,7 +223,11 @@ def parse_yaml(text: str, path: str) -> Any:
             file=display_name(path),
         )
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        loader = _Loader(text, vault or Vault())  # a SafeLoader
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
     except MaestroError as exc:
         exc.located(display_name(path))
         raise
@@ -206,26 +244,42 @@ def parse_yaml(text: str, path: str) -> Any:
     return data
 
 
-def load_document(path: str, stdin: Optional[IO[str]] = None, environ: Optional[Mapping[str, str]] = None) -> Any:
-    """Read, render and parse ``path`` (``-`` = standard input)."""
-    text = read_source(path, stdin)
-    return parse_yaml(render(text, path, environ), path)
+def load_document(
+    path: str,
+    stdin: Optional[IO[str]] = None,
+    environ: Optional[Mapping[str, str]] = None,
+    vault: Optional[Vault] = None,
+) -> Any:
+    """Read, open, render and parse ``path`` (``-`` = standard input)."""
+    text = opened(read_source(path, stdin), display_name(path), vault)
+    return parse_yaml(render(text, path, environ, vault), path, vault)
 
 
-def read_env_file(path: str, display: str) -> dict[str, str]:
-    """Parse a Docker env file: KEY=value lines; blank lines and # comments skipped."""
+def read_env_file(path: str, display: str, vault: Optional[Vault] = None) -> dict[str, str]:
+    """Parse a Docker env file: KEY=value lines; blank lines and # comments skipped. Each value of
+    a file ansible-vault encrypted is a Secret."""
     result = {}
     try:
         with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
+            text = handle.read()
     except OSError as exc:
         raise MaestroError("cannot read env file %s: %s" % (display, exc.strerror or exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise MaestroError("env file %s is not UTF-8 text (%s)" % (display, exc.reason)) from exc
+    key = None
+    vault = vault or Vault()
+    if is_vaulted(text):
+        try:
+            text, key = vault.decrypt(text)
+        except MaestroError as exc:
+            raise MaestroError("env file %s is %s" % (display, exc.message)) from None
+    lines = text.splitlines()
     for number, raw in enumerate(lines, 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip():
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip():
             raise MaestroError("env file %s:%d: expected KEY=value, got %r" % (display, number, raw))
-        result[key.strip()] = value
+        result[name.strip()] = value if key is None else vault.secret(value, key)
     return result

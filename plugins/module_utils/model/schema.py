@@ -198,7 +198,8 @@ def get_str(
     value = parent[key]
     if isinstance(value, bool) or not isinstance(value, _SCALARS if numbers else str):
         fail("must be a string, got %s" % type_name(value), path + (key,), parent, key)
-    value = str(value)
+    if not isinstance(value, str):  # a string is kept as it is: a vault value stays a Secret
+        value = str(value)
     if required and not value.strip():
         fail("must not be empty", path + (key,), parent, key)
     return value
@@ -315,4 +316,4 @@ def env_value(value: Any) -> str:
         return " ".join(env_value(item) for item in value)
     if isinstance(value, bytes):
         return value.decode("utf-8")
-    return str(value)
+    return value if isinstance(value, str) else str(value)

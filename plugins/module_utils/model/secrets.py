@@ -1,15 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: maestro-ng for Ansible contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The values of an environment that are secret by nature (registry passwords, audit tokens,
-an http notifier's headers), and text or data with every one of them hidden, wherever it
-stands (an error text, an env value that repeats one)."""
+"""The values of an environment that are secret: by nature (registry passwords, audit tokens,
+an http notifier's headers) or because its vault data held them (vault.py), and text or data
+with every one of them hidden, wherever it stands (an error text, an env value that repeats one)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from ..defaults import HIDDEN
+from .vault import MIN_HIDDEN
 
 if TYPE_CHECKING:
     from .environment import Environment
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 def secret_values(env: Environment) -> list[str]:
     """The secret strings of ``env``, longest first (so a secret inside another is hidden whole)."""
     found = {registry.get("password") for registry in env.registries.values()}
+    found.update(value for value in env.secrets if len(value) >= MIN_HIDDEN)
     for notifier in env.audit:
         found.add(notifier.get("token"))
         found.update(str(value) for value in (notifier.get("headers") or {}).values())

@@ -15,6 +15,7 @@ from ..defaults import SHIP_CONCURRENCY
 from ..docker.client import DockerException, connect, connection_errors
 from ..errors import ContainerError, MaestroError
 from ..model import update_section
+from ..model.secrets import hidden, hide, secret_values
 from . import timings
 from .audit import audited
 from .interrupt import interruptible
@@ -43,7 +44,33 @@ def orchestrate(
     orchestrate action's arguments (action_specs.ORCHESTRATE_SPEC, defaults filled in);
     ``progress`` shows a line, ``warn`` a warning; ``lock_owner`` is the pid the environment's
     lock is held for; ``on_interrupt()`` is called first when a signal arrives (the action
-    plugin's progress then writes to ansible-playbook's stderr itself)."""
+    plugin's progress then writes to ansible-playbook's stderr itself). No line, warning, result
+    or plan file shows a secret of ``env`` (model/secrets.py)."""
+    secrets = secret_values(env)
+    if not secrets:
+        return _orchestrate(env, names, options, progress, check_mode, warn, diff, lock_owner, on_interrupt)
+    result = _orchestrate(
+        env,
+        names,
+        options,
+        _hiding(progress, secrets),
+        check_mode,
+        _hiding(warn, secrets),
+        diff,
+        lock_owner,
+        on_interrupt,
+    )
+    return hidden(result, secrets)
+
+
+def _hiding(show, secrets):
+    """``show`` with the secrets hidden in each line."""
+    if show is None:
+        return None
+    return lambda line: show(hide(line, secrets))
+
+
+def _orchestrate(env, names, options, progress, check_mode, warn, diff, lock_owner, on_interrupt):
     if options["plan"] and options["apply_plan"]:
         return dict(failed=True, msg="plan and apply_plan exclude each other")
     if options["plan"] and not check_mode:
@@ -165,7 +192,7 @@ def write_plan(
 ) -> None:
     """Write the plan of a check run to ``options["plan"]`` (whole or not at all) and say so."""
     selection = {key: options[key] for key in ("services", "ships", "with_dependencies")}
-    doc = make_plan(env, state, summary, selection=selection)
+    doc = hidden(make_plan(env, state, summary, selection=selection), secret_values(env))
     tmp_path = options["plan"] + ".tmp"
     try:
         with open(tmp_path, "w", encoding="utf-8") as handle:

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 from ..docker.client import NotFound, image_id, short_id
 from ..docker.container import state_of
 from ..errors import ContainerError
+from ..model.vault import DIGESTS, fingerprint
 
 if TYPE_CHECKING:
     from docker import APIClient
@@ -29,9 +29,8 @@ LIVE_KEYS = ("container_id", "state", "image_id", "started_at", "spec_image_id")
 
 
 def spec_digest(spec: InstanceSpec) -> str:
-    """A short fingerprint of everything the file says about an instance."""
-    text = json.dumps(spec, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    """A short fingerprint of everything the file says about an instance, its secrets' digests in their place."""
+    return fingerprint(json.dumps({k: v for k, v in spec.items() if k != DIGESTS}, sort_keys=True, default=str), spec)
 
 
 def plan_action(command: str, result: InstanceResult) -> str:

@@ -307,7 +307,7 @@ def made(fake, spec, labels=None, start=True):
     """The id of a container made from ``spec`` as this collection makes it (its labels, its digest)
     or, given ``labels``, with those instead; started. Not one of ``fake.calls``."""
     desired = desired_config(spec)
-    desired["create"]["labels"][LABEL_DIGEST] = config_digest(desired)
+    desired["create"]["labels"][LABEL_DIGEST] = config_digest(desired, spec)
     if labels is not None:
         desired["create"]["labels"] = labels
     created = fake.create_container(host_config=fake.create_host_config(**desired["host_config"]), **desired["create"])
@@ -575,7 +575,7 @@ def interrupted(fake, spec, new_spec=None, start=True):
     new = None
     if new_spec is not None:
         desired = desired_config(new_spec)
-        desired["create"]["labels"][LABEL_DIGEST] = config_digest(desired)
+        desired["create"]["labels"][LABEL_DIGEST] = config_digest(desired, new_spec)
         desired["host_config"]["binds"].append("%s:/data" % volume_at(fake, old, "/data"))
         new = fake.create_container(host_config=fake.create_host_config(**desired["host_config"]), **desired["create"])[
             "Id"

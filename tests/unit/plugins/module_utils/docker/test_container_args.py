@@ -9,7 +9,7 @@ from ansible_collections.maestro.ng.plugins.module_utils.docker.container_args i
     INSTANCE_SPEC,
     converge,
     instance_spec,
-    registry_secrets_only,
+    secrets_only,
     ship_of,
 )
 from ansible_collections.maestro.ng.plugins.module_utils.records import InstanceSpec, Ship
@@ -29,7 +29,7 @@ OPTION = {
 def test_only_the_passwords_and_the_client_key_stay_hidden():
     # What Ansible lists for no_log options: every value of registries, and tls_key (alias client_key).
     listed = {"lab", "https://10.250.0.1:5443/v2/", "maestro", "Secret-123", "3", "503", "/keys/client.pem"}
-    kept = registry_secrets_only(listed, {"registries": OPTION, "tls_key": "/keys/client.pem"})
+    kept = secrets_only(listed, {"registries": OPTION, "tls_key": "/keys/client.pem"})
     assert kept == {"Secret-123", "/keys/client.pem"}
     shown = remove_values(
         {"msg": "registry lab (https://10.250.0.1:5443/v2/, user maestro) refused Secret-123", "id": "3f3c"}, kept
@@ -39,7 +39,7 @@ def test_only_the_passwords_and_the_client_key_stay_hidden():
 
 def test_a_password_equal_to_another_value_stays_hidden():
     option = {"lab": dict(OPTION["lab"], password="maestro")}
-    assert registry_secrets_only({"lab", "maestro", "3"}, {"registries": option, "tls_key": None}) == {"maestro"}
+    assert secrets_only({"lab", "maestro", "3"}, {"registries": option, "tls_key": None}) == {"maestro"}
 
 
 def test_the_module_takes_one_option_per_key_of_an_instance_spec():

@@ -69,9 +69,9 @@ def test_env_files_are_read_once(context, tmp_path, monkeypatch):
     write(tmp_path, "common.env", "COMMON=1\n")
     reads = []
 
-    def counting(path, display):
+    def counting(path, display, vault):
         reads.append((path, display))
-        return loader.read_env_file(path, display)
+        return loader.read_env_file(path, display, vault)
 
     monkeypatch.setattr(file_context, "read_env_file", counting)
     first = context.env_files({"envfile": "common.env"}, ("a",))

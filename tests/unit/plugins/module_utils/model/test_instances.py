@@ -181,6 +181,7 @@ def test_instance_defaults(load_env):
         "healthcheck": None,
         "oneshot": None,
         "level": 0,
+        "secret_digests": {},
     }
     assert inst["lifecycle"] == {}
 

@@ -247,7 +247,7 @@ def entry(env, name, labels=None, current=False):
     if labels is None:
         labels = {LABEL_ENVIRONMENT: env.name, LABEL_INSTANCE: name}
     if current:
-        labels = dict(labels, **{LABEL_DIGEST: config_digest(desired_config(spec))})
+        labels = dict(labels, **{LABEL_DIGEST: config_digest(desired_config(spec), spec)})
     return {
         "Id": "c" * 64,
         "Names": ["/" + name],

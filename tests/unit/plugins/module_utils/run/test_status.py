@@ -111,7 +111,7 @@ def ships(monkeypatch):
 
 def listed(spec, container_id, state="running", status_text="Up 2 hours", image_id=IMAGE["Id"], current=True):
     """The container listing entry of ``spec``'s container; ``current``: it carries the digest label of the spec."""
-    labels = {LABEL_DIGEST: config_digest(desired_config(spec)) if current else "0" * 16}
+    labels = {LABEL_DIGEST: config_digest(desired_config(spec), spec) if current else "0" * 16}
     return {
         "Id": container_id,
         "Names": ["/" + spec["name"]],
