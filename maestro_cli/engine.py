@@ -167,6 +167,7 @@ def run_vault(args):
             vault_password_files=list(getattr(args, "vault_password_files", None) or []),
             ask_vault_pass=getattr(args, "ask_vault_pass", False),
             auto_prompt=False,
+            initialize_context=False,  # the engine decrypts with VaultLib itself
         )
         return VaultLib(secrets)
 

@@ -361,6 +361,36 @@ def test_check_and_diff_are_ansible_playbooks_flags_and_the_rest_its_variables()
     assert run("stop", "-s", "-a")[2] == run("stop")[2]  # MaestroNG's -s: names always expand
 
 
+def test_the_vault_options_are_ansible_playbooks_and_open_the_file_in_process(tmp_path):
+    rest = run("start", "--vault-id", "prod@pw", "--vault-password-file", "pw", "-J")[3]
+    assert rest == ["--vault-id", "prod@pw", "--vault-password-file", "pw", "--ask-vault-pass"]
+    assert run("status", "--vault-pass-file", "pw")[3] == ["--vault-password-file", "pw"]
+    assert run("status")[3] == []
+
+    from ansible.parsing.vault import VaultLib, VaultSecret
+
+    (tmp_path / "pw").write_text("the-password\n")
+    lib = VaultLib([("default", VaultSecret(b"the-password"))])
+    secret = lib.encrypt("clear-text", lib.secrets[0][1]).decode("ascii")
+    engine.importable(None)
+    args = cli.parse(["status", "--vault-password-file", str(tmp_path / "pw")])[0]
+    assert engine.run_vault(args).decrypt(secret)[0] == "clear-text"
+    # ANSIBLE_VAULT_PASSWORD_FILE, read where Ansible reads it (its constants, in a new process).
+    script = (
+        "import sys; from maestro_cli import cli, engine; engine.importable(sys.argv[1]); "
+        "print(engine.run_vault(cli.parse(['status'])[0]).decrypt(sys.stdin.read())[0])"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, os.path.join(REPO, "collections")],
+        input=secret,
+        env=dict(os.environ, ANSIBLE_VAULT_PASSWORD_FILE=str(tmp_path / "pw"), PYTHONPATH=REPO),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.stdout.strip() == "clear-text", proc.stderr
+
+
 def test_the_run_options_reach_the_engine():
     from maestro_cli import engine
 
