@@ -64,7 +64,7 @@ def loaded_secrets():
     return sorted({value for env in _cache.values() for value in secret_values(env)}, key=len, reverse=True)
 
 
-def load_and_select(args, loader, dependents=False):
+def load_and_select(args, loader=None, dependents=False):
     """(environment, selected instance names); model errors become one-line AnsibleErrors."""
     try:
         env = load(args["env"], loader)

@@ -13,7 +13,7 @@ import uuid
 
 from helpers.envs import REPO, inspect_all, playbook, ship_name, ships_of
 from test_cli import maestro
-from test_registry import PATH, USER, forget, reg  # noqa: F401 - reg is a fixture
+from test_registry import PATH, USER, forget, reg  # noqa: F401  # pylint: disable=unused-import  # reg: a fixture
 from test_roles import recap_changed, run_user_playbook
 
 from ansible_collections.maestro.ng.plugins.module_utils.docker.desired import (

@@ -361,6 +361,13 @@ def test_check_and_diff_are_ansible_playbooks_flags_and_the_rest_its_variables()
     assert run("stop", "-s", "-a")[2] == run("stop")[2]  # MaestroNG's -s: names always expand
 
 
+def collections_folder():
+    """The folder holding the ansible_collections this test imports (the checkout's, or ansible-test's copy)."""
+    import ansible_collections.maestro.ng as collection
+
+    return os.path.dirname(os.path.dirname(os.path.dirname(list(collection.__path__)[0])))
+
+
 def test_the_vault_options_are_ansible_playbooks_and_open_the_file_in_process(tmp_path):
     rest = run("start", "--vault-id", "prod@pw", "--vault-password-file", "pw", "-J")[3]
     assert rest == ["--vault-id", "prod@pw", "--vault-password-file", "pw", "--ask-vault-pass"]
@@ -381,7 +388,7 @@ def test_the_vault_options_are_ansible_playbooks_and_open_the_file_in_process(tm
         "print(engine.run_vault(cli.parse(['status'])[0]).decrypt(sys.stdin.read())[0])"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", script, os.path.join(REPO, "collections")],
+        [sys.executable, "-c", script, collections_folder()],
         input=secret,
         env=dict(os.environ, ANSIBLE_VAULT_PASSWORD_FILE=str(tmp_path / "pw"), PYTHONPATH=REPO),
         capture_output=True,

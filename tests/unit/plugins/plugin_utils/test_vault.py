@@ -1,4 +1,5 @@
-"""ansible-vault data in environment files (model/vault.py, loader.py), with Ansible's own VaultLib."""
+"""ansible-vault data in environment files (model/vault.py, loader.py), opened with Ansible's own VaultLib as
+the controller-side plugins open it (here: not a module_utils test, which may not import Ansible's controller code)."""
 
 import json
 
