@@ -50,6 +50,7 @@ from ansible_collections.maestro.ng.plugins.plugin_utils.output import colour, p
 
 STATUS = "maestro.ng.status"
 ORCHESTRATE = "maestro.ng.orchestrate"
+INSTANCES = "maestro.ng.instances"
 
 
 def _action(task):
@@ -121,7 +122,27 @@ class CallbackModule(DefaultCallback):
             return
         super().v2_runner_on_skipped(result)
 
+    def _instance_lines(self, result):
+        """A line per instance of a maestro.ng.instances result, as a loop's items have them."""
+        if self._last_task_banner != result.task._uuid:
+            self._print_task_banner(result.task)
+        for one in result.result.get("instances") or []:
+            status = "failed" if one.get("failed") else "changed" if one.get("changed") else "ok"
+            if status == "ok" and not self.get_option("display_ok_hosts"):
+                continue
+            text = "%s: [%s] => (item=%s)" % (status, self.host_label(result), one.get("instance"))
+            if self._run_is_verbose(result) or (status == "failed" and one.get("msg")):
+                text += " => %s" % self._dump_results(one if self._run_is_verbose(result) else {"msg": one["msg"]})
+            colours = {"failed": C.COLOR_ERROR, "changed": C.COLOR_CHANGED, "ok": C.COLOR_OK}
+            self._display.display(
+                text, color=colours[status], stderr=status == "failed" and self.get_option("display_failed_stderr")
+            )
+
     def v2_runner_on_ok(self, result):
+        if _action(result.task) == INSTANCES and "instances" in result.result:
+            self._handle_warnings_and_exception(result)
+            self._instance_lines(result)
+            return
         self._emit_json(result)
         rows = result.result.get("instances") if _action(result.task) == STATUS else None
         summary = result.result.get("summary")
@@ -136,6 +157,12 @@ class CallbackModule(DefaultCallback):
     def v2_runner_on_failed(self, result, ignore_errors=False):
         self._emit_json(result, failed=True)
         data = result.result
+        if _action(result.task) == INSTANCES and data.get("instances"):
+            self._instance_lines(result)  # the failed ones with their messages: no fatal line repeating them
+            self._handle_warnings_and_exception(result)
+            if ignore_errors:
+                self._display.display("...ignoring", color=C.COLOR_SKIP)
+            return
         if (
             _action(result.task) not in (STATUS, ORCHESTRATE)
             or "msg" not in data

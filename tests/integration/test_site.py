@@ -203,3 +203,51 @@ def test_site_over_ssh_runs_the_module_on_each_ship(clean_lab, ssh_ships, tmp_pa
     assert_dependencies_first(found, tmp_path / "env.yaml")
     run = site(tmp_path / "maestro.yml", environ=environ, cwd=tmp_path)
     assert run.rc == 0 and run.total("changed") == 0, str(run)
+
+
+def test_a_ships_instances_of_a_level_converge_in_one_task_at_once(clean_lab, tmp_path):
+    """Four instances of one service on ship 1 and one on ship 2: on each ship one maestro.ng.instances
+    task, a line per instance, the four started at once (each waits 2 s in its running check, so one
+    after another they would start at least 2 s apart); then a change replaces them one at a time."""
+    lab = clean_lab
+    check = [{"type": "exec", "command": "sleep 2"}]
+    where = {"app-1": 1, "app-2": 1, "app-3": 1, "app-4": 1, "app-5": 2}
+    model = {
+        "name": "together",
+        "ships": {s["name"]: {"ip": s["ip"], "docker_port": int(s["url"].rsplit(":", 1)[1])} for s in lab.ships},
+        "services": {
+            "app": {
+                "image": "maestro-test/busybox:latest",
+                "env": {"V": "1"},
+                "instances": {
+                    name: {
+                        "ship": lab.ships[k - 1]["name"],
+                        "command": ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"],
+                        "stop_timeout": 1,
+                        "lifecycle": {"running": check},
+                    }
+                    for name, k in where.items()
+                },
+            }
+        },
+    }
+    path = write_env(tmp_path, model)
+    run = site(path, "-e", "keep_going=false")
+    assert run.rc == 0 and run.total("changed") == 2, run  # a task per ship: its instances in one result
+    lines = re.findall(r"^changed: \[(\S+)\] => \(item=(\S+)\)$", run.output, re.M)
+    assert sorted(lines) == sorted((lab.ships[k - 1]["name"], name) for name, k in where.items()), run
+    found = inspect_all(lab)
+    starts = sorted(started_at(found, name) for name in ("app-1", "app-2", "app-3", "app-4"))
+    assert (starts[-1] - starts[0]).total_seconds() < 2, starts
+
+    model["services"]["app"]["env"]["V"] = "2"
+    write_env(tmp_path, model)
+    run = site(path)
+    assert run.rc == 0 and run.total("changed") == 2, run
+    found = inspect_all(lab)
+    assert {env_map(found[name])["V"] for name in where} == {"2"}
+    # Replaced one at a time on ship 1: each new container started after the previous one was ready.
+    starts = sorted(started_at(found, name) for name in ("app-1", "app-2", "app-3", "app-4"))
+    assert all((b - a).total_seconds() >= 2 for a, b in zip(starts, starts[1:])), starts
+    again = site(path)
+    assert again.rc == 0 and again.total("changed") == 0, again

@@ -80,6 +80,9 @@ CONNECTION_SPEC = dict(
     ssh_tunnel=dict(type="dict", options=_SSH_TUNNEL),
     # The environment's registries section (checked by registries.from_option): passwords inside.
     registries=dict(type="dict", no_log=True),
+)
+# What maestro.ng.container takes besides: a whole spec, and its vault values apart from it.
+SPEC_SPEC = dict(
     # An instance spec from the lookup or inventory plugin; the action plugin expands it.
     spec=dict(type="dict"),
     # The spec's vault values, apart from it (the inventory's maestro_instance_secrets[name]).
@@ -122,7 +125,7 @@ INSTANCE_SPEC = dict(
     oneshot=dict(type="float"),
     secret_digests=dict(type="dict", default={}, no_log=False),
 )
-ARGUMENT_SPEC = dict(CONNECTION_SPEC, **INSTANCE_SPEC)
+ARGUMENT_SPEC = dict(CONNECTION_SPEC, **SPEC_SPEC, **INSTANCE_SPEC)
 REQUIRED_IF = [("state", "started", ["image"]), ("state", "restarted", ["image"])]
 
 
@@ -211,14 +214,40 @@ def converge(
     return hidden(_converged(params, spec, ship, known_registries, check_mode, diff, unreachable), clear_values(spec))
 
 
+def refusal(spec: InstanceSpec) -> Optional[str]:
+    """What Docker would refuse of ``spec`` (docker_rules.py), before any call; None: nothing."""
+    refused = problems(spec)
+    if not refused:
+        return None
+    path, message = refused[0]
+    return "%s: %s: %s" % (spec["name"], ".".join(str(part) for part in path), message)
+
+
 def _converged(params, spec, ship, known_registries, check_mode, diff, unreachable):
-    refused = problems(spec)  # what Docker would refuse: before any call
+    refused = refusal(spec)
     if refused:
-        path, message = refused[0]
-        return {"failed": True, "msg": "%s: %s: %s" % (spec["name"], ".".join(str(part) for part in path), message)}
+        return {"failed": True, "msg": refused}
     try:
         client = connect(ship)
         registries.login(client, known_registries)
+    except ShipUnreachable as exc:
+        return {"unreachable" if unreachable else "failed": True, "msg": str(exc)}
+    return converged_on(client, spec, params, known_registries, check_mode, diff, unreachable)
+
+
+def converged_on(
+    client: Any,
+    spec: InstanceSpec,
+    params: Mapping[str, Any],
+    known_registries: Optional[Mapping[str, Registry]],
+    check_mode: bool,
+    diff: bool,
+    unreachable: bool,
+    **listing: Any,
+) -> dict[str, Any]:
+    """``spec``'s container brought to ``params["state"]`` through ``client`` (its ship's); ``listing``:
+    what a listing of the ship said of it (ContainerManager.converge's ``listed`` and ``aside``)."""
+    try:
         manager = ContainerManager(
             client,
             spec,
@@ -228,7 +257,7 @@ def _converged(params, spec, ship, known_registries, check_mode, diff, unreachab
             adopt=params["adopt"],
             wait_healthy=params["wait_healthy"],
         )
-        result = manager.converge(params["state"], refresh=params["refresh"])
+        result = manager.converge(params["state"], refresh=params["refresh"], **listing)
     except ContainerError as exc:
         partial = dict(exc.result or {})
         partial.pop("diff", None)

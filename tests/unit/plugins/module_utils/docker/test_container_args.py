@@ -7,6 +7,7 @@ from ansible_collections.maestro.ng.plugins.module_utils.docker.container_args i
     ARGUMENT_SPEC,
     CONNECTION_SPEC,
     INSTANCE_SPEC,
+    SPEC_SPEC,
     converge,
     instance_spec,
     secrets_only,
@@ -47,7 +48,7 @@ def test_the_module_takes_one_option_per_key_of_an_instance_spec():
     exactly those (but the dependency level), and none of them is a connection option too."""
     assert set(INSTANCE_SPEC) == set(InstanceSpec.__annotations__) - {"level"}
     assert not set(INSTANCE_SPEC) & set(CONNECTION_SPEC)
-    assert dict(CONNECTION_SPEC, **INSTANCE_SPEC) == ARGUMENT_SPEC
+    assert dict(CONNECTION_SPEC, **SPEC_SPEC, **INSTANCE_SPEC) == ARGUMENT_SPEC
 
 
 def test_the_ship_options_have_the_ship_records_names_and_the_first_names_as_aliases():
