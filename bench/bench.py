@@ -28,9 +28,11 @@ ships are listed and the state checked (all running on the right ships / the sam
 containers still running / all stopped / none left) and the exit code must be 0, so a
 fast wrong answer fails the benchmark instead of winning it.
 
-On the large environment it also times playbooks/site.yml over the inventory plugin's ship hosts
-(``ansible-playbook -i FILE playbooks/site.yml``) against start.yml, cold starts from an empty lab,
-alternating which goes first (target: within 1.3x of start.yml), and a rollout: the same environment
+On the large and many environments it also times playbooks/site.yml over the inventory plugin's ship
+hosts (``ansible-playbook -i FILE playbooks/site.yml``) against start.yml, cold starts from an empty lab
+and then a no-op start of each, alternating which goes first, with the ``maestro`` command's no-op
+(targets: large, cold start within 1.10x and no-op within 1.5x of start.yml's; many, cold start within
+1.10x and a no-op under 3 s). On the large environment it also times a rollout: the same environment
 with one value changed in every service, started over a running one by the ``maestro`` command at the
 default batch (one instance of a service at a time) and at 100%, against the floor's stop+remove and
 create+start of every container (``floor.py down``, then ``up``); target: at 100% within 1.15x of it.
@@ -126,7 +128,11 @@ TOOL_TITLES = {
 }
 COLUMNS = ("ours", "maestro", "floor", "floorlevel", "maestrong")  # the table's order
 MAESTRONG = None  # --maestrong BIN
-SITE_TARGET = 1.30  # site.yml's cold start / start.yml's, large environment
+# site.yml's cold start and no-op against start.yml's (a ratio), or in seconds (True).
+SITE_TARGETS = {
+    "large": {"cold": (1.10, False), "noop": (1.5, False)},
+    "many": {"cold": (1.10, False), "noop": (3.0, True)},
+}
 ROLLOUT_TARGET = 1.15  # the maestro command's rollout at 100% / the floor's down + up, large environment
 ROLLOUTS = ("maestro, default batch", "maestro, 100%", "floor, down + up")
 CHECK_TARGET = 2.0  # maestro start --check --diff / maestro status, small environment
@@ -244,41 +250,61 @@ def one_run(lab, tool, size, env_path, expected, verbose):
     return times
 
 
-def site_runs(lab, env_path, expected, runs, verbose):
-    """Cold starts of the large environment by start.yml and by site.yml (the inventory's ship hosts),
-    alternating which goes first; each checked like the bench's start step."""
+def site_runs(lab, env_path, expected, runs, verbose, size):
+    """Cold starts of ``size`` by start.yml and by site.yml (the inventory's ship hosts), alternating which
+    goes first, each followed by a no-op start of the same playbook, and the maestro command's no-op start
+    after it; each checked like the bench's start step (a no-op: the same containers still running)."""
     argv = {
-        "start": argv_for("ours", "start", env_path),
-        "site": [ANSIBLE_PLAYBOOK, "-i", env_path, "playbooks/site.yml"],
+        "start.yml": argv_for("ours", "start", env_path),
+        "site.yml": [ANSIBLE_PLAYBOOK, "-i", env_path, "playbooks/site.yml"],
+        "maestro": argv_for("maestro", "start", env_path),
     }
-    times = {"start": [], "site": []}
+    times = {how: {"cold": [], "noop": []} for how in argv}
     for i in range(runs):
-        for how in ("start", "site") if i % 2 == 0 else ("site", "start"):
+        for how in ("start.yml", "site.yml") if i % 2 == 0 else ("site.yml", "start.yml"):
             lab.reset()
-            seconds, output = timed(argv[how])
-            check("start", expected, ships_state(lab), None, output)
-            times[how].append(seconds)
-            if verbose:
-                print("  large %-5s cold start %.2f" % (how, seconds), flush=True)
+            for step, tool in (("cold", how), ("noop", how), ("noop", "maestro")):
+                if step == "noop" and tool == "maestro" and how != "site.yml":
+                    continue  # once per round
+                before = ships_state(lab)
+                seconds, output = timed(argv[tool])
+                check("start" if step == "cold" else "noop", expected, ships_state(lab), before, output)
+                times[tool][step].append(seconds)
+                if verbose:
+                    print("  %s %-9s %-4s %.2f" % (size, tool, step, seconds), flush=True)
     return times
 
 
-def site_table(times):
-    if not times or not times["site"]:
+def site_table(site):
+    if not site:
         return ""
-    ratio = statistics.median(times["site"]) / statistics.median(times["start"])
-    return "\n".join(
-        [
-            "",
-            "site.yml over the inventory vs start.yml, large cold start (%d runs each) - seconds, median (min-max)"
-            % len(times["site"]),
-            "| playbook | cold start |",
-            "|---|---|",
-            "| start.yml | %s |" % fmt(times["start"]),
-            "| site.yml | %s |" % fmt(times["site"]),
-            "site/start: %.2f, target <= %.2f: %s" % (ratio, SITE_TARGET, "met" if ratio <= SITE_TARGET else "NOT met"),
-        ]
-    )
+    lines = [
+        "",
+        "site.yml over the inventory vs start.yml and the maestro command - seconds, median (min-max)",
+        "| environment | step | start.yml | site.yml | maestro | site/start | target |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for size, times in site.items():
+        for step in ("cold", "noop"):
+            ratio = statistics.median(times["site.yml"][step]) / statistics.median(times["start.yml"][step])
+            target, absolute = SITE_TARGETS[size][step]
+            value = statistics.median(times["site.yml"][step]) if absolute else ratio
+            met = "met" if value <= target else "NOT met"
+            lines.append(
+                "| %s | %s | %s | %s | %s | %.2f | %s %s: %s |"
+                % (
+                    size,
+                    "cold start" if step == "cold" else "no-op",
+                    fmt(times["start.yml"][step]),
+                    fmt(times["site.yml"][step]),
+                    fmt(times["maestro"][step]) if times["maestro"][step] else "",
+                    ratio,
+                    "site.yml <=" if absolute else "<=",
+                    ("%.1f s" % target) if absolute else ("%.2f" % target),
+                    met,
+                )
+            )
+    return "\n".join(lines)
 
 
 def changed(model):
@@ -539,7 +565,8 @@ def main():
         "xxl": args.runs_xxl,
     }
     sizes = [args.only] if args.only in runs else [] if args.only else list(DEFAULT_SIZES)
-    site_wanted = args.runs_site > 0 and args.only in (None, "large", "site")
+    site_wanted = args.runs_site > 0 and args.only in (None, "large", "many", "site")
+    site_sizes = [size for size in ("large", "many") if args.only in (None, "site", size)]
     rollout_wanted = args.runs_rollout > 0 and args.only in (None, "large", "rollout")
     check_wanted = args.runs_check > 0 and args.only in (None, "small", "check")
 
@@ -549,9 +576,9 @@ def main():
         labs[size].up(SHIPS[size])
     folder = tempfile.mkdtemp(prefix="maestro-bench-")
     paths, changed_paths, expected, results, empty = {}, {}, {}, {}, []
-    also = (["large"] if (site_wanted or rollout_wanted) and "large" not in sizes else []) + (
-        ["small"] if check_wanted and "small" not in sizes else []
-    )
+    also = [size for size in (site_sizes if site_wanted else []) if size not in sizes]
+    also += ["large"] if rollout_wanted and "large" not in sizes + also else []
+    also += ["small"] if check_wanted and "small" not in sizes else []
     for size in sizes + also:
         if size not in labs:
             labs[size] = Lab(first=FIRST_SHIP[size])
@@ -580,7 +607,10 @@ def main():
                 if size == "small":
                     empty.append(timed([ANSIBLE_PLAYBOOK, os.path.join(HERE, "empty.yml")])[0])
         if site_wanted:
-            site = site_runs(labs["large"], paths["large"], expected["large"], args.runs_site, args.verbose)
+            site = {
+                size: site_runs(labs[size], paths[size], expected[size], args.runs_site, args.verbose, size)
+                for size in site_sizes
+            }
         if rollout_wanted:
             rollout = rollout_runs(
                 labs["large"],
