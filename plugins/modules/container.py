@@ -466,36 +466,17 @@ diff:
     after: {state: running, env.FOO: baz}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.maestro.ng.plugins.module_utils.docker import registries
-from ansible_collections.maestro.ng.plugins.module_utils.docker.client import DOCKER_IMPORT_ERROR, HAS_DOCKER
 from ansible_collections.maestro.ng.plugins.module_utils.docker.container_args import (
     ARGUMENT_SPEC,
     REQUIRED_IF,
     converge,
+    module_main,
     secrets_only,
 )
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=ARGUMENT_SPEC,
-        required_if=REQUIRED_IF,
-        supports_check_mode=True,
-    )
-    module.no_log_values = secrets_only(module.no_log_values, module.params)
-    if not HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
-    try:
-        known = registries.from_option(module.params["registries"])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-
-    result = converge(module.params, known, check_mode=module.check_mode, diff=module._diff)
-    if result.get("failed"):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    module_main(ARGUMENT_SPEC, converge, secrets_only, required_if=REQUIRED_IF)
 
 
 if __name__ == "__main__":

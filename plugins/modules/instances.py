@@ -100,10 +100,7 @@ msg:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.maestro.ng.plugins.module_utils.docker import registries
-from ansible_collections.maestro.ng.plugins.module_utils.docker.client import DOCKER_IMPORT_ERROR, HAS_DOCKER
+from ansible_collections.maestro.ng.plugins.module_utils.docker.container_args import module_main
 from ansible_collections.maestro.ng.plugins.module_utils.docker.instances_args import (
     INSTANCES_SPEC,
     converge_many,
@@ -112,19 +109,7 @@ from ansible_collections.maestro.ng.plugins.module_utils.docker.instances_args i
 
 
 def main():
-    module = AnsibleModule(argument_spec=INSTANCES_SPEC, supports_check_mode=True)
-    module.no_log_values = secrets_only(module.no_log_values, module.params)
-    if not HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
-    try:
-        known = registries.from_option(module.params["registries"])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-
-    result = converge_many(module.params, known, check_mode=module.check_mode, diff=module._diff)
-    if result.get("failed"):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    module_main(INSTANCES_SPEC, converge_many, secrets_only)
 
 
 if __name__ == "__main__":

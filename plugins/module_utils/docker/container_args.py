@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, cast
 from urllib.parse import urlparse
 
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
 from ..command_specs import CONTAINER_STATES
 from ..defaults import DEFAULT_DOCKER_PORT, DEFAULT_STOP_TIMEOUT, DEFAULT_TIMEOUT
 from ..errors import ContainerError, MaestroError
@@ -20,7 +22,7 @@ from ..model.schema import RESTART_POLICIES
 from ..model.secrets import hidden
 from ..model.vault import clear_values
 from . import registries
-from .client import ShipUnreachable, connect, ship_at
+from .client import DOCKER_IMPORT_ERROR, HAS_DOCKER, ShipUnreachable, connect, ship_at
 from .container import ContainerManager
 
 if TYPE_CHECKING:
@@ -268,3 +270,20 @@ def converged_on(
     if diff and result["diff"]:
         outcome["diff"] = result["diff"]
     return outcome
+
+
+def module_main(argument_spec: Mapping[str, Any], run: Any, masked: Any, required_if: Optional[list] = None) -> None:
+    """A module's main: its options checked, the values its output must hide (``masked(no_log_values,
+    params)``) set, then ``run(params, registries, check_mode, diff)``'s result as its exit."""
+    module = AnsibleModule(argument_spec=dict(argument_spec), required_if=required_if, supports_check_mode=True)
+    module.no_log_values = masked(module.no_log_values, module.params)
+    if not HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
+    try:
+        known = registries.from_option(module.params["registries"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    result = run(module.params, known, check_mode=module.check_mode, diff=module._diff)  # pylint: disable=protected-access
+    if result.get("failed"):
+        module.fail_json(**result)
+    module.exit_json(**result)
