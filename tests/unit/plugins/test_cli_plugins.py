@@ -375,3 +375,37 @@ def test_the_demo_runs_ansible_without_cryptographys_dsa_warning(tmp_path):
     play.write_text("- hosts: localhost\n  gather_facts: false\n  tasks: []\n")
     proc = run("ansible-playbook", str(play), env_extra={"PYTHONWARNINGS": filtered})
     assert "DSA is deprecated" not in proc.stdout + proc.stderr
+
+
+def test_vault_values_through_the_lookup_and_a_wholly_encrypted_inventory(tmp_path):
+    """The lookup opens a !vault value with ansible's --vault-password-file and gives it back as a vault value,
+    apart from the spec; ansible-inventory takes an environment file encrypted whole (README "Secrets")."""
+    (tmp_path / "pw").write_text("the-password\n")
+    vault = ("--vault-password-file", str(tmp_path / "pw"))
+    block = run("ansible-vault", "encrypt_string", *vault, "clear-db-secret", "--name", "DB").stdout
+    value = block[block.index("!vault") :].rstrip().replace("\n", "\n  ")
+    (tmp_path / "env.yaml").write_text(
+        "name: vt\nships: {vm1: {ip: 10.1.0.1}}\nservices:\n  db:\n    image: pg:16\n    env:\n      DB: %s\n"
+        "    instances: {db-1: {ship: vm1}}\n" % value.replace("\n  ", "\n        ")
+    )
+    lookup = "lookup('maestro.ng.environment','%s')" % (tmp_path / "env.yaml")
+    shown = run("ansible", "localhost", "-m", "ansible.builtin.debug", "-a", "var=" + lookup + ".instances", *vault).stdout
+    assert "clear-db-secret" not in shown and '"DB": "********"' in shown, shown
+    used = run(
+        "ansible",
+        "localhost",
+        "-m",
+        "ansible.builtin.debug",
+        "-a",
+        "msg={{ %s.secrets['db-1'].env.DB }}" % lookup,
+        *vault,
+    ).stdout
+    assert '"msg": "clear-db-secret"' in used, used  # decrypted where a task uses it
+
+    run("ansible-vault", "encrypt", *vault, str(tmp_path / "env.yaml"))
+    listed = json.loads(run("ansible-inventory", "-i", str(tmp_path / "env.yaml"), "--list", *vault).stdout)
+    host = listed["_meta"]["hostvars"]["vm1"]
+    assert plain(host["maestro_instance_specs"]["db-1"]["env"]["DB"]) == "********"
+    assert "__ansible_vault" in host["maestro_instance_secrets"]["db-1"]["env"]["DB"]
+    missing = run("ansible-inventory", "-i", str(tmp_path / "env.yaml"), "--list", check=False)
+    assert "the file is vault-encrypted, but no vault password was given" in missing.stderr, missing.stderr
