@@ -118,9 +118,11 @@ def test_vaulted_values_reach_the_containers_and_no_output(reg, lab, tmp_path): 
     assert wrong.rc != 0 and where + ", and no vault password given decrypts it" in wrong.output, wrong
     assert inspect_all(lab) == {}
 
-    checked = playbook("start", path, "--check", "--diff", "-vvv", *vault)
+    # A plan made while the ships lack the image: applying it pulls the image first, as it says it would.
+    first_plan = tmp_path / "first-plan.json"
+    checked = playbook("start", path, "--check", "--diff", "-vvv", *vault, plan=str(first_plan))
     assert checked.rc == 0, checked
-    started = playbook("start", path, "--diff", "-vvv", *vault)
+    started = playbook("start", path, "--diff", "-vvv", *vault, apply_plan=str(first_plan))
     assert started.rc == 0, started
     found = inspect_all(lab)
     for name in ("app-1", "app-2"):
@@ -188,7 +190,7 @@ def test_vaulted_values_reach_the_containers_and_no_output(reg, lab, tmp_path): 
     )
     texts.update(
         {
-            "plan file": plan.read_text(),
+            "plan file": plan.read_text() + first_plan.read_text(),
             "audit trail": (tmp_path / "audit.log").read_text(),
             "ansible-inventory --list": listed.stdout + listed.stderr,
             "site.yml -vvv": site + site_again,

@@ -139,6 +139,8 @@ def moved(client: APIClient, spec: InstanceSpec, entry: PlanEntry) -> list[str]:
     live: dict[str, Any] = dict(live_state(client, spec))
     then: dict[str, Any] = dict(entry.get("live") or {})
     for key in LIVE_KEYS:
+        if key == "spec_image_id" and entry.get("live") and then.get(key) is None and entry.get("action") != "none":
+            continue  # the image was missing: the run pulls it first, as the plan says it would
         if live.get(key) != then.get(key):
             why.append("%s changed (%s -> %s)" % (key, short_id(then.get(key)), short_id(live.get(key))))
     return why

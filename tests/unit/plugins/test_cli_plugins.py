@@ -389,7 +389,9 @@ def test_vault_values_through_the_lookup_and_a_wholly_encrypted_inventory(tmp_pa
         "    instances: {db-1: {ship: vm1}}\n" % value.replace("\n  ", "\n        ")
     )
     lookup = "lookup('maestro.ng.environment','%s')" % (tmp_path / "env.yaml")
-    shown = run("ansible", "localhost", "-m", "ansible.builtin.debug", "-a", "var=" + lookup + ".instances", *vault).stdout
+    shown = run(
+        "ansible", "localhost", "-m", "ansible.builtin.debug", "-a", "var=" + lookup + ".instances", *vault
+    ).stdout
     assert "clear-db-secret" not in shown and '"DB": "********"' in shown, shown
     used = run(
         "ansible",

@@ -333,6 +333,14 @@ def test_moved_sees_changed_settings_in_the_file(env, unchanged):
     assert plans.moved(unchanged, env.instances["web-1"], entry) == ["its settings in the environment file changed"]
 
 
+def test_an_image_missing_when_planned_and_pulled_since_has_not_moved(env, unchanged):
+    planned = entry_of(env, "web-1")
+    entry = dict(planned, action="create", live=dict(planned["live"], spec_image_id=None))
+    assert plans.moved(unchanged, env.instances["web-1"], entry) == []  # the run's own pull brought it
+    replaced = FakeClient({"web-1": running()}, {"nginx:1": {"Id": NEW_IMAGE_ID}})
+    assert plans.moved(replaced, env.instances["web-1"], entry_of(env, "web-1")) != []  # present then: a move
+
+
 def test_an_entry_without_live_state_differs_where_the_live_state_is_not_none(env):
     entry = dict(entry_of(env, "web-1"), live=None)
     assert plans.moved(FakeClient(), env.instances["web-1"], entry) == ["state changed (None -> absent)"]
