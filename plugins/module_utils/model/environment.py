@@ -22,8 +22,8 @@ from . import ships as ship_reader
 from .file_context import FileContext
 from .loader import base_dir, display_name, line_of, load_document
 from .schema import fail
-from .secrets import hide
-from .vault import MIN_HIDDEN, Secret, Vault, digests
+from .secrets import hide, hideable
+from .vault import Secret, Vault, digests
 
 if TYPE_CHECKING:
     from ..records import InstanceSpec, Level, Notifier, Registry, Service, Ship
@@ -96,9 +96,7 @@ def load(
         return build(doc, FileContext(shown, base_dir(path), vault))
     except MaestroError as exc:
         exc.located(shown)
-        exc.message = hide(
-            exc.message, [s for s in sorted(vault.secrets, key=len, reverse=True) if len(s) >= MIN_HIDDEN]
-        )
+        exc.message = hide(exc.message, hideable(vault.secrets))
         raise
 
 

@@ -7,7 +7,7 @@ with every one of them hidden, wherever it stands (an error text, an env value t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from ..defaults import HIDDEN
 from .vault import MIN_HIDDEN
@@ -19,11 +19,16 @@ if TYPE_CHECKING:
 def secret_values(env: Environment) -> list[str]:
     """The secret strings of ``env``, longest first (so a secret inside another is hidden whole)."""
     found = {registry.get("password") for registry in env.registries.values()}
-    found.update(value for value in env.secrets if len(value) >= MIN_HIDDEN)
+    found.update(hideable(env.secrets))
     for notifier in env.audit:
         found.add(notifier.get("token"))
         found.update(str(value) for value in (notifier.get("headers") or {}).values())
     return sorted((value for value in found if value), key=len, reverse=True)
+
+
+def hideable(values: Iterable[str]) -> list[str]:
+    """The vault values worth hiding in free text (vault.MIN_HIDDEN), longest first."""
+    return sorted((value for value in values if len(value) >= MIN_HIDDEN), key=len, reverse=True)
 
 
 def hide(text: str, secrets: list[str]) -> str:
