@@ -90,7 +90,7 @@ keyed_groups:
 compose:
   docker_url: maestro_docker_url
 
-# Or work on the ships themselves over SSH (maestro.ng.container then talks to each ship's
+# Or work on the ships themselves over SSH (maestro.ng.instances then talks to each ship's
 # own Docker socket; the ships need Python with the docker SDK), e.g. maestro-ssh.yml:
 #   plugin: maestro.ng.maestro
 #   environment: examples/demo.yaml
@@ -252,7 +252,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         inventory.set_variable("maestro", "maestro_environment", env.name)
         inventory.set_variable("maestro", "maestro_env_file", env_path)
         # Passwords inside (vault values stay vault values): the service role passes them to
-        # maestro.ng.container with no_log.
+        # maestro.ng.instances with no_log.
         inventory.set_variable("maestro", "maestro_registries", vaulted(env.registries, self.loader))
         # An instance's vault values are apart from its spec, as vault values (the service role passes them).
         specs, secrets = split_all(env.instances)
