@@ -20,7 +20,7 @@ import os
 import signal
 import time
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
 from ..command_specs import CONTAINER_STATES
 from ..errors import ContainerError
@@ -179,6 +179,12 @@ def listed_result(name: str, entry: Mapping[str, Any]) -> ContainerResult:
         "kept": [],
         "rolled_back": None,
     }
+
+
+def headed_diffs(results: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The diffs of instance results (each naming its ``instance``), each headed by its instance: what a
+    run's ``--diff`` shows, one per changed container."""
+    return [dict(r["diff"], before_header=r["instance"], after_header=r["instance"]) for r in results if r.get("diff")]
 
 
 def state_of(inspect: Optional[Mapping[str, Any]]) -> str:

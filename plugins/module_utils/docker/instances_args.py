@@ -23,7 +23,7 @@ from ..model.secrets import hidden
 from ..model.vault import clear_values
 from . import registries
 from .client import ShipUnreachable, connect, connection_errors, containers_by_name
-from .container import aside_of
+from .container import aside_of, headed_diffs
 from .container_args import CONNECTION_SPEC, INSTANCE_SPEC, converged_on, instance_spec, refusal, ship_of
 from .container_args import secrets_only as container_secrets_only
 
@@ -138,9 +138,7 @@ def summary(results: list[dict[str, Any]], diff: bool) -> dict[str, Any]:
         "instances": [{key: value for key, value in r.items() if key != "diff"} for r in results],
     }
     if diff:
-        outcome["diff"] = [
-            dict(r["diff"], before_header=r["instance"], after_header=r["instance"]) for r in results if r.get("diff")
-        ]
+        outcome["diff"] = headed_diffs(results)
     failures = [r for r in results if r.get("failed") or r.get("unreachable")]
     if failures:
         outcome["failed"] = True

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Union
 
 from ..defaults import SHIP_CONCURRENCY
 from ..docker.client import DockerException, connect, connection_errors
+from ..docker.container import headed_diffs
 from ..errors import ContainerError, MaestroError
 from ..model import update_section
 from ..model.secrets import hidden, hide, secret_values
@@ -175,11 +176,7 @@ def _run_locked(env, names, options, orchestrator, check_mode, progress, warn, d
         result["plan"] = options["plan"]
     result["environment"] = env.name
     if diff:
-        result["diff"] = [
-            dict(r["diff"], before_header=r["instance"], after_header=r["instance"])
-            for r in summary["instances"]
-            if r.get("diff")
-        ]
+        result["diff"] = headed_diffs(summary["instances"])
     return result
 
 
